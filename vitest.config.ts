@@ -1,6 +1,11 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
-const packages = ['core', 'models', 'attacks', 'moco', 'data', 'eval', 'cli', 'testing'];
+/** Every workspace package is a vitest project named after its folder (a new package needs no edit here). */
+const packages = readdirSync('packages', { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(`packages/${entry.name}/package.json`))
+  .map((entry) => entry.name)
+  .sort();
 
 export default defineConfig({
   test: {
@@ -16,6 +21,5 @@ export default defineConfig({
     // learning tests train real (small) models: generous limits for a loaded 2-core CI machine
     testTimeout: 300_000,
     hookTimeout: 300_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -9,3 +9,8 @@ export type { ImageSet, LabelledImageSet } from './image-set';
 // CIFAR-10-C (cifar10c/)
 export { ALL_CORRUPTIONS, BENCHMARK_CORRUPTIONS, EXTRA_CORRUPTIONS } from './cifar10c/corruption';
 export type { Corruption, CorruptionContext, CorruptionName, FrostTexture, Severity } from './cifar10c/corruption';
+export { corruptImages, corruptions, SEVERITIES } from './cifar10c/registry';
+export type { CorruptedImages, CorruptImagesEvent, CorruptImagesOptions } from './cifar10c/registry';
+export { MissingFrostTexturesError } from './cifar10c/missing-frost-textures-error';
+export { decodeNpyData, npyElementCount, npyHeaderBytes, parseNpyHeader, readNpy, writeNpy } from './cifar10c/npy';
+export type { NpyArray, NpyDtype, NpyHeader } from './cifar10c/npy';
