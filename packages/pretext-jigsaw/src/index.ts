@@ -1,0 +1,2 @@
+// @moco-robust/pretext-jigsaw — being written (issue 9).
+export {};

@@ -1,0 +1,2 @@
+// @moco-robust/pretext-rocl — being written (issue 9).
+export {};

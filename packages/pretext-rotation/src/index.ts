@@ -1,0 +1,2 @@
+// @moco-robust/pretext-rotation — being written (issue 9).
+export {};

@@ -1,0 +1,2 @@
+// @moco-robust/pretext-selfie — being written (issue 9).
+export {};
