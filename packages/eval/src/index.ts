@@ -8,3 +8,14 @@ export { evaluateRobustness, fraction255, PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS 
 export type { AccuracyResult, EvaluateEvent, RobustnessResult, RobustnessSettings } from './evaluate-robustness';
 export { randomCropFlip } from './random-crop-flip';
 export { robustnessMarkdown, robustnessTable } from './reports/robustness-markdown';
+export { evaluateCorruptions, generatedCorruptions, summarizeCorruptions } from './evaluate-corruptions';
+export type { CorruptionAccuracy, CorruptionBlock, CorruptionEvalEvent, CorruptionResult, EvaluateCorruptionsOptions, SkippedCorruption } from './evaluate-corruptions';
+export { createRunReport, PAPER_TABLE_1 } from './reports/run-report';
+export type { QuotedResult, RunReport } from './reports/run-report';
+export { comparisonMarkdown, corruptionMarkdown, reportMarkdown } from './reports/report-markdown';
+export { comparisonChart, corruptionChart, groupedBarChart } from './reports/svg-charts';
+export type { BarChartOptions, BarSeries } from './reports/svg-charts';
+export { reportHtml } from './reports/report-html';
+export type { ReportHtmlOptions } from './reports/report-html';
+export { collectExamples } from './reports/examples';
+export type { CollectExamplesOptions, ExampleGrid, ExampleRow } from './reports/examples';

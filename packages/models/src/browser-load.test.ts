@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { chromiumPath, useBackend } from '@moco-robust/testing';
+import { chromiumPath, useBackend, withHeadlessChromium } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifierHead, composeModels } from './heads';
 import { saveModel } from './node/save-model';
@@ -15,31 +13,6 @@ import { createResnetEncoder } from './resnet';
 
 const require = createRequire(import.meta.url);
 const umd = (pkg: string, file: string) => readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', file));
-
-/**
- * Opens `url` in headless Chromium and resolves with `done`; the browser's whole process group is
- * killed and waited for before its profile is removed (removing it while a helper process still
- * writes fails with ENOTEMPTY).
- */
-async function inHeadlessChromium<T>(executable: string, url: string, done: Promise<T>, timeoutMs = 120_000): Promise<T> {
-  const profile = mkdtempSync(join(tmpdir(), 'models-chromium-'));
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-  const child = spawn(executable, [...flags, `--user-data-dir=${profile}`, url], { stdio: 'ignore', detached: true }); // its own process group
-  const exited = once(child, 'exit');
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([done, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`headless Chromium did not report within ${timeoutMs} ms`)), timeoutMs)))]);
-  } finally {
-    clearTimeout(timer);
-    try {
-      process.kill(-child.pid!, 'SIGKILL'); // the browser and its renderer/helper processes
-    } catch {
-      // already gone
-    }
-    await exited;
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-  }
-}
 
 const chromium = chromiumPath(); // throws in CI when Chromium is missing
 if (!chromium) console.warn('\n*** SKIPPED: the browser test of saved models needs Chromium (apt-get install -y chromium); it is required in CI ***\n');
@@ -102,7 +75,7 @@ describe.skipIf(!chromium)('a saved model loads in a real browser with plain tf.
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as { port: number };
-      const browser = await inHeadlessChromium(chromium!, `http://127.0.0.1:${port}/`, result);
+      const browser = await withHeadlessChromium(`http://127.0.0.1:${port}/`, result);
       expect(browser.ok, browser.error).toBe(true);
       expect(browser.y!.length).toBe(expected.length);
       browser.y!.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-4));

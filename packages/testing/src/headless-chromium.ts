@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,29 +12,44 @@ export function chromiumPath(): string | undefined {
   return undefined;
 }
 
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
 /**
- * Opens `url` in headless Chromium (no sandbox, no GPU, no background networking, a fresh profile)
- * and resolves when `done` settles; the browser is always closed.
+ * Runs headless Chromium with `args` and a fresh profile until `done` settles (or, without `done`, until
+ * it exits). The browser's whole process group is killed and waited for before the profile is
+ * removed (removing it while a helper process still writes fails with ENOTEMPTY).
  */
-export async function withHeadlessChromium<T>(url: string, done: Promise<T>, timeoutMs = 60_000): Promise<T> {
+async function runChromium<T>(args: string[], done: Promise<T> | undefined, timeoutMs: number): Promise<T | undefined> {
   const chromium = chromiumPath();
   if (!chromium) throw new Error('Chromium is not installed (apt-get install chromium)');
   const profile = mkdtempSync(join(tmpdir(), 'mr-chromium-'));
-  const child = spawn(chromium, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic', `--user-data-dir=${profile}`, url,
-  ], { stdio: 'ignore' });
+  const child = spawn(chromium, [...FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: 'ignore', detached: true }); // its own process group
+  const exited = once(child, 'exit');
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
-      done,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`headless Chromium did not finish ${url} within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`headless Chromium did not finish ${args.at(-1)} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return await Promise.race([done ?? exited.then(() => undefined), timeout]);
   } finally {
     clearTimeout(timer);
-    child.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // the browser and its renderer/helper processes
+    } catch {
+      // already gone
+    }
+    if (child.exitCode === null && child.signalCode === null) await exited;
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
+}
+
+/** Opens `url` in headless Chromium (no sandbox, no GPU, no background networking, a fresh profile) and resolves with `done`; the browser is always closed. */
+export async function withHeadlessChromium<T>(url: string, done: Promise<T>, timeoutMs = 120_000): Promise<T> {
+  return (await runChromium([url], done, timeoutMs)) as T;
+}
+
+/** Takes a `width`×`height` screenshot of `url` into the PNG file `path` with headless Chromium. */
+export async function chromiumScreenshot(url: string, path: string, options: { width?: number; height?: number; timeoutMs?: number } = {}): Promise<void> {
+  const { width = 1280, height = 2000, timeoutMs = 120_000 } = options;
+  await runChromium([`--screenshot=${path}`, `--window-size=${width},${height}`, '--hide-scrollbars', '--virtual-time-budget=5000', url], undefined, timeoutMs);
 }

@@ -4,4 +4,4 @@ export { maxAbsDiff, maxRelDiff } from './tolerance';
 export { readCifarSample } from './cifar-sample';
 export type { SampleImages } from './cifar-sample';
 export { tinyEncoderModel } from './tiny-models';
-export { chromiumPath, withHeadlessChromium } from './headless-chromium';
+export { chromiumPath, chromiumScreenshot, withHeadlessChromium } from './headless-chromium';
