@@ -1,2 +1,11 @@
-// @moco-robust/pretext-rotation — being written (issue 9).
-export {};
+// @moco-robust/pretext-rotation — rotation prediction as a PretextTaskV1 plugin for @moco-robust/moco.
+import type { PretextTaskFactory } from '@moco-robust/core';
+import { rotationTask, type RotationTaskOptions } from './rotation-task';
+
+export { rotationTask } from './rotation-task';
+export type { RotationTaskOptions } from './rotation-task';
+export { ROTATION_CLASSES, rotateBatch, rotateImages } from './rotate-images';
+export { balancedRotationLabels } from './rotation-labels';
+
+/** The plugin factory (`--method rotation`): `(options?) => PretextTaskV1`. */
+export default rotationTask satisfies PretextTaskFactory<RotationTaskOptions>;
