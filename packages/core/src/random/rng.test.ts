@@ -60,4 +60,33 @@ describe('Rng', () => {
     const r = Rng.fromSeed(1);
     expect(toRng(r)).toBe(r);
   });
+
+  it('bulk fills give the same values and the same final state as one draw at a time', () => {
+    const one = Rng.fromSeed(99);
+    const bulk = Rng.fromSeed(99);
+    const expected = [
+      ...Array.from({ length: 7 }, () => one.float()),
+      ...Array.from({ length: 5 }, () => one.uniform(-3, 2)),
+      ...Array.from({ length: 6 }, () => one.normal(0.5, 2)),
+    ];
+    const out = new Float64Array(20).fill(-1);
+    bulk.fillFloats(out, 1, 8);
+    bulk.fillUniform(out, -3, 2, 8, 13);
+    bulk.fillNormal(out, 0.5, 2, 13, 19);
+    expect(Array.from(out)).toEqual([-1, ...expected, -1]);
+    expect(bulk.state()).toEqual(one.state());
+    expect(bulk.nextUint32()).toBe(one.nextUint32());
+    expect(Rng.fromSeed(5).fillFloats(new Float64Array(1000))).toEqual(Float64Array.from({ length: 1000 }, ((r) => () => r.float())(Rng.fromSeed(5))));
+  });
+
+  it('keeps the xoshiro128** stream: known first outputs and uint32 state words', () => {
+    const r = Rng.fromState({ algorithm: 'xoshiro128**', words: [1, 2, 3, 4] });
+    // reference values of xoshiro128** from state {1, 2, 3, 4} (Blackman & Vigna's C code)
+    expect([r.nextUint32(), r.nextUint32(), r.nextUint32()]).toEqual([11520, 0, 5927040]);
+    const big = Rng.fromState({ algorithm: 'xoshiro128**', words: [0xffffffff, 0x80000000, 0x7fffffff, 1] });
+    big.nextUint32();
+    for (const word of big.state().words) expect(Number.isInteger(word) && word >= 0 && word < 2 ** 32).toBe(true);
+    expect(() => r.fillFloats(new Float64Array(3), 2, 5)).toThrow(/start\/end/);
+    expect(() => r.fillFloats([0] as unknown as Float64Array)).toThrow(/'out'/);
+  });
 });
