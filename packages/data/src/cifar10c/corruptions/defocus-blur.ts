@@ -90,11 +90,18 @@ export const defocusBlur: Corruption = {
     for (let y = 0; y < 32; y++) {
       for (let x = 0; x < 32; x++) {
         const base = ((y + PAD) * PADDED_SIDE + x + PAD) * 3;
-        for (let c = 0; c < 3; c++) {
-          let sum = 0;
-          for (let t = 0; t < taps; t++) sum += weights[t] * padded[base + c + deltas[t]];
-          blurred[(y * 32 + x) * 3 + c] = sum;
+        let red = 0, green = 0, blue = 0; // the three channels' sums, each over the taps in order
+        for (let t = 0; t < taps; t++) {
+          const weight = weights[t];
+          const at = base + deltas[t];
+          red += weight * padded[at];
+          green += weight * padded[at + 1];
+          blue += weight * padded[at + 2];
         }
+        const o = (y * 32 + x) * 3;
+        blurred[o] = red;
+        blurred[o + 1] = green;
+        blurred[o + 2] = blue;
       }
     }
     return unitToUint8(blurred);

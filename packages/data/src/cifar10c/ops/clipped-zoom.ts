@@ -63,6 +63,14 @@ export function clippedZoomPlan(side: number, zoom: number): ClippedZoomPlan {
 }
 
 /**
+ * True when two plans sample identically (same crop, position, up-scaled size and trim: the indices
+ * and weights depend on nothing else), so their zooms of one image are equal value for value.
+ */
+export function sameZoomSampling(a: ClippedZoomPlan, b: ClippedZoomPlan): boolean {
+  return a.crop === b.crop && a.top === b.top && a.zoomedSide === b.zoomedSide && a.trim === b.trim;
+}
+
+/**
  * The generator's `clipped_zoom`: centre crop of `ceil(side/zoom)` pixels, bilinear up-scaling with
  * aligned corners (SciPy `zoom`, order 1) to `round(crop·zoom)`, then the (not centred) trim back
  * to the input size; channels are never mixed and the result keeps the input's precision.
@@ -101,6 +109,12 @@ export function clippedZoom<T extends FloatBuffer>(
       const wx0 = weight0[x];
       const wx1 = weight1[x];
       const a = r0 + c0, b = r0 + c1, c = r1 + c0, d = r1 + c1;
+      if (channels === 3) {
+        out[o++] = input[a] * wy0 * wx0 + input[b] * wy0 * wx1 + input[c] * wy1 * wx0 + input[d] * wy1 * wx1;
+        out[o++] = input[a + 1] * wy0 * wx0 + input[b + 1] * wy0 * wx1 + input[c + 1] * wy1 * wx0 + input[d + 1] * wy1 * wx1;
+        out[o++] = input[a + 2] * wy0 * wx0 + input[b + 2] * wy0 * wx1 + input[c + 2] * wy1 * wx0 + input[d + 2] * wy1 * wx1;
+        continue;
+      }
       for (let k = 0; k < channels; k++) {
         // SciPy sums the 2×2 neighbourhood as (value·w_row)·w_col, rows outer, columns inner
         out[o++] = input[a + k] * wy0 * wx0 + input[b + k] * wy0 * wx1 + input[c + k] * wy1 * wx0 + input[d + k] * wy1 * wx1;

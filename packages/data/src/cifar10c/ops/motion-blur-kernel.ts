@@ -107,13 +107,32 @@ export function motionBlur(
     for (let x = 0; x < width; x++) {
       const o = (y * width + x) * channels;
       const base = (y + pad) * paddedRow + (x + pad) * channels;
+      if (channels === 3) {
+        let red = 0, green = 0, blue = 0; // each channel's sum over the taps in order
+        for (let i = 0; i < taps; i++) {
+          const weight = weights[i];
+          const at = base + deltas[i];
+          red += weight * padded[at];
+          green += weight * padded[at + 1];
+          blue += weight * padded[at + 2];
+        }
+        output[o] = quantumToByte(red);
+        output[o + 1] = quantumToByte(green);
+        output[o + 2] = quantumToByte(blue);
+        continue;
+      }
       for (let c = 0; c < channels; c++) {
         let sum = 0;
         for (let i = 0; i < taps; i++) sum += weights[i] * padded[base + c + deltas[i]];
-        const q = sum <= 0 ? 0 : sum >= 65535 ? 65535 : Math.floor(sum + 0.5); // ClampToQuantum
-        output[o + c] = Math.floor(q / 257); // this build's 8-bit PNG writer truncates
+        output[o + c] = quantumToByte(sum);
       }
     }
   }
   return output;
+}
+
+/** A weighted sum of 16-bit quanta → ImageMagick's `ClampToQuantum` (round) → this build's 8-bit PNG writer (truncates). */
+function quantumToByte(sum: number): number {
+  const q = sum <= 0 ? 0 : sum >= 65535 ? 65535 : Math.floor(sum + 0.5);
+  return Math.floor(q / 257);
 }

@@ -1,20 +1,29 @@
 import type { Rng } from '@moco-robust/core';
 
+let uniformScratch = new Float64Array(0);
+
 /**
  * Fills `out` with independent N(0, scale²) draws from `rng` (Marsaglia's polar method, both
- * values of each pair used); `scale` is the standard deviation, default 1.
+ * values of each pair used); `scale` is the standard deviation, default 1. The uniforms are drawn
+ * in bulk, two per attempt and never more attempts than pairs still missing, so `rng` ends where
+ * drawing them one at a time would leave it.
  */
 export function fillNormal(rng: Rng, out: Float64Array, scale = 1): Float64Array {
-  for (let i = 0; i < out.length; i += 2) {
-    let u: number, v: number, s: number;
-    do {
-      u = 2 * rng.float() - 1;
-      v = 2 * rng.float() - 1;
-      s = u * u + v * v;
-    } while (s >= 1 || s === 0);
-    const factor = scale * Math.sqrt((-2 * Math.log(s)) / s);
-    out[i] = u * factor;
-    if (i + 1 < out.length) out[i + 1] = v * factor;
+  let filled = 0;
+  while (filled < out.length) {
+    const attempts = (out.length - filled + 1) >> 1; // each attempt fills at most one pair
+    if (uniformScratch.length < 2 * attempts) uniformScratch = new Float64Array(2 * attempts);
+    const uniforms = rng.fillFloats(uniformScratch, 0, 2 * attempts);
+    for (let k = 0; k < 2 * attempts; k += 2) {
+      const u = 2 * uniforms[k] - 1;
+      const v = 2 * uniforms[k + 1] - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue;
+      const factor = scale * Math.sqrt((-2 * Math.log(s)) / s);
+      out[filled] = u * factor;
+      if (filled + 1 < out.length) out[filled + 1] = v * factor;
+      filled += 2;
+    }
   }
   return out;
 }
