@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Severity } from '../corruption';
-import { cleanReferenceImages, compareImages, corruptReferenceImages, referenceOutputs } from '../test-helpers/reference';
+import { describeWithReference, expectReferenceMatch, SEVERITIES } from '../test-helpers/reference-checks';
 import { defocusBlur } from './defocus-blur';
 import { gaussianBlur } from './gaussian-blur';
 import { zoomBlur, zoomBlurFactors } from './zoom-blur';
 
-const clean = cleanReferenceImages();
-const SEVERITIES: Severity[] = [1, 2, 3, 4, 5];
-
-describe.skipIf(clean === undefined)('deterministic blurs match the original generator on the 64 reference images', () => {
+describeWithReference('deterministic blurs match the original generator on the 64 reference images', () => {
   for (const corruption of [gaussianBlur, defocusBlur, zoomBlur]) {
     for (const severity of SEVERITIES) {
-      it(`${corruption.name} severity ${severity}: |ts − ref| ≤ 1 everywhere, nearly all exact`, () => {
-        const ours = corruptReferenceImages(corruption, severity, clean!);
-        const result = compareImages(ours, referenceOutputs(corruption.name, severity)!.images);
-        expect(result.maxDiff).toBeLessThanOrEqual(1);
-        expect(result.exactFraction).toBeGreaterThan(0.999);
-      });
+      it(`${corruption.name} severity ${severity}: |ts − ref| ≤ 1 everywhere, nearly all exact`, () => expectReferenceMatch(corruption, severity));
     }
   }
 });

@@ -1,39 +1,17 @@
-import { join } from 'node:path';
 import { MocoRobustError, Rng } from '@moco-robust/core';
-import { cifar10cReferenceDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Corruption, FrostTexture, Severity } from '../corruption';
+import type { FrostTexture } from '../corruption';
 import { loadFrostTextures } from '../frost-textures';
 import { MissingFrostTexturesError } from '../missing-frost-textures-error';
-import { cleanReferenceImages, compareImages, imageStatistics, referenceDraws, referenceOutputs, referenceStatistics } from '../test-helpers/reference';
+import { referenceDraws, referenceFrostTextures } from '../test-helpers/reference';
+import { describeWithReference, expectReferenceMatch, expectWithinSeedSpread, SEVERITIES } from '../test-helpers/reference-checks';
 import { fog } from './fog';
 import { frost } from './frost';
 
-const clean = cleanReferenceImages();
-const referenceDir = cifar10cReferenceDir();
-const SEVERITIES: Severity[] = [1, 2, 3, 4, 5];
-const FLOORS = { mad: 0.001, mean: 0.001, std: 0.001, psnr: 0.1 } as const;
-
-/** README tolerance 3 on the average of the 64-image statistics over `seeds` seeds. */
-function expectWithinSeedSpread(corruption: Corruption, severity: Severity, frostTextures: FrostTexture[] | undefined, seeds: number[]): void {
-  const sums = { mad: 0, mean: 0, std: 0, psnr: 0 };
-  for (const seed of seeds) {
-    const rng = Rng.fromSeed(seed);
-    const ours = clean!.images.map((image) => corruption.apply(image, severity, { rng, frostTextures }));
-    const statistics = imageStatistics(clean!.images, ours);
-    for (const key of ['mad', 'mean', 'std', 'psnr'] as const) sums[key] += statistics[key] / seeds.length;
-  }
-  const spread = referenceStatistics(corruption.name, severity).seed_spread!;
-  for (const key of ['mad', 'mean', 'std', 'psnr'] as const) {
-    const [mean, sd] = spread[key];
-    expect(Math.abs(sums[key] - mean), `${key}: ours ${sums[key]}, seeds ${mean} ± ${sd}`).toBeLessThanOrEqual(6 * sd + FLOORS[key]);
-  }
-}
-
-describe.skipIf(clean === undefined)('frost and fog match the original generator', () => {
+describeWithReference('frost and fog match the original generator', () => {
   let textures: FrostTexture[];
   beforeAll(async () => {
-    textures = await loadFrostTextures(join(referenceDir!, 'frost_small'));
+    textures = (await referenceFrostTextures())!;
   });
 
   it('loads the five frost textures in frost_index order with the recorded sizes', () => {
@@ -43,21 +21,13 @@ describe.skipIf(clean === undefined)('frost and fog match the original generator
   for (const severity of SEVERITIES) {
     it(`frost severity ${severity} fed the recorded draws: |ts − ref| ≤ 1 everywhere`, () => {
       const draws = referenceDraws('frost', severity);
-      const rng = Rng.fromSeed(0);
-      const ours = clean!.images.map((image, i) => frost.apply(image, severity, {
-        rng, frostTextures: textures,
-        draws: { frostIndex: draws[i].frost_index as number, rowStart: draws[i].row_start as number, colStart: draws[i].col_start as number },
-      }));
-      const result = compareImages(ours, referenceOutputs('frost', severity)!.images);
-      expect(result.maxDiff).toBeLessThanOrEqual(1);
-      expect(result.exactFraction).toBeGreaterThan(0.999);
+      expectReferenceMatch(frost, severity, {
+        frostTextures: textures,
+        drawsFor: (i) => ({ frostIndex: draws[i].frost_index as number, rowStart: draws[i].row_start as number, colStart: draws[i].col_start as number }),
+      });
     });
-    it(`frost severity ${severity} with its own draws: statistics within the seed spread`, () => {
-      expectWithinSeedSpread(frost, severity, textures, [11, 12, 13]);
-    });
-    it(`fog severity ${severity}: statistics within the seed spread`, () => {
-      expectWithinSeedSpread(fog, severity, undefined, [11, 12, 13]);
-    });
+    it(`frost severity ${severity} with its own draws: statistics within the seed spread`, () => expectWithinSeedSpread(frost, severity, [11, 12, 13], textures));
+    it(`fog severity ${severity}: statistics within the seed spread`, () => expectWithinSeedSpread(fog, severity, [11, 12, 13]));
   }
 });
 

@@ -1,28 +1,18 @@
 import { Rng } from '@moco-robust/core';
 import { describe, expect, it } from 'vitest';
-import type { Corruption, Severity } from '../corruption';
-import { cleanReferenceImages, corruptReferenceImages, imageStatistics, referenceStatistics } from '../test-helpers/reference';
+import type { Corruption } from '../corruption';
+import { describeWithReference, expectWithinSeedSpread, SEVERITIES } from '../test-helpers/reference-checks';
 import { gaussianNoise } from './gaussian-noise';
 import { impulseNoise } from './impulse-noise';
 import { shotNoise } from './shot-noise';
 import { speckleNoise } from './speckle-noise';
 
-const clean = cleanReferenceImages();
-const SEVERITIES: Severity[] = [1, 2, 3, 4, 5];
 const NOISES: Corruption[] = [gaussianNoise, shotNoise, impulseNoise, speckleNoise];
-const FLOORS = { mad: 0.001, mean: 0.001, std: 0.001, psnr: 0.1 } as const;
 
-describe.skipIf(clean === undefined)('noise corruptions match the generator in distribution (README tolerance 3)', () => {
+describeWithReference('noise corruptions match the generator in distribution (README tolerance 3)', () => {
   for (const corruption of NOISES) {
     for (const severity of SEVERITIES) {
-      it(`${corruption.name} severity ${severity}: mad, mean, std, psnr within 6·sd + floor of the seed spread`, () => {
-        const ours = imageStatistics(clean!.images, corruptReferenceImages(corruption, severity, clean!, undefined, 2024));
-        const spread = referenceStatistics(corruption.name, severity).seed_spread!;
-        for (const key of ['mad', 'mean', 'std', 'psnr'] as const) {
-          const [mean, sd] = spread[key];
-          expect(Math.abs(ours[key] - mean), `${key}: ours ${ours[key]}, seeds ${mean} ± ${sd}`).toBeLessThanOrEqual(6 * sd + FLOORS[key]);
-        }
-      });
+      it(`${corruption.name} severity ${severity}: mad, mean, std, psnr within 6·sd + floor of the seed spread`, () => expectWithinSeedSpread(corruption, severity, [2024]));
     }
   }
 });

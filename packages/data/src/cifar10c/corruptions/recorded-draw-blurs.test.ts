@@ -1,44 +1,28 @@
-import { describe, expect, it } from 'vitest';
-import type { Corruption, Severity } from '../corruption';
 import { Rng } from '@moco-robust/core';
-import { cleanReferenceImages, compareImages, corruptReferenceImages, imageStatistics, referenceDraws, referenceOutputs, referenceStatistics } from '../test-helpers/reference';
+import { describe, expect, it } from 'vitest';
+import type { Corruption } from '../corruption';
+import { referenceDraws } from '../test-helpers/reference';
+import { describeWithReference, expectReferenceMatch, expectWithinSeedSpread, SEVERITIES } from '../test-helpers/reference-checks';
 import { glassBlur } from './glass-blur';
 import { motionBlur } from './motion-blur';
 
-const clean = cleanReferenceImages();
-const SEVERITIES: Severity[] = [1, 2, 3, 4, 5];
-
-describe.skipIf(clean === undefined)('random blurs fed the recorded draws match the original generator', () => {
+describeWithReference('random blurs fed the recorded draws match the original generator', () => {
   for (const severity of SEVERITIES) {
     it(`motion_blur severity ${severity}: |ts − ref| ≤ 1 everywhere`, () => {
       const draws = referenceDraws('motion_blur', severity);
-      const ours = corruptReferenceImages(motionBlur, severity, clean!, (i) => ({ angleDeg: Math.fround(draws[i].angle_deg as number) }));
-      const result = compareImages(ours, referenceOutputs('motion_blur', severity)!.images);
-      expect(result.maxDiff).toBeLessThanOrEqual(1);
-      expect(result.exactFraction).toBeGreaterThan(0.999);
+      expectReferenceMatch(motionBlur, severity, { drawsFor: (i) => ({ angleDeg: Math.fround(draws[i].angle_deg as number) }) });
     });
     it(`glass_blur severity ${severity}: |ts − ref| ≤ 1 everywhere`, () => {
       const draws = referenceDraws('glass_blur', severity);
-      const ours = corruptReferenceImages(glassBlur, severity, clean!, (i) => ({ shifts: draws[i].shifts as string }));
-      const result = compareImages(ours, referenceOutputs('glass_blur', severity)!.images);
-      expect(result.maxDiff).toBeLessThanOrEqual(1);
-      expect(result.exactFraction).toBeGreaterThan(0.999);
+      expectReferenceMatch(glassBlur, severity, { drawsFor: (i) => ({ shifts: draws[i].shifts as string }) });
     });
   }
 });
 
-describe.skipIf(clean === undefined)('random blurs with their own draws match the generator in distribution (README tolerance 3)', () => {
-  const floors = { mad: 0.001, mean: 0.001, std: 0.001, psnr: 0.1 } as const;
+describeWithReference('random blurs with their own draws match the generator in distribution (README tolerance 3)', () => {
   for (const corruption of [motionBlur, glassBlur] as Corruption[]) {
     for (const severity of SEVERITIES) {
-      it(`${corruption.name} severity ${severity}: mad, mean, std, psnr within 6·sd + floor of the seed spread`, () => {
-        const ours = imageStatistics(clean!.images, corruptReferenceImages(corruption, severity, clean!, undefined, 99));
-        const spread = referenceStatistics(corruption.name, severity).seed_spread!;
-        for (const key of ['mad', 'mean', 'std', 'psnr'] as const) {
-          const [mean, sd] = spread[key];
-          expect(Math.abs(ours[key] - mean), `${key}: ours ${ours[key]}, seeds ${mean} ± ${sd}`).toBeLessThanOrEqual(6 * sd + floors[key]);
-        }
-      });
+      it(`${corruption.name} severity ${severity}: mad, mean, std, psnr within 6·sd + floor of the seed spread`, () => expectWithinSeedSpread(corruption, severity, [99]));
     }
   }
 });
