@@ -7,3 +7,5 @@ export { loadCifar10C } from './cifar10c/cifar10c-loader';
 export type { Cifar10CBlock } from './cifar10c/cifar10c-loader';
 export { createCifar10CWriter, writeCifar10C } from './cifar10c/cifar10c-writer';
 export type { Cifar10CWriter } from './cifar10c/cifar10c-writer';
+export { corruptImagesParallel } from './cifar10c/corrupt-images-parallel';
+export type { CorruptImagesParallelEvent, CorruptImagesParallelOptions } from './cifar10c/corrupt-images-parallel';

@@ -65,7 +65,17 @@ export interface CorruptedImages {
   images: Uint8Array;
 }
 
-function checkedOptions(images: Uint8Array, count: number, options: CorruptImagesOptions) {
+/** The validated plan of a {@link corruptImages} call (shared with the worker-thread generator). */
+export interface CorruptImagesPlan {
+  names: readonly CorruptionName[];
+  severities: readonly Severity[];
+  firstIndex: number;
+  /** Why frost cannot run (no or too few textures), when it is among `names`. */
+  frostMissing: MissingFrostTexturesError | undefined;
+}
+
+/** Checks the arguments of {@link corruptImages} (throws `InvalidArgumentError` naming the argument) and returns its plan. */
+export function planCorruptImages(images: Uint8Array, count: number, options: CorruptImagesOptions): CorruptImagesPlan {
   if (!(Number.isInteger(count) && count >= 0)) throw new InvalidArgumentError({ argument: 'count', expected: 'a non-negative integer', received: count });
   if (!(images instanceof Uint8Array) || images.length !== count * IMAGE_LENGTH) {
     throw new InvalidArgumentError({ argument: 'images', expected: `a Uint8Array of ${count}×32×32×3 = ${count * IMAGE_LENGTH} values (HWC RGB)`, received: images instanceof Uint8Array ? `${images.length} values` : images });
@@ -82,7 +92,19 @@ function checkedOptions(images: Uint8Array, count: number, options: CorruptImage
   }
   const firstIndex = options.firstIndex ?? 0;
   if (!(Number.isInteger(firstIndex) && firstIndex >= 0)) throw new InvalidArgumentError({ argument: 'firstIndex', expected: 'a non-negative integer', received: firstIndex });
-  return { names, severities, firstIndex };
+  const frostMissing = names.includes('frost') && (options.frostTextures === undefined || options.frostTextures.length < 5)
+    ? new MissingFrostTexturesError({ message: 'frost needs the five frost textures (frostTextures option, see loadFrostTextures)' })
+    : undefined;
+  return { names, severities, firstIndex, frostMissing };
+}
+
+/**
+ * At frost's turn without textures: throws when `onMissingFrostTextures` is `'error'`, else emits
+ * `corruption-skipped` (the caller then leaves frost out).
+ */
+export function skipMissingFrost(error: MissingFrostTexturesError, options: CorruptImagesOptions): void {
+  if (options.onMissingFrostTextures === 'error') throw error;
+  emit(options.onEvent, { type: 'corruption-skipped', corruption: 'frost', reason: error.message });
 }
 
 /**
@@ -93,13 +115,11 @@ function checkedOptions(images: Uint8Array, count: number, options: CorruptImage
  * an event).
  */
 export function* corruptImages(images: Uint8Array, count: number, options: CorruptImagesOptions): Generator<CorruptedImages> {
-  const { names, severities, firstIndex } = checkedOptions(images, count, options);
+  const { names, severities, firstIndex, frostMissing } = planCorruptImages(images, count, options);
   const root = Rng.fromSeed(options.seed);
   for (const name of names) {
-    if (name === 'frost' && (options.frostTextures === undefined || options.frostTextures.length < 5)) {
-      const error = new MissingFrostTexturesError({ message: 'frost needs the five frost textures (frostTextures option, see loadFrostTextures)' });
-      if (options.onMissingFrostTextures === 'error') throw error;
-      emit(options.onEvent, { type: 'corruption-skipped', corruption: name, reason: error.message });
+    if (name === 'frost' && frostMissing !== undefined) {
+      skipMissingFrost(frostMissing, options);
       continue;
     }
     const corruption = corruptions[name];
