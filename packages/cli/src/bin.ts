@@ -3,7 +3,13 @@
 import { describeFailure } from './exit-codes';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  demo: { summary: 'adversarial MoCo pre-training → adversarial fine-tuning → clean/FGSM/PGD evaluation, on a CPU in minutes', load: () => import('./commands/demo') },
+  demo: { summary: 'the whole pipeline on a CPU in minutes: MoCo-PGD pre-training → adversarial fine-tuning → clean/FGSM/PGD/CIFAR-10-C report', load: () => import('./commands/demo') },
+  pretrain: { summary: 'adversarial self-supervised pre-training (moco-v1, moco-v2 or a plugin; moco-pgd, moco-fgsm or none)', load: () => import('./commands/pretrain') },
+  finetune: { summary: 'fine-tune a pre-trained encoder with a new classifier head (linear|partial|full, standard|adversarial)', load: () => import('./commands/finetune') },
+  eval: { summary: 'clean, FGSM, PGD and CIFAR-10-C accuracy of a classifier, with a report', load: () => import('./commands/eval') },
+  attack: { summary: 'adversarial examples against any tfjs model.json, with an image grid', load: () => import('./commands/attack') },
+  corrupt: { summary: 'write a CIFAR-10-C-style set (official .npy layout) from CIFAR-10 images', load: () => import('./commands/corrupt') },
+  report: { summary: 'render one or several runs into one report (JSON, Markdown, SVG charts, HTML)', load: () => import('./commands/report') },
   backend: { summary: 'show which tfjs backends load and why; `backend build` builds the native one from a TensorFlow wheel', load: () => import('./commands/backend') },
 };
 

@@ -2,11 +2,11 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error';
 
 /** A command's flags: name → kind, description, choices. */
-export type FlagSpec = Record<string, { type: 'string' | 'boolean'; description: string; choices?: readonly string[]; default?: string | boolean }>;
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; description: string; choices?: readonly string[]; default?: string | boolean; multiple?: boolean }>;
 
 /** Parses `argv` strictly: unknown flags and bad choices throw a {@link UsageError} naming the flag and the valid values. */
-export function parseFlags<S extends FlagSpec>(command: string, argv: string[], spec: S): { values: { [K in keyof S]?: S[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[]; help: boolean } {
-  const options = Object.fromEntries(Object.entries(spec).map(([name, s]) => [name, { type: s.type }]));
+export function parseFlags<S extends FlagSpec>(command: string, argv: string[], spec: S): { values: { [K in keyof S]?: S[K]['multiple'] extends true ? string[] : S[K]['type'] extends 'boolean' ? boolean : string }; positionals: string[]; help: boolean } {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, s]) => [name, { type: s.type, multiple: s.multiple ?? false }]));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });

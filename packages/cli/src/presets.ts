@@ -10,17 +10,23 @@ export interface RunConfig {
   protocol: ProtocolName;
   seed: number;
   backend?: string;
+  /** `finetune`'s encoder source (`--from`), kept so `--resume` reloads it. */
+  from?: string;
+  /** Images used (the first ones of each split; fewer when the data holds fewer). */
   data: { trainImages: number; testImages: number };
-  model: { architecture: string };
-  pretrain: { method: string; attack: 'pgd' | 'fgsm' | 'none'; epochs: number; batchSize: number; learningRate: number; weightDecay: number; epsilon: number; stepSize: number; steps: number; queueSize: number; temperature: number };
-  finetune: { mode: 'linear' | 'partial' | 'full'; loss: 'standard' | 'adversarial' | 'mixed' | 'trades'; epochs: number; batchSize: number; learningRate: number; weightDecay: number; epsilon: number; stepSize: number; steps: number };
-  eval: { fgsmEpsilon: number; pgdEpsilon: number; pgdStepSize: number; pgdSteps: number; pgdRestarts: number };
+  /** Encoder architecture preset and split batch-norm groups (shuffle-BN's single-device substitute). */
+  model: { architecture: string; batchNormGroups: number };
+  /** `method`: moco-v1, moco-v2 or a plugin name (`rotation` loads @moco-robust/pretext-rotation). */
+  pretrain: { method: string; attack: 'moco-pgd' | 'moco-fgsm' | 'none'; epochs: number; batchSize: number; learningRate: number; weightDecay: number; epsilon: number; stepSize: number; steps: number; queueSize: number; temperature: number; checkpointEverySteps: number };
+  finetune: { mode: 'linear' | 'partial' | 'full'; frozenStages: number; loss: 'standard' | 'adversarial' | 'mixed' | 'trades'; epochs: number; batchSize: number; learningRate: number; weightDecay: number; epsilon: number; stepSize: number; steps: number; validationImages: number };
+  /** `cifar10c`: evaluate CIFAR-10-C (official arrays with --cifar10c, else generated from `cifar10cImages` test images). */
+  eval: { fgsmEpsilon: number; pgdEpsilon: number; pgdStepSize: number; pgdSteps: number; pgdRestarts: number; cifar10c: boolean; cifar10cImages: number };
 }
 
-const SIZES: Record<PresetName, Pick<RunConfig, 'data' | 'model'> & { pretrainEpochs: number; finetuneEpochs: number; batchSize: number; queueSize: number; attackSteps: number; evalSteps: number }> = {
-  tiny: { data: { trainImages: 256, testImages: 128 }, model: { architecture: 'resnet6-w8' }, pretrainEpochs: 1, finetuneEpochs: 2, batchSize: 32, queueSize: 256, attackSteps: 2, evalSteps: 5 },
-  demo: { data: { trainImages: 5085, testImages: 512 }, model: { architecture: 'resnet10-w16' }, pretrainEpochs: 4, finetuneEpochs: 4, batchSize: 64, queueSize: 1024, attackSteps: 3, evalSteps: 20 },
-  full: { data: { trainImages: 50000, testImages: 10000 }, model: { architecture: 'resnet18' }, pretrainEpochs: 200, finetuneEpochs: 50, batchSize: 128, queueSize: 4096, attackSteps: 10, evalSteps: 20 },
+const SIZES: Record<PresetName, Pick<RunConfig, 'data' | 'model'> & { pretrainEpochs: number; finetuneEpochs: number; batchSize: number; queueSize: number; attackSteps: number; evalSteps: number; cifar10cImages: number }> = {
+  tiny: { data: { trainImages: 256, testImages: 128 }, model: { architecture: 'resnet6-w8', batchNormGroups: 2 }, pretrainEpochs: 1, finetuneEpochs: 2, batchSize: 32, queueSize: 256, attackSteps: 2, evalSteps: 5, cifar10cImages: 32 },
+  demo: { data: { trainImages: 5085, testImages: 512 }, model: { architecture: 'resnet10-w16', batchNormGroups: 8 }, pretrainEpochs: 4, finetuneEpochs: 4, batchSize: 64, queueSize: 1024, attackSteps: 3, evalSteps: 20, cifar10cImages: 512 },
+  full: { data: { trainImages: 50000, testImages: 10000 }, model: { architecture: 'resnet18', batchNormGroups: 8 }, pretrainEpochs: 200, finetuneEpochs: 50, batchSize: 128, queueSize: 4096, attackSteps: 10, evalSteps: 20, cifar10cImages: 10000 },
 };
 
 /** The run settings of a preset and protocol (`tiny`/`demo` default to `standard`, as DESIGN.md decides). */
@@ -35,7 +41,7 @@ export function resolveRunConfig(preset: PresetName, protocol: ProtocolName, see
     model: size.model,
     pretrain: {
       method: 'moco-v2',
-      attack: 'pgd',
+      attack: 'moco-pgd',
       epochs: size.pretrainEpochs,
       batchSize: size.batchSize,
       learningRate: 0.06,
@@ -45,9 +51,11 @@ export function resolveRunConfig(preset: PresetName, protocol: ProtocolName, see
       steps: preset === 'full' ? 10 : size.attackSteps,
       queueSize: size.queueSize,
       temperature: 0.2,
+      checkpointEverySteps: 0,
     },
     finetune: {
       mode: 'full',
+      frozenStages: 0,
       loss: paper ? 'mixed' : 'adversarial',
       epochs: size.finetuneEpochs,
       batchSize: size.batchSize,
@@ -56,6 +64,7 @@ export function resolveRunConfig(preset: PresetName, protocol: ProtocolName, see
       epsilon: 8 / 255,
       stepSize: paper ? 8 / 255 : 2 / 255,
       steps: preset === 'full' ? (paper ? 20 : 10) : size.attackSteps,
+      validationImages: preset === 'full' ? 1000 : Math.min(500, Math.floor(size.data.trainImages / 10)),
     },
     eval: {
       fgsmEpsilon: paper ? 10 / 255 : 8 / 255,
@@ -63,6 +72,8 @@ export function resolveRunConfig(preset: PresetName, protocol: ProtocolName, see
       pgdStepSize: paper ? 8 / 255 : 2 / 255,
       pgdSteps: size.evalSteps,
       pgdRestarts: 1,
+      cifar10c: true,
+      cifar10cImages: size.cifar10cImages,
     },
   };
 }

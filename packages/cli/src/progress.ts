@@ -35,6 +35,9 @@ export class ProgressRenderer {
       case 'eval-progress':
         this.progress(event.done as number, event.total as number, String(event.attack));
         break;
+      case 'corruption-eval':
+        this.progress(event.done as number, (event.total as number | undefined) ?? NaN, `${String(event.corruption)} s${String(event.severity)} ${(100 * (event.accuracy as number)).toFixed(1)}%`);
+        break;
       case 'epoch-end': {
         const parts = [`epoch ${(event.epoch as number) + 1}`, `loss ${(event.loss as number).toFixed(4)}`];
         if (typeof event.knnAccuracy === 'number') parts.push(`kNN ${(100 * event.knnAccuracy).toFixed(1)}%`);
@@ -82,12 +85,12 @@ export class ProgressRenderer {
     const stream = this.options.stream ?? process.stderr;
     if (this.tty) {
       const width = 28;
-      const filled = Math.round((width * done) / Math.max(1, total));
+      const filled = Number.isFinite(total) ? Math.min(width, Math.round((width * done) / Math.max(1, total))) : 0;
       stream.write(`\r  ${this.phase} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${total} · ${detail} · ${clock(elapsed)} elapsed · ETA ${clock(eta)}\x1b[K`);
       this.open = true;
       if (final) this.finishLine();
     } else {
-      stream.write(`  ${this.phase} ${done}/${total} (${Math.round((100 * done) / Math.max(1, total))}%) · ${detail} · ETA ${clock(eta)}\n`);
+      stream.write(`  ${this.phase} ${done}/${Number.isFinite(total) ? `${total} (${Math.round((100 * done) / Math.max(1, total))}%)` : '?'} · ${detail} · ETA ${clock(eta)}\n`);
     }
   }
 }

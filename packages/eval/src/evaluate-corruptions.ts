@@ -54,7 +54,7 @@ export interface CorruptionResult {
 
 /** Events of {@link evaluateCorruptions}. */
 export type CorruptionEvalEvent =
-  | { type: 'corruption-eval'; corruption: CorruptionName; severity: Severity; accuracy: number; images: number; done: number; numTensors: number }
+  | { type: 'corruption-eval'; corruption: CorruptionName; severity: Severity; accuracy: number; images: number; done: number; total?: number; numTensors: number }
   | { type: 'corruption-skipped'; corruption: CorruptionName; reason: string };
 
 /** Options of {@link evaluateCorruptions}. */
@@ -65,6 +65,8 @@ export interface EvaluateCorruptionsOptions {
   batchSize?: number;
   /** Corruptions the source left out. */
   skipped?: SkippedCorruption[];
+  /** Number of blocks the source will yield, when known (progress events carry it as `total`). */
+  expectedBlocks?: number;
   onEvent?: EventListener<CorruptionEvalEvent>;
 }
 
@@ -98,7 +100,7 @@ export async function evaluateCorruptions(
     }
     const entry = { corruption: block.corruption, severity: block.severity, accuracy: block.count ? correct / block.count : 0, correct, total: block.count };
     results.push(entry);
-    emit(options.onEvent, { type: 'corruption-eval', ...entry, images: block.count, done: results.length, numTensors: tf.memory().numTensors });
+    emit(options.onEvent, { type: 'corruption-eval', ...entry, images: block.count, done: results.length, total: options.expectedBlocks, numTensors: tf.memory().numTensors });
   }
   return summarizeCorruptions(results, options.source ?? 'generated', options.skipped ?? []);
 }

@@ -1,0 +1,105 @@
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { atomicWriteFile } from '@moco-robust/core';
+import { ALL_CORRUPTIONS, corruptImages, createCifar10CWriter, findCifar10, loadCifar10, SEVERITIES, takeImages, writeNpy, type CorruptionName, type Severity } from '@moco-robust/data';
+import { ProgressRenderer } from '../progress';
+import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
+import { loadFrostFlag } from '../run/frost';
+import { UsageError } from '../usage-error';
+
+const FLAGS = {
+  data: { type: 'string', description: 'CIFAR-10 binary files (folder, or its parent); default $MOCO_ROBUST_DATA or the cache' },
+  split: { type: 'string', description: 'which images to corrupt', choices: ['test', 'train'], default: 'test' },
+  corruptions: { type: 'string', description: `comma-separated corruptions (default all 19: ${ALL_CORRUPTIONS.join(', ')})` },
+  severities: { type: 'string', description: 'severities, a range or a list: 1-5, 3, 1,3,5', default: '1-5' },
+  images: { type: 'string', description: 'corrupt only the first N images of the split' },
+  frost: { type: 'string', description: 'folder of the frost textures (default $MOCO_ROBUST_FROST; without it frost is skipped)' },
+  seed: { type: 'string', description: 'seed of every random draw', default: '0' },
+  out: { type: 'string', description: 'output folder (new or empty)' },
+  json: { type: 'boolean', description: 'print one JSON object describing the files on stdout' },
+} satisfies FlagSpec;
+
+const SUMMARY = 'Writes a CIFAR-10-C-style set in the official release layout: <out>/<corruption>.npy (uint8 [5N,32,32,3], severities 1–5 in consecutive blocks of N) and <out>/labels.npy, generated from CIFAR-10 images by the seeded on-the-fly generator. With a subset of severities each file holds those blocks in the order given (severities.json says which).';
+
+/** Parses `1-5`, `3` or `1,3,5`. */
+export function parseSeverities(text: string): Severity[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const range = /^\s*(\d)\s*-\s*(\d)\s*$/.exec(part);
+    if (range) for (let s = Number(range[1]); s <= Number(range[2]); s++) out.push(s);
+    else out.push(Number(part.trim()));
+  }
+  if (out.length === 0 || out.some((s) => !Number.isInteger(s) || s < 1 || s > 5) || new Set(out).size !== out.length) throw new UsageError(`corrupt: --severities must be distinct severities 1–5 (e.g. 1-5, 3, 1,3,5); got '${text}'`);
+  return out as Severity[];
+}
+
+/** `moco-robust corrupt`. */
+export async function run(argv: string[]): Promise<number> {
+  const { values, help, positionals } = parseFlags('corrupt', argv, FLAGS);
+  if (help) {
+    process.stdout.write(helpText('corrupt', SUMMARY, FLAGS));
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`corrupt: unexpected argument '${positionals[0]}'`);
+  if (!values.out) throw new UsageError('corrupt: --out <folder> is required');
+  const corruptions = (values.corruptions?.split(',').map((s) => s.trim()) ?? [...ALL_CORRUPTIONS]) as CorruptionName[];
+  for (const c of corruptions) if (!(ALL_CORRUPTIONS as readonly string[]).includes(c)) throw new UsageError(`corrupt: --corruptions must list names among ${ALL_CORRUPTIONS.join(', ')}; got '${c}'`);
+  const severities = parseSeverities(values.severities!);
+  const seed = integerFlag('corrupt', 'seed', values.seed, 0);
+  const out = resolve(values.out);
+  if ((await readdir(out).catch(() => [])).length > 0) throw new UsageError(`corrupt: --out ${out} already holds files; choose a new folder (nothing was changed)`);
+  const folder = findCifar10(values.data);
+  if (!folder) throw new UsageError('corrupt: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
+  const frostTextures = corruptions.includes('frost') ? await loadFrostFlag(values.frost) : undefined;
+  const all = await loadCifar10(folder);
+  const split = values.split === 'train' ? all.train : all.test;
+  const images = values.images === undefined ? split : takeImages(split, integerFlag('corrupt', 'images', values.images, split.count));
+  const renderer = new ProgressRenderer();
+  const total = corruptions.length * severities.length;
+  let done = 0;
+  const skipped: string[] = [];
+  const blocks = corruptImages(images.images, images.count, {
+    corruptions,
+    severities,
+    seed,
+    frostTextures,
+    onEvent: (event) => {
+      if (event.type === 'corruption-end') renderer.listener({ type: 'eval-progress', done: ++done, total, attack: `${event.corruption} s${event.severity}` });
+      else if (event.type === 'corruption-skipped') {
+        skipped.push(event.corruption);
+        renderer.line(`  skipped ${event.corruption}: ${event.reason}`);
+      }
+    },
+  });
+  const started = performance.now();
+  const allFive = severities.length === 5 && severities.every((s, i) => s === SEVERITIES[i]);
+  if (allFive) {
+    const writer = await createCifar10CWriter(out, images.labels);
+    for (const block of blocks) await writer.write(block);
+    await writer.close();
+  } else {
+    const labels = new Uint8Array(severities.length * images.count);
+    severities.forEach((_, k) => labels.set(images.labels, k * images.count));
+    await atomicWriteFile(join(out, 'labels.npy'), writeNpy({ dtype: 'uint8', shape: [labels.length], data: labels }));
+    let current: { name: CorruptionName; data: Uint8Array; k: number } | undefined;
+    const flush = async () => {
+      if (current) await atomicWriteFile(join(out, `${current.name}.npy`), writeNpy({ dtype: 'uint8', shape: [severities.length * images.count, 32, 32, 3], data: current.data }));
+    };
+    for (const block of blocks) {
+      if (current?.name !== block.corruption) {
+        await flush();
+        current = { name: block.corruption, data: new Uint8Array(severities.length * block.images.length), k: 0 };
+      }
+      current.data.set(block.images, current.k++ * block.images.length);
+    }
+    await flush();
+    await atomicWriteFile(join(out, 'severities.json'), JSON.stringify({ severities, imagesPerBlock: images.count }));
+  }
+  renderer.finishLine();
+  const seconds = (performance.now() - started) / 1000;
+  const written = corruptions.filter((c) => !skipped.includes(c));
+  const summary = { out, split: values.split, images: images.count, corruptions: written, skipped, severities, seed, seconds, imagesPerSecond: (images.count * written.length * severities.length) / seconds };
+  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(`\n${written.length} corruptions × ${severities.length} severities of ${images.count} ${values.split} images → ${out} (${seconds.toFixed(1)} s)\n${skipped.length ? `skipped: ${skipped.join(', ')}\n` : ''}`);
+  return 0;
+}

@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { PRESETS, PROTOCOLS, resolveRunConfig, type PresetName, type ProtocolName, type RunConfig } from './presets';
+import { UsageError } from './usage-error';
+
+/** Allowed values of the config's string fields, by key path (other string fields are free text). */
+const CHOICES: Record<string, readonly string[]> = {
+  preset: PRESETS,
+  protocol: PROTOCOLS,
+  backend: ['node-gpu', 'node', 'wasm', 'cpu'],
+  'model.architecture': ['resnet18', 'resnet34', 'resnet50', 'resnet10-w32', 'resnet10-w16', 'resnet8-w16', 'resnet6-w8'],
+  'pretrain.attack': ['moco-pgd', 'moco-fgsm', 'none'],
+  'pretrain.combine': ['adversarial', 'mean', 'task'],
+  'finetune.mode': ['linear', 'partial', 'full'],
+  'finetune.loss': ['standard', 'adversarial', 'mixed', 'trades'],
+};
+
+/** Keys that may be absent from the defaults (optional settings). */
+const OPTIONAL: Record<string, 'string' | 'number' | 'boolean'> = { backend: 'string', from: 'string' };
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * Applies `overrides` (a partial config from a file or flags) to `base`, key by key: an unknown key,
+ * a value of the wrong type or outside its choices throws a {@link UsageError} naming the key, what is
+ * valid and what was given (`source` says where it came from). Returns a new config.
+ */
+export function applyOverrides(base: RunConfig, overrides: Record<string, unknown>, source: string): RunConfig {
+  const merge = (target: Record<string, unknown>, patch: Record<string, unknown>, prefix: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...target };
+    for (const [key, value] of Object.entries(patch)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const current = target[key];
+      if (!(key in target) && !(path in OPTIONAL)) {
+        throw new UsageError(`${source}: unknown key '${path}'; valid keys${prefix ? ` in '${prefix}'` : ''}: ${Object.keys(target).concat(prefix ? [] : Object.keys(OPTIONAL)).join(', ')}`);
+      }
+      const expected = current === undefined ? OPTIONAL[path] : Array.isArray(current) ? 'array' : typeof current;
+      if (expected === 'object') {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${source}: '${path}' must be a section (an object of ${Object.keys(current as object).join(', ')}); got ${JSON.stringify(value)}`);
+        out[key] = merge(current as Record<string, unknown>, value as Record<string, unknown>, path);
+        continue;
+      }
+      const actual = Array.isArray(value) ? 'array' : typeof value;
+      if (actual !== expected) throw new UsageError(`${source}: '${path}' must be a ${expected}; got ${JSON.stringify(value)}`);
+      if (expected === 'number' && !Number.isFinite(value as number)) throw new UsageError(`${source}: '${path}' must be a finite number; got ${String(value)}`);
+      if (expected === 'number' && (value as number) < 0) throw new UsageError(`${source}: '${path}' must not be negative; got ${String(value)}`);
+      const choices = CHOICES[path];
+      if (choices && !choices.includes(value as string)) throw new UsageError(`${source}: '${path}' must be one of ${choices.join(', ')}; got '${String(value)}'`);
+      out[key] = value;
+    }
+    return out;
+  };
+  return merge(base as unknown as Record<string, unknown>, overrides, '') as unknown as RunConfig;
+}
+
+/** Reads a JSON or YAML (`.yaml`/`.yml`) config file as a plain object, naming the file on errors. */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--config: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let value: Json;
+  try {
+    if (['.yaml', '.yml'].includes(extname(path).toLowerCase())) {
+      const { parse } = await import('yaml');
+      value = parse(text) as Json;
+    } else {
+      value = JSON.parse(text) as Json;
+    }
+  } catch (error) {
+    throw new UsageError(`--config: ${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--config: ${path} must hold an object of settings; got ${JSON.stringify(value)?.slice(0, 40)}`);
+  return value;
+}
+
+/**
+ * The resolved settings of a run: the preset × protocol defaults (from flags, else the config file,
+ * else `fallbackPreset` / `standard`), then the config file, then the flags' overrides.
+ */
+export async function resolveConfig(options: {
+  preset?: string;
+  protocol?: string;
+  configFile?: string;
+  seed?: number;
+  fallbackPreset?: PresetName;
+  overrides?: Record<string, unknown>;
+}): Promise<RunConfig> {
+  const file = options.configFile ? await readConfigFile(options.configFile) : {};
+  const preset = (options.preset ?? (file.preset as string | undefined) ?? options.fallbackPreset ?? 'demo') as PresetName;
+  const protocol = (options.protocol ?? (file.protocol as string | undefined) ?? 'standard') as ProtocolName;
+  if (!PRESETS.includes(preset)) throw new UsageError(`${options.configFile ?? '--preset'}: 'preset' must be one of ${PRESETS.join(', ')}; got '${preset}'`);
+  if (!PROTOCOLS.includes(protocol)) throw new UsageError(`${options.configFile ?? '--protocol'}: 'protocol' must be one of ${PROTOCOLS.join(', ')}; got '${protocol}'`);
+  let config = resolveRunConfig(preset, protocol, 0);
+  if (options.configFile) config = applyOverrides(config, { ...file, preset, protocol }, options.configFile);
+  const flags = { ...options.overrides, ...(options.seed === undefined ? {} : { seed: options.seed }) };
+  return applyOverrides(config, flags, 'flags');
+}
+
+/** `a.b=c` flag values (`--set pretrain.epochs=3`) as a nested override object; values parse as JSON when they can. */
+export function parseSetFlags(values: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const entry of values) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set: expected key=value (e.g. pretrain.epochs=3); got '${entry}'`);
+    const keys = entry.slice(0, eq).split('.');
+    const raw = entry.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    let node = out;
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[keys.at(-1)!] = value;
+  }
+  return out;
+}

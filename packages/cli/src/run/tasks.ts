@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isPretextTaskV1, PluginError, type PretextTaskV1 } from '@moco-robust/core';
+import { MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION, twoViews } from '@moco-robust/data';
+import { projectionHead } from '@moco-robust/models';
+import { mocoTask } from '@moco-robust/moco';
+import type { RunConfig } from '../presets';
+
+/** Built-in methods; any other name is a plugin package. */
+export const BUILT_IN_METHODS = ['moco-v1', 'moco-v2'] as const;
+
+/** The package a plugin method loads: `rotation` → `@moco-robust/pretext-rotation`; a full package name is used as is. */
+export function pluginPackage(method: string): string {
+  return method.startsWith('@') || method.includes('/') ? method : `@moco-robust/pretext-${method}`;
+}
+
+/**
+ * The pretext task factory of a pre-training run: MoCo-v1/v2 (built in) or a plugin package's default
+ * export (a factory returning a `PretextTaskV1`), loaded with dynamic `import()` — before anything is
+ * written, so a missing plugin is a {@link PluginError} saying what to install and nothing else happens.
+ */
+export async function pretextTaskFactory(config: Pick<RunConfig, 'pretrain' | 'seed'>, importer: (name: string) => Promise<unknown> = importPlugin): Promise<() => PretextTaskV1> {
+  const p = config.pretrain;
+  if (p.method === 'moco-v1' || p.method === 'moco-v2') {
+    const version = p.method === 'moco-v1' ? 'v1' : 'v2';
+    return () => mocoTask({
+      version,
+      augment: (images, rng) => twoViews(images, version === 'v1' ? MOCO_V1_AUGMENTATION : MOCO_V2_AUGMENTATION, rng),
+      projectionHead: (o) => projectionHead(o),
+      queueSize: p.queueSize,
+      temperature: p.temperature,
+    });
+  }
+  const name = pluginPackage(p.method);
+  let module: { default?: unknown };
+  try {
+    module = (await importer(name)) as { default?: unknown };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(name)) {
+      throw new PluginError({ plugin: name, message: `method '${p.method}' needs the plugin package ${name}, which is not installed: npm install ${name} (built-in methods: ${BUILT_IN_METHODS.join(', ')})`, cause: error });
+    }
+    throw new PluginError({ plugin: name, message: `the plugin package ${name} failed to load: ${(error as Error).message.split('\n')[0]}`, cause: error });
+  }
+  const factory = module.default;
+  if (typeof factory !== 'function') throw new PluginError({ plugin: name, message: `${name} has no default export factory (options) => PretextTaskV1` });
+  return () => {
+    const task = (factory as (options: Record<string, unknown>) => unknown)({ seed: config.seed });
+    if (!isPretextTaskV1(task)) throw new PluginError({ plugin: name, message: `${name}'s default export did not return a PretextTaskV1 (specificationVersion 'v1', name, createHeads, makeBatch, loss, state, loadState, combine)` });
+    return task;
+  };
+}
+
+/**
+ * Imports a plugin installed in the user's project (found from the working directory upwards, so
+ * `npx @moco-robust/cli` sees the project's plugins) or, failing that, next to the CLI.
+ */
+async function importPlugin(name: string): Promise<unknown> {
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(manifest)) {
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, { import?: string; default?: string } | string>; main?: string };
+      const root = pkg.exports?.['.'];
+      const entry = typeof root === 'string' ? root : (root?.import ?? root?.default ?? pkg.main ?? 'index.js');
+      return import(pathToFileURL(join(dirname(manifest), entry)).href);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return import(name);
+}

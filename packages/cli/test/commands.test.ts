@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readNpy } from '@moco-robust/data';
+import { cifarSampleDir, readCifarSample } from '@moco-robust/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const sample = cifarSampleDir();
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' }, timeout: 300_000 });
+
+/** Every file under `dir` with its bytes, to check that a failed command changed nothing. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) out[join(entry.parentPath, entry.name)] = readFileSync(join(entry.parentPath, entry.name)).toString('base64');
+  }
+  return out;
+}
+
+describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', () => {
+  let root = '';
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'mr-commands-'));
+    const pretrain = cli(['pretrain', '--preset', 'tiny', '--out', join(root, 'pretrain'), '--json']);
+    expect(pretrain.status, pretrain.stderr).toBe(0);
+  });
+
+  it('finetune --from a pretrain run, eval --from the finetune run (report with CIFAR-10-C), report combining runs', () => {
+    const finetune = cli(['finetune', '--preset', 'tiny', '--from', join(root, 'pretrain'), '--mode', 'partial', '--set', 'finetune.frozenStages=1', '--out', join(root, 'finetune'), '--json']);
+    expect(finetune.status, finetune.stderr).toBe(0);
+    expect(JSON.parse(finetune.stdout).from).toBe(join(root, 'pretrain'));
+    expect(JSON.parse(readFileSync(join(root, 'finetune', 'config.json'), 'utf8')).finetune).toMatchObject({ mode: 'partial', frozenStages: 1 });
+
+    const evaluation = cli(['eval', '--preset', 'tiny', '--from', join(root, 'finetune'), '--attacks', 'clean,pgd,cifar10c', '--set', 'eval.cifar10cImages=8', '--name', 'tiny run', '--out', join(root, 'eval'), '--json']);
+    expect(evaluation.status, evaluation.stderr).toBe(0);
+    const report = JSON.parse(evaluation.stdout);
+    expect(report.robustness.fgsm).toBeUndefined();
+    expect(report.robustness.pgd.total).toBe(128);
+    expect(report.corruptions.results).toHaveLength(90); // frost skipped without textures …
+    expect(report.corruptions.skipped.map((s: { corruption: string }) => s.corruption)).toEqual(['frost']); // … and noted
+    expect(readFileSync(join(root, 'eval', 'report.md'), 'utf8')).toMatch(/frost was skipped/);
+
+    const combined = cli(['report', join(root, 'eval'), join(root, 'eval', 'report.json'), '--out', join(root, 'combined'), '--json']);
+    expect(combined.status, combined.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'combined', 'report.json'), 'utf8')).runs).toHaveLength(2);
+    expect(existsSync(join(root, 'combined', 'index.html'))).toBe(true);
+  });
+
+  it('attack writes adversarial examples within ε of the originals, labels, a grid and the accuracies', () => {
+    const finetuned = existsSync(join(root, 'finetune', 'model', 'model.json')) ? join(root, 'finetune', 'model', 'model.json') : join(root, 'pretrain', 'encoder', 'model.json');
+    const out = join(root, 'attack');
+    const result = cli(['attack', '--model', finetuned, '--attack', 'fgsm', '--epsilon', '8/255', '--images', '16', '--out', out, '--json']);
+    expect(result.status, result.stderr).toBe(0);
+    const adversarial = readNpy(readFileSync(join(out, 'adversarial.npy')));
+    expect(adversarial.shape).toEqual([16, 32, 32, 3]);
+    const labels = readNpy(readFileSync(join(out, 'labels.npy')));
+    expect(labels.shape).toEqual([16]);
+    const original = readCifarSample('test_batch.bin', 16)!;
+    expect(Array.from(labels.data)).toEqual(Array.from(original.labels));
+    let largest = 0;
+    for (let i = 0; i < original.images.length; i++) largest = Math.max(largest, Math.abs(adversarial.data[i] - original.images[i]));
+    expect(largest).toBeLessThanOrEqual(8); // ε = 8/255, rounded to whole levels
+    expect(largest).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'grid.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
+    const summary = JSON.parse(result.stdout);
+    expect(summary.images).toBe(16);
+    expect(summary.attack).toBe('FGSM ε=8/255');
+  });
+
+  it('corrupt writes the official CIFAR-10-C layout (all five severities) and refuses an occupied folder', () => {
+    const out = join(root, 'corrupt');
+    const result = cli(['corrupt', '--split', 'test', '--images', '10', '--corruptions', 'brightness,gaussian_noise', '--out', out, '--json']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['brightness.npy', 'gaussian_noise.npy', 'labels.npy']);
+    expect(readNpy(readFileSync(join(out, 'brightness.npy'))).shape).toEqual([50, 32, 32, 3]);
+    expect(readNpy(readFileSync(join(out, 'labels.npy'))).shape).toEqual([50]);
+    const before = snapshot(out);
+    const again = cli(['corrupt', '--split', 'test', '--images', '10', '--out', out]);
+    expect(again.status).toBe(2);
+    expect(snapshot(out)).toEqual(before);
+  });
+
+  it('a corrupt checkpoint exits 5 with a one-line cause and leaves every run file intact', () => {
+    const run = join(root, 'pretrain');
+    const checkpoint = join(run, 'checkpoints', readFileSync(join(run, 'checkpoints', 'latest'), 'utf8').trim());
+    const copy = join(root, 'damaged');
+    spawnSync('cp', ['-r', run, copy]);
+    const damagedCheckpoint = join(copy, 'checkpoints', readdirSync(join(copy, 'checkpoints')).find((n) => /^\d+$/.test(n))!);
+    const weights = join(damagedCheckpoint, 'encoder', 'weights.bin');
+    const bytes = readFileSync(weights);
+    bytes[100] ^= 0xff;
+    writeFileSync(weights, bytes);
+    const before = snapshot(copy);
+    const result = cli(['finetune', '--preset', 'tiny', '--from', damagedCheckpoint, '--out', join(root, 'from-damaged')]);
+    expect(result.status).toBe(5);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/encoder\/weights\.bin: corrupt: expected \d+ bytes with SHA-256/);
+    expect(snapshot(copy)).toEqual(before);
+    expect(existsSync(join(root, 'from-damaged'))).toBe(false);
+    expect(existsSync(checkpoint)).toBe(true);
+  });
+
+  it('config files (JSON or YAML) are applied under flags; unknown keys and bad values are refused naming the key', () => {
+    const yaml = join(root, 'settings.yaml');
+    writeFileSync(yaml, 'preset: tiny\npretrain:\n  epochs: 1\n  attack: moco-fgsm\n');
+    const ok = cli(['pretrain', '--config', yaml, '--set', 'pretrain.batchSize=64', '--out', join(root, 'from-yaml'), '--json']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'from-yaml', 'config.json'), 'utf8')).pretrain).toMatchObject({ epochs: 1, attack: 'moco-fgsm', batchSize: 64 });
+
+    const typo = join(root, 'typo.json');
+    writeFileSync(typo, JSON.stringify({ pretrain: { epocs: 3 } }));
+    const unknown = cli(['pretrain', '--config', typo, '--out', join(root, 'never')]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/typo\.json: unknown key 'pretrain\.epocs'; valid keys in 'pretrain': method, attack, epochs/);
+    const bad = cli(['pretrain', '--preset', 'tiny', '--set', 'finetune.mode=half', '--out', join(root, 'never')]);
+    expect(bad.stderr).toMatch(/flags: 'finetune\.mode' must be one of linear, partial, full; got 'half'/);
+    expect(existsSync(join(root, 'never'))).toBe(false);
+  });
+
+  it('a plugin method that is not installed exits 7 saying what to install', () => {
+    const result = cli(['pretrain', '--preset', 'tiny', '--method', 'nonexistent', '--out', join(root, 'plugin')]);
+    expect(result.status).toBe(7);
+    expect(result.stderr.trim()).toBe("moco-robust: method 'nonexistent' needs the plugin package @moco-robust/pretext-nonexistent, which is not installed: npm install @moco-robust/pretext-nonexistent (built-in methods: moco-v1, moco-v2)");
+  });
+});
