@@ -3,6 +3,8 @@ export * from './index';
 export { findCifar10, loadCifar10 } from './cifar10/load-cifar10';
 export type { Cifar10 } from './cifar10/load-cifar10';
 export { FROST_TEXTURE_COUNT, loadFrostTextures } from './cifar10c/frost-textures';
+export { downscaleFrostTexture, fetchFrostTextures, FROST_TEXTURE_SOURCES, FROST_TEXTURES_BASE_URL } from './cifar10c/fetch-frost-textures';
+export type { FetchFrostTexturesEvent, FetchFrostTexturesOptions } from './cifar10c/fetch-frost-textures';
 export { loadCifar10C } from './cifar10c/cifar10c-loader';
 export type { Cifar10CBlock } from './cifar10c/cifar10c-loader';
 export { createCifar10CWriter, writeCifar10C } from './cifar10c/cifar10c-writer';
