@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // `npm run bench`: conv2d forward / input-gradient / filter-gradient GFLOP/s (3×3, 64→64, 32×32, batch 32)
-// and a ResNet training step in images/s, on every backend that loads, each in its own process.
-// Prints a table and writes bench-results/bench-<time>.json. Flags: --backends node,wasm,cpu
-// --architecture resnet18 --tiny (small shapes: proves the harness works, used by CI).
+// and a ResNet training step in images/s, on every backend that loads, each in its own process; then
+// the data section (scripts/bench-data.mjs: CIFAR-10-C generation in one thread and on workers, the
+// MoCo-v2 two-view augmentation per backend). Prints tables and writes bench-results/bench-<time>.json.
+// Flags: --backends node,wasm,cpu --architecture resnet18 --tiny (small shapes: proves the harness
+// works, used by CI) --json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchmarkData, formatDataTables } from './bench-data.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { backends: { type: 'string', default: 'node,wasm,cpu' }, architecture: { type: 'string' }, tiny: { type: 'boolean', default: false }, child: { type: 'string' }, json: { type: 'boolean', default: false } } });
@@ -72,9 +75,11 @@ for (const backend of values.backends.split(',')) {
   results.push({ backend, ...JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) });
 }
 
+const data = await benchmarkData({ tiny: values.tiny, backends: values.backends.split(',') });
+
 const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, date: new Date().toISOString(), tiny: values.tiny };
 const fmt = (v) => (typeof v === 'number' ? (v < 0.1 ? v.toPrecision(2) : v.toFixed(1)) : 'n/a');
-const report = { machine, results };
+const report = { machine, results, data };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 const file = join(root, 'bench-results', `bench-${machine.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(report, null, 2));
@@ -93,5 +98,6 @@ if (values.json) {
     const [pgdKey, mocoKey] = Object.keys(r.attacks).filter((k) => k.startsWith('pgd') || k.startsWith('mocoPgd'));
     process.stdout.write(`| ${r.backend} | ${r.attacks.architecture} b${r.attacks.batch} | ${fmt(r.attacks.fgsm)} | ${fmt(r.attacks[pgdKey])} (${pgdKey}) | ${fmt(r.attacks[mocoKey])} (${mocoKey}) |\n`);
   }
+  process.stdout.write(`\n${formatDataTables(data)}`);
   process.stdout.write(`\nwritten to ${file}\n`);
 }
