@@ -115,8 +115,11 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
       const pointer = (state as { queuePointer?: number })?.queuePointer ?? 0;
       live.queue.loadState({ keys: live.queue.keys.dataSync() as Float32Array, pointer });
     },
+    /** Frees the queue and the momentum encoder and head (the task owns them; the heads it returned belong to the caller). */
     dispose() {
       queue?.dispose();
+      for (const model of [keyEncoder, keyHead]) (model as unknown as { dispose?(): void } | undefined)?.dispose?.();
+      queue = keyEncoder = keyHead = undefined;
     },
   };
 
