@@ -1,5 +1,6 @@
 import type { Corruption } from '../corruption';
 import { assertCifarImage, IMAGE_LENGTH, severityValue, unitToUint8 } from '../ops/image-buffers';
+import { tapSums3 } from '../ops/tap-sums';
 
 /** Disk radius and anti-alias sigma (pixels) per severity 1–5. */
 const PARAMETERS = [[0.3, 0.4], [0.4, 0.5], [0.5, 0.6], [1, 0.2], [1.5, 0.1]] as const;
@@ -90,18 +91,7 @@ export const defocusBlur: Corruption = {
     for (let y = 0; y < 32; y++) {
       for (let x = 0; x < 32; x++) {
         const base = ((y + PAD) * PADDED_SIDE + x + PAD) * 3;
-        let red = 0, green = 0, blue = 0; // the three channels' sums, each over the taps in order
-        for (let t = 0; t < taps; t++) {
-          const weight = weights[t];
-          const at = base + deltas[t];
-          red += weight * padded[at];
-          green += weight * padded[at + 1];
-          blue += weight * padded[at + 2];
-        }
-        const o = (y * 32 + x) * 3;
-        blurred[o] = red;
-        blurred[o + 1] = green;
-        blurred[o + 2] = blue;
+        tapSums3(padded, base, weights, deltas, taps, blurred, (y * 32 + x) * 3);
       }
     }
     return unitToUint8(blurred);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@moco-robust/core';
 import type { FloatBuffer } from './image-buffers';
+import { tapSums3 } from './tap-sums';
 
 /** ImageMagick 6 motion-blur taps: one-sided Gaussian weights and the pixel offset of each tap. */
 export interface MotionBlurKernel {
@@ -60,6 +61,7 @@ export function motionBlurKernel(radius: number, sigma: number, angleDegrees: nu
 
 let paddedScratch = new Float64Array(0);
 let tapDeltas = new Int32Array(0);
+const sums = new Float64Array(3);
 
 /**
  * ImageMagick 6 Q16 motion blur of an 8-bit HWC image with any number of channels, as the generator
@@ -108,17 +110,10 @@ export function motionBlur(
       const o = (y * width + x) * channels;
       const base = (y + pad) * paddedRow + (x + pad) * channels;
       if (channels === 3) {
-        let red = 0, green = 0, blue = 0; // each channel's sum over the taps in order
-        for (let i = 0; i < taps; i++) {
-          const weight = weights[i];
-          const at = base + deltas[i];
-          red += weight * padded[at];
-          green += weight * padded[at + 1];
-          blue += weight * padded[at + 2];
-        }
-        output[o] = quantumToByte(red);
-        output[o + 1] = quantumToByte(green);
-        output[o + 2] = quantumToByte(blue);
+        tapSums3(padded, base, weights, deltas, taps, sums, 0);
+        output[o] = quantumToByte(sums[0]);
+        output[o + 1] = quantumToByte(sums[1]);
+        output[o + 2] = quantumToByte(sums[2]);
         continue;
       }
       for (let c = 0; c < channels; c++) {
