@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { InvalidArgumentError } from '@moco-robust/core';
+import { InvalidArgumentError, selectBackend } from '@moco-robust/core';
 import { maxAbsDiff, useBackend } from '@moco-robust/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifierHead, composeModels, projectionHead } from './heads';
 import { createResnetEncoder } from './resnet';
 import { countTrainableParameters, trainableVariables } from './trainable-variables';
@@ -10,8 +10,11 @@ import { countTrainableParameters, trainableVariables } from './trainable-variab
 /** Standard deviation of a weight's values. */
 const std = (t: tf.Tensor) => tf.tidy(() => Math.sqrt(tf.moments(t).variance.dataSync()[0]));
 
-describe('CIFAR ResNets (cpu)', () => {
+describe.each(['cpu', 'wasm'] as const)('CIFAR ResNets (%s)', (backend) => {
   beforeAll(async () => {
+    await selectBackend({ backend }); // on wasm this registers the project's training kernels
+  });
+  afterAll(async () => {
     await useBackend('cpu');
   });
 

@@ -16,10 +16,10 @@ import { loadModel, saveModel } from './save-model';
 
 const BUILT_IN = ['InputLayer', 'Dense', 'Conv2D', 'BatchNormalization', 'Activation', 'Add', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Functional', 'Model', 'Sequential'];
 
-describe('saving ResNets in the tfjs layers format (node, cpu)', () => {
+describe.each(['cpu', 'wasm'])('saving ResNets in the tfjs layers format (node, %s)', (backend) => {
   let root = '';
   beforeAll(async () => {
-    await useBackend('cpu');
+    await useBackend(backend);
     root = mkdtempSync(join(tmpdir(), 'models-save-'));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
