@@ -2,7 +2,7 @@ export { mocoTask } from './moco-task';
 export type { MocoTaskOptions, ProjectionHeadFactory, TwoViews } from './moco-task';
 export { pretrain } from './pretrain';
 export type { PretrainEvent, PretrainOptions, PretrainResult } from './pretrain';
-export { DEFAULT_PRETRAIN_CONFIG, resolvePretrainConfig } from './pretrain-config';
+export { CPU_PRETRAIN, DEFAULT_PRETRAIN_CONFIG, PAPER_PRETRAIN, resolvePretrainConfig } from './pretrain-config';
 export type { PretrainConfig } from './pretrain-config';
 export { Queue } from './queue';
 export type { QueueOptions } from './queue';

@@ -63,6 +63,21 @@ export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
   logEvery: 10,
 };
 
+/** The paper's text literally (§3–4): MoCo-PGD-10 with ε = step = 8/255, batch 128, lr 0.06, wd 5e-4, cosine, 200 epochs. */
+export const PAPER_PRETRAIN: PretrainConfig = {
+  ...DEFAULT_PRETRAIN_CONFIG,
+  attack: { ...DEFAULT_PRETRAIN_CONFIG.attack, stepSize: 8 / 255 },
+};
+
+/** A CPU-sized run (minutes on 2 cores with a ResNet-10 of width 16): batch 64, 4 epochs, MoCo-PGD-3 with step 2/255, kNN every epoch. */
+export const CPU_PRETRAIN: PretrainConfig = {
+  ...DEFAULT_PRETRAIN_CONFIG,
+  epochs: 4,
+  batchSize: 64,
+  attack: { ...DEFAULT_PRETRAIN_CONFIG.attack, steps: 3 },
+  logEvery: 5,
+};
+
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** Merges `overrides` into the defaults and validates every field, naming it in the error (`attack.steps`). */
