@@ -1,19 +1,28 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRootDir } from '@moco-robust/testing';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-describe('npm run bench (harness check with tiny shapes; CI never asserts a speed)', () => {
-  it('measures every requested backend in its own process and reports GFLOP/s and images/s', () => {
-    const run = spawnSync(process.execPath, [join(repoRootDir(), 'scripts', 'bench.mjs'), '--tiny', '--backends', 'cpu', '--json'], { encoding: 'utf8', timeout: 120_000 });
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+
+describe('moco-robust bench (harness check with tiny shapes; CI never asserts a speed)', () => {
+  it('measures each backend in its own process — conv, ResNet, attacks, pre-training and fine-tuning steps, augmentation — and the CIFAR-10-C generator', () => {
+    const out = mkdtempSync(join(tmpdir(), 'mr-bench-'));
+    const run = spawnSync(process.execPath, [bin, 'bench', '--tiny', '--backends', 'wasm', '--corruption-images', '4', '--out', out, '--json'], { encoding: 'utf8', timeout: 300_000 });
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.machine.tiny).toBe(true);
-    const [cpu] = report.results;
-    expect(cpu.backend).toBe('cpu');
-    for (const value of [cpu.conv.forward, cpu.conv.inputGradient, cpu.conv.filterGradient, cpu.resnet.forward, cpu.resnet.trainStep]) {
+    const [wasm] = report.results;
+    expect(wasm.backend).toBe('wasm');
+    const w = wasm.workloads;
+    for (const value of [wasm.conv.forward, wasm.conv.inputGradient, wasm.conv.filterGradient, wasm.resnet.forward, wasm.resnet.trainStep, w.infer, w.fgsm, w.supPgd, w.mocoPgd, w.supAdvStep, w.mocoAdvStep, w.mocoStep, w.mocoFgsmStep, wasm.augmentation.imagesPerSecond]) {
       expect(value).toBeTypeOf('number');
       expect(value).toBeGreaterThan(0);
     }
+    expect(Object.keys(report.corruptions.single.perCorruption).length).toBeGreaterThanOrEqual(18); // frost needs textures
+    expect(report.corruptions.parallel.overall).toBeGreaterThan(0);
+    expect(readdirSync(out)).toHaveLength(1); // the JSON results file
   });
 });
