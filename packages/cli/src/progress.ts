@@ -86,11 +86,14 @@ export class ProgressRenderer {
     if (this.tty) {
       const width = 28;
       const filled = Number.isFinite(total) ? Math.min(width, Math.round((width * done) / Math.max(1, total))) : 0;
-      stream.write(`\r  ${this.phase} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${total} · ${detail} · ${clock(elapsed)} elapsed · ETA ${clock(eta)}\x1b[K`);
+      const text = `  ${this.phase.split(' (')[0]} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${total} · ${detail} · ${clock(elapsed)} elapsed · ETA ${clock(eta)}`;
+      // never wider than the terminal: a wrapped line cannot be redrawn in place with \r
+      const columns = (stream as NodeJS.WriteStream).columns ?? 0;
+      stream.write(`\r${columns > 10 && text.length >= columns ? `${text.slice(0, columns - 2)}…` : text}\x1b[K`);
       this.open = true;
       if (final) this.finishLine();
     } else {
-      stream.write(`  ${this.phase} ${done}/${Number.isFinite(total) ? `${total} (${Math.round((100 * done) / Math.max(1, total))}%)` : '?'} · ${detail} · ETA ${clock(eta)}\n`);
+      stream.write(`  ${this.phase.split(' (')[0]} ${done}/${Number.isFinite(total) ? `${total} (${Math.round((100 * done) / Math.max(1, total))}%)` : '?'} · ${detail} · ETA ${clock(eta)}\n`);
     }
   }
 }

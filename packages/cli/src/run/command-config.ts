@@ -58,6 +58,6 @@ export async function startRun(run: RunDir, config: RunConfig, backendFlag: stri
     config.backend = selection.name;
     await run.writeJson('config.json', config);
   }
-  run.renderer.line(`backend: ${selection.name}${run.resumed ? ` · resuming ${run.out}` : ''}`);
+  if (run.resumed) run.renderer.line(`resuming ${run.out} on the ${selection.name} backend`);
   return selection.name;
 }
