@@ -10,6 +10,11 @@ import type { RunConfig } from '../presets';
 import type { RunDir } from './run-dir';
 import { pretextTaskFactory } from './tasks';
 
+/** The options every resumable library run takes from a run directory: checkpoints, resume, Ctrl-C, events, metadata. */
+function runOptions(run: RunDir, dir: string, config: RunConfig) {
+  return { store: fileCheckpointStore(dir), resume: run.resumed, signal: run.signal, onEvent: run.renderer.listener, metadata: { run: config } };
+}
+
 const ENGINE_ATTACK = { 'moco-pgd': 'pgd', 'moco-fgsm': 'fgsm', none: 'none' } as const;
 
 /** Adversarial self-supervised pre-training of the config's encoder; checkpoints under `<dir>/checkpoints`, the final encoder in `<dir>/encoder/`. */
@@ -33,11 +38,7 @@ export async function runPretrain(run: RunDir, dir: string, config: RunConfig, t
       checkpoint: { everySteps: p.checkpointEverySteps },
       logEvery: 5,
     },
-    store: fileCheckpointStore(dir),
-    resume: run.resumed,
-    signal: run.signal,
-    onEvent: run.renderer.listener,
-    metadata: { run: config },
+    ...runOptions(run, dir, config),
   });
   await saveModel(encoder.model, join(dir, 'encoder'));
   return { encoder: encoder.model, result };
@@ -63,11 +64,7 @@ export async function runFinetune(run: RunDir, dir: string, config: RunConfig, e
       validationPgdSteps: Math.min(10, Math.max(1, f.steps * 2)),
       logEvery: 5,
     },
-    store: fileCheckpointStore(dir),
-    resume: run.resumed,
-    signal: run.signal,
-    onEvent: run.renderer.listener,
-    metadata: { run: config },
+    ...runOptions(run, dir, config),
   });
   await saveModel(result.classifier.model, join(dir, 'model'));
   return result;
