@@ -31,7 +31,7 @@ describe('moco-robust (the built binary)', () => {
     const bad = cli(['demo', '--preset', 'huge']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--preset must be one of tiny, demo, full; got 'huge'/);
-    expect(cli(['frobnicate']).stderr).toMatch(/unknown command 'frobnicate'; valid commands: demo, pretrain, finetune, eval, attack, corrupt, report, backend/);
+    expect(cli(['frobnicate']).stderr).toMatch(/unknown command 'frobnicate'; valid commands: demo, pretrain, finetune, eval, attack, corrupt, report, data, bench, backend/);
   });
 
   it('exits non-zero with a one-line cause when the dataset is missing, and leaves an existing run directory intact', async () => {

@@ -122,6 +122,17 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     expect(existsSync(join(root, 'never'))).toBe(false);
   });
 
+  it('data info reports the folder, record counts and class histograms', () => {
+    const result = cli(['data', 'info', '--json']);
+    expect(result.status, result.stderr).toBe(0);
+    const info = JSON.parse(result.stdout);
+    expect(info.folder).toMatch(/cifar-10-batches-bin$/);
+    expect(info.train.images).toBe(5085); // the sample: 1017 records of each training batch
+    expect(info.test.images).toBe(512);
+    expect(Object.values(info.test.classes as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(512);
+    expect(cli(['data', 'fetch']).stderr).toMatch(/data: unknown action 'fetch'; valid actions: info/);
+  });
+
   it('a plugin method that is not installed exits 7 saying what to install', () => {
     const result = cli(['pretrain', '--preset', 'tiny', '--method', 'nonexistent', '--out', join(root, 'plugin')]);
     expect(result.status).toBe(7);

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALL_CORRUPTIONS, CIFAR10_CLASSES, findCifar10, loadCifar10 } from '@moco-robust/data';
+import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
+import { UsageError } from '../usage-error';
+
+const FLAGS = {
+  data: { type: 'string', description: 'CIFAR-10: a folder of the official .bin files or its parent; default $MOCO_ROBUST_DATA or the cache' },
+  cifar10c: { type: 'string', description: 'info: also check a folder in the official CIFAR-10-C layout' },
+  json: { type: 'boolean', description: 'print one JSON object on stdout' },
+} satisfies FlagSpec;
+
+const SUMMARY = '`moco-robust data info` says where CIFAR-10 was found, how many records each split holds and how the classes are distributed (and, with --cifar10c, which CIFAR-10-C arrays a folder holds).';
+
+/** `moco-robust data info`. */
+export async function run(argv: string[]): Promise<number> {
+  const { values, help, positionals } = parseFlags('data', argv, FLAGS);
+  if (help) {
+    process.stdout.write(helpText('data info', SUMMARY, FLAGS));
+    return 0;
+  }
+  const action = positionals[0] ?? 'info';
+  if (action !== 'info') throw new UsageError(`data: unknown action '${action}'; valid actions: info`);
+  const folder = findCifar10(values.data);
+  if (!folder) throw new UsageError('data: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
+  const cifar = await loadCifar10(folder);
+  const histogram = (labels: Int32Array) => Object.fromEntries(CIFAR10_CLASSES.map((name, c) => [name, labels.filter((l) => l === c).length]));
+  const info: Record<string, unknown> = {
+    folder,
+    train: { images: cifar.train.count, classes: histogram(cifar.train.labels) },
+    test: { images: cifar.test.count, classes: histogram(cifar.test.labels) },
+  };
+  if (values.cifar10c) {
+    info.cifar10c = { folder: values.cifar10c, labels: existsSync(join(values.cifar10c, 'labels.npy')), present: ALL_CORRUPTIONS.filter((c) => existsSync(join(values.cifar10c!, `${c}.npy`))), missing: ALL_CORRUPTIONS.filter((c) => !existsSync(join(values.cifar10c!, `${c}.npy`))) };
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(info)}\n`);
+    return 0;
+  }
+  process.stdout.write(`CIFAR-10 in ${folder}\n  train ${cifar.train.count} images · test ${cifar.test.count} images\n`);
+  for (const name of CIFAR10_CLASSES) process.stdout.write(`  ${name.padEnd(11)} train ${String((info.train as { classes: Record<string, number> }).classes[name]).padStart(5)} · test ${String((info.test as { classes: Record<string, number> }).classes[name]).padStart(5)}\n`);
+  if (info.cifar10c) {
+    const c = info.cifar10c as { present: string[]; missing: string[]; labels: boolean };
+    process.stdout.write(`CIFAR-10-C in ${values.cifar10c}: ${c.present.length} of 19 corruptions${c.labels ? '' : ', labels.npy missing'}${c.missing.length ? ` (missing: ${c.missing.join(', ')})` : ''}\n`);
+  }
+  return 0;
+}
