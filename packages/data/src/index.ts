@@ -3,6 +3,7 @@ export { CIFAR10_CLASSES, CIFAR10_RECORD_BYTES, concatImages, parseCifar10, take
 export type { Cifar10Images } from './cifar10/parse-cifar10';
 export { augment, cropBox, MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION, twoViews } from './augment/augment';
 export type { AugmentationPipeline } from './augment/augment';
+export { randomCropFlip } from './augment/random-crop-flip';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, grayscale } from './augment/color';
 export { assertImageSet, epochOrder, gatherImages, imageBytes, sliceImages, sliceLabels, splitValidation, subsetImages } from './image-set';
 export type { ImageSet, LabelledImageSet } from './image-set';

@@ -21,8 +21,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { composeClassifier, finetuneVariables, type Classifier } from './classifier';
 import { evaluateRobustness } from './evaluate-robustness';
 import { resolveFinetuneConfig, type FinetuneConfig } from './finetune-config';
-import { randomCropFlip } from './random-crop-flip';
-import { assertImageSet, epochOrder, sliceImages, splitValidation, subsetImages, type LabelledImageSet } from '@moco-robust/data';
+import { assertImageSet, epochOrder, randomCropFlip, sliceImages, splitValidation, subsetImages, type LabelledImageSet } from '@moco-robust/data';
 
 /** Events of {@link finetune}. */
 export type FinetuneEvent =

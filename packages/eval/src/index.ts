@@ -6,7 +6,8 @@ export { composeClassifier, finetuneVariables } from './classifier';
 export type { Classifier } from './classifier';
 export { evaluateRobustness, fraction255, PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS } from './evaluate-robustness';
 export type { AccuracyResult, EvaluateEvent, RobustnessResult, RobustnessSettings } from './evaluate-robustness';
-export { randomCropFlip } from './random-crop-flip';
+/** @deprecated moved to `@moco-robust/data`; re-exported for compatibility. */
+export { randomCropFlip } from '@moco-robust/data';
 export { robustnessMarkdown, robustnessTable } from './reports/robustness-markdown';
 export { evaluateCorruptions, generatedCorruptions, summarizeCorruptions } from './evaluate-corruptions';
 export type { CorruptionAccuracy, CorruptionBlock, CorruptionEvalEvent, CorruptionResult, EvaluateCorruptionsOptions, SkippedCorruption } from './evaluate-corruptions';

@@ -27,7 +27,7 @@ export interface JigsawTaskOptions {
   identityProbability?: number;
   /**
    * Augmentation of the clean images before they are shuffled, seeded (Chen et al. use a random crop
-   * with 4-pixel zero padding and a horizontal flip: pass `randomCropFlip` of `@moco-robust/eval`).
+   * with 4-pixel zero padding and a horizontal flip: pass `randomCropFlip` of `@moco-robust/data`).
    * Must return a new tensor of the same shape. Default: none.
    */
   augment?: (images: tf.Tensor4D, rng: Rng) => tf.Tensor4D;

@@ -18,7 +18,7 @@ import { balancedRotationLabels } from './rotation-labels';
 export interface RotationTaskOptions {
   /**
    * Augmentation of the clean images before they are rotated, seeded (Chen et al. use a random crop
-   * with 4-pixel zero padding and a horizontal flip: pass `randomCropFlip` of `@moco-robust/eval`).
+   * with 4-pixel zero padding and a horizontal flip: pass `randomCropFlip` of `@moco-robust/data`).
    * Must return a new tensor of the same shape. Default: none.
    */
   augment?: (images: tf.Tensor4D, rng: Rng) => tf.Tensor4D;

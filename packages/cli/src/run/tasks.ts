@@ -2,13 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isPretextTaskV1, PluginError, type PretextTaskV1 } from '@moco-robust/core';
-import { MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION, twoViews } from '@moco-robust/data';
+import { MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION, randomCropFlip, twoViews } from '@moco-robust/data';
 import { projectionHead } from '@moco-robust/models';
 import { mocoTask } from '@moco-robust/moco';
 import type { RunConfig } from '../presets';
 
 /** Built-in methods; any other name is a plugin package. */
 export const BUILT_IN_METHODS = ['moco-v1', 'moco-v2'] as const;
+
+/** Chen et al.'s (CVPR 2020) pretext baselines, pre-trained on padded-random-crop + flip augmented images as there. */
+const CHEN_BASELINES = ['rotation', 'jigsaw', 'selfie'];
 
 /** The package a plugin method loads: `rotation` → `@moco-robust/pretext-rotation`; a full package name is used as is. */
 export function pluginPackage(method: string): string {
@@ -46,7 +49,10 @@ export async function pretextTaskFactory(config: Pick<RunConfig, 'pretrain' | 's
   const factory = module.default;
   if (typeof factory !== 'function') throw new PluginError({ plugin: name, message: `${name} has no default export factory (options) => PretextTaskV1` });
   return () => {
-    const task = (factory as (options: Record<string, unknown>) => unknown)({ seed: config.seed });
+    // every plugin gets the run's seed; Chen et al.'s baselines also their augmentation (4-pixel padded random crop + flip)
+    const options: Record<string, unknown> = { seed: config.seed };
+    if (CHEN_BASELINES.includes(p.method)) options.augment = (images: import('@tensorflow/tfjs-core').Tensor4D, rng: import('@moco-robust/core').Rng) => randomCropFlip(images, rng);
+    const task = (factory as (options: Record<string, unknown>) => unknown)(options);
     if (!isPretextTaskV1(task)) throw new PluginError({ plugin: name, message: `${name}'s default export did not return a PretextTaskV1 (specificationVersion 'v1', name, createHeads, makeBatch, loss, state, loadState, combine)` });
     return task;
   };
