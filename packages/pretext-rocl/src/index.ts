@@ -1,2 +1,10 @@
-// @moco-robust/pretext-rocl — being written (issue 9).
-export {};
+// @moco-robust/pretext-rocl — RoCL (instance-wise attack + contrastive loss) as a PretextTaskV1 plugin for @moco-robust/moco.
+import type { PretextTaskFactory } from '@moco-robust/core';
+import { roclTask, type RoclTaskOptions } from './rocl-task';
+
+export { ROCL_ATTACK, ROCL_AUGMENTATION, roclTask } from './rocl-task';
+export type { RoclTask, RoclTaskOptions, TwoViews } from './rocl-task';
+export { instanceAccuracy, multiViewNtXent } from './multi-view-nt-xent';
+
+/** The plugin factory (`--method rocl`): `(options?) => PretextTaskV1`. */
+export default roclTask satisfies PretextTaskFactory<RoclTaskOptions>;
