@@ -11,3 +11,9 @@ export { createCifar10CWriter, writeCifar10C } from './cifar10c/cifar10c-writer'
 export type { Cifar10CWriter } from './cifar10c/cifar10c-writer';
 export { corruptImagesParallel } from './cifar10c/corrupt-images-parallel';
 export type { CorruptImagesParallelEvent, CorruptImagesParallelOptions } from './cifar10c/corrupt-images-parallel';
+export { CIFAR10_SOURCE, CIFAR10C_SOURCE, defaultCacheDir, downloadCifar10, downloadCifar10C, readCifar10Archive } from './download/datasets';
+export type { DatasetDownloadOptions } from './download/datasets';
+export { downloadFile, fileDigest } from './download/download-file';
+export type { DownloadEvent, DownloadFileOptions } from './download/download-file';
+export { readTar } from './download/tar';
+export type { TarEntry } from './download/tar';
