@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from './decode-png';
 import { fetchFrostTextures, FROST_TEXTURE_SOURCES } from './fetch-frost-textures';
@@ -86,7 +86,9 @@ describe('fetchFrostTextures from a local server', () => {
     requests = [];
     const textures = await fetchFrostTextures({ cacheDir, baseUrl, checksums: checksums(), onEvent: (e) => events.push(e) });
     expect(requests).toEqual(FROST_TEXTURE_SOURCES.map((s) => `/assets/${s.file}`));
-    expect(events.map((e) => e.type)).toEqual([...new Array(5).fill('frost-texture-downloaded'), 'frost-textures-ready']);
+    expect(events.filter((e) => e.type === 'download-end').map((e) => 'path' in e && basename(e.path))).toEqual(FROST_TEXTURE_SOURCES.map((s) => s.file));
+    expect(events.at(-1)).toEqual({ type: 'frost-textures-ready', dir: cacheDir, written: 5 });
+    expect(readFileSync(join(cacheDir, 'sources', 'frost4.jpg'))).toEqual(Buffer.from(files.get('frost4.jpg')!));
     expect(await loadFrostTextures(cacheDir)).toEqual(textures);
     // round(0.2·side): 527 → 105, 170 → 34, 166 → 33
     expect(textures.map((t) => [t.height, t.width])).toEqual([[34, 105], [36, 34], [33, 40], [35, 38], [40, 35]]);
@@ -125,19 +127,20 @@ describe('fetchFrostTextures from a local server', () => {
     const textures = await fetchFrostTextures({ cacheDir, baseUrl: 'http://127.0.0.1:9/never/', onEvent: (e) => events.push(e) });
     expect(textures).toHaveLength(5);
     expect(requests).toEqual([]);
-    expect(events).toEqual([{ type: 'frost-textures-ready', dir: cacheDir, downloaded: 0 }]);
+    expect(events).toEqual([{ type: 'frost-textures-ready', dir: cacheDir, written: 0 }]);
   });
 
   it('refuses a checksum mismatch (the upstream checksums by default) and an HTTP error with DownloadError, writing no index', async () => {
     const cacheDir = join(workDir, 'refused');
-    await expect(fetchFrostTextures({ cacheDir, baseUrl })).rejects.toMatchObject({ code: 'download', message: expect.stringMatching(/frost1\.png: SHA-256 .* differs from the expected ff9f9078/) });
-    await expect(fetchFrostTextures({ cacheDir, baseUrl: `${baseUrl}missing/`, checksums: null })).rejects.toMatchObject({ code: 'download', message: expect.stringMatching(/HTTP 404/) });
+    await expect(fetchFrostTextures({ cacheDir, baseUrl })).rejects.toMatchObject({ code: 'download', message: expect.stringMatching(/frost1\.png: checksum mismatch: expected sha256 ff9f9078/) });
+    expect(existsSync(join(cacheDir, 'sources', 'frost1.png.bad'))).toBe(true);
+    await expect(fetchFrostTextures({ cacheDir, baseUrl: `${baseUrl}missing/`, checksums: checksums() })).rejects.toMatchObject({ code: 'download', message: expect.stringMatching(/HTTP 404/) });
     expect(existsSync(join(cacheDir, 'index.json'))).toBe(false);
   });
 
   it('names the file of an image it cannot read', async () => {
     files.set('frost1.png', new Uint8Array([137, 80, 78, 71, 1, 2, 3]));
-    await expect(fetchFrostTextures({ cacheDir: join(workDir, 'bad'), baseUrl, checksums: null })).rejects.toMatchObject({ code: 'data-format', message: expect.stringMatching(/frost1\.png.*signature/) });
+    await expect(fetchFrostTextures({ cacheDir: join(workDir, 'bad'), baseUrl, checksums: checksums() })).rejects.toMatchObject({ code: 'data-format', message: expect.stringMatching(/frost1\.png.*signature/) });
   });
 });
 

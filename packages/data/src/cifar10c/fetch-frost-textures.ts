@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWriteFile, DataFormatError, DownloadError, emit } from '@moco-robust/core';
+import { atomicWriteFile, DataFormatError, emit } from '@moco-robust/core';
 import type { EventListener, MocoRobustEvent } from '@moco-robust/core';
+import { downloadFile } from '../download/download-file';
+import type { DownloadEvent } from '../download/download-file';
 import type { FrostTexture } from './corruption';
 import { decodeJpeg } from './decode-jpeg';
 import { decodePng } from './decode-png';
@@ -24,20 +25,18 @@ export const FROST_TEXTURE_SOURCES: ReadonlyArray<{ file: string; sha256: string
   { file: 'frost5.jpg', sha256: '5fc6a19df4a429ba68abdcc8f8a4278d4c9f81c9ccafd2c92ab0c8cf8992ebd2' },
 ];
 
-/** Events of {@link fetchFrostTextures}. */
-export type FetchFrostTexturesEvent =
-  | { type: 'frost-texture-downloaded'; file: string; url: string; bytes: number; seconds: number }
-  | { type: 'frost-textures-ready'; dir: string; downloaded: number };
+/** Events of {@link fetchFrostTextures}: `downloadFile`'s per source file, then `frost-textures-ready`. */
+export type FetchFrostTexturesEvent = DownloadEvent | { type: 'frost-textures-ready'; dir: string; written: number };
 
 /** Options of {@link fetchFrostTextures}. */
 export interface FetchFrostTexturesOptions {
-  /** The textures folder to fill (`index.json`, `frost1.rgb`…`frost5.rgb`); a complete one is used as it is. */
+  /** The textures folder to fill (`index.json`, `frost1.rgb`…`frost5.rgb`, the source images in `sources/`); a complete one is used as it is. */
   cacheDir: string;
   /** Folder URL holding `frost1.png`…`frost5.jpg`; default {@link FROST_TEXTURES_BASE_URL}. */
   baseUrl?: string;
-  /** Expected SHA-256 (hex) per source file name; default the upstream files' ({@link FROST_TEXTURE_SOURCES}); `null` skips the check. */
-  checksums?: Readonly<Record<string, string>> | null;
-  /** Receives a `frost-texture-downloaded` event per file and `frost-textures-ready` at the end. */
+  /** Expected SHA-256 (hex) per source file name, for a mirror with other files; the upstream files' ({@link FROST_TEXTURE_SOURCES}) otherwise. */
+  checksums?: Readonly<Record<string, string>>;
+  /** Receives the download events of each source file and `frost-textures-ready` at the end. */
   onEvent?: EventListener<FetchFrostTexturesEvent & MocoRobustEvent>;
 }
 
@@ -74,60 +73,39 @@ async function cachedTextures(dir: string): Promise<FrostTexture[] | undefined> 
   }
 }
 
-async function download(url: string): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (cause) {
-    throw new DownloadError({ url, message: 'request failed', cause });
-  }
-  if (!response.ok) throw new DownloadError({ url, message: `HTTP ${response.status} ${response.statusText}` });
-  try {
-    return new Uint8Array(await response.arrayBuffer());
-  } catch (cause) {
-    throw new DownloadError({ url, message: 'the transfer was interrupted', cause });
-  }
-}
-
 /**
  * Downloads the original generator's frost images frost1–5 (by default from the upstream
- * repository, {@link FROST_TEXTURES_BASE_URL}), checks their SHA-256, decodes them (PNG; JPEG as
- * libjpeg-turbo does), applies the generator's 0.2× down-scaling and writes the folder
- * `loadFrostTextures(cacheDir)` reads (`index.json` last, every file atomically). A folder that
- * already holds the five textures is used without downloading. Network and HTTP failures and a
- * wrong checksum throw `DownloadError`; an unreadable image `DataFormatError`. Returns the textures.
+ * repository, {@link FROST_TEXTURES_BASE_URL}) with `downloadFile` (SHA-256 checked, resumable; kept
+ * in `cacheDir/sources/`), decodes them (PNG; JPEG as libjpeg-turbo does), applies the generator's
+ * 0.2× down-scaling and writes the folder `loadFrostTextures(cacheDir)` reads (`index.json` last,
+ * every file atomically). A folder that already holds the five textures is used as it is. Download
+ * failures and wrong checksums throw `DownloadError`; an unreadable image `DataFormatError`.
+ * Returns the textures.
  */
 export async function fetchFrostTextures(options: FetchFrostTexturesOptions): Promise<FrostTexture[]> {
   const { cacheDir, onEvent } = options;
   const cached = await cachedTextures(cacheDir);
   if (cached !== undefined) {
-    emit(onEvent, { type: 'frost-textures-ready', dir: cacheDir, downloaded: 0 });
+    emit(onEvent, { type: 'frost-textures-ready', dir: cacheDir, written: 0 });
     return cached;
   }
   const baseUrl = (options.baseUrl ?? FROST_TEXTURES_BASE_URL).replace(/\/?$/, '/');
-  const checksums = options.checksums === undefined ? Object.fromEntries(FROST_TEXTURE_SOURCES.map((s) => [s.file, s.sha256])) : options.checksums;
+  const checksums: Record<string, string> = { ...Object.fromEntries(FROST_TEXTURE_SOURCES.map((s) => [s.file, s.sha256])), ...options.checksums };
   const index: Record<string, unknown> = {};
-  await mkdir(cacheDir, { recursive: true });
-  for (const [position, { file }] of FROST_TEXTURE_SOURCES.slice(0, FROST_TEXTURE_COUNT).entries()) {
+  for (const [position, { file }] of FROST_TEXTURE_SOURCES.entries()) {
     const url = new URL(file, baseUrl).href;
-    const started = performance.now();
-    const bytes = await download(url);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const expected = checksums?.[file];
-    if (checksums !== null && expected !== sha256) {
-      throw new DownloadError({ url, message: `SHA-256 ${sha256} differs from the expected ${expected ?? '(none given for this file)'}; nothing was written for it` });
-    }
-    emit(onEvent, { type: 'frost-texture-downloaded', file, url, bytes: bytes.length, seconds: (performance.now() - started) / 1000 });
-    const image = file.endsWith('.png') ? decodePng(bytes, url) : await decodeJpeg(bytes, url);
-    const texture = downscaleFrostTexture(image, url);
+    const path = await downloadFile({ url, path: join(cacheDir, 'sources', file), sha256: checksums[file], onEvent });
+    const bytes = new Uint8Array(await readFile(path));
+    const image = file.endsWith('.png') ? decodePng(bytes, path) : await decodeJpeg(bytes, path);
+    const texture = downscaleFrostTexture(image, path);
     const name = `frost${position + 1}.rgb`;
     await atomicWriteFile(join(cacheDir, name), texture.pixels);
     index[name] = {
-      frost_index: position, source_file: file, source_sha256: sha256, source_size_hw: [image.height, image.width],
+      frost_index: position, source_file: file, source_sha256: checksums[file], source_size_hw: [image.height, image.width],
       height: texture.height, width: texture.width, layout: 'uint8, row-major HWC, RGB interleaved',
     };
   }
   await atomicWriteFile(join(cacheDir, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);
-  emit(onEvent, { type: 'frost-textures-ready', dir: cacheDir, downloaded: FROST_TEXTURE_COUNT });
+  emit(onEvent, { type: 'frost-textures-ready', dir: cacheDir, written: FROST_TEXTURE_COUNT });
   return loadFrostTextures(cacheDir);
 }
