@@ -10,7 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   attack: { summary: 'adversarial examples against any tfjs model.json, with an image grid', load: () => import('./commands/attack') },
   corrupt: { summary: 'write a CIFAR-10-C-style set (official .npy layout) from CIFAR-10 images', load: () => import('./commands/corrupt') },
   report: { summary: 'render one or several runs into one report (JSON, Markdown, SVG charts, HTML)', load: () => import('./commands/report') },
-  data: { summary: 'where CIFAR-10 (and CIFAR-10-C) was found and what it holds', load: () => import('./commands/data') },
+  data: { summary: '`data download`: the official CIFAR-10 (and CIFAR-10-C), verified and resumable; `data info`: what was found where', load: () => import('./commands/data') },
   bench: { summary: 'images/s per backend: conv, ResNet, attacks, pre-training and fine-tuning steps, augmentation, CIFAR-10-C generator; --compare-torch', load: () => import('./commands/bench') },
   backend: { summary: 'show which tfjs backends load and why; `backend build` builds the native one from a TensorFlow wheel', load: () => import('./commands/backend') },
 };

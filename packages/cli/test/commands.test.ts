@@ -130,7 +130,30 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     expect(info.train.images).toBe(5085); // the sample: 1017 records of each training batch
     expect(info.test.images).toBe(512);
     expect(Object.values(info.test.classes as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(512);
-    expect(cli(['data', 'fetch']).stderr).toMatch(/data: unknown action 'fetch'; valid actions: info/);
+    expect(cli(['data', 'fetch']).stderr).toMatch(/data: unknown action 'fetch'; valid actions: download, info/);
+  });
+
+  it('data download refuses a file whose MD5 is not the official one: exit 6, one line, the file kept aside as .bad', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_request, response) => response.end(Buffer.alloc(4096, 1)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/cifar-10-binary.tar.gz`;
+      // asynchronously: the server runs in this process
+      const { spawn } = await import('node:child_process');
+      const child = spawn(process.execPath, [bin, 'data', 'download', '--cache', join(root, 'cache'), '--url', url]);
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const result = { status, stderr };
+      expect(result.status).toBe(6);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines.at(-1)).toMatch(/checksum mismatch: expected md5 c32a1d4ab5d03f1284b67883e8d87530, got [0-9a-f]{32}; the file is kept aside as .*cifar-10-binary\.tar\.gz\.bad/);
+      expect(existsSync(join(root, 'cache', 'cifar10', 'cifar-10-binary.tar.gz.bad'))).toBe(true);
+      expect(existsSync(join(root, 'cache', 'cifar10', 'cifar-10-binary.tar.gz'))).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 
   it('a plugin method that is not installed exits 7 saying what to install', () => {
