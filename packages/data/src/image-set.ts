@@ -72,3 +72,29 @@ export function sliceImages(set: ImageSet, start: number, size: number): tf.Tens
 export function sliceLabels(set: LabelledImageSet, start: number, size: number): tf.Tensor1D {
   return tf.tensor1d(set.labels.subarray(start, start + size), 'int32');
 }
+
+/** Options of {@link batches}. */
+export interface BatchOptions {
+  batchSize: number;
+  /** Seed of the shuffling; with `epoch`, the order is `epochOrder(seed, epoch, count)`. Omit for the stored order. */
+  seed?: number;
+  epoch?: number;
+  /** Drop the last partial batch (MoCo's queue needs equal batches); default true. */
+  dropLast?: boolean;
+}
+
+/**
+ * One epoch of a set in batches of indices and copied images/labels (host arrays; `sliceImages` or
+ * `gatherImages` turn them into tensors): shuffled by `epochOrder(seed, epoch)` when a seed is given,
+ * the last partial batch dropped unless `dropLast: false`.
+ */
+export function* batches<S extends ImageSet>(set: S, options: BatchOptions): Generator<S & { indices: Int32Array }> {
+  const { batchSize, dropLast = true } = options;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
+  const order = options.seed === undefined ? Int32Array.from({ length: set.count }, (_, i) => i) : epochOrder(options.seed, options.epoch ?? 0, set.count);
+  const end = dropLast ? set.count - (set.count % batchSize) : set.count;
+  for (let start = 0; start < end; start += batchSize) {
+    const indices = order.subarray(start, Math.min(start + batchSize, end));
+    yield { ...subsetImages(set, indices), indices: Int32Array.from(indices) };
+  }
+}

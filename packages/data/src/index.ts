@@ -5,8 +5,8 @@ export { augment, cropBox, MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION, twoViews 
 export type { AugmentationPipeline } from './augment/augment';
 export { randomCropFlip } from './augment/random-crop-flip';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, grayscale } from './augment/color';
-export { assertImageSet, epochOrder, gatherImages, imageBytes, sliceImages, sliceLabels, splitValidation, subsetImages } from './image-set';
-export type { ImageSet, LabelledImageSet } from './image-set';
+export { assertImageSet, batches, epochOrder, gatherImages, imageBytes, sliceImages, sliceLabels, splitValidation, subsetImages } from './image-set';
+export type { BatchOptions, ImageSet, LabelledImageSet } from './image-set';
 // CIFAR-10-C (cifar10c/)
 export { ALL_CORRUPTIONS, BENCHMARK_CORRUPTIONS, EXTRA_CORRUPTIONS } from './cifar10c/corruption';
 export type { Corruption, CorruptionContext, CorruptionName, FrostTexture, Severity } from './cifar10c/corruption';
