@@ -74,8 +74,11 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
 
   it('corrupt writes the official CIFAR-10-C layout (all five severities) and refuses an occupied folder', () => {
     const out = join(root, 'corrupt');
-    const result = cli(['corrupt', '--split', 'test', '--images', '10', '--corruptions', 'brightness,gaussian_noise', '--out', out, '--json']);
+    const result = cli(['corrupt', '--split', 'test', '--images', '10', '--corruptions', 'brightness,gaussian_noise', '--workers', '2', '--out', out, '--json']);
     expect(result.status, result.stderr).toBe(0);
+    const single = cli(['corrupt', '--split', 'test', '--images', '10', '--corruptions', 'brightness,gaussian_noise', '--workers', '1', '--out', join(root, 'corrupt-1'), '--json']);
+    expect(single.status, single.stderr).toBe(0);
+    for (const file of ['brightness.npy', 'gaussian_noise.npy', 'labels.npy']) expect(readFileSync(join(out, file)).equals(readFileSync(join(root, 'corrupt-1', file))), file).toBe(true); // workers change nothing
     expect(readdirSync(out).sort()).toEqual(['brightness.npy', 'gaussian_noise.npy', 'labels.npy']);
     expect(readNpy(readFileSync(join(out, 'brightness.npy'))).shape).toEqual([50, 32, 32, 3]);
     expect(readNpy(readFileSync(join(out, 'labels.npy'))).shape).toEqual([50]);

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { atomicWriteFile } from '@moco-robust/core';
-import { ALL_CORRUPTIONS, corruptImages, createCifar10CWriter, findCifar10, loadCifar10, SEVERITIES, takeImages, writeNpy, type CorruptionName, type Severity } from '@moco-robust/data';
+import { availableParallelism } from 'node:os';
+import { ALL_CORRUPTIONS, corruptImages, corruptImagesParallel, createCifar10CWriter, findCifar10, loadCifar10, SEVERITIES, takeImages, writeNpy, type CorruptionName, type Severity } from '@moco-robust/data';
 import { ProgressRenderer } from '../progress';
 import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
 import { loadFrostFlag } from '../run/frost';
@@ -15,6 +16,7 @@ const FLAGS = {
   images: { type: 'string', description: 'corrupt only the first N images of the split' },
   frost: { type: 'string', description: 'folder of the frost textures (default $MOCO_ROBUST_FROST; without it frost is skipped)' },
   seed: { type: 'string', description: 'seed of every random draw', default: '0' },
+  workers: { type: 'string', description: 'worker threads (1: this thread; the output is the same bytes either way); default the CPU count' },
   out: { type: 'string', description: 'output folder (new or empty)' },
   json: { type: 'boolean', description: 'print one JSON object describing the files on stdout' },
 } satisfies FlagSpec;
@@ -55,10 +57,13 @@ export async function run(argv: string[]): Promise<number> {
   const split = values.split === 'train' ? all.train : all.test;
   const images = values.images === undefined ? split : takeImages(split, integerFlag('corrupt', 'images', values.images, split.count));
   const renderer = new ProgressRenderer();
+  renderer.startPhase(`CIFAR-10-C (${corruptions.length} corruptions × ${severities.length} severities of ${images.count} ${values.split} images)`);
   const total = corruptions.length * severities.length;
   let done = 0;
   const skipped: string[] = [];
-  const blocks = corruptImages(images.images, images.count, {
+  const workers = values.workers === undefined ? availableParallelism() : Math.max(1, integerFlag('corrupt', 'workers', values.workers, 1));
+  const generate = workers > 1 ? (i: Uint8Array, n: number, o: Parameters<typeof corruptImages>[2]) => corruptImagesParallel(i, n, { ...o, workers, onEvent: o.onEvent as never }) : corruptImages;
+  const blocks = generate(images.images, images.count, {
     corruptions,
     severities,
     seed,
@@ -75,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   const allFive = severities.length === 5 && severities.every((s, i) => s === SEVERITIES[i]);
   if (allFive) {
     const writer = await createCifar10CWriter(out, images.labels);
-    for (const block of blocks) await writer.write(block);
+    for await (const block of blocks) await writer.write(block);
     await writer.close();
   } else {
     const labels = new Uint8Array(severities.length * images.count);
@@ -85,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
     const flush = async () => {
       if (current) await atomicWriteFile(join(out, `${current.name}.npy`), writeNpy({ dtype: 'uint8', shape: [severities.length * images.count, 32, 32, 3], data: current.data }));
     };
-    for (const block of blocks) {
+    for await (const block of blocks) {
       if (current?.name !== block.corruption) {
         await flush();
         current = { name: block.corruption, data: new Uint8Array(severities.length * block.images.length), k: 0 };
@@ -98,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   renderer.finishLine();
   const seconds = (performance.now() - started) / 1000;
   const written = corruptions.filter((c) => !skipped.includes(c));
-  const summary = { out, split: values.split, images: images.count, corruptions: written, skipped, severities, seed, seconds, imagesPerSecond: (images.count * written.length * severities.length) / seconds };
+  const summary = { out, split: values.split, images: images.count, workers, corruptions: written, skipped, severities, seed, seconds, imagesPerSecond: (images.count * written.length * severities.length) / seconds };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(`\n${written.length} corruptions × ${severities.length} severities of ${images.count} ${values.split} images → ${out} (${seconds.toFixed(1)} s)\n${skipped.length ? `skipped: ${skipped.join(', ')}\n` : ''}`);
   return 0;
