@@ -17,7 +17,7 @@ describe('moco-robust bench (harness check with tiny shapes; CI never asserts a 
     const [wasm] = report.results;
     expect(wasm.backend).toBe('wasm');
     const w = wasm.workloads;
-    for (const value of [wasm.conv.forward, wasm.conv.inputGradient, wasm.conv.filterGradient, wasm.resnet.forward, wasm.resnet.trainStep, w.infer, w.fgsm, w.supPgd, w.mocoPgd, w.supAdvStep, w.mocoAdvStep, w.mocoStep, w.mocoFgsmStep, wasm.augmentation.imagesPerSecond]) {
+    for (const value of [wasm.conv.forward, wasm.conv.inputGradient, wasm.conv.filterGradient, wasm.resnet.forward, wasm.resnet.trainStep, w.infer, w.fgsm, w.supPgd, w.mocoPgd, w.supAdvStep, w.mocoAdvStep, w.mocoStep, w.mocoFgsmStep, wasm.augmentation.imagesPerSecond, wasm.readNsPerElement]) {
       expect(value).toBeTypeOf('number');
       expect(value).toBeGreaterThan(0);
     }

@@ -28,6 +28,8 @@ export interface BackendMeasurement {
     mocoStep: number;
     mocoFgsmStep: number;
   };
+  /** Cost of reading a 2M-element float32 tensor back to JS (`dataSync`), ns per element (median of 5). */
+  readNsPerElement: number;
   /** MoCo-v2 two-view augmentation of a batch, images/s. */
   augmentation: { batch: number; imagesPerSecond: number };
   numTensorsLeaked: number;
@@ -66,7 +68,15 @@ export async function measureBackend(backend: BackendName, tiny: boolean, archit
   const rng = Rng.fromSeed(7);
   const augmentation = { batch: augmentBatch, imagesPerSecond: await imagesPerSecond(augmentBatch, tiny ? 1 : 5, () => twoViews(x, MOCO_V2_AUGMENTATION, rng)) };
   x.dispose();
-  return { backend, conv, resnet, workloads, augmentation, numTensorsLeaked: tf.memory().numTensors - before };
+  const big = tf.randomNormal([tiny ? 1024 : 1 << 21]);
+  const reads = Array.from({ length: 5 }, () => {
+    const start = performance.now();
+    big.dataSync();
+    return performance.now() - start;
+  }).sort((a, b) => a - b);
+  const readNsPerElement = (reads[2] * 1e6) / big.size;
+  big.dispose();
+  return { backend, conv, resnet, workloads, readNsPerElement, augmentation, numTensorsLeaked: tf.memory().numTensors - before };
 }
 
 /** The PyTorch reference's workloads: inference, FGSM, PGD-k, MoCo-PGD-k, and adversarial fine-tuning / pre-training steps. */

@@ -98,10 +98,10 @@ export async function run(argv: string[]): Promise<number> {
 /** The benchmark's Markdown tables. */
 export function formatBench(report: { machine: { cpus: number; model?: string; node: string; tiny: boolean }; results: Array<BackendMeasurement | { backend: string; error: string }>; corruptions?: CorruptionBenchmark; torch?: TorchReference; ratios?: Record<string, Record<string, number | null>> }): string {
   const out: string[] = [`machine: ${report.machine.cpus}× ${report.machine.model}, Node ${report.machine.node}, tfjs 4.22.0${report.machine.tiny ? ' (tiny shapes: a harness check, not a measurement)' : ''}`, ''];
-  out.push('| backend | conv fwd GFLOP/s | conv input-grad | conv filter-grad | model | forward img/s | train step img/s |', '|---|---:|---:|---:|---|---:|---:|');
+  out.push('| backend | conv fwd GFLOP/s | conv input-grad | conv filter-grad | model | forward img/s | train step img/s | dataSync ns/element |', '|---|---:|---:|---:|---|---:|---:|---:|');
   for (const r of report.results) {
     if ('error' in r) out.push(`| ${r.backend} | failed: ${r.error} | | | | | |`);
-    else out.push(`| ${r.backend} | ${fmt(r.conv.forward)} | ${fmt(r.conv.inputGradient)} | ${fmt(r.conv.filterGradient)} (batch ${r.conv.shape.batch}) | ${r.resnet.architecture} b${r.resnet.batch} | ${fmt(r.resnet.forward)} | ${fmt(r.resnet.trainStep)} |`);
+    else out.push(`| ${r.backend} | ${fmt(r.conv.forward)} | ${fmt(r.conv.inputGradient)} | ${fmt(r.conv.filterGradient)} (batch ${r.conv.shape.batch}) | ${r.resnet.architecture} b${r.resnet.batch} | ${fmt(r.resnet.forward)} | ${fmt(r.resnet.trainStep)} | ${fmt(r.readNsPerElement)} |`);
   }
   out.push('', '| backend | model | FGSM | PGD-k | MoCo-PGD-k | adv. fine-tuning step (PGD-k) | pre-training step: plain | MoCo-FGSM | MoCo-PGD-k | MoCo-v2 augmentation (b128) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of report.results) {

@@ -57,20 +57,6 @@ const differences = Object.fromEntries(Object.keys(checks).map((name) => [name, 
 process.stdout.write('\\n' + JSON.stringify({ backend, differences }));
 `;
 
-// conv 3×3, 64→64 channels, 32×32, batch 32 (a multiply-add counts 2 FLOP; the backward pass computes
-// the input and the filter gradient, 2× the forward FLOPs), and the cost of reading a 2M-element tensor.
-const BENCHMARK = `
-const tf = await import('@tensorflow/tfjs-node');
-const x = tf.randomNormal([32, 32, 32, 64], 0, 1, 'float32', 1), w = tf.randomNormal([3, 3, 64, 64], 0, 0.05, 'float32', 2);
-const forwardFlop = 2 * 32 * 32 * 32 * 64 * 64 * 9;
-const time = (fn, reps) => { fn(); fn(); const t = performance.now(); for (let i = 0; i < reps; i++) fn(); return (performance.now() - t) / 1000 / reps; };
-const forward = time(() => tf.tidy(() => tf.sum(tf.conv2d(x, w, 1, 'same')).dataSync()[0]), 8); // a scalar read: the timing is the conv's
-const backward = time(() => tf.tidy(() => { const [gx, gw] = tf.grads((a, b) => tf.sum(tf.conv2d(a, b, 1, 'same')))([x, w]); return tf.sum(gx).dataSync()[0] + tf.sum(gw).dataSync()[0]; }), 5);
-const y = tf.conv2d(x, w, 1, 'same');
-const reads = Array.from({ length: 7 }, () => { const t = performance.now(); y.dataSync(); return performance.now() - t; }).sort((a, b) => a - b);
-process.stdout.write('\\n' + JSON.stringify({ forwardGflops: forwardFlop / forward / 1e9, forwardBackwardGflops: 3 * forwardFlop / backward / 1e9, readNsPerElement: reads[3] * 1e6 / y.size }));
-`;
-
 const runChild = (script: string) => {
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packageDir, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
   expect(child.status, `child exited with ${child.status} (signal ${child.signal}): ${child.stderr.slice(-1500)}`).toBe(0);
@@ -90,14 +76,5 @@ describe.skipIf(!enabled)('the native backend built from the TensorFlow wheel', 
     console.info(`[native parity] max |native − cpu| / (1 + |cpu|): ${JSON.stringify(differences)}`);
     expect(Object.keys(differences)).toEqual(['conv3x3', 'batchNorm', 'matMul', 'convnetSgdStep']);
     for (const [name, difference] of Object.entries(differences)) expect(difference, name).toBeLessThan(1e-4);
-  });
-
-  it('is fast: conv2d GFLOP/s far above wasm (23) and host reads at memcpy speed', () => {
-    const { forwardGflops, forwardBackwardGflops, readNsPerElement } = runChild(BENCHMARK) as Record<string, number>;
-    console.info(`[native benchmark] conv 3×3 64→64 32×32 batch 32: forward ${forwardGflops.toFixed(0)} GFLOP/s, forward+backward ${forwardBackwardGflops.toFixed(0)} GFLOP/s; dataSync of 2M floats ${readNsPerElement.toFixed(1)} ns/element`);
-    // loose bounds for a loaded 2-core machine (quiet: ≈283 / 91 GFLOP/s, ≈2–5 ns/element)
-    expect(forwardGflops).toBeGreaterThan(30);
-    expect(forwardBackwardGflops).toBeGreaterThan(15);
-    expect(readNsPerElement).toBeLessThan(100);
   });
 });
