@@ -1,7 +1,9 @@
 // @moco-robust/data — Node entry: everything of the browser entry plus file-system loading.
 export * from './index';
-export { findCifar10, loadCifar10 } from './cifar10/load-cifar10';
+export { CIFAR10_LOCATION, findCifar10, loadCifar10, locateCifar10 } from './cifar10/load-cifar10';
 export type { Cifar10 } from './cifar10/load-cifar10';
+export { resolveCifar10 } from './cifar10/resolve-cifar10';
+export type { ResolveCifar10Options, ResolvedCifar10 } from './cifar10/resolve-cifar10';
 export { FROST_TEXTURE_COUNT, loadFrostTextures } from './cifar10c/frost-textures';
 export { downscaleFrostTexture, fetchFrostTextures, FROST_TEXTURE_SOURCES, FROST_TEXTURES_BASE_URL } from './cifar10c/fetch-frost-textures';
 export type { FetchFrostTexturesEvent, FetchFrostTexturesOptions } from './cifar10c/fetch-frost-textures';
@@ -13,6 +15,7 @@ export { corruptImagesParallel } from './cifar10c/corrupt-images-parallel';
 export type { CorruptImagesParallelEvent, CorruptImagesParallelOptions } from './cifar10c/corrupt-images-parallel';
 export { CIFAR10_SOURCE, CIFAR10C_SOURCE, defaultCacheDir, downloadCifar10, downloadCifar10C, readCifar10Archive } from './download/datasets';
 export type { DatasetDownloadOptions } from './download/datasets';
+export { ChecksumError } from './download/checksum-error';
 export { downloadFile, fileDigest } from './download/download-file';
 export type { DownloadEvent, DownloadFileOptions } from './download/download-file';
 export { readTar } from './download/tar';

@@ -6,7 +6,7 @@ import { DataFormatError } from '@moco-robust/core';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
 import { findCifar10, loadCifar10 } from './load-cifar10';
-import { CIFAR10_CLASSES, parseCifar10 } from './parse-cifar10';
+import { CIFAR10_CLASSES, CIFAR10_TRAIN_FILES, parseCifar10 } from './parse-cifar10';
 
 const sample = cifarSampleDir();
 
@@ -17,7 +17,8 @@ describe.skipIf(!sample)('CIFAR-10 on the real sample', () => {
     const data = await loadCifar10(folder);
     expect(data.train.count).toBe(5085);
     expect(data.test.count).toBe(512);
-    expect(Array.from(data.test.labels.subarray(0, 5)).map((l) => CIFAR10_CLASSES[l])).toEqual(['cat', 'ship', 'ship', 'airplane', 'frog']);
+    expect(data.classes).toBe(CIFAR10_CLASSES);
+    expect(Array.from(data.test.labels.subarray(0, 5)).map((l) => data.classes[l])).toEqual(['cat', 'ship', 'ship', 'airplane', 'frog']);
     // pixel spot checks against the raw bytes: record r, pixel p, channel c is at 1 + c·1024 + p
     const raw = readFileSync(join(sample!, 'test_batch.bin'));
     for (const [r, p, c] of [[0, 0, 0], [0, 1023, 2], [3, 517, 1], [511, 100, 0]]) {
@@ -49,6 +50,11 @@ describe('parseCifar10', () => {
     const dir = await mkdtemp(join(tmpdir(), 'mr-cifar-'));
     await writeFile(join(dir, 'test_batch.bin'), new Uint8Array(3073));
     await expect(loadCifar10(dir)).rejects.toThrow(/data_batch_1\.bin: missing or unreadable/);
+    // a folder whose data_batch_3.bin was cut inside record 2: loadCifar10 names that file and the record's offset
+    for (const name of CIFAR10_TRAIN_FILES) await writeFile(join(dir, name), new Uint8Array(name === 'data_batch_3.bin' ? 2 * 3073 + 7 : 3073));
+    await expect(loadCifar10(dir)).rejects.toMatchObject({ path: join(dir, 'data_batch_3.bin'), offset: 6146, message: expect.stringMatching(/data_batch_3\.bin \(byte 6146\): truncated/) });
+    await writeFile(join(dir, 'data_batch_3.bin'), new Uint8Array(0)); // 0 records is valid
+    expect((await loadCifar10(dir)).train.count).toBe(4);
     expect(() => findCifar10(join(dir, 'nowhere'))).toThrow(/Invalid argument 'dataDir'/);
   });
 });

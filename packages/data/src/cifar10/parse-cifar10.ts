@@ -3,6 +3,12 @@ import { DataFormatError } from '@moco-robust/core';
 /** Bytes of one record of the official binary format: 1 label byte + 1024 R + 1024 G + 1024 B. */
 export const CIFAR10_RECORD_BYTES = 3073;
 
+/** The five training files of the official binary release, in order (each 10,000 records there). */
+export const CIFAR10_TRAIN_FILES: readonly string[] = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+
+/** The test file of the official binary release. */
+export const CIFAR10_TEST_FILE = 'test_batch.bin';
+
 /** The ten CIFAR-10 classes, in label order. */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 

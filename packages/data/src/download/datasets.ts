@@ -3,8 +3,8 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { DataFormatError, type EventListener, type MocoRobustEvent } from '@moco-robust/core';
-import { concatImages, parseCifar10, type Cifar10Images } from '../cifar10/parse-cifar10';
+import { DataFormatError, MocoRobustError, type EventListener, type MocoRobustEvent } from '@moco-robust/core';
+import { CIFAR10_TRAIN_FILES, concatImages, parseCifar10, type Cifar10Images } from '../cifar10/parse-cifar10';
 import { downloadFile, type DownloadEvent } from './download-file';
 import { readTar } from './tar';
 
@@ -62,27 +62,43 @@ export async function downloadCifar10C(options: DatasetDownloadOptions = {}): Pr
   return out;
 }
 
-const TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+/**
+ * The decompressed bytes of a gzip file; corrupt or truncated gzip data throws `DataFormatError`
+ * naming `path` and the compressed byte offset where decoding failed.
+ */
+async function* gunzipFile(path: string): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip();
+  createReadStream(path).on('error', (error) => gunzip.destroy(error)).pipe(gunzip);
+  let produced = 0;
+  try {
+    for await (const chunk of gunzip) {
+      produced += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  } catch (error) {
+    throw new DataFormatError({ path, offset: gunzip.bytesWritten, message: `corrupt or truncated gzip data after ${produced} decompressed bytes (${(error as Error).message})`, cause: error });
+  }
+}
 
 /**
  * Reads CIFAR-10 straight from the official `cifar-10-binary.tar.gz` (or an uncompressed `.tar`),
  * streamed through gunzip and a tar reader — nothing is unpacked to disk. Files of any record count
- * are valid; a missing batch or a truncated archive throws `DataFormatError` naming the archive.
+ * are valid; a missing batch, a truncated member or a corrupt archive throws `DataFormatError`
+ * naming the archive (and member) and the byte offset.
  */
 export async function readCifar10Archive(path: string): Promise<{ train: Cifar10Images; test: Cifar10Images }> {
-  const raw = createReadStream(path);
-  const stream = /\.t?gz$/i.test(path) ? raw.pipe(createGunzip()) : raw;
+  const stream = /\.t?gz$/i.test(path) ? gunzipFile(path) : (createReadStream(path) as AsyncIterable<Uint8Array>);
   const members = new Map<string, Cifar10Images>();
   try {
-    for await (const entry of readTar(stream as AsyncIterable<Uint8Array>, path)) {
+    for await (const entry of readTar(stream, path)) {
       const name = basename(entry.name);
-      if (name === 'test_batch.bin' || TRAIN_FILES.includes(name)) members.set(name, parseCifar10(await entry.bytes(), `${path}:${entry.name}`));
+      if (name === 'test_batch.bin' || CIFAR10_TRAIN_FILES.includes(name)) members.set(name, parseCifar10(await entry.bytes(), `${path}:${entry.name}`));
     }
   } catch (error) {
-    if (error instanceof DataFormatError) throw error;
+    if (MocoRobustError.isInstance(error)) throw error;
     throw new DataFormatError({ path, message: `cannot read the archive (${(error as Error).message})`, cause: error });
   }
-  const missing = ['test_batch.bin', ...TRAIN_FILES].filter((n) => !members.has(n));
+  const missing = ['test_batch.bin', ...CIFAR10_TRAIN_FILES].filter((n) => !members.has(n));
   if (missing.length > 0) throw new DataFormatError({ path, message: `the archive lacks ${missing.join(', ')} (expected cifar-10-batches-bin/data_batch_1..5.bin and test_batch.bin)` });
-  return { train: concatImages(TRAIN_FILES.map((n) => members.get(n)!)), test: members.get('test_batch.bin')! };
+  return { train: concatImages(CIFAR10_TRAIN_FILES.map((n) => members.get(n)!)), test: members.get('test_batch.bin')! };
 }

@@ -1,4 +1,4 @@
-import { DataFormatError } from '@moco-robust/core';
+import { DataFormatError, MocoRobustError } from '@moco-robust/core';
 
 /** One regular file of a tar stream; read its bytes (`bytes()` or `chunks()`) before asking for the next entry. */
 export interface TarEntry {
@@ -16,14 +16,24 @@ class ByteReader {
   private start = 0;
   offset = 0;
   private readonly iterator: AsyncIterator<Uint8Array>;
-  constructor(source: AsyncIterable<Uint8Array>) {
+  constructor(source: AsyncIterable<Uint8Array>, private readonly path: string) {
     this.iterator = source[Symbol.asyncIterator]();
+  }
+
+  /** The next chunk of the source; a failing source (e.g. corrupt gzip) becomes a `DataFormatError` at the current offset. */
+  private async next(): Promise<IteratorResult<Uint8Array>> {
+    try {
+      return await this.iterator.next();
+    } catch (error) {
+      if (MocoRobustError.isInstance(error)) throw error;
+      throw new DataFormatError({ path: this.path, offset: this.offset, message: `the stream broke off after ${this.offset} bytes of tar (${(error as Error).message})`, cause: error });
+    }
   }
 
   /** Up to `max` bytes (fewer only at the end of the stream; empty at the end). */
   async some(max: number): Promise<Uint8Array> {
     while (this.start >= this.buffer.length) {
-      const next = await this.iterator.next();
+      const next = await this.next();
       if (next.done) return new Uint8Array(0);
       this.buffer = next.value;
       this.start = 0;
@@ -60,7 +70,7 @@ function octal(field: Uint8Array, path: string, offset: number): number {
     return value;
   }
   const digits = text(field).trim();
-  if (!/^[0-7]*$/.test(digits)) throw new DataFormatError({ path, offset, message: `not a tar archive: bad octal size field '${digits}'` });
+  if (!/^[0-7]*$/.test(digits)) throw new DataFormatError({ path, offset, message: `not a tar archive (or corrupt): a header field holds ${JSON.stringify(digits)}, not an octal number` });
   return digits ? parseInt(digits, 8) : 0;
 }
 
@@ -70,7 +80,7 @@ function octal(field: Uint8Array, path: string, offset: number): number {
  * byte offset (in the uncompressed stream).
  */
 export async function* readTar(source: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<TarEntry> {
-  const reader = new ByteReader(source);
+  const reader = new ByteReader(source, path);
   let longName: string | undefined;
   for (;;) {
     const headerOffset = reader.offset;
