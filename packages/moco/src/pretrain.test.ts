@@ -43,12 +43,10 @@ describe.skipIf(!all)('pretrain (MoCo, tiny encoder, real CIFAR sample)', () => 
       expect(steps).toHaveLength(8);
       const epochs = events.filter((e): e is Extract<PretrainEvent, { type: 'epoch-end' }> => e.type === 'epoch-end');
       expect(epochs[1].numTensors).toBe(epochs[0].numTensors); // flat across epochs
-      // everything the run created is owned by the encoder, heads and task: dispose them and nothing is left
+      // everything the run created is owned by the encoder, heads and task (queue, momentum encoder and head): dispose them and nothing is left
       task.dispose?.();
       (encoder.model as unknown as { dispose(): void }).dispose();
       for (const m of Object.values(result.heads)) (m as unknown as { dispose(): void }).dispose();
-      const models = task.models?.() ?? {};
-      for (const m of Object.values(models)) (m as unknown as { dispose(): void }).dispose();
       expect(tf.memory().numTensors).toBe(before);
     }
   });
