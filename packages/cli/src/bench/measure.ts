@@ -70,9 +70,14 @@ export async function measureBackend(backend: BackendName, tiny: boolean, archit
   x.dispose();
   const big = tf.randomNormal([tiny ? 1024 : 1 << 21]);
   const reads = Array.from({ length: 5 }, () => {
+    const fresh = tf.mul(big, 1); // a new tensor each time: a backend may cache what it already read back
+    fresh.dataSync(); // (the first read also waits for the multiply)
+    const again = tf.add(fresh, 0);
     const start = performance.now();
-    big.dataSync();
-    return performance.now() - start;
+    again.dataSync();
+    const elapsed = performance.now() - start;
+    tf.dispose([fresh, again]);
+    return elapsed;
   }).sort((a, b) => a - b);
   const readNsPerElement = (reads[2] * 1e6) / big.size;
   big.dispose();
