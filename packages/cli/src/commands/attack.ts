@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { atomicWriteFile, Rng, selectBackend, type BackendName } from '@moco-robust/core';
@@ -8,6 +7,7 @@ import { encodePng } from '@moco-robust/eval';
 import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
 import { ProgressRenderer } from '../progress';
 import { loadModelFrom, resolveModelSource } from '../run/pipeline';
+import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   const steps = integerFlag('attack', 'steps', values.steps, 10);
   const batchSize = Math.max(1, integerFlag('attack', 'batch-size', values['batch-size'], 128));
   const out = resolve(values.out);
-  if ((await readdir(out).catch(() => [])).length > 0) throw new UsageError(`attack: --out ${out} already holds files; choose a new folder (nothing was changed)`);
+  await assertEmptyOutput('attack', out);
   const folder = findCifar10(values.data);
   if (!folder) throw new UsageError('attack: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
   const source = /^[a-z]+:\/\//i.test(values.model) ? undefined : await resolveModelSource(values.model, 'classifier');

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { atomicWriteFile } from '@moco-robust/core';
 import { availableParallelism } from 'node:os';
@@ -6,6 +5,7 @@ import { ALL_CORRUPTIONS, corruptImages, corruptImagesParallel, createCifar10CWr
 import { ProgressRenderer } from '../progress';
 import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
 import { loadFrostFlag } from '../run/frost';
+import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const severities = parseSeverities(values.severities!);
   const seed = integerFlag('corrupt', 'seed', values.seed, 0);
   const out = resolve(values.out);
-  if ((await readdir(out).catch(() => [])).length > 0) throw new UsageError(`corrupt: --out ${out} already holds files; choose a new folder (nothing was changed)`);
+  await assertEmptyOutput('corrupt', out);
   const folder = findCifar10(values.data);
   if (!folder) throw new UsageError('corrupt: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
   const frostTextures = corruptions.includes('frost') ? await loadFrostFlag(values.frost) : undefined;

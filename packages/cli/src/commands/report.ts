@@ -1,8 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataFormatError } from '@moco-robust/core';
 import { writeReport, type RunReport } from '@moco-robust/eval';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
+import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
@@ -38,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('report: give at least one run folder or report.json');
   if (!values.out) throw new UsageError('report: --out <folder> is required (the runs\' own reports are left as they are)');
   const out = resolve(values.out);
-  if ((await readdir(out).catch(() => [])).length > 0) throw new UsageError(`report: --out ${out} already holds files; choose a new folder (nothing was changed)`);
+  await assertEmptyOutput('report', out);
   const runs = (await Promise.all(positionals.map(readRuns))).flat();
   const written = await writeReport(out, runs, { title: values.title, quoted: values.quoted });
   if (values.json) process.stdout.write(`${JSON.stringify(written)}\n`);

@@ -16,6 +16,13 @@ export interface RunDir {
   close(): void;
 }
 
+/** Refuses an output folder that already holds files, before anything is written (messages name the command and the folder). */
+export async function assertEmptyOutput(command: string, out: string, hint = 'choose a new folder'): Promise<string[]> {
+  const existing = await readdir(out).catch(() => [] as string[]);
+  if (existing.length > 0) throw new UsageError(`${command}: --out ${out} already holds files; ${hint} (nothing was changed)`);
+  return existing;
+}
+
 /**
  * Opens the run directory of `command`: a new or empty one (an occupied one is refused and left
  * untouched), or with `resume` an existing one holding `config.json`. Events are appended to
@@ -23,11 +30,11 @@ export interface RunDir {
  */
 export async function openRunDir(command: string, options: { out?: string; resume?: boolean; quiet?: boolean }): Promise<RunDir> {
   const out = resolve(options.out ?? join('runs', `${command}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-  const existing = await readdir(out).catch(() => [] as string[]);
   if (options.resume) {
+    const existing = await readdir(out).catch(() => [] as string[]);
     if (!existing.includes('config.json')) throw new UsageError(`${command}: --resume needs a run directory with config.json; ${out} has none (nothing was changed)`);
-  } else if (existing.length > 0) {
-    throw new UsageError(`${command}: --out ${out} already holds files; choose a new directory or pass --resume (nothing was changed)`);
+  } else {
+    await assertEmptyOutput(command, out, 'choose a new directory or pass --resume');
   }
   await mkdir(out, { recursive: true });
   const renderer = new ProgressRenderer({ logFile: join(out, 'events.jsonl'), quiet: options.quiet });
