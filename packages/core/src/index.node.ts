@@ -1,5 +1,7 @@
 // @moco-robust/core — Node entry: everything of the browser entry plus file-system helpers.
 export * from './index';
+// In Node, selectBackend also starts wasm's threads (it shadows the browser entry's).
+export { selectBackend } from './node/select-backend-node';
 export { atomicWriteFile } from './node/atomic-write';
 export {
   fileCheckpointStore,

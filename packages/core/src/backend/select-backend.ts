@@ -31,6 +31,8 @@ export interface BackendSelection {
   attempts: BackendAttempt[];
   /** How the choice was made. */
   reason: 'forced-by-option' | 'forced-by-environment' | 'first-that-loads';
+  /** wasm only: threads of XNNPACK's pool (2+ when the multi-threaded build started). */
+  threads?: number;
 }
 
 /** Options of {@link selectBackend}. */
@@ -42,13 +44,33 @@ export interface SelectBackendOptions {
   /** Environment variable that forces a backend; default `MOCO_ROBUST_BACKEND`. */
   environmentVariable?: string;
   onEvent?: EventListener<{ type: 'backend-selected'; selection: BackendSelection }>;
+  /**
+   * wasm in Node: threads for XNNPACK (tfjs's multi-threaded SIMD build, which tfjs itself does not
+   * start in Node). Default: the `MOCO_ROBUST_WASM_THREADS` environment variable, else every core
+   * (`os.availableParallelism()`, at most 8); `1` keeps the single-threaded build. Browsers use
+   * tfjs's own threading (cross-origin isolated pages).
+   */
+  wasmThreads?: number;
+}
+
+/** How the Node entry starts wasm's threads (absent in browsers). @internal */
+export interface WasmThreading {
+  defaultThreads(): number;
+  /** Runs `initialise` with the glue able to start `threads` pthreads in Node. */
+  run<T>(threads: number, initialise: () => Promise<T>): Promise<T>;
+}
+
+interface LoadContext {
+  threading?: WasmThreading;
+  wasmThreads?: number;
 }
 
 interface Candidate {
   packageName: string;
   tfBackend: string;
   install: string;
-  load: () => Promise<void>;
+  /** Loads the package and activates its backend; wasm returns its thread count. */
+  load: (context: LoadContext) => Promise<unknown>;
 }
 
 const nativeInstall = (pkg: string, variant: string) =>
@@ -71,12 +93,7 @@ const candidates: Record<BackendName, Candidate> = {
     packageName: '@tensorflow/tfjs-backend-wasm',
     tfBackend: 'wasm',
     install: 'Install it with `npm install @tensorflow/tfjs-backend-wasm@4.22.0`.',
-    load: async () => {
-      await importOptional('@tensorflow/tfjs-backend-wasm');
-      await activate('wasm');
-      const { registerWasmTrainingKernels } = await import('./wasm/register-wasm-training-kernels');
-      registerWasmTrainingKernels();
-    },
+    load: loadWasm,
   },
   cpu: {
     packageName: '@tensorflow/tfjs-backend-cpu',
@@ -86,8 +103,36 @@ const candidates: Record<BackendName, Candidate> = {
   },
 };
 
-async function importOptional(name: string): Promise<void> {
-  await import(/* @vite-ignore */ name);
+interface WasmPackage {
+  setThreadsCount(threads: number): void;
+  getThreadsCount(): number;
+}
+
+/** Loads wasm — multi-threaded in Node when the Node entry supplies `threading` — and registers the training kernels. */
+async function loadWasm(context: LoadContext): Promise<number> {
+  const wasm = (await importOptional('@tensorflow/tfjs-backend-wasm')) as WasmPackage;
+  const threads = context.threading ? (context.wasmThreads ?? context.threading.defaultThreads()) : 1;
+  if (threads > 1 && context.threading && tf.findBackend('wasm') === null) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    wasm.setThreadsCount(threads);
+    try {
+      await context.threading.run(threads, () => activate('wasm'));
+    } catch {
+      // the threaded build did not start: the single-threaded one still works
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      wasm.setThreadsCount(1);
+      await activate('wasm');
+    }
+  } else {
+    await activate('wasm');
+  }
+  const { registerWasmTrainingKernels } = await import('./wasm/register-wasm-training-kernels');
+  registerWasmTrainingKernels();
+  return wasm.getThreadsCount();
+}
+
+async function importOptional(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ name);
 }
 
 async function activate(tfBackend: string): Promise<void> {
@@ -107,7 +152,13 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
  * variable forces one, and a forced backend that cannot load throws a {@link BackendUnavailableError}
  * naming the package to install.
  */
-export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
+export function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  return selectBackendWith(undefined, options);
+}
+
+/** {@link selectBackend} with the Node entry's way of starting wasm's threads. @internal */
+export async function selectBackendWith(threading: WasmThreading | undefined, options: SelectBackendOptions): Promise<BackendSelection> {
+  if (options.wasmThreads !== undefined) assertWasmThreads(options.wasmThreads, 'wasmThreads');
   const variable = options.environmentVariable ?? 'MOCO_ROBUST_BACKEND';
   const fromEnvironment = isNode ? process.env[variable] : undefined;
   const forced = options.backend ?? (fromEnvironment ? (fromEnvironment as BackendName) : undefined);
@@ -124,7 +175,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const candidate = candidates[name];
     const started = performance.now();
     try {
-      await candidate.load();
+      const threads = await candidate.load({ threading, wasmThreads: options.wasmThreads });
       await activate(candidate.tfBackend);
       await registerGradients();
       attempts.push({ name, ok: true, packageName: candidate.packageName, milliseconds: performance.now() - started });
@@ -133,6 +184,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         tfBackend: candidate.tfBackend,
         attempts,
         reason: options.backend !== undefined ? 'forced-by-option' : forced ? 'forced-by-environment' : 'first-that-loads',
+        ...(typeof threads === 'number' ? { threads } : {}),
       };
       emit(options.onEvent, { type: 'backend-selected', selection });
       return selection;
@@ -151,6 +203,13 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     backend: order.join(','),
     message: `No tfjs backend could be loaded: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`,
   });
+}
+
+/** Throws unless `threads` is a whole number of wasm threads tfjs can start (1–8). @internal */
+export function assertWasmThreads(threads: number, argument: string): void {
+  if (!Number.isInteger(threads) || threads < 1 || threads > 8) {
+    throw new InvalidArgumentError({ argument, expected: 'a whole number of threads from 1 to 8 (tfjs pre-creates 8 wasm threads)', received: threads });
+  }
 }
 
 /** Why a candidate failed, in a user's words: `not installed` when the package itself is missing. */

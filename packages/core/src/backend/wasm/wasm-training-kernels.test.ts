@@ -24,6 +24,12 @@ const cases: Case[] = [
   { n: 2, h: 10, w: 10, ci: 3, co: 2, k: 3, stride: 2, pad: 'valid' },
   { n: 2, h: 5, w: 6, ci: 3, co: 4, k: 1, stride: 1, pad: 'same' },
   { n: 1, h: 11, w: 11, ci: 2, co: 2, k: 5, stride: 3, pad: 'same' },
+  // the stride-phase input gradient: ResNet's even-sized downsampling, 1×1, an even kernel, odd sizes, valid
+  { n: 2, h: 8, w: 8, ci: 4, co: 6, k: 3, stride: 2, pad: 'same' },
+  { n: 2, h: 8, w: 8, ci: 4, co: 6, k: 1, stride: 2, pad: 'same' },
+  { n: 1, h: 8, w: 9, ci: 3, co: 2, k: 4, stride: 2, pad: 'same' },
+  { n: 1, h: 13, w: 12, ci: 2, co: 3, k: 5, stride: 2, pad: 'valid' },
+  { n: 1, h: 7, w: 7, ci: 2, co: 3, k: 2, stride: 3, pad: 'valid' },
 ];
 
 async function gradientsOn(backend: string, c: Case) {
