@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError, Rng, toRng } from '@moco-robust/core';
+import { conv2dLayer } from './conv2d-layer';
 import { kaimingNormalFanOut } from './initializers';
 import { splitBatchNormalization } from './split-batch-normalization';
 import { featureWidth, resolveResnetConfig, type ResnetConfig, type ResnetPreset } from './resnet-config';
@@ -132,7 +133,7 @@ function projection(x: Tensor, filters: number, stride: number, name: string, co
 
 function conv(x: Tensor, filters: number, kernelSize: number, strides: number, name: string, context: BuildContext): Tensor {
   const kernelInitializer = kaimingNormalFanOut(kernelSize, filters, context.rng);
-  return tfl.layers.conv2d({ filters, kernelSize, strides, padding: kernelSize === 1 ? 'valid' : 'same', useBias: false, kernelInitializer, name }).apply(x) as Tensor;
+  return conv2dLayer({ filters, kernelSize, strides, padding: kernelSize === 1 ? 'valid' : 'same', useBias: false, kernelInitializer, name }).apply(x) as Tensor;
 }
 
 /** Batch-norm with PyTorch's momentum 0.1 (tfjs 0.9) and ε 1e-5; split per group when the context asks. */

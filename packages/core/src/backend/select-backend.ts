@@ -71,6 +71,8 @@ interface Candidate {
   install: string;
   /** Loads the package and activates its backend; wasm returns its thread count. */
   load: (context: LoadContext) => Promise<unknown>;
+  /** Registers moco-robust's kernels and gradients for this backend, after tfjs's own gradients. */
+  registerTraining?: () => Promise<void>;
 }
 
 const nativeInstall = (pkg: string, variant: string) =>
@@ -82,12 +84,14 @@ const candidates: Record<BackendName, Candidate> = {
     tfBackend: 'tensorflow',
     install: nativeInstall('@tensorflow/tfjs-node-gpu', 'gpu'),
     load: () => importOptional('@tensorflow/tfjs-node-gpu'),
+    registerTraining: registerNativeTraining,
   },
   node: {
     packageName: '@tensorflow/tfjs-node',
     tfBackend: 'tensorflow',
     install: nativeInstall('@tensorflow/tfjs-node', 'cpu'),
     load: () => importOptional('@tensorflow/tfjs-node'),
+    registerTraining: registerNativeTraining,
   },
   wasm: {
     packageName: '@tensorflow/tfjs-backend-wasm',
@@ -135,6 +139,11 @@ async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ name);
 }
 
+async function registerNativeTraining(): Promise<void> {
+  const { registerNodeTrainingKernels } = await import('./register-node-training-kernels');
+  registerNodeTrainingKernels();
+}
+
 async function activate(tfBackend: string): Promise<void> {
   if (tf.findBackendFactory(tfBackend) === null) throw new Error(`the package loaded but registered no '${tfBackend}' backend`);
   const ok = await tf.setBackend(tfBackend);
@@ -178,6 +187,7 @@ export async function selectBackendWith(threading: WasmThreading | undefined, op
       const threads = await candidate.load({ threading, wasmThreads: options.wasmThreads });
       await activate(candidate.tfBackend);
       await registerGradients();
+      await candidate.registerTraining?.();
       attempts.push({ name, ok: true, packageName: candidate.packageName, milliseconds: performance.now() - started });
       const selection: BackendSelection = {
         name,

@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** moco-robust's kernel name for TensorFlow's `ReluGrad` op (`dy · (x > 0)` in one pass), registered on the native backend. */
+export const RELU_GRAD_KERNEL = 'MocoRobustReluGrad';
+
+/** The slice of tfjs-node's `NodeJSKernelBackend` a kernel needs to run a TensorFlow op by name. */
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
+  executeSingleOutput(name: string, attributes: Array<{ name: string; type: number; value: unknown }>, inputs: tf.TensorInfo[]): tf.TensorInfo;
+}
+
+/** The `tensorflow` backend's kernel for {@link RELU_GRAD_KERNEL}: TensorFlow's own `ReluGrad` op. */
+export const nativeReluGradKernel: tf.KernelConfig = {
+  kernelName: RELU_GRAD_KERNEL,
+  backendName: 'tensorflow',
+  kernelFunc: ({ inputs, backend }) => {
+    const native = backend as unknown as NativeBackend;
+    const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+    return native.executeSingleOutput('ReluGrad', [{ name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }], [dy, x]);
+  },
+};
+
+/**
+ * The gradient of `Relu`: `dy · (x > 0)` as one kernel where the backend has {@link RELU_GRAD_KERNEL}
+ * (the native one), instead of tfjs-core's `dy · cast(step(x))` — on tfjs-node `step` alone runs six
+ * full-size kernels (isNaN, greater, two fills, two selects). Elsewhere it is tfjs-core's formula.
+ * Equal to tfjs-core's for every finite `x` (a NaN input gives 0 here, NaN there).
+ */
+export const reluGradient: tf.GradConfig = {
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    const gradient = dy as tf.Tensor;
+    const [x] = saved;
+    return {
+      x: () =>
+        tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined
+          ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: gradient, x }, {}) as tf.Tensor)
+          : tf.mul(gradient, tf.cast(tf.step(tf.cast(x, 'float32')), 'float32')),
+    };
+  },
+};

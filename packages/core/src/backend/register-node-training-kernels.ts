@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { lazyFusedBatchNormGradient } from './node-batch-norm-gradient';
+import { nativeReluGradKernel, reluGradient, RELU_GRAD_KERNEL } from './node-relu-gradient';
+
+let registered = false;
+
+/**
+ * Cheaper backpropagation on the native (`tensorflow`) backend: registers TensorFlow's `ReluGrad`
+ * as a kernel and replaces the gradients of `Relu` (one kernel instead of `step` + casts + multiply)
+ * and `FusedBatchNorm` (only what is asked for, no full-size `tile`). Both gradients fall back to
+ * tfjs-core's arithmetic on other backends, so they stay correct after a backend switch (gradients
+ * are global). Idempotent; called by `selectBackend()` — never at import.
+ */
+export function registerNodeTrainingKernels(): void {
+  if (registered) return;
+  registered = true;
+  if (tf.getKernel(RELU_GRAD_KERNEL, 'tensorflow') === undefined) tf.registerKernel(nativeReluGradKernel);
+  tf.registerGradient(reluGradient);
+  tf.registerGradient(lazyFusedBatchNormGradient);
+}
