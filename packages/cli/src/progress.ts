@@ -108,9 +108,10 @@ function clock(seconds: number): string {
 
 function describe(event: MocoRobustEvent): string {
   if (event.type === 'backend-selected') {
-    const selection = event.selection as { name: string; attempts: Array<{ name: string; ok: boolean; reason?: string }> };
+    const selection = event.selection as { name: string; threads?: number; attempts: Array<{ name: string; ok: boolean; reason?: string }> };
     const failed = selection.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
-    return `backend: ${selection.name}${failed.length ? ` (skipped ${failed.join('; ')})` : ''}`;
+    const threads = selection.threads !== undefined ? `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}` : '';
+    return `backend: ${selection.name}${threads}${failed.length ? ` (skipped ${failed.join('; ')})` : ''}`;
   }
   return `${String(event.phase)}: ${String(event.detail)}`;
 }

@@ -9,7 +9,11 @@ export interface CorruptionBenchmark {
   frost: boolean;
   single: { perCorruption: Record<string, number>; overall: number };
   parallel: { perCorruption: Record<string, number>; overall: number };
+  /** Resident memory of this process: at the start, and its peak after the one-thread and the worker runs (blocks are streamed, so it must not grow with `images`). */
+  memory: { startMiB: number; singlePeakMiB: number; parallelPeakMiB: number };
 }
+
+const peakMiB = () => process.resourceUsage().maxRSS / 1024;
 
 async function time(run: (onEvent: (event: { type: string }) => void) => Promise<void>, count: number): Promise<{ perCorruption: Record<string, number>; overall: number }> {
   const seconds: Record<string, number> = {};
@@ -33,10 +37,13 @@ export async function benchmarkCorruptions(options: { count: number; workers?: n
   })();
   let images: Uint8Array;
   let source: string;
+  const startMiB = process.memoryUsage().rss / 2 ** 20;
   if (folder) {
-    const set = takeImages((await loadCifar10(folder)).train, options.count);
-    images = set.images;
-    source = `CIFAR-10 training images from ${folder}`;
+    const train = (await loadCifar10(folder)).train;
+    const distinct = takeImages(train, options.count);
+    images = new Uint8Array(options.count * 3072);
+    for (let offset = 0; offset < images.length; offset += distinct.images.length) images.set(distinct.images.subarray(0, Math.min(distinct.images.length, images.length - offset)), offset);
+    source = `CIFAR-10 training images from ${folder}${distinct.count < options.count ? `, ${distinct.count} distinct repeated` : ''}`;
   } else {
     images = new Uint8Array(options.count * 3072);
     let state = 12345;
@@ -49,8 +56,9 @@ export async function benchmarkCorruptions(options: { count: number; workers?: n
   const single = await time(async (onEvent) => {
     for (const block of corruptImages(images, count, { seed: 1, frostTextures, onEvent })) void block;
   }, count);
+  const singlePeakMiB = peakMiB();
   const parallel = await time(async (onEvent) => {
     for await (const block of corruptImagesParallel(images, count, { seed: 1, frostTextures, workers, onEvent })) void block;
   }, count);
-  return { images: count, source, workers, frost: frostTextures !== undefined, single, parallel };
+  return { images: count, source, workers, frost: frostTextures !== undefined, single, parallel, memory: { startMiB, singlePeakMiB, parallelPeakMiB: peakMiB() } };
 }

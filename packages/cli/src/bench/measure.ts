@@ -9,6 +9,8 @@ import { benchmarkPretrain } from '@moco-robust/moco';
 /** What one backend measured. */
 export interface BackendMeasurement {
   backend: string;
+  /** wasm: XNNPACK threads. */
+  threads?: number;
   conv: Awaited<ReturnType<typeof benchmarkConv2d>>;
   resnet: Awaited<ReturnType<typeof benchmarkResnet>>;
   /** images/s of the attacks and steps the PyTorch reference also runs (absent on the pure-JS cpu backend: minutes per step). */
@@ -52,7 +54,7 @@ async function imagesPerSecond(batch: number, repeats: number, run: () => tf.Ten
 
 /** Measures everything on `backend` (tiny: small shapes that only prove the harness). */
 export async function measureBackend(backend: BackendName, tiny: boolean, architectureFlag?: string): Promise<BackendMeasurement> {
-  await selectBackend({ backend });
+  const { threads } = await selectBackend({ backend });
   const before = tf.memory().numTensors;
   const cpu = backend === 'cpu';
   const repeats = tiny ? 1 : 3;
@@ -81,7 +83,7 @@ export async function measureBackend(backend: BackendName, tiny: boolean, archit
   }).sort((a, b) => a - b);
   const readNsPerElement = (reads[2] * 1e6) / big.size;
   big.dispose();
-  return { backend, conv, resnet, workloads, readNsPerElement, augmentation, numTensorsLeaked: tf.memory().numTensors - before };
+  return { backend, threads, conv, resnet, workloads, readNsPerElement, augmentation, numTensorsLeaked: tf.memory().numTensors - before };
 }
 
 /** The PyTorch reference's workloads: inference, FGSM, PGD-k, MoCo-PGD-k, and adversarial fine-tuning / pre-training steps. */

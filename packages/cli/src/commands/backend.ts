@@ -35,6 +35,6 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   for (const a of selection.attempts) process.stdout.write(`  ${a.ok ? '✓' : '✗'} ${a.name.padEnd(9)} ${a.packageName}${a.ok ? ` (${a.milliseconds.toFixed(0)} ms)` : `: ${a.reason}`}\n`);
-  process.stdout.write(`chosen: ${selection.name} (${selection.reason})\n`);
+  process.stdout.write(`chosen: ${selection.name}${selection.threads !== undefined ? `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}` : ''} (${selection.reason})\n`);
   return 0;
 }

@@ -11,7 +11,8 @@ import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
-  backends: { type: 'string', description: 'comma-separated backends, each measured in its own process', default: 'node,wasm,cpu' },
+  backends: { type: 'string', description: "comma-separated backends, each measured in its own process ('none': only the CIFAR-10-C generator)", default: 'node,wasm,cpu' },
+  'wasm-threads': { type: 'string', description: 'threads of the wasm backend (default $MOCO_ROBUST_WASM_THREADS, else every core up to 8)' },
   architecture: { type: 'string', description: 'ResNet of the model benchmarks (default resnet18; resnet8-w16 on cpu)' },
   tiny: { type: 'boolean', description: 'tiny shapes: proves the harness works in seconds (what CI runs); not a measurement' },
   'compare-torch': { type: 'boolean', description: 'run the PyTorch CPU reference in the same run and print a ratios table' },
@@ -43,13 +44,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`\n${JSON.stringify(await measureBackend(values.child as BackendName, tiny, values.architecture))}\n`);
     return 0;
   }
-  const backends = values.backends!.split(',').map((b) => b.trim());
+  const backends = values.backends === 'none' ? [] : values.backends!.split(',').map((b) => b.trim());
+  const wasmThreads = values['wasm-threads'] === undefined ? {} : { MOCO_ROBUST_WASM_THREADS: String(integerFlag('bench', 'wasm-threads', values['wasm-threads'], 1)) };
   for (const b of backends) if (!['node-gpu', 'node', 'wasm', 'cpu'].includes(b)) throw new UsageError(`bench: --backends must list node-gpu, node, wasm or cpu; got '${b}'`);
   const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
   const results: Array<BackendMeasurement | { backend: string; error: string }> = [];
   for (const backend of backends) {
     process.stderr.write(`bench: measuring ${backend}…\n`);
-    const child = spawnSync(process.execPath, [bin, 'bench', '--child', backend, ...(tiny ? ['--tiny'] : []), ...(values.architecture ? ['--architecture', values.architecture] : [])], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' }, maxBuffer: 1 << 26 });
+    const child = spawnSync(process.execPath, [bin, 'bench', '--child', backend, ...(tiny ? ['--tiny'] : []), ...(values.architecture ? ['--architecture', values.architecture] : [])], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...wasmThreads }, maxBuffer: 1 << 26 });
     const lastLine = child.stdout.trim().split('\n').pop() ?? '';
     if (child.status !== 0 || !lastLine.startsWith('{')) {
       const lines = child.stderr.trim().split('\n');
@@ -95,20 +97,22 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+const label = (r: BackendMeasurement) => (r.threads !== undefined && r.threads > 1 ? `${r.backend} (${r.threads} threads)` : r.backend);
+
 /** The benchmark's Markdown tables. */
 export function formatBench(report: { machine: { cpus: number; model?: string; node: string; tiny: boolean }; results: Array<BackendMeasurement | { backend: string; error: string }>; corruptions?: CorruptionBenchmark; torch?: TorchReference; ratios?: Record<string, Record<string, number | null>> }): string {
   const out: string[] = [`machine: ${report.machine.cpus}× ${report.machine.model}, Node ${report.machine.node}, tfjs 4.22.0${report.machine.tiny ? ' (tiny shapes: a harness check, not a measurement)' : ''}`, ''];
   out.push('| backend | conv fwd GFLOP/s | conv input-grad | conv filter-grad | model | forward img/s | train step img/s | dataSync ns/element |', '|---|---:|---:|---:|---|---:|---:|---:|');
   for (const r of report.results) {
     if ('error' in r) out.push(`| ${r.backend} | failed: ${r.error} | | | | | |`);
-    else out.push(`| ${r.backend} | ${fmt(r.conv.forward)} | ${fmt(r.conv.inputGradient)} | ${fmt(r.conv.filterGradient)} (batch ${r.conv.shape.batch}) | ${r.resnet.architecture} b${r.resnet.batch} | ${fmt(r.resnet.forward)} | ${fmt(r.resnet.trainStep)} | ${fmt(r.readNsPerElement)} |`);
+    else out.push(`| ${label(r)} | ${fmt(r.conv.forward)} | ${fmt(r.conv.inputGradient)} | ${fmt(r.conv.filterGradient)} (batch ${r.conv.shape.batch}) | ${r.resnet.architecture} b${r.resnet.batch} | ${fmt(r.resnet.forward)} | ${fmt(r.resnet.trainStep)} | ${fmt(r.readNsPerElement)} |`);
   }
   out.push('', '| backend | model | FGSM | PGD-k | MoCo-PGD-k | adv. fine-tuning step (PGD-k) | pre-training step: plain | MoCo-FGSM | MoCo-PGD-k | MoCo-v2 augmentation (b128) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of report.results) {
     if ('error' in r) continue;
     const w = r.workloads;
     out.push(w
-      ? `| ${r.backend} | ${w.architecture} b${w.batch}, k=${w.attackSteps} | ${fmt(w.fgsm)} | ${fmt(w.supPgd)} | ${fmt(w.mocoPgd)} | ${fmt(w.supAdvStep)} | ${fmt(w.mocoStep)} | ${fmt(w.mocoFgsmStep)} | ${fmt(w.mocoAdvStep)} | ${fmt(r.augmentation.imagesPerSecond)} |`
+      ? `| ${label(r)} | ${w.architecture} b${w.batch}, k=${w.attackSteps} | ${fmt(w.fgsm)} | ${fmt(w.supPgd)} | ${fmt(w.mocoPgd)} | ${fmt(w.supAdvStep)} | ${fmt(w.mocoStep)} | ${fmt(w.mocoFgsmStep)} | ${fmt(w.mocoAdvStep)} | ${fmt(r.augmentation.imagesPerSecond)} |`
       : `| ${r.backend} | (skipped: minutes per step on the pure-JS backend) | | | | | | | | ${fmt(r.augmentation.imagesPerSecond)} |`);
   }
   out.push('', 'images/s throughout.');
@@ -117,6 +121,7 @@ export function formatBench(report: { machine: { cpus: number; model?: string; n
     out.push('', `CIFAR-10-C generator, ${c.images} images (${c.source}), source images/s through all 5 severities; ${c.workers} workers${c.frost ? '' : '; frost skipped (no textures)'}:`, '', '| corruption | 1 thread | workers |', '|---|---:|---:|');
     for (const name of Object.keys(c.single.perCorruption)) out.push(`| ${name} | ${fmt(c.single.perCorruption[name])} | ${fmt(c.parallel.perCorruption[name])} |`);
     out.push(`| **all 19 × 5** (wall clock) | **${fmt(c.single.overall)}** | **${fmt(c.parallel.overall)}** |`);
+    out.push(`| peak RSS of the process, MiB (${fmt(c.memory.startMiB)} at the start) | ${fmt(c.memory.singlePeakMiB)} | ${fmt(c.memory.parallelPeakMiB)} |`);
   }
   if (report.torch && report.ratios) {
     const t = report.torch;
