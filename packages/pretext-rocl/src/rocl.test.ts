@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { isPretextTaskV1, ntXent, Rng, type PretextAttackSettings, type PretextContext, type PretextEncoder, type PretextHeads } from '@moco-robust/core';
+import { checkPretextContract } from '@moco-robust/pretext-testkit';
 import { leakedTensors, tinyEncoderModel, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import roclFactory from './index';
@@ -90,6 +91,9 @@ describe('RoCL task on a tiny encoder (cpu)', () => {
     const projection = plain.createHeads(encoder, Rng.fromSeed(1)).projection;
     expect(projection.getWeights().map((w) => w.shape)).toEqual([[16, 2048], [2048], [2048, 128], [128]]); // 2-layer MLP to 128
     (projection as unknown as { dispose(): void }).dispose();
+    // its craft keeps to the ε-ball and [0, 1], its trainingLoss is a finite scalar, a step leaks nothing
+    const report = checkPretextContract(roclTask({ augment: brightness, dim: 8, hiddenDim: 16 }), { encoder, epsilon: 8 / 255 });
+    expect(report).toMatchObject({ name: 'rocl', optional: { craft: true, trainingLoss: true } });
   });
 
   it('makeBatch gives t(x) as inputs and t\'(x) as the target, seeded; the default views are SimCLR augmentations', () => {

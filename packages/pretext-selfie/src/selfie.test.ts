@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { isPretextTaskV1, modelFiles, Rng, type PretextContext, type PretextEncoder, type PretextHeads } from '@moco-robust/core';
 import { createResnetEncoder } from '@moco-robust/models';
+import { checkPretextContract } from '@moco-robust/pretext-testkit';
 import { leakedTensors, tinyEncoderModel, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import selfieFactory from './index';
@@ -107,6 +108,8 @@ describe('Selfie task on a tiny encoder (cpu)', () => {
     expect(task.name).toBe('selfie');
     expect(task.combine).toBe('mean');
     expect(isPretextTaskV1(selfieFactory())).toBe(true);
+    const report = checkPretextContract(selfieTask({ patchStages: 3, layers: 2, heads: 2, feedForwardDim: 32 }), { encoder });
+    expect(report).toMatchObject({ name: 'selfie', combine: 'mean', inputShape: [8, 32, 32, 3] });
   });
 
   it("uses the encoder's stem and stages as the patch network, sharing its weights", () => {
