@@ -1,36 +1,34 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { imagesFromUint8, Rng, type PretextContext, type PretextHeads } from '@moco-robust/core';
 import { pgd } from '@moco-robust/attacks';
-import { evaluateRobustness, finetune } from '@moco-robust/eval';
 import { createResnetEncoder, type ResnetEncoder } from '@moco-robust/models';
-import { pretrain, type PretrainEvent } from '@moco-robust/moco';
-import { readCifarSample, useFastestBackend } from '@moco-robust/testing';
+import { checkFinetunesAndEvaluates, checkPretrainLeavesNoTensors, loadSample, recordPretrain, type RecordedPretrain } from '@moco-robust/pretext-testkit';
+import { cifarSampleDir, useFastestBackend } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotationTask } from './rotation-task';
 
-const train = readCifarSample('data_batch_1.bin', 512);
-const test = readCifarSample('test_batch.bin', 256);
+const dir = cifarSampleDir();
+const sample = dir ? loadSample({ dir, train: 512, test: 256 }) : undefined;
 
-describe.skipIf(!train || !test)('rotation pre-training on the real CIFAR sample (ResNet-8, fastest backend)', () => {
+describe.skipIf(!sample)('rotation pre-training on the real CIFAR sample (ResNet-8, fastest backend)', () => {
+  const { train, test } = sample!;
   const task = rotationTask();
   let encoder: ResnetEncoder;
   let heads: PretextHeads;
-  let epochs: Array<Extract<PretrainEvent, { type: 'epoch-end' }>>;
+  let run: RecordedPretrain;
   let before: number;
 
   beforeAll(async () => {
     await useFastestBackend();
     before = tf.memory().numTensors;
     encoder = createResnetEncoder({ architecture: 'resnet8-w16', rng: 3 });
-    epochs = [];
-    const result = await pretrain({
+    run = await recordPretrain({
       task,
       encoder,
-      data: train!,
+      data: train,
       config: { seed: 1, epochs: 5, batchSize: 32, optimizer: { learningRate: 0.1 }, attack: { kind: 'pgd', steps: 3, stepSize: 2 / 255 }, knn: { everyEpochs: 0 }, checkpoint: { everyEpochs: 0 }, logEvery: 16 },
-      onEvent: (e) => { if (e.type === 'epoch-end') epochs.push(e); },
     });
-    heads = result.heads;
+    heads = run.heads;
   });
 
   afterAll(() => {
@@ -40,7 +38,7 @@ describe.skipIf(!train || !test)('rotation pre-training on the real CIFAR sample
 
   /** Clean accuracy, clean and PGD-10 losses of the rotation task on the held-out test images (inference mode). */
   const measure = () => {
-    const images = imagesFromUint8(test!.images, test!.count);
+    const images = imagesFromUint8(test.images, test.count);
     const context: PretextContext = { encoder, heads, training: false, rng: Rng.fromSeed(9), step: 0 };
     const batch = task.makeBatch(images, Rng.fromSeed(9), context);
     const adversarial = pgd((x) => task.loss(context, x, batch.targets), batch.inputs, { epsilon: 8 / 255, stepSize: 2 / 255, steps: 10, rng: 4 });
@@ -55,6 +53,7 @@ describe.skipIf(!train || !test)('rotation pre-training on the real CIFAR sample
 
   it('lifts held-out rotation accuracy well above chance (25%); PGD raises the pretext loss above the clean loss', () => {
     const m = measure();
+    const { epochs } = run;
     console.info(`rotation: epoch losses ${epochs.map((e) => e.loss.toFixed(3)).join(' ')}; held-out accuracy ${(100 * m.accuracy).toFixed(1)}%, loss clean ${m.clean.toFixed(3)} → PGD-10 ${m.robust.toFixed(3)}`);
     expect(m.accuracy).toBeGreaterThan(0.35);
     expect(m.robust).toBeGreaterThan(m.clean + 0.05);
@@ -62,17 +61,13 @@ describe.skipIf(!train || !test)('rotation pre-training on the real CIFAR sample
   });
 
   it('keeps the tensor count flat across epochs and leaves only the encoder and head weights', () => {
-    expect(epochs.map((e) => e.numTensors)).toEqual(epochs.map(() => epochs[0].numTensors));
-    const owned = encoder.model.weights.length + Object.values(heads).reduce((n, h) => n + (h as unknown as { weights: unknown[] }).weights.length, 0);
-    expect(tf.memory().numTensors - before).toBe(owned);
+    // after the measurement above: it too must leave nothing behind
+    checkPretrainLeavesNoTensors(run, { tensorsBefore: before, models: [encoder.model, ...Object.values(heads)] });
   });
 
   it('fine-tunes and evaluates with @moco-robust/eval like a MoCo encoder', async () => {
-    const { classifier } = await finetune({ encoder: encoder.model, train: train!, config: { seed: 2, epochs: 1, batchSize: 64, validationSize: 0, loss: 'mixed', attack: { steps: 2 }, logEvery: 100 } });
-    const result = evaluateRobustness(classifier.model, test!, { attacks: ['clean', 'pgd'], settings: { pgdSteps: 3, seed: 1 } });
-    console.info(`rotation → fine-tuned: clean ${(100 * result.clean.accuracy).toFixed(1)}%, PGD-3 ${(100 * result.pgd!.accuracy).toFixed(1)}%`);
-    expect(result.clean.total).toBe(256);
-    expect(result.pgd!.accuracy).toBeLessThanOrEqual(result.clean.accuracy);
-    classifier.head.dispose();
+    const result = await checkFinetunesAndEvaluates({ encoder: encoder.model, train, test });
+    console.info(`rotation → fine-tuned: clean ${(100 * result.clean).toFixed(1)}%, PGD-3 ${(100 * result.pgd).toFixed(1)}%`);
+    expect(result.total).toBe(256);
   });
 });

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { imagesFromUint8, memoryCheckpointStore, Rng, type PretextContext, type PretextHeads } from '@moco-robust/core';
+import { imagesFromUint8, Rng, type PretextContext, type PretextHeads } from '@moco-robust/core';
 import { pgd } from '@moco-robust/attacks';
-import { evaluateRobustness, finetune } from '@moco-robust/eval';
 import { createResnetEncoder, type ResnetEncoder } from '@moco-robust/models';
-import { pretrain, type PretrainEvent } from '@moco-robust/moco';
-import { readCifarSample, tinyEncoderModel, useFastestBackend } from '@moco-robust/testing';
+import { checkFinetunesAndEvaluates, checkPretrainLeavesNoTensors, checkResumeIsExact, loadSample, recordPretrain, type EpochEnd } from '@moco-robust/pretext-testkit';
+import { cifarSampleDir, tinyEncoderModel, useFastestBackend } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candidateAccuracy, selfieTask, type SelfieTaskOptions } from './selfie-task';
 
-const train = readCifarSample('data_batch_1.bin', 512);
-const test = readCifarSample('test_batch.bin', 256);
+const dir = cifarSampleDir();
+const sample = dir ? loadSample({ dir, train: 512, test: 256 }) : undefined;
+const train = sample?.train;
+const test = sample?.test;
 
 /** A small attention pooling for tests (Chen et al.'s 13 layers × 2048 are the defaults). */
 const SMALL: SelfieTaskOptions = { layers: 1, heads: 2, feedForwardDim: 64 };
@@ -18,9 +19,10 @@ describe.skipIf(!train || !test)('Selfie pre-training on the real CIFAR sample (
   const task = selfieTask(SMALL);
   let encoder: ResnetEncoder;
   let heads: PretextHeads;
-  let epochs: Array<Extract<PretrainEvent, { type: 'epoch-end' }>>;
+  let epochs: EpochEnd[];
   let before: number;
   let initialAccuracy: number;
+  let run: Awaited<ReturnType<typeof recordPretrain>>;
 
   /** Held-out candidate accuracy over 4 seeded masks of the 256 test images (inference mode). */
   const heldOutAccuracy = () => {
@@ -54,15 +56,15 @@ describe.skipIf(!train || !test)('Selfie pre-training on the real CIFAR sample (
     heads = task.createHeads(encoder, Rng.fromSeed(1).fork('heads')); // the engine's heads for seed 1, to measure them untrained
     initialAccuracy = heldOutAccuracy();
     for (const head of Object.values(heads)) (head as unknown as { dispose(): void }).dispose();
-    epochs = [];
-    const result = await pretrain({
+    const result = await recordPretrain({
       task,
       encoder,
       data: train!,
       config: { seed: 1, epochs: 3, batchSize: 32, optimizer: { learningRate: 0.1 }, attack: { kind: 'pgd', steps: 1, stepSize: 2 / 255 }, knn: { everyEpochs: 0 }, checkpoint: { everyEpochs: 0 }, logEvery: 16 },
-      onEvent: (e) => { if (e.type === 'epoch-end') epochs.push(e); },
     });
     heads = result.heads;
+    epochs = result.epochs;
+    run = result;
   });
 
   afterAll(() => {
@@ -81,50 +83,29 @@ describe.skipIf(!train || !test)('Selfie pre-training on the real CIFAR sample (
   });
 
   it('keeps the tensor count flat across epochs and leaves only the encoder and head weights', () => {
-    expect(epochs.map((e) => e.numTensors)).toEqual(epochs.map(() => epochs[0].numTensors));
-    const owned = encoder.model.weights.length + Object.values(heads).reduce((n, h) => n + (h as unknown as { weights: unknown[] }).weights.length, 0);
-    expect(tf.memory().numTensors - before).toBe(owned);
+    checkPretrainLeavesNoTensors(run, { tensorsBefore: before, models: [encoder.model, ...Object.values(heads)] });
   });
 
   it('fine-tunes and evaluates with @moco-robust/eval like a MoCo encoder', async () => {
-    const { classifier } = await finetune({ encoder: encoder.model, train: train!, config: { seed: 2, epochs: 1, batchSize: 64, validationSize: 0, loss: 'mixed', attack: { steps: 2 }, logEvery: 100 } });
-    const result = evaluateRobustness(classifier.model, test!, { attacks: ['clean', 'pgd'], settings: { pgdSteps: 3, seed: 1 } });
-    console.info(`selfie → fine-tuned: clean ${(100 * result.clean.accuracy).toFixed(1)}%, PGD-3 ${(100 * result.pgd!.accuracy).toFixed(1)}%`);
-    expect(result.clean.total).toBe(256);
-    expect(result.pgd!.accuracy).toBeLessThanOrEqual(result.clean.accuracy);
-    classifier.head.dispose();
+    const result = await checkFinetunesAndEvaluates({ encoder: encoder.model, train: train!, test: test! });
+    console.info(`selfie → fine-tuned: clean ${(100 * result.clean).toFixed(1)}%, PGD-3 ${(100 * result.pgd).toFixed(1)}%`);
+    expect(result.total).toBe(256);
   });
 });
 
 describe.skipIf(!train)('Selfie checkpoints (tiny encoder, fastest backend)', () => {
-  const data = { images: train ? train.images.subarray(0, 64 * 3072) : new Uint8Array(0), count: 64 };
-  const config = { seed: 5, epochs: 2, batchSize: 16, attack: { kind: 'pgd' as const, steps: 2 }, logEvery: 1, knn: { everyEpochs: 0 }, checkpoint: { everySteps: 1, everyEpochs: 0 } };
-  const encoderOf = () => {
-    const model = tinyEncoderModel(1);
-    return { model, featureDim: 16, clone: () => tinyEncoderModel(1) };
-  };
-
   beforeAll(async () => {
     await useFastestBackend();
   });
 
   it('resumes an aborted run to exactly the weights of an uninterrupted one, heads included', async () => {
-    const uninterrupted = { encoder: encoderOf(), task: selfieTask(SMALL) };
-    const full = await pretrain({ ...uninterrupted, data, config });
-    const store = memoryCheckpointStore();
-    const controller = new AbortController();
-    const first = { encoder: encoderOf(), task: selfieTask(SMALL) };
-    await expect(pretrain({ ...first, data, config, store, signal: controller.signal, onEvent: (e) => { if (e.type === 'step-end' && e.step === 3) controller.abort(); } })).rejects.toThrow(/stopped at step 3 of 8/);
-    const resumedRun = { encoder: encoderOf(), task: selfieTask(SMALL) };
-    const resumed = await pretrain({ ...resumedRun, data, config, store, resume: true });
-    expect(resumed.steps).toBe(8);
-    const pairs = [[uninterrupted.encoder.model, resumedRun.encoder.model], [full.heads['attention-pooling'], resumed.heads['attention-pooling']]] as const;
-    for (const [a, b] of pairs) {
-      const [wa, wb] = [a.getWeights(), b.getWeights()];
-      expect(wb.length).toBe(wa.length);
-      for (let i = 0; i < wa.length; i++) expect(Array.from(wb[i].dataSync())).toEqual(Array.from(wa[i].dataSync()));
-    }
-    for (const run of [uninterrupted, first, resumedRun]) run.encoder.model.dispose();
-    for (const h of [full.heads, resumed.heads]) for (const m of Object.values(h)) (m as unknown as { dispose(): void }).dispose();
+    const report = await checkResumeIsExact({
+      createTask: () => selfieTask(SMALL),
+      createEncoder: () => ({ model: tinyEncoderModel(1), featureDim: 16, clone: () => tinyEncoderModel(1) }),
+      data: { images: train!.images.subarray(0, 64 * 3072), count: 64 },
+      config: { seed: 5, epochs: 2, batchSize: 16, attack: { kind: 'pgd', steps: 2 } },
+    });
+    expect(report.totalSteps).toBe(8);
+    expect(report.comparedTensors).toBeGreaterThan(10); // the tiny encoder's 10 weights and the attention-pooling head's
   });
 });
