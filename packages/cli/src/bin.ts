@@ -41,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`moco-robust: unknown command '${command}'; valid commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 2;
   }
+  // TensorFlow's C++ start-up lines (CPU features, oneDNN notices) are noise in a terminal; errors still show.
+  // Read when the native library loads, so it must be set before any command imports tfjs-node.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   const module = await entry.load();
   return module.run(rest);
 }
