@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cifarSampleDir } from '@moco-robust/testing';
@@ -38,7 +38,10 @@ describe('npx moco-robust from packed tarballs in a fresh project', () => {
     expect(help.stdout).toMatch(/Usage: moco-robust <command>/);
     const backend = npx(['backend', '--json']);
     expect(backend.status, backend.stderr).toBe(0);
-    expect(['wasm', 'cpu']).toContain(JSON.parse(backend.stdout).name); // no native build in the fresh project
+    const selection = JSON.parse(backend.stdout);
+    expect(['wasm', 'cpu']).toContain(selection.name); // no native build in the fresh project
+    // wasm starts tfjs's multi-threaded build from the installed package too, on every core (up to 8)
+    if (selection.name === 'wasm') expect(selection.threads).toBe(Math.min(availableParallelism(), 8));
     if (!sample) return;
     const corrupt = npx(['corrupt', '--images', '4', '--corruptions', 'contrast', '--out', join(project, 'c'), '--json']);
     expect(corrupt.status, corrupt.stderr).toBe(0);
