@@ -23,6 +23,28 @@ describe('moco-robust bench (harness check with tiny shapes; CI never asserts a 
     }
     expect(Object.keys(report.corruptions.single.perCorruption).length).toBeGreaterThanOrEqual(18); // frost needs textures
     expect(report.corruptions.parallel.overall).toBeGreaterThan(0);
+    expect(wasm.numTensorsLeaked).toBe(0);
     expect(readdirSync(out)).toHaveLength(1); // the JSON results file
+  });
+
+  it('--memory: peak RSS, page faults and system time of a pre-training step with default and tuned glibc malloc (own processes), and a flat tensor count over tiny steps', () => {
+    const out = mkdtempSync(join(tmpdir(), 'mr-bench-memory-'));
+    const run = spawnSync(process.execPath, [bin, 'bench', '--memory', '--tiny', '--backends', 'wasm', '--out', out, '--json'], { encoding: 'utf8', timeout: 300_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const { memory } = JSON.parse(run.stdout);
+    expect(memory.errors).toEqual([]);
+    expect(memory.steps.map((s: { malloc: string }) => s.malloc)).toEqual(['default', 'tuned']);
+    for (const step of memory.steps) {
+      expect(step.backend).toBe('wasm');
+      expect(step.peakMiB).toBeGreaterThan(step.startMiB);
+      expect(step.minorPageFaultsPerStep).toBeGreaterThan(0);
+      expect(step.imagesPerSecond).toBeGreaterThan(0);
+    }
+    const [trace] = memory.tensorCounts;
+    expect(trace.steps).toBe(20);
+    expect(trace.min).toBe(trace.max); // flat after the first step (optimizer slots appear there)
+    expect(trace.afterLastStep).toBe(trace.afterFirstStep);
+    expect(trace.leaked).toBe(0);
+    expect(readdirSync(out)).toHaveLength(1);
   });
 });

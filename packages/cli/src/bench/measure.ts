@@ -91,7 +91,9 @@ async function measureWorkloads(architecture: ResnetPreset, batch: number, steps
   const encoder = createResnetEncoder({ architecture, rng: 1 });
   const classifier = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 2 }));
   const head = projectionHead({ kind: 'mlp', inputDim: encoder.featureDim, rng: 3 });
-  const query = composeModels(encoder.model, head);
+  // a function, not composeModels(encoder.model, head): a composed model holds a reference to `head`,
+  // so head.dispose() alone would keep its 4 weights alive (the harness's old 4-tensor leak)
+  const query = (images: tf.Tensor4D) => head.apply(encoder.model.apply(images, { training: false }), { training: false }) as tf.Tensor2D;
   const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
   const y = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch], 0, 10, 'float32', 5)), 'int32')) as tf.Tensor1D;
   const unit = (t: tf.Tensor2D) => tf.div(t, tf.norm(t, 'euclidean', 1, true)) as tf.Tensor2D;

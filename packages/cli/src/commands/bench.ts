@@ -23,7 +23,11 @@ const FLAGS = {
   frost: { type: 'string', description: 'frost textures for the corruption benchmark (default $MOCO_ROBUST_FROST)' },
   out: { type: 'string', description: 'folder for the JSON results', default: 'bench-results' },
   json: { type: 'boolean', description: 'print the whole result as one JSON object on stdout' },
+  memory: { type: 'boolean', description: 'measure memory instead: peak RSS, page faults and system time of a MoCo-PGD-10 pre-training step of ResNet-18 (default and tuned glibc malloc), and the tensor count over many tiny pre-training steps (skips cpu)' },
+  'memory-batch': { type: 'string', description: 'batch of the --memory pre-training step', default: '128' },
+  'memory-steps': { type: 'string', description: 'tiny pre-training steps whose tensor count --memory traces (0 skips it)', default: '10000' },
   child: { type: 'string', description: '(internal) measure one backend and print JSON' },
+  'memory-child': { type: 'string', description: '(internal) one --memory measurement, `step:<backend>` or `tensors:<backend>`, printed as JSON' },
 } satisfies FlagSpec;
 
 const SUMMARY = 'Measures, per backend: conv2d GFLOP/s, ResNet forward and training-step images/s, FGSM / PGD-10 / MoCo-PGD-10 attacks, MoCo pre-training steps (plain, MoCo-FGSM, MoCo-PGD-10), adversarial fine-tuning steps and the MoCo-v2 augmentation; then the CIFAR-10-C generator in one thread and on workers. --compare-torch adds the PyTorch reference and a `ratios` table. Never asserts a speed.';
@@ -39,6 +43,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`bench: unexpected argument '${positionals[0]}'`);
   const tiny = Boolean(values.tiny);
+  const memoryOptions = { tiny, batch: integerFlag('bench', 'memory-batch', values['memory-batch'], 128), tensorSteps: tiny ? 20 : integerFlag('bench', 'memory-steps', values['memory-steps'], 10000) };
+  if (values['memory-child']) {
+    const { runMemoryChild } = await import('../bench/memory');
+    process.stdout.write(`\n${JSON.stringify(await runMemoryChild(values['memory-child'], memoryOptions))}\n`);
+    return 0;
+  }
   if (values.child) {
     const { measureBackend } = await import('../bench/measure');
     process.stdout.write(`\n${JSON.stringify(await measureBackend(values.child as BackendName, tiny, values.architecture))}\n`);
@@ -48,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const wasmThreads = values['wasm-threads'] === undefined ? {} : { MOCO_ROBUST_WASM_THREADS: String(integerFlag('bench', 'wasm-threads', values['wasm-threads'], 1)) };
   for (const b of backends) if (!['node-gpu', 'node', 'wasm', 'cpu'].includes(b)) throw new UsageError(`bench: --backends must list node-gpu, node, wasm or cpu; got '${b}'`);
   const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
+  if (values.memory) return runMemory(bin, backends.filter((b) => b !== 'cpu' || tiny), memoryOptions, values.out!, Boolean(values.json));
   const results: Array<BackendMeasurement | { backend: string; error: string }> = [];
   for (const backend of backends) {
     process.stderr.write(`bench: measuring ${backend}…\n`);
@@ -98,6 +109,19 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 const label = (r: BackendMeasurement) => (r.threads !== undefined && r.threads > 1 ? `${r.backend} (${r.threads} threads)` : r.backend);
+
+/** `bench --memory`: each measurement in its own process, then the tables (or JSON) and a file in `out`. */
+async function runMemory(bin: string, backends: string[], options: { tiny: boolean; batch: number; tensorSteps: number }, out: string, json: boolean): Promise<number> {
+  const { formatMemory, runMemoryBenchmark } = await import('../bench/memory');
+  const memory = runMemoryBenchmark({ bin, backends, ...options });
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, tfjs: '4.22.0', date: new Date().toISOString(), tiny: options.tiny };
+  const outDir = resolve(out);
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `memory-${machine.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ machine, memory }, null, 2)}\n`);
+  process.stdout.write(json ? `${JSON.stringify({ machine, memory })}\n` : `${formatMemory(memory)}\nwritten to ${file}\n`);
+  return memory.errors.length > 0 ? 1 : 0;
+}
 
 /** The benchmark's Markdown tables. */
 export function formatBench(report: { machine: { cpus: number; model?: string; node: string; tiny: boolean }; results: Array<BackendMeasurement | { backend: string; error: string }>; corruptions?: CorruptionBenchmark; torch?: TorchReference; ratios?: Record<string, Record<string, number | null>> }): string {
