@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { maxRelDiff, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conv2dLayer } from './conv2d-layer';
+import { conv2dLayer, withPlainConvolutions } from './conv2d-layer';
+import { loadModel, saveModel } from './save-model';
 
 /** The built-in layer and ours with the same weights, applied once to fix their shapes. */
 function pair(args: Parameters<typeof tfl.layers.conv2d>[0]) {
@@ -64,5 +65,32 @@ describe('conv2dLayer: the built-in Conv2D with gradients computed only where ne
     await kernels(ours);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
+  });
+
+  it('a saved and loaded model (tfjs built-in Conv2D layers) gets the same gradients: no filter gradient in an input gradient, same values', async () => {
+    const input = tfl.input({ shape: [9, 9, 3] });
+    const hidden = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'glorotNormal' }).apply(input) as tfl.SymbolicTensor;
+    const output = tfl.layers.globalAveragePooling2d({}).apply(tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'relu' }).apply(hidden) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+    const original = tfl.model({ inputs: input, outputs: output });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await saveModel(original, tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    const loaded = await loadModel(tf.io.fromMemory(artifacts!));
+    const x = tf.randomUniform([2, 9, 9, 3], 0, 1, 'float32', 3);
+    const inputGradient = async (model: tfl.LayersModel) => {
+      const info = await tf.profile(() => tf.grad((images: tf.Tensor) => tf.sum(model.apply(images) as tf.Tensor))(x));
+      const values = (info.result as tf.Tensor).dataSync().slice();
+      tf.dispose(info.result);
+      return { values, kernels: info.kernelNames };
+    };
+    const reference = await inputGradient(original);
+    const ours = await inputGradient(loaded);
+    expect(reference.kernels).toContain('Conv2DBackpropFilter');
+    expect(ours.kernels).not.toContain('Conv2DBackpropFilter');
+    expect(maxRelDiff(ours.values, reference.values)).toBeLessThan(1e-5);
+    expect(withPlainConvolutions(loaded)).toBe(loaded); // idempotent
+    expect(loaded.toJSON(null, false)).toEqual(original.toJSON(null, false));
+    tf.dispose([x]);
+    original.dispose();
+    loaded.dispose();
   });
 });

@@ -19,6 +19,7 @@ interface Conv2dLayer extends tfl.layers.Layer {
 type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
 
 let plainClass: (new (args: Conv2dArgs) => Conv2dLayer) | undefined;
+let builtInClass: (new (args: Conv2dArgs) => Conv2dLayer) | undefined;
 
 /**
  * A subclass of the very class `tfl.layers.conv2d` instantiates (taken from an instance, so it is the
@@ -33,6 +34,7 @@ let plainClass: (new (args: Conv2dArgs) => Conv2dLayer) | undefined;
 function plainConv2dClass(): new (args: Conv2dArgs) => Conv2dLayer {
   if (plainClass) return plainClass;
   const Base = Object.getPrototypeOf(tfl.layers.conv2d({ filters: 1, kernelSize: 1 })).constructor as new (args: Conv2dArgs) => Conv2dLayer;
+  builtInClass = Base;
   plainClass = class PlainConv2D extends Base {
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
       if (this.rank !== 2 || this.dataFormat !== 'channelsLast' || (this.padding !== 'same' && this.padding !== 'valid')) return super.call(inputs, kwargs);
@@ -55,4 +57,23 @@ function plainConv2dClass(): new (args: Conv2dArgs) => Conv2dLayer {
 export function conv2dLayer(args: Conv2dArgs): tfl.layers.Layer {
   const Plain = plainConv2dClass();
   return new Plain(args);
+}
+
+/**
+ * Gives the built-in `Conv2D` layers of `model` (and of the models nested in it) the gradients of
+ * {@link conv2dLayer} — for a model loaded with `tf.loadLayersModel`, which builds tfjs's own layer:
+ * the subclass adds no state, so the layers' class changes and nothing else (weights, config and
+ * saved form stay). Returns `model`. `loadModel` does this for every model it loads.
+ */
+export function withPlainConvolutions<T extends tfl.LayersModel>(model: T): T {
+  const Plain = plainConv2dClass();
+  const visit = (layers: tfl.layers.Layer[]) => {
+    for (const layer of layers) {
+      if (Object.getPrototypeOf(layer) === builtInClass!.prototype) Object.setPrototypeOf(layer, Plain.prototype);
+      const nested = (layer as unknown as { layers?: tfl.layers.Layer[] }).layers;
+      if (Array.isArray(nested)) visit(nested);
+    }
+  };
+  visit(model.layers);
+  return model;
 }

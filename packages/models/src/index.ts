@@ -11,7 +11,7 @@ export { copyWeights } from './copy-weights';
 export { flattenLayers, freezeStages, stageOfLayer } from './freeze-stages';
 export { loadModel, saveModel } from './save-model';
 export type { ModelLocation } from './save-model';
-export { conv2dLayer } from './conv2d-layer';
+export { conv2dLayer, withPlainConvolutions } from './conv2d-layer';
 export { kaimingNormalFanOut, linearInit } from './initializers';
 export { benchmarkResnet } from './benchmark-resnet';
 export type { ResnetBenchmarkOptions, ResnetBenchmarkResult } from './benchmark-resnet';

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError } from '@moco-robust/core';
+import { withPlainConvolutions } from './conv2d-layer';
 
 /** Where a model is saved or loaded from: a tfjs `IOHandler` or a tfjs URL (`indexeddb://name`, `localstorage://name`, `downloads://name`, `http(s)://…/model.json`). */
 export type ModelLocation = string | tf.io.IOHandler;
@@ -18,7 +19,7 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
   return model.save(destination);
 }
 
-/** Loads a model saved in the tfjs layers format from an `IOHandler` or URL (a relative URL in a browser too); the same as `tf.loadLayersModel`, which needs no project code. */
+/** Loads a model saved in the tfjs layers format from an `IOHandler` or URL (a relative URL in a browser too); the same as `tf.loadLayersModel` (which needs no project code), with convolutions that compute only the gradients asked for ({@link withPlainConvolutions}). */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return tfl.loadLayersModel(source);
+  return withPlainConvolutions(await tfl.loadLayersModel(source));
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { fileURLToPath } from 'node:url';
+import { withPlainConvolutions } from '../conv2d-layer';
 import type { ModelLocation } from '../save-model';
 import { fileSystemHandler } from './file-system-handler';
 
@@ -21,7 +22,7 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
   return model.save(resolveLocation(destination));
 }
 
-/** Loads a model in the tfjs layers format from a directory, its `model.json` path, a `file://` or `http(s)://` URL, or an `IOHandler`. */
+/** Loads a model in the tfjs layers format from a directory, its `model.json` path, a `file://` or `http(s)://` URL, or an `IOHandler`; its convolutions compute only the gradients asked for ({@link withPlainConvolutions}). */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return tfl.loadLayersModel(resolveLocation(source));
+  return withPlainConvolutions(await tfl.loadLayersModel(resolveLocation(source)));
 }
