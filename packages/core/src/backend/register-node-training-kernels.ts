@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { lazyFusedBatchNormGradient } from './node-batch-norm-gradient';
+import { lazyFusedBatchNormGradient } from './batch-norm-gradient';
 import { nativeReluGradKernel, reluGradient, RELU_GRAD_KERNEL } from './node-relu-gradient';
 
 let registered = false;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedBatchNormGradient } from './batch-norm-gradient';
+import { lazyFusedBatchNormGradient } from '../batch-norm-gradient';
 import { conv2dBackpropFilterFromConv, conv2dBackpropInputFromConv } from './conv-backprop';
 
 let registered = false;
@@ -7,8 +7,9 @@ let registered = false;
 /**
  * Makes convnets trainable on tfjs 4.22's wasm backend: registers a `Conv2DBackpropFilter` (which
  * wasm lacks) and replaces wasm's naive-loop `Conv2DBackpropInput`, both built from wasm's fast
- * XNNPACK convolution; and replaces batch-norm's gradient with one that broadcasts instead of
- * calling `tile` (slow on wasm; the replacement is exact on every backend, and gradients are global).
+ * XNNPACK convolution; and replaces batch-norm's gradient with the lazy one (only what backpropagation
+ * asks for, broadcasting instead of tfjs-core's full-size `tile`, slow on wasm; exact on every backend,
+ * and gradients are global).
  * Idempotent; called by `selectBackend()` — never at import.
  */
 export function registerWasmTrainingKernels(): void {
@@ -19,5 +20,5 @@ export function registerWasmTrainingKernels(): void {
   }
   if (tf.getKernel('Conv2DBackpropInput', 'wasm') !== undefined) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInputFromConv('wasm') });
-  tf.registerGradient(fusedBatchNormGradient);
+  tf.registerGradient(lazyFusedBatchNormGradient);
 }
