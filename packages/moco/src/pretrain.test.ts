@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { memoryCheckpointStore } from '@moco-robust/core';
-import { readCifarSample, useFastestBackend } from '@moco-robust/testing';
+import { readCifarSample, tinyPretextEncoder, useFastestBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mocoTask } from './moco-task';
 import { pretrain, type PretrainEvent } from './pretrain';
-import { flipJitter, tinyEncoder, tinyHead } from './test-helpers';
+import { flipJitter, tinyHead } from './test-helpers';
 
 const all = readCifarSample('data_batch_1.bin', 96);
 
@@ -18,7 +18,7 @@ describe.skipIf(!all)('pretrain (MoCo, tiny encoder, real CIFAR sample)', () => 
 
   const run = async (attack: 'pgd' | 'fgsm' | 'none', extra: { store?: ReturnType<typeof memoryCheckpointStore>; epochs?: number; resume?: boolean; signal?: AbortSignal } = {}) => {
     const events: PretrainEvent[] = [];
-    const encoder = tinyEncoder(1);
+    const encoder = tinyPretextEncoder(1);
     const task = mocoTask({ version: 'v2', augment: flipJitter, projectionHead: tinyHead, queueSize: 64, dim: 8 });
     const result = await pretrain({
       task,
@@ -56,7 +56,7 @@ describe.skipIf(!all)('pretrain (MoCo, tiny encoder, real CIFAR sample)', () => 
     const store = memoryCheckpointStore();
     const controller = new AbortController();
     const events: PretrainEvent[] = [];
-    const encoder = tinyEncoder(1);
+    const encoder = tinyPretextEncoder(1);
     const task = mocoTask({ version: 'v2', augment: flipJitter, projectionHead: tinyHead, queueSize: 64, dim: 8 });
     await expect(
       pretrain({

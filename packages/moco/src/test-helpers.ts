@@ -1,23 +1,8 @@
-// Test helpers (not exported): a tiny encoder, heads and augmentation for fast engine tests.
+// Test helpers (not exported): heads and augmentation for fast engine tests.
 import * as tf from '@tensorflow/tfjs-core';
 import { projectionHead } from '@moco-robust/models';
-import type { PretextEncoder, Rng, SaveableModel } from '@moco-robust/core';
-import { tinyEncoderModel } from '@moco-robust/testing';
+import type { Rng } from '@moco-robust/core';
 import type { ProjectionHeadFactory, TwoViews } from './moco-task';
-
-/** The testing package's tiny conv encoder [N, 32, 32, 3] → [N, 16] as a pretext encoder (clone copies the weights). */
-export function tinyEncoder(seed: number): PretextEncoder & { model: SaveableModel } {
-  const model = tinyEncoderModel(seed);
-  return {
-    model,
-    featureDim: 16,
-    clone() {
-      const copy = tinyEncoderModel(seed);
-      copy.setWeights(model.getWeights());
-      return copy;
-    },
-  };
-}
 
 /** The models package's projection head (linear or MLP), seeded. */
 export const tinyHead: ProjectionHeadFactory = (options) => projectionHead(options);

@@ -4,7 +4,7 @@ import { pgd } from '@moco-robust/attacks';
 import { createResnetEncoder, type ResnetEncoder } from '@moco-robust/models';
 import { pretrain, type PretrainEvent } from '@moco-robust/moco';
 import { checkFinetunesAndEvaluates, checkPretrainLeavesNoTensors, checkResumeIsExact, loadSample, recordPretrain } from '@moco-robust/pretext-testkit';
-import { cifarSampleDir, tinyEncoderModel, useFastestBackend } from '@moco-robust/testing';
+import { cifarSampleDir, tinyPretextEncoder, useFastestBackend } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jigsawTask } from './jigsaw-task';
 
@@ -97,7 +97,7 @@ describe.skipIf(!train)('jigsaw checkpoints (tiny encoder)', () => {
     const seedOf = { uninterrupted: 1, aborted: 1, resumed: 2 } as const;
     const report = await checkResumeIsExact({
       createTask: (run) => jigsawTask({ seed: seedOf[run] }),
-      createEncoder: () => ({ model: tinyEncoderModel(1), featureDim: 16, clone: () => tinyEncoderModel(1) }),
+      createEncoder: () => tinyPretextEncoder(1),
       data: { images: train!.images.subarray(0, 64 * 3072), count: 64 },
       config: { seed: 5, epochs: 2, batchSize: 16, attack: { kind: 'pgd', steps: 1 } },
     });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { imagesFromUint8, isPretextTaskV1, Rng, type PretextContext } from '@moco-robust/core';
 import { checkPretextContract } from '@moco-robust/pretext-testkit';
-import { readCifarSample, tinyEncoderModel, useBackend } from '@moco-robust/testing';
+import { readCifarSample, tinyPretextEncoder, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import factory, {
   drawPermutations,
@@ -111,8 +111,7 @@ describe('jigsawTask contract', () => {
     expect(isPretextTaskV1(task)).toBe(true);
     expect(factory).toBe(jigsawTask);
     expect(task.permutations).toHaveLength(30);
-    const model = tinyEncoderModel(1); // small: the check runs forwards and gradients on the pure-JS cpu backend
-    const encoder = { model, featureDim: 16, clone: () => tinyEncoderModel(1) };
+    const encoder = tinyPretextEncoder(1); // small: the check runs forwards and gradients on the pure-JS cpu backend
     // the kit checks loss [8], its gradients, seeded batches in [0, 1], the state round trip and that a step leaks nothing
     const report = checkPretextContract(task, { encoder });
     expect(report).toMatchObject({ name: 'jigsaw', combine: 'mean', heads: { classifier: 2 }, inputShape: [8, 32, 32, 3] });

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { imagesFromUint8, Rng, type PretextContext, type PretextEncoder, type PretextHeads } from '@moco-robust/core';
+import { imagesFromUint8, Rng, type PretextContext, type PretextHeads } from '@moco-robust/core';
 import type { LabelledImageSet } from '@moco-robust/data';
 import { createResnetEncoder, type ResnetEncoder } from '@moco-robust/models';
 import { checkFinetunesAndEvaluates, checkPretrainLeavesNoTensors, checkResumeIsExact, loadSample, recordPretrain, type RecordedPretrain } from '@moco-robust/pretext-testkit';
-import { cifarSampleDir, tinyEncoderModel, useFastestBackend } from '@moco-robust/testing';
+import { cifarSampleDir, tinyPretextEncoder, useFastestBackend } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceAccuracy } from './multi-view-nt-xent';
 import { ROCL_ATTACK, roclTask, type RoclTaskOptions } from './rocl-task';
@@ -122,10 +122,9 @@ describe.skipIf(!sample)('RoCL checkpoints (tiny encoder, fastest backend)', () 
   });
 
   it('resumes an aborted run to exactly the weights of an uninterrupted one, projection head included', async () => {
-    const tinyEncoder = (): PretextEncoder & { model: ReturnType<typeof tinyEncoderModel> } => ({ model: tinyEncoderModel(1), featureDim: 16, clone: () => tinyEncoderModel(1) });
     const report = await checkResumeIsExact({
       createTask: () => roclTask(SMALL),
-      createEncoder: tinyEncoder,
+      createEncoder: () => tinyPretextEncoder(1),
       data: { images: sample!.train.images.subarray(0, 64 * 3072), count: 64 },
       config: { seed: 5, epochs: 2, batchSize: 16 },
     });

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { isPretextTaskV1, ntXent, Rng, type PretextAttackSettings, type PretextContext, type PretextEncoder, type PretextHeads } from '@moco-robust/core';
+import { isPretextTaskV1, ntXent, Rng, type PretextAttackSettings, type PretextContext, type PretextHeads } from '@moco-robust/core';
 import { checkPretextContract } from '@moco-robust/pretext-testkit';
-import { leakedTensors, tinyEncoderModel, useBackend } from '@moco-robust/testing';
+import { leakedTensors, tinyPretextEncoder, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import roclFactory from './index';
 import { instanceAccuracy, multiViewNtXent } from './multi-view-nt-xent';
@@ -20,11 +20,6 @@ const brightness: TwoViews = (images, rng) => {
   });
   return [view(), view()];
 };
-
-function tinyEncoder(seed: number): PretextEncoder {
-  const model = tinyEncoderModel(seed);
-  return { model, featureDim: 16, clone: () => tinyEncoderModel(seed) };
-}
 
 /** −log softmax of row `i` of `[views…]`'s cosine similarities / T at column `j`, computed in plain JS. */
 function negativeLogProbability(rows: number[][], i: number, j: number, temperature: number): number {
@@ -70,7 +65,7 @@ describe('RoCL losses and accuracy', () => {
 });
 
 describe('RoCL task on a tiny encoder (cpu)', () => {
-  const encoder = tinyEncoder(2);
+  const encoder = tinyPretextEncoder(2);
   const task = roclTask({ augment: brightness, dim: 8, hiddenDim: 16 });
   let heads: PretextHeads;
   const context = (training = false): PretextContext => ({ encoder, heads, training, rng: Rng.fromSeed(0), step: 0 });

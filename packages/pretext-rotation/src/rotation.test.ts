@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { isPretextTaskV1, Rng, type PretextContext } from '@moco-robust/core';
 import { checkPretextContract } from '@moco-robust/pretext-testkit';
-import { readCifarSample, tinyEncoderModel, useBackend } from '@moco-robust/testing';
+import { readCifarSample, tinyPretextEncoder, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import factory, { balancedRotationLabels, rotateBatch, rotateImages, rotationTask } from './index';
 
@@ -80,8 +80,7 @@ describe('rotationTask contract', () => {
     const task = factory();
     expect(isPretextTaskV1(task)).toBe(true);
     expect(factory).toBe(rotationTask);
-    const model = tinyEncoderModel(1); // small: the check runs forwards and gradients on the pure-JS cpu backend
-    const encoder = { model, featureDim: 16, clone: () => tinyEncoderModel(1) };
+    const encoder = tinyPretextEncoder(1); // small: the check runs forwards and gradients on the pure-JS cpu backend
     // the kit checks loss [8], its gradients, seeded batches in [0, 1], the state round trip and that a step leaks nothing
     const report = checkPretextContract(task, { encoder });
     expect(report).toMatchObject({ name: 'rotation', combine: 'mean', heads: { classifier: 2 }, inputShape: [8, 32, 32, 3] });

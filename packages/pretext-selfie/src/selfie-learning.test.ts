@@ -3,7 +3,7 @@ import { imagesFromUint8, Rng, type PretextContext, type PretextHeads } from '@m
 import { pgd } from '@moco-robust/attacks';
 import { createResnetEncoder, type ResnetEncoder } from '@moco-robust/models';
 import { checkFinetunesAndEvaluates, checkPretrainLeavesNoTensors, checkResumeIsExact, loadSample, recordPretrain, type EpochEnd } from '@moco-robust/pretext-testkit';
-import { cifarSampleDir, tinyEncoderModel, useFastestBackend } from '@moco-robust/testing';
+import { cifarSampleDir, tinyPretextEncoder, useFastestBackend } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candidateAccuracy, selfieTask, type SelfieTaskOptions } from './selfie-task';
 
@@ -101,7 +101,7 @@ describe.skipIf(!train)('Selfie checkpoints (tiny encoder, fastest backend)', ()
   it('resumes an aborted run to exactly the weights of an uninterrupted one, heads included', async () => {
     const report = await checkResumeIsExact({
       createTask: () => selfieTask(SMALL),
-      createEncoder: () => ({ model: tinyEncoderModel(1), featureDim: 16, clone: () => tinyEncoderModel(1) }),
+      createEncoder: () => tinyPretextEncoder(1),
       data: { images: train!.images.subarray(0, 64 * 3072), count: 64 },
       config: { seed: 5, epochs: 2, batchSize: 16, attack: { kind: 'pgd', steps: 2 } },
     });

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { isPretextTaskV1, modelFiles, Rng, type PretextContext, type PretextEncoder, type PretextHeads } from '@moco-robust/core';
+import { isPretextTaskV1, modelFiles, Rng, type PretextContext, type PretextHeads } from '@moco-robust/core';
 import { createResnetEncoder } from '@moco-robust/models';
 import { checkPretextContract } from '@moco-robust/pretext-testkit';
-import { leakedTensors, tinyEncoderModel, useBackend } from '@moco-robust/testing';
+import { leakedTensors, tinyPretextEncoder, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import selfieFactory from './index';
 import { patchEncoder } from './patch-encoder';
@@ -27,11 +27,6 @@ function slotColouredImages(n: number): tf.Tensor4D {
     }
   }
   return tf.tensor4d(data, [n, 32, 32, 3]);
-}
-
-function tinyEncoder(seed: number): PretextEncoder {
-  const model = tinyEncoderModel(seed);
-  return { model, featureDim: 16, clone: () => tinyEncoderModel(seed) };
 }
 
 describe('Selfie patches, masks and candidates', () => {
@@ -94,7 +89,7 @@ describe('Selfie patches, masks and candidates', () => {
 });
 
 describe('Selfie task on a tiny encoder (cpu)', () => {
-  const encoder = tinyEncoder(3);
+  const encoder = tinyPretextEncoder(3);
   const task = selfieTask({ patchStages: 3, layers: 2, heads: 2, feedForwardDim: 32 });
   let heads: PretextHeads;
   const context = (): PretextContext => ({ encoder, heads, training: false, rng: Rng.fromSeed(0), step: 0 });

@@ -3,5 +3,5 @@ export { availableTestBackends, leakedTensors, useBackend, useFastestBackend } f
 export { maxAbsDiff, maxRelDiff } from './tolerance';
 export { readCifarSample } from './cifar-sample';
 export type { SampleImages } from './cifar-sample';
-export { tinyEncoderModel } from './tiny-models';
+export { tinyEncoderModel, tinyPretextEncoder } from './tiny-models';
 export { chromiumPath, chromiumScreenshot, withHeadlessChromium } from './headless-chromium';

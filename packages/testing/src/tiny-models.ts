@@ -17,3 +17,20 @@ export function tinyEncoderModel(seed: number, width = 8): tfl.LayersModel {
   const output = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: output });
 }
+
+/**
+ * {@link tinyEncoderModel} as a pretext encoder (`PretextEncoder` of @moco-robust/core, structurally):
+ * features [N, width·2]; `clone()` builds the same architecture and copies the current weights.
+ */
+export function tinyPretextEncoder(seed: number, width = 8): { model: tfl.LayersModel; featureDim: number; clone(): tfl.LayersModel } {
+  const model = tinyEncoderModel(seed, width);
+  return {
+    model,
+    featureDim: width * 2,
+    clone() {
+      const copy = tinyEncoderModel(seed, width);
+      copy.setWeights(model.getWeights());
+      return copy;
+    },
+  };
+}
