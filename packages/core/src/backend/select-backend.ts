@@ -98,6 +98,7 @@ const candidates: Record<BackendName, Candidate> = {
     tfBackend: 'wasm',
     install: 'Install it with `npm install @tensorflow/tfjs-backend-wasm@4.22.0`.',
     load: loadWasm,
+    registerTraining: registerWasmTraining,
   },
   cpu: {
     packageName: '@tensorflow/tfjs-backend-cpu',
@@ -112,7 +113,7 @@ interface WasmPackage {
   getThreadsCount(): number;
 }
 
-/** Loads wasm — multi-threaded in Node when the Node entry supplies `threading` — and registers the training kernels. */
+/** Loads wasm — multi-threaded in Node when the Node entry supplies `threading` — and returns its thread count. */
 async function loadWasm(context: LoadContext): Promise<number> {
   const wasm = (await importOptional('@tensorflow/tfjs-backend-wasm')) as WasmPackage;
   const threads = context.threading ? (context.wasmThreads ?? context.threading.defaultThreads()) : 1;
@@ -130,9 +131,12 @@ async function loadWasm(context: LoadContext): Promise<number> {
   } else {
     await activate('wasm');
   }
+  return wasm.getThreadsCount();
+}
+
+async function registerWasmTraining(): Promise<void> {
   const { registerWasmTrainingKernels } = await import('./wasm/register-wasm-training-kernels');
   registerWasmTrainingKernels();
-  return wasm.getThreadsCount();
 }
 
 async function importOptional(name: string): Promise<unknown> {
