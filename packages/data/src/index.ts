@@ -2,6 +2,7 @@
 export { CIFAR10_CLASSES, CIFAR10_RECORD_BYTES, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, concatImages, parseCifar10, takeImages } from './cifar10/parse-cifar10';
 export type { Cifar10Images } from './cifar10/parse-cifar10';
 export { augment, cropBox, MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION, twoViews } from './augment/augment';
+export type { TwoViews } from './augment/augment';
 export type { AugmentationPipeline } from './augment/augment';
 export { randomCropFlip } from './augment/random-crop-flip';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, grayscale } from './augment/color';

@@ -11,11 +11,12 @@ import {
   type PretextTaskV1,
   type Rng,
 } from '@moco-robust/core';
+import type { TwoViews } from '@moco-robust/data';
 import { emaUpdate } from './ema';
 import { Queue } from './queue';
 
-/** Produces the two augmented views of a batch (NHWC in [0, 1]), seeded. */
-export type TwoViews = (images: tf.Tensor4D, rng: Rng) => [tf.Tensor4D, tf.Tensor4D];
+/** The two-view augmentation MoCo takes as `augment` (defined in @moco-robust/data). */
+export type { TwoViews };
 
 /** Builds a projection head on top of `inputDim`-wide features (the models package's heads). */
 export type ProjectionHeadFactory = (options: { kind: 'linear' | 'mlp'; inputDim: number; outputDim: number; rng: Rng }) => ModelLike;

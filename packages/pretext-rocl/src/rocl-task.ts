@@ -11,12 +11,12 @@ import {
   type Rng,
 } from '@moco-robust/core';
 import { instancePgd } from '@moco-robust/attacks';
-import { twoViews, type AugmentationPipeline } from '@moco-robust/data';
+import { twoViews, type AugmentationPipeline, type TwoViews } from '@moco-robust/data';
 import { projectionHead } from '@moco-robust/models';
 import { multiViewNtXent } from './multi-view-nt-xent';
 
-/** Two independently augmented views of a batch (NHWC in [0, 1]), seeded. */
-export type TwoViews = (images: tf.Tensor4D, rng: Rng) => [tf.Tensor4D, tf.Tensor4D];
+/** The two-view augmentation RoCL takes as `augment` (defined in @moco-robust/data). */
+export type { TwoViews };
 
 /**
  * RoCL's CIFAR augmentation (its `data_loader.py`, colour-jitter strength 0.5): RandomResizedCrop(32,

@@ -86,6 +86,9 @@ export function augment(images: tf.Tensor4D, pipeline: AugmentationPipeline, rng
   });
 }
 
+/** Makes two augmented views of a batch (NHWC in [0, 1]), seeded: what MoCo and RoCL take as `augment`. */
+export type TwoViews = (images: tf.Tensor4D, rng: Rng) => [tf.Tensor4D, tf.Tensor4D];
+
 /** Two independently augmented views of a batch (MoCo's query and key views). */
 export function twoViews(images: tf.Tensor4D, pipeline: AugmentationPipeline, rng: Rng): [tf.Tensor4D, tf.Tensor4D] {
   return [augment(images, pipeline, rng.fork('view1')), augment(images, pipeline, rng.fork('view2'))];
