@@ -28,11 +28,17 @@ try {
     },
   }));
 } catch (error) {
-  fail(`${error.message} (flags: --variant cpu|gpu, --tensorflow-version, --wheel, --project-dir, --cache-dir, --python, --force)`);
+  fail(
+    `${error.message} (flags: --variant cpu|gpu, --tensorflow-version, ` +
+      `--wheel, --project-dir, --cache-dir, --python, --force)`,
+  );
 }
 
 const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.node.js')).href).catch((error) =>
-  fail(`cannot load @moco-robust/core's build (${error.message}); run \`npx turbo run build --filter=@moco-robust/core\` first`),
+  fail(
+    `cannot load @moco-robust/core's build (${error.message}); ` +
+      `run \`npx turbo run build --filter=@moco-robust/core\` first`,
+  ),
 );
 const started = Date.now();
 try {
@@ -46,9 +52,15 @@ try {
       python: values.python,
       force: values.force,
     },
-    (event) => process.stderr.write(`[native ${String(Math.round((Date.now() - started) / 1000)).padStart(3)} s] ${event.phase}: ${event.detail}\n`),
+    (event) =>
+      process.stderr.write(
+        `[native ${String(Math.round((Date.now() - started) / 1000)).padStart(3)} s] ${event.phase}: ${event.detail}\n`,
+      ),
   );
-  process.stderr.write(`native backend ready in ${result.seconds.toFixed(1)} s: ${result.packageDir} (TensorFlow ${result.tensorflowVersion}, ${result.variant})\n`);
+  process.stderr.write(
+    `native backend ready in ${result.seconds.toFixed(1)} s: ${result.packageDir} ` +
+      `(TensorFlow ${result.tensorflowVersion}, ${result.variant})\n`,
+  );
 } catch (error) {
   // the message is "what failed\n<the command's output>\n<what to install>": output first, then one cause line
   const [first, ...details] = String(error?.message ?? error).split('\n');

@@ -36,22 +36,42 @@ export interface ResolvedAttackOptions {
 }
 
 /** Applies defaults and validates attack options, naming the offending option in the error. */
-export function resolveAttackOptions(options: AttackOptions, defaults: Partial<ResolvedAttackOptions> = {}): ResolvedAttackOptions {
+export function resolveAttackOptions(
+  options: AttackOptions,
+  defaults: Partial<ResolvedAttackOptions> = {},
+): ResolvedAttackOptions {
   const norm = options.norm ?? defaults.norm ?? 'linf';
-  if (norm !== 'linf' && norm !== 'l2') throw new InvalidArgumentError({ argument: 'norm', expected: "'linf' or 'l2'", received: norm });
+  if (norm !== 'linf' && norm !== 'l2')
+    throw new InvalidArgumentError({ argument: 'norm', expected: "'linf' or 'l2'", received: norm });
   const epsilon = options.epsilon ?? defaults.epsilon ?? 8 / 255;
   const maxEpsilon = norm === 'linf' ? 1 : 100;
   if (!(Number.isFinite(epsilon) && epsilon >= 0 && epsilon <= maxEpsilon)) {
-    throw new InvalidArgumentError({ argument: 'epsilon', expected: `a number in [0, ${maxEpsilon}] (pixel units: 8/255 ≈ 0.0314)`, received: epsilon, hint: epsilon > 1 && norm === 'linf' ? 'Did you pass ε in 0–255 units? Divide by 255.' : undefined });
+    throw new InvalidArgumentError({
+      argument: 'epsilon',
+      expected: `a number in [0, ${maxEpsilon}] (pixel units: 8/255 ≈ 0.0314)`,
+      received: epsilon,
+      hint: epsilon > 1 && norm === 'linf' ? 'Did you pass ε in 0–255 units? Divide by 255.' : undefined,
+    });
   }
   const stepSize = options.stepSize ?? defaults.stepSize ?? 2 / 255;
-  if (!(Number.isFinite(stepSize) && stepSize >= 0)) throw new InvalidArgumentError({ argument: 'stepSize', expected: 'a finite number ≥ 0 (pixel units)', received: stepSize });
+  if (!(Number.isFinite(stepSize) && stepSize >= 0))
+    throw new InvalidArgumentError({
+      argument: 'stepSize',
+      expected: 'a finite number ≥ 0 (pixel units)',
+      received: stepSize,
+    });
   const steps = options.steps ?? defaults.steps ?? 10;
-  if (!(Number.isInteger(steps) && steps >= 0)) throw new InvalidArgumentError({ argument: 'steps', expected: 'an integer ≥ 0', received: steps });
+  if (!(Number.isInteger(steps) && steps >= 0))
+    throw new InvalidArgumentError({ argument: 'steps', expected: 'an integer ≥ 0', received: steps });
   const restarts = options.restarts ?? defaults.restarts ?? 1;
-  if (!(Number.isInteger(restarts) && restarts >= 1)) throw new InvalidArgumentError({ argument: 'restarts', expected: 'an integer ≥ 1', received: restarts });
+  if (!(Number.isInteger(restarts) && restarts >= 1))
+    throw new InvalidArgumentError({ argument: 'restarts', expected: 'an integer ≥ 1', received: restarts });
   if (options.earlyStop !== undefined && typeof options.earlyStop !== 'function') {
-    throw new InvalidArgumentError({ argument: 'earlyStop', expected: 'a function (xAdv) => bool tensor [N]', received: options.earlyStop });
+    throw new InvalidArgumentError({
+      argument: 'earlyStop',
+      expected: 'a function (xAdv) => bool tensor [N]',
+      received: options.earlyStop,
+    });
   }
   return {
     epsilon,

@@ -7,7 +7,7 @@ import { instancePgd } from './instance-pgd';
 import { mocoFgsm, mocoLoss, mocoPgd } from './moco-pgd';
 import { pgd, pgdWithLoss } from './pgd';
 import { labelLoss, supervisedPgd } from './supervised-pgd';
-import { randomBatch, randomUnitRows, tinyConvNet } from './test-models';
+import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/test-models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -28,7 +28,8 @@ describe('attack invariants', () => {
     fgsm: (e) => fgsm(model, x, y, { epsilon: e }),
     pgd: (e) => supervisedPgd(model, x, y, { epsilon: e, stepSize: e / 4, steps: 5, rng: 1 }),
     'pgd-l2': (e) => supervisedPgd(model, x, y, { epsilon: e * 10, stepSize: e * 3, steps: 5, norm: 'l2', rng: 1 }),
-    'pgd-targeted': (e) => supervisedPgd(model, x, y, { epsilon: e, stepSize: e / 4, steps: 5, targeted: true, rng: 1 }),
+    'pgd-targeted': (e) =>
+      supervisedPgd(model, x, y, { epsilon: e, stepSize: e / 4, steps: 5, targeted: true, rng: 1 }),
     'moco-pgd': (e) => mocoPgd(objective, x, { epsilon: e, stepSize: e / 4, steps: 5, rng: 2 }),
     'moco-fgsm': (e) => mocoFgsm(objective, x, { epsilon: e }),
     'instance-pgd': (e) => instancePgd({ embed: embedder, positives: keys }, x, { epsilon: e, steps: 3, rng: 3 }),
@@ -58,11 +59,19 @@ describe('attack invariants', () => {
   it('every attack raises its own objective above the clean value', () => {
     const ce = labelLoss(model, y);
     const moco = mocoLoss(objective);
-    const instance = (input: tf.Tensor4D) => tf.tidy(() => {
-      const perAnchor = ntXent(embedder.predict(input) as tf.Tensor2D, keys, 0.5);
-      return tf.add(tf.slice(perAnchor, [0], [6]), tf.slice(perAnchor, [6], [6])) as tf.Tensor1D;
-    });
-    const objectives: Record<string, (input: tf.Tensor4D) => tf.Tensor1D> = { fgsm: ce, pgd: ce, 'pgd-l2': ce, 'moco-pgd': moco, 'moco-fgsm': moco, 'instance-pgd': instance };
+    const instance = (input: tf.Tensor4D) =>
+      tf.tidy(() => {
+        const perAnchor = ntXent(embedder.predict(input) as tf.Tensor2D, keys, 0.5);
+        return tf.add(tf.slice(perAnchor, [0], [6]), tf.slice(perAnchor, [6], [6])) as tf.Tensor1D;
+      });
+    const objectives: Record<string, (input: tf.Tensor4D) => tf.Tensor1D> = {
+      fgsm: ce,
+      pgd: ce,
+      'pgd-l2': ce,
+      'moco-pgd': moco,
+      'moco-fgsm': moco,
+      'instance-pgd': instance,
+    };
     for (const [name, objectiveOf] of Object.entries(objectives)) {
       const adversarial = attacks[name](epsilon);
       expect(meanOf(objectiveOf(adversarial)), name).toBeGreaterThan(meanOf(objectiveOf(x)));
@@ -86,7 +95,9 @@ describe('attack invariants', () => {
     const pgdLoss = meanOf(ce(supervisedPgd(model, x, y, { epsilon, stepSize: epsilon / 4, steps: 20, rng: 6 })));
     expect(pgdLoss).toBeGreaterThanOrEqual(fgsmLoss - 1e-6);
     const moco = mocoLoss(objective);
-    expect(meanOf(moco(mocoPgd(objective, x, { stepSize: epsilon / 4, steps: 20, rng: 7 })))).toBeGreaterThanOrEqual(meanOf(moco(mocoFgsm(objective, x))) - 1e-6);
+    expect(meanOf(moco(mocoPgd(objective, x, { stepSize: epsilon / 4, steps: 20, rng: 7 })))).toBeGreaterThanOrEqual(
+      meanOf(moco(mocoFgsm(objective, x))) - 1e-6,
+    );
   });
 
   it('restarts never lower the per-example loss', () => {
@@ -122,16 +133,23 @@ describe('attack invariants', () => {
 
 describe('FGSM on a linear model equals the closed form', () => {
   it('x + ε·sign(Wᵀ(softmax(Wx + b) − onehot(y))), clipped', () => {
-    const d = 2 * 2 * 3, classes = 3;
+    const d = 2 * 2 * 3,
+      classes = 3;
     const W = tf.randomNormal([d, classes], 0, 1, 'float32', 21);
     const b = tf.randomNormal([classes], 0, 1, 'float32', 22);
     const linear = (x: tf.Tensor4D) => tf.add(tf.matMul(tf.reshape(x, [-1, d]), W), b) as tf.Tensor2D;
     const x = tf.randomUniform([4, 2, 2, 3], 0, 1, 'float32', 23) as tf.Tensor4D;
     const y = tf.tensor1d([0, 1, 2, 1], 'int32');
     const adversarial = fgsm(linear, x, y, { epsilon: 0.1 }).dataSync();
-    const w = W.arraySync() as number[][], bias = b.dataSync(), xs = x.dataSync(), ys = y.dataSync();
+    const w = W.arraySync() as number[][],
+      bias = b.dataSync(),
+      xs = x.dataSync(),
+      ys = y.dataSync();
     for (let n = 0; n < 4; n++) {
-      const logits = Array.from({ length: classes }, (_, c) => bias[c] + Array.from({ length: d }, (_, i) => xs[n * d + i] * w[i][c]).reduce((s, v) => s + v, 0));
+      const logits = Array.from(
+        { length: classes },
+        (_, c) => bias[c] + Array.from({ length: d }, (_, i) => xs[n * d + i] * w[i][c]).reduce((s, v) => s + v, 0),
+      );
       const max = Math.max(...logits);
       const exps = logits.map((l) => Math.exp(l - max));
       const total = exps.reduce((s, v) => s + v, 0);
@@ -149,14 +167,20 @@ describe('validation', () => {
   const model = tinyConvNet();
   const { x, y } = randomBatch(2);
   it('names the argument, the expected range and what it got', () => {
-    expect(() => supervisedPgd(model, x, y, { epsilon: 8 })).toThrow(/Invalid argument 'epsilon': expected a number in \[0, 1\].*got number 8.*Divide by 255/);
-    expect(() => supervisedPgd(model, x, y, { steps: 2.5 })).toThrow(/'steps': expected an integer ≥ 0, got number 2.5/);
+    expect(() => supervisedPgd(model, x, y, { epsilon: 8 })).toThrow(
+      /Invalid argument 'epsilon': expected a number in \[0, 1\].*got number 8.*Divide by 255/,
+    );
+    expect(() => supervisedPgd(model, x, y, { steps: 2.5 })).toThrow(
+      /'steps': expected an integer ≥ 0, got number 2.5/,
+    );
     expect(() => supervisedPgd(model, x, y, { norm: 'l1' as never })).toThrow(/'norm'/);
     expect(() => fgsm(model, tf.zeros([2, 8, 8]) as never, y)).toThrow(InvalidArgumentError);
     expect(() => fgsm(model, x, tf.zeros([2]) as tf.Tensor1D)).toThrow(/'y': expected an int32 tensor \[2\]/);
     expect(() => fgsm({} as never, x, y)).toThrow(/'model'/);
     expect(() => pgd((() => tf.zeros([5])) as never, x)).toThrow(/per-example losses \[2\]/);
-    expect(() => mocoPgd({ query: model, keys: tf.zeros([3, 10]) as tf.Tensor2D, queue: tf.zeros([8, 10]) as tf.Tensor2D }, x)).toThrow(/'objective.keys': expected one key per image: \[2, d\]/);
+    expect(() =>
+      mocoPgd({ query: model, keys: tf.zeros([3, 10]) as tf.Tensor2D, queue: tf.zeros([8, 10]) as tf.Tensor2D }, x),
+    ).toThrow(/'objective.keys': expected one key per image: \[2, d\]/);
   });
 });
 

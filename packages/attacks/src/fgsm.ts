@@ -16,5 +16,11 @@ export function fgsm(
 ): tf.Tensor4D {
   assertLabels(y, 'y', { count: x?.shape?.[0] });
   const epsilon = options.epsilon ?? 8 / 255;
-  return pgd(labelLoss(model, y, options), x, { epsilon, stepSize: epsilon, steps: 1, randomStart: false, norm: options.norm });
+  return pgd(labelLoss(model, y, options), x, {
+    epsilon,
+    stepSize: epsilon,
+    steps: 1,
+    randomStart: false,
+    norm: options.norm,
+  });
 }

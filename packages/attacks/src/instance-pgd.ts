@@ -22,16 +22,25 @@ export interface InstanceObjective {
  * being a negative. The per-example objective adds the loss of the perturbed anchor and of its
  * positive anchor. RoCL's defaults: ε 8/255, step 0.007, 7 steps, random start.
  */
-export function instancePgd(objective: InstanceObjective, x: tf.Tensor4D, options: Omit<AttackOptions, 'earlyStop'> = {}): tf.Tensor4D {
+export function instancePgd(
+  objective: InstanceObjective,
+  x: tf.Tensor4D,
+  options: Omit<AttackOptions, 'earlyStop'> = {},
+): tf.Tensor4D {
   const n = x?.shape?.[0];
   if (objective?.positives?.rank !== 2 || objective.positives.shape[0] !== n) {
-    throw new InvalidArgumentError({ argument: 'objective.positives', expected: `embeddings of the other view [${n}, d]`, received: objective?.positives });
+    throw new InvalidArgumentError({
+      argument: 'objective.positives',
+      expected: `embeddings of the other view [${n}, d]`,
+      received: objective?.positives,
+    });
   }
   const forward = toForward(objective.embed, 'objective.embed', objective.training ?? false);
   const temperature = objective.temperature ?? 0.5;
-  const loss = (xAdv: tf.Tensor4D) => tf.tidy(() => {
-    const perAnchor = ntXent(forward(xAdv), objective.positives, temperature); // [2N]
-    return tf.add(tf.slice(perAnchor, [0], [n]), tf.slice(perAnchor, [n], [n])) as tf.Tensor1D; // [N]
-  });
+  const loss = (xAdv: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const perAnchor = ntXent(forward(xAdv), objective.positives, temperature); // [2N]
+      return tf.add(tf.slice(perAnchor, [0], [n]), tf.slice(perAnchor, [n], [n])) as tf.Tensor1D; // [N]
+    });
   return pgd(loss, x, { epsilon: 8 / 255, stepSize: 0.007, steps: 7, randomStart: true, ...options });
 }

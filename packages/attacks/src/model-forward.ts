@@ -14,9 +14,17 @@ export type ModelLikeForward =
  * Turns a model into a differentiable function images → outputs [N, D]. `training` selects the
  * batch-norm/dropout mode of a `LayersModel` (default false: inference mode, as in evaluation).
  */
-export function toForward(model: ModelLikeForward, argument = 'model', training = false): (x: tf.Tensor4D) => tf.Tensor2D {
+export function toForward(
+  model: ModelLikeForward,
+  argument = 'model',
+  training = false,
+): (x: tf.Tensor4D) => tf.Tensor2D {
   if (typeof model === 'function') return (x) => check(model(x), argument);
-  if (model && typeof (model as { apply?: unknown }).apply === 'function' && Array.isArray((model as { layers?: unknown }).layers)) {
+  if (
+    model &&
+    typeof (model as { apply?: unknown }).apply === 'function' &&
+    Array.isArray((model as { layers?: unknown }).layers)
+  ) {
     const layers = model as { apply(x: tf.Tensor, kwargs?: { training?: boolean }): unknown };
     return (x) => check(layers.apply(x, { training }), argument);
   }
@@ -28,13 +36,21 @@ export function toForward(model: ModelLikeForward, argument = 'model', training 
     const generic = model as { apply(x: tf.Tensor, kwargs?: { training?: boolean }): unknown };
     return (x) => check(generic.apply(x, { training }), argument);
   }
-  throw new InvalidArgumentError({ argument, expected: 'a tfjs LayersModel, a GraphModel or a function (images) => logits', received: model });
+  throw new InvalidArgumentError({
+    argument,
+    expected: 'a tfjs LayersModel, a GraphModel or a function (images) => logits',
+    received: model,
+  });
 }
 
 function check(output: unknown, argument: string): tf.Tensor2D {
   const t = output as tf.Tensor;
   if (!t || !Array.isArray(t.shape) || t.rank !== 2) {
-    throw new InvalidArgumentError({ argument, expected: 'a model whose output is one tensor [N, D] (logits or features)', received: output });
+    throw new InvalidArgumentError({
+      argument,
+      expected: 'a model whose output is one tensor [N, D] (logits or features)',
+      received: output,
+    });
   }
   return t as tf.Tensor2D;
 }

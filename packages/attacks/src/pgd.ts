@@ -21,20 +21,38 @@ export function pgd(loss: PerExampleLoss, x: tf.Tensor4D, options: AttackOptions
 }
 
 /** {@link pgd} that also returns the per-example loss [N] at the returned point (callers dispose both). */
-export function pgdWithLoss(loss: PerExampleLoss, x: tf.Tensor4D, options: AttackOptions = {}): { adversarial: tf.Tensor4D; loss: tf.Tensor1D } {
+export function pgdWithLoss(
+  loss: PerExampleLoss,
+  x: tf.Tensor4D,
+  options: AttackOptions = {},
+): { adversarial: tf.Tensor4D; loss: tf.Tensor1D } {
   const result = runPgd(loss, x, options, true);
   return { adversarial: result.adversarial, loss: result.loss! };
 }
 
-function runPgd(loss: PerExampleLoss, x: tf.Tensor4D, options: AttackOptions, wantLoss: boolean): { adversarial: tf.Tensor4D; loss?: tf.Tensor1D } {
-  if (typeof loss !== 'function') throw new InvalidArgumentError({ argument: 'loss', expected: 'a function (xAdv) => per-example losses [N]', received: loss });
+function runPgd(
+  loss: PerExampleLoss,
+  x: tf.Tensor4D,
+  options: AttackOptions,
+  wantLoss: boolean,
+): { adversarial: tf.Tensor4D; loss?: tf.Tensor1D } {
+  if (typeof loss !== 'function')
+    throw new InvalidArgumentError({
+      argument: 'loss',
+      expected: 'a function (xAdv) => per-example losses [N]',
+      received: loss,
+    });
   assertImages(x, 'x', { channels: x?.shape?.[3] });
   assertGradientsRegistered('pgd');
   const o = resolveAttackOptions(options);
   const lossOf = (xAdv: tf.Tensor4D) => {
     const value = loss(xAdv);
     if (value.rank !== 1 || value.shape[0] !== x.shape[0]) {
-      throw new InvalidArgumentError({ argument: 'loss', expected: `a function returning per-example losses [${x.shape[0]}]`, received: value });
+      throw new InvalidArgumentError({
+        argument: 'loss',
+        expected: `a function returning per-example losses [${x.shape[0]}]`,
+        received: value,
+      });
     }
     return value;
   };

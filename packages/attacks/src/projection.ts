@@ -21,13 +21,23 @@ export function project(xAdv: tf.Tensor4D, x: tf.Tensor4D, epsilon: number, norm
 
 /** The ascent direction for one step: `sign(g)` (L∞) or `g / ‖g‖₂` per example (L2). */
 export function ascentDirection(gradient: tf.Tensor4D, norm: 'linf' | 'l2'): tf.Tensor4D {
-  return tf.tidy(() => (norm === 'linf' ? tf.sign(gradient) : tf.div(gradient, tf.maximum(perExampleL2(gradient), 1e-12))) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      (norm === 'linf'
+        ? tf.sign(gradient)
+        : tf.div(gradient, tf.maximum(perExampleL2(gradient), 1e-12))) as tf.Tensor4D,
+  );
 }
 
 /** A uniform random point of the ε-ball around `x` (L∞: uniform box; L2: uniform ball), clipped to [0, 1]. */
 export function randomStart(x: tf.Tensor4D, epsilon: number, norm: 'linf' | 'l2', seed: number): tf.Tensor4D {
   return tf.tidy(() => {
-    if (norm === 'linf') return tf.clipByValue(tf.add(x, tf.randomUniform(x.shape, -epsilon, epsilon, 'float32', seed)), 0, 1) as tf.Tensor4D;
+    if (norm === 'linf')
+      return tf.clipByValue(
+        tf.add(x, tf.randomUniform(x.shape, -epsilon, epsilon, 'float32', seed)),
+        0,
+        1,
+      ) as tf.Tensor4D;
     const [n, h, w, c] = x.shape;
     const direction = tf.randomNormal(x.shape, 0, 1, 'float32', seed) as tf.Tensor4D;
     const unit = tf.div(direction, tf.maximum(perExampleL2(direction), 1e-12));

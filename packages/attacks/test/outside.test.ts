@@ -17,18 +17,33 @@ beforeAll(async () => {
   // a Keras-style classifier built and saved by "someone else": files on disk, served over http
   const model = tfl.sequential({
     layers: [
-      tfl.layers.conv2d({ inputShape: [16, 16, 3], filters: 6, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }) }),
+      tfl.layers.conv2d({
+        inputShape: [16, 16, 3],
+        filters: 6,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }),
+      }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.flatten(),
       tfl.layers.dense({ units: 5, kernelInitializer: tfl.initializers.glorotNormal({ seed: 2 }) }),
     ],
   });
   const dir = await mkdtemp(join(tmpdir(), 'mr-outside-'));
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    await writeFile(join(dir, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, format: 'layers-model', weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }));
-    await writeFile(join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      await writeFile(
+        join(dir, 'model.json'),
+        JSON.stringify({
+          modelTopology: artifacts.modelTopology,
+          format: 'layers-model',
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        }),
+      );
+      await writeFile(join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const server = createServer(async (request, response) => {
     try {
       response.end(await readFile(join(dir, (request.url ?? '/').slice(1))));
@@ -44,16 +59,21 @@ beforeAll(async () => {
 afterAll(() => close());
 
 describe('attacking models from outside, through the public exports', () => {
-  it('attacks a model loaded with tf.loadLayersModel from files: FGSM and PGD stay in the ε-ball and raise the loss', async () => {
-    const model = await tfl.loadLayersModel(url);
-    const x = tf.randomUniform([8, 16, 16, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const y = tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32');
-    const loss = (input: tf.Tensor4D) => tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 5), model.predict(input) as tf.Tensor).dataSync()[0]);
-    for (const adversarial of [fgsm(model, x, y), supervisedPgd(model, x, y, { steps: 10, rng: 4 })]) {
-      expect(tf.max(tf.abs(tf.sub(adversarial, x))).dataSync()[0]).toBeLessThanOrEqual(8 / 255 + 1e-6);
-      expect(loss(adversarial)).toBeGreaterThan(loss(x));
-    }
-  });
+  it(
+    'attacks a model loaded with tf.loadLayersModel from ' +
+      'files: FGSM and PGD stay in the ε-ball and raise the loss',
+    async () => {
+      const model = await tfl.loadLayersModel(url);
+      const x = tf.randomUniform([8, 16, 16, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const y = tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32');
+      const loss = (input: tf.Tensor4D) =>
+        tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 5), model.predict(input) as tf.Tensor).dataSync()[0]);
+      for (const adversarial of [fgsm(model, x, y), supervisedPgd(model, x, y, { steps: 10, rng: 4 })]) {
+        expect(tf.max(tf.abs(tf.sub(adversarial, x))).dataSync()[0]).toBeLessThanOrEqual(8 / 255 + 1e-6);
+        expect(loss(adversarial)).toBeGreaterThan(loss(x));
+      }
+    },
+  );
 
   it('attacks a plain function model, and runs the label-free MoCo-PGD on a function encoder', () => {
     const w = tf.randomNormal([16 * 16 * 3, 4], 0, 0.05, 'float32', 5);

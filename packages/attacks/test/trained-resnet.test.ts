@@ -23,7 +23,19 @@ describe.skipIf(!train)('attacks on a small ResNet trained on the real CIFAR sam
     const labels = tf.tensor1d(train!.labels, 'int32');
     for (let step = 0; step < 300; step++) {
       const start = (step * 64) % 512;
-      const { value, grads } = tf.variableGrads(() => tf.tidy(() => tf.mean(crossEntropy(model.apply(tf.slice(all, [start, 0, 0, 0], [64, -1, -1, -1]), { training: true }) as tf.Tensor2D, tf.slice(labels, [start], [64]))) as tf.Scalar), variables);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.tidy(
+            () =>
+              tf.mean(
+                crossEntropy(
+                  model.apply(tf.slice(all, [start, 0, 0, 0], [64, -1, -1, -1]), { training: true }) as tf.Tensor2D,
+                  tf.slice(labels, [start], [64]),
+                ),
+              ) as tf.Scalar,
+          ),
+        variables,
+      );
       sgd.step(variables, grads);
       tf.dispose([value, grads]);
     }
@@ -34,11 +46,16 @@ describe.skipIf(!train)('attacks on a small ResNet trained on the real CIFAR sam
   });
 
   it('supervised PGD-20 (ε 8/255, α 2/255) drives accuracy far below clean accuracy', () => {
-    const accuracy = (input: tf.Tensor4D) => tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(input) as tf.Tensor, 1), y), 'float32')).dataSync()[0]);
+    const accuracy = (input: tf.Tensor4D) =>
+      tf.tidy(
+        () => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(input) as tf.Tensor, 1), y), 'float32')).dataSync()[0],
+      );
     const clean = accuracy(x);
     const adversarial = supervisedPgd(model, x, y, { epsilon: 8 / 255, stepSize: 2 / 255, steps: 20, rng: 3 });
     const robust = accuracy(adversarial);
-    console.info(`trained ResNet-8 on 512 real images: clean ${(100 * clean).toFixed(1)}%, PGD-20 ${(100 * robust).toFixed(1)}%`);
+    console.info(
+      `trained ResNet-8 on 512 real images: clean ${(100 * clean).toFixed(1)}%, PGD-20 ${(100 * robust).toFixed(1)}%`,
+    );
     expect(clean).toBeGreaterThan(0.6);
     expect(robust).toBeLessThan(clean * 0.3);
   });
@@ -48,10 +65,14 @@ describe.skipIf(!train)('attacks on a small ResNet trained on the real CIFAR sam
     const query = composeModels(encoder.model, head);
     const views = tf.reverse(x, 2) as tf.Tensor4D; // the key view: horizontal flips
     const keys = tf.tidy(() => l2Normalize(query.predict(views) as tf.Tensor2D));
-    const queue = tf.tidy(() => l2Normalize(query.predict(tf.reverse(x, 0) as tf.Tensor4D) as tf.Tensor2D)); // other images as negatives
-    const loss = (input: tf.Tensor4D) => tf.tidy(() => tf.mean(infoNce(query.predict(input) as tf.Tensor2D, keys, queue, 0.2)).dataSync()[0]);
+    // other images as negatives
+    const queue = tf.tidy(() => l2Normalize(query.predict(tf.reverse(x, 0) as tf.Tensor4D) as tf.Tensor2D));
+    const loss = (input: tf.Tensor4D) =>
+      tf.tidy(() => tf.mean(infoNce(query.predict(input) as tf.Tensor2D, keys, queue, 0.2)).dataSync()[0]);
     const clean = loss(x);
-    const attacked = loss(mocoPgd({ query, keys, queue, temperature: 0.2 }, x, { epsilon: 8 / 255, stepSize: 2 / 255, steps: 10, rng: 5 }));
+    const attacked = loss(
+      mocoPgd({ query, keys, queue, temperature: 0.2 }, x, { epsilon: 8 / 255, stepSize: 2 / 255, steps: 10, rng: 5 }),
+    );
     console.info(`MoCo InfoNCE: clean ${clean.toFixed(3)}, MoCo-PGD-10 ${attacked.toFixed(3)}`);
     expect(attacked).toBeGreaterThan(clean + 1);
   });

@@ -3,16 +3,52 @@
 import { describeFailure } from './exit-codes';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  demo: { summary: 'the whole pipeline on a CPU in minutes: MoCo-PGD pre-training → adversarial fine-tuning → clean/FGSM/PGD/CIFAR-10-C report', load: () => import('./commands/demo') },
-  pretrain: { summary: 'adversarial self-supervised pre-training (moco-v1, moco-v2 or a plugin; moco-pgd, moco-fgsm or none)', load: () => import('./commands/pretrain') },
-  finetune: { summary: 'fine-tune a pre-trained encoder with a new classifier head (linear|partial|full, standard|adversarial)', load: () => import('./commands/finetune') },
-  eval: { summary: 'clean, FGSM, PGD and CIFAR-10-C accuracy of a classifier, with a report', load: () => import('./commands/eval') },
-  attack: { summary: 'adversarial examples against any tfjs model.json, with an image grid', load: () => import('./commands/attack') },
-  corrupt: { summary: 'write a CIFAR-10-C-style set (official .npy layout) from CIFAR-10 images', load: () => import('./commands/corrupt') },
-  report: { summary: 'render one or several runs into one report (JSON, Markdown, SVG charts, HTML)', load: () => import('./commands/report') },
-  data: { summary: '`data download`: the official CIFAR-10 (and CIFAR-10-C), verified and resumable; `data info`: what was found where', load: () => import('./commands/data') },
-  bench: { summary: 'images/s per backend: conv, ResNet, attacks, pre-training and fine-tuning steps, augmentation, CIFAR-10-C generator; --compare-torch', load: () => import('./commands/bench') },
-  backend: { summary: 'show which tfjs backends load and why; `backend build` builds the native one from a TensorFlow wheel', load: () => import('./commands/backend') },
+  demo: {
+    summary:
+      'the whole pipeline on a CPU in minutes: MoCo-PGD pre-training ' +
+      '→ adversarial fine-tuning → clean/FGSM/PGD/CIFAR-10-C report',
+    load: () => import('./commands/demo'),
+  },
+  pretrain: {
+    summary: 'adversarial self-supervised pre-training (moco-v1, moco-v2 or a plugin; moco-pgd, moco-fgsm or none)',
+    load: () => import('./commands/pretrain'),
+  },
+  finetune: {
+    summary: 'fine-tune a pre-trained encoder with a new classifier head (linear|partial|full, standard|adversarial)',
+    load: () => import('./commands/finetune'),
+  },
+  eval: {
+    summary: 'clean, FGSM, PGD and CIFAR-10-C accuracy of a classifier, with a report',
+    load: () => import('./commands/eval'),
+  },
+  attack: {
+    summary: 'adversarial examples against any tfjs model.json, with an image grid',
+    load: () => import('./commands/attack'),
+  },
+  corrupt: {
+    summary: 'write a CIFAR-10-C-style set (official .npy layout) from CIFAR-10 images',
+    load: () => import('./commands/corrupt'),
+  },
+  report: {
+    summary: 'render one or several runs into one report (JSON, Markdown, SVG charts, HTML)',
+    load: () => import('./commands/report'),
+  },
+  data: {
+    summary:
+      '`data download`: the official CIFAR-10 (and CIFAR-10-C), ' +
+      'verified and resumable; `data info`: what was found where',
+    load: () => import('./commands/data'),
+  },
+  bench: {
+    summary:
+      'images/s per backend: conv, ResNet, attacks, pre-training and ' +
+      'fine-tuning steps, augmentation, CIFAR-10-C generator; --compare-torch',
+    load: () => import('./commands/bench'),
+  },
+  backend: {
+    summary: 'show which tfjs backends load and why; `backend build` builds the native one from a TensorFlow wheel',
+    load: () => import('./commands/backend'),
+  },
 };
 
 const USAGE = `moco-robust — label-free adversarial robustness for TensorFlow.js
@@ -20,7 +56,9 @@ const USAGE = `moco-robust — label-free adversarial robustness for TensorFlow.
 Usage: moco-robust <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
 
 Run \`moco-robust <command> --help\` for a command's options.
 `;
@@ -38,7 +76,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[command];
   if (!entry) {
-    process.stderr.write(`moco-robust: unknown command '${command}'; valid commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    process.stderr.write(
+      `moco-robust: unknown command '${command}'; valid commands: ${Object.keys(COMMANDS).join(', ')}\n`,
+    );
     return 2;
   }
   // TensorFlow's C++ start-up lines (CPU features, oneDNN notices) are noise in a terminal; errors still show.

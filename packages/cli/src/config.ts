@@ -8,7 +8,15 @@ const CHOICES: Record<string, readonly string[]> = {
   preset: PRESETS,
   protocol: PROTOCOLS,
   backend: ['node-gpu', 'node', 'wasm', 'cpu'],
-  'model.architecture': ['resnet18', 'resnet34', 'resnet50', 'resnet10-w32', 'resnet10-w16', 'resnet8-w16', 'resnet6-w8'],
+  'model.architecture': [
+    'resnet18',
+    'resnet34',
+    'resnet50',
+    'resnet10-w32',
+    'resnet10-w16',
+    'resnet8-w16',
+    'resnet6-w8',
+  ],
   'pretrain.attack': ['moco-pgd', 'moco-fgsm', 'none'],
   'pretrain.combine': ['adversarial', 'mean', 'task'],
   'finetune.mode': ['linear', 'partial', 'full'],
@@ -26,26 +34,42 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * valid and what was given (`source` says where it came from). Returns a new config.
  */
 export function applyOverrides(base: RunConfig, overrides: Record<string, unknown>, source: string): RunConfig {
-  const merge = (target: Record<string, unknown>, patch: Record<string, unknown>, prefix: string): Record<string, unknown> => {
+  const merge = (
+    target: Record<string, unknown>,
+    patch: Record<string, unknown>,
+    prefix: string,
+  ): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...target };
     for (const [key, value] of Object.entries(patch)) {
       const path = prefix ? `${prefix}.${key}` : key;
       const current = target[key];
       if (!(key in target) && !(path in OPTIONAL)) {
-        throw new UsageError(`${source}: unknown key '${path}'; valid keys${prefix ? ` in '${prefix}'` : ''}: ${Object.keys(target).concat(prefix ? [] : Object.keys(OPTIONAL)).join(', ')}`);
+        throw new UsageError(
+          `${source}: unknown key '${path}'; valid keys${prefix ? ` in '${prefix}'` : ''}: ${Object.keys(target)
+            .concat(prefix ? [] : Object.keys(OPTIONAL))
+            .join(', ')}`,
+        );
       }
       const expected = current === undefined ? OPTIONAL[path] : Array.isArray(current) ? 'array' : typeof current;
       if (expected === 'object') {
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${source}: '${path}' must be a section (an object of ${Object.keys(current as object).join(', ')}); got ${JSON.stringify(value)}`);
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          throw new UsageError(
+            `${source}: '${path}' must be a section (an object of ` +
+              `${Object.keys(current as object).join(', ')}); got ${JSON.stringify(value)}`,
+          );
         out[key] = merge(current as Record<string, unknown>, value as Record<string, unknown>, path);
         continue;
       }
       const actual = Array.isArray(value) ? 'array' : typeof value;
-      if (actual !== expected) throw new UsageError(`${source}: '${path}' must be a ${expected}; got ${JSON.stringify(value)}`);
-      if (expected === 'number' && !Number.isFinite(value as number)) throw new UsageError(`${source}: '${path}' must be a finite number; got ${String(value)}`);
-      if (expected === 'number' && (value as number) < 0) throw new UsageError(`${source}: '${path}' must not be negative; got ${String(value)}`);
+      if (actual !== expected)
+        throw new UsageError(`${source}: '${path}' must be a ${expected}; got ${JSON.stringify(value)}`);
+      if (expected === 'number' && !Number.isFinite(value as number))
+        throw new UsageError(`${source}: '${path}' must be a finite number; got ${String(value)}`);
+      if (expected === 'number' && (value as number) < 0)
+        throw new UsageError(`${source}: '${path}' must not be negative; got ${String(value)}`);
       const choices = CHOICES[path];
-      if (choices && !choices.includes(value as string)) throw new UsageError(`${source}: '${path}' must be one of ${choices.join(', ')}; got '${String(value)}'`);
+      if (choices && !choices.includes(value as string))
+        throw new UsageError(`${source}: '${path}' must be one of ${choices.join(', ')}; got '${String(value)}'`);
       out[key] = value;
     }
     return out;
@@ -70,9 +94,15 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
       value = JSON.parse(text) as Json;
     }
   } catch (error) {
-    throw new UsageError(`--config: ${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(
+      `--config: ${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ` +
+        `${(error as Error).message.split('\n')[0]}`,
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--config: ${path} must hold an object of settings; got ${JSON.stringify(value)?.slice(0, 40)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(
+      `--config: ${path} must hold an object of settings; got ${JSON.stringify(value)?.slice(0, 40)}`,
+    );
   return value;
 }
 
@@ -89,10 +119,19 @@ export async function resolveConfig(options: {
   overrides?: Record<string, unknown>;
 }): Promise<RunConfig> {
   const file = options.configFile ? await readConfigFile(options.configFile) : {};
-  const preset = (options.preset ?? (file.preset as string | undefined) ?? options.fallbackPreset ?? 'demo') as PresetName;
+  const preset = (options.preset ??
+    (file.preset as string | undefined) ??
+    options.fallbackPreset ??
+    'demo') as PresetName;
   const protocol = (options.protocol ?? (file.protocol as string | undefined) ?? 'standard') as ProtocolName;
-  if (!PRESETS.includes(preset)) throw new UsageError(`${options.configFile ?? '--preset'}: 'preset' must be one of ${PRESETS.join(', ')}; got '${preset}'`);
-  if (!PROTOCOLS.includes(protocol)) throw new UsageError(`${options.configFile ?? '--protocol'}: 'protocol' must be one of ${PROTOCOLS.join(', ')}; got '${protocol}'`);
+  if (!PRESETS.includes(preset))
+    throw new UsageError(
+      `${options.configFile ?? '--preset'}: 'preset' must be one of ${PRESETS.join(', ')}; got '${preset}'`,
+    );
+  if (!PROTOCOLS.includes(protocol))
+    throw new UsageError(
+      `${options.configFile ?? '--protocol'}: 'protocol' must be one of ${PROTOCOLS.join(', ')}; got '${protocol}'`,
+    );
   let config = resolveRunConfig(preset, protocol, 0);
   if (options.configFile) config = applyOverrides(config, { ...file, preset, protocol }, options.configFile);
   const flags = { ...options.overrides, ...(options.seed === undefined ? {} : { seed: options.seed }) };

@@ -1,4 +1,7 @@
-/** Exit codes of the CLI, one place: 2 bad usage/input, 3 data, 4 backend, 5 checkpoint, 6 download, 7 plugin, 130 interrupted. */
+/**
+ * Exit codes of the CLI, one place: 2 bad usage/input, 3 data, 4 backend, 5 checkpoint, 6 download, 7 plugin, 130
+ * interrupted.
+ */
 const CODES: Record<string, number> = {
   'invalid-argument': 2,
   usage: 2,
@@ -13,7 +16,10 @@ const CODES: Record<string, number> = {
 /** Maps an error to an exit code and a one-line cause for stderr. */
 export function describeFailure(error: unknown): { code: number; message: string } {
   // identified by MocoRobustError's Symbol.for marker, not by importing core: help and usage errors never load tfjs
-  const marked = typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[Symbol.for('@moco-robust/error')] === true;
+  const marked =
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[Symbol.for('@moco-robust/error')] === true;
   if (marked) {
     const { code, message } = error as { code: string; message: string };
     return { code: CODES[code] ?? 1, message: message.split('\n')[0] };

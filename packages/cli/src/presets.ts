@@ -17,16 +17,93 @@ export interface RunConfig {
   /** Encoder architecture preset and split batch-norm groups (shuffle-BN's single-device substitute). */
   model: { architecture: string; batchNormGroups: number };
   /** `method`: moco-v1, moco-v2 or a plugin name (`rotation` loads @moco-robust/pretext-rotation). */
-  pretrain: { method: string; attack: 'moco-pgd' | 'moco-fgsm' | 'none'; epochs: number; batchSize: number; learningRate: number; weightDecay: number; epsilon: number; stepSize: number; steps: number; queueSize: number; temperature: number; checkpointEverySteps: number };
-  finetune: { mode: 'linear' | 'partial' | 'full'; frozenStages: number; loss: 'standard' | 'adversarial' | 'mixed' | 'trades'; epochs: number; batchSize: number; learningRate: number; weightDecay: number; epsilon: number; stepSize: number; steps: number; validationImages: number };
-  /** `cifar10c`: evaluate CIFAR-10-C (official arrays with --cifar10c, else generated from `cifar10cImages` test images). */
-  eval: { fgsmEpsilon: number; pgdEpsilon: number; pgdStepSize: number; pgdSteps: number; pgdRestarts: number; cifar10c: boolean; cifar10cImages: number };
+  pretrain: {
+    method: string;
+    attack: 'moco-pgd' | 'moco-fgsm' | 'none';
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    weightDecay: number;
+    epsilon: number;
+    stepSize: number;
+    steps: number;
+    queueSize: number;
+    temperature: number;
+    checkpointEverySteps: number;
+  };
+  finetune: {
+    mode: 'linear' | 'partial' | 'full';
+    frozenStages: number;
+    loss: 'standard' | 'adversarial' | 'mixed' | 'trades';
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    weightDecay: number;
+    epsilon: number;
+    stepSize: number;
+    steps: number;
+    validationImages: number;
+  };
+  /**
+   * `cifar10c`: evaluate CIFAR-10-C (official arrays with --cifar10c, else generated from `cifar10cImages` test
+   * images).
+   */
+  eval: {
+    fgsmEpsilon: number;
+    pgdEpsilon: number;
+    pgdStepSize: number;
+    pgdSteps: number;
+    pgdRestarts: number;
+    cifar10c: boolean;
+    cifar10cImages: number;
+  };
 }
 
-const SIZES: Record<PresetName, Pick<RunConfig, 'data' | 'model'> & { pretrainEpochs: number; finetuneEpochs: number; batchSize: number; queueSize: number; attackSteps: number; evalSteps: number; cifar10cImages: number }> = {
-  tiny: { data: { trainImages: 256, testImages: 128 }, model: { architecture: 'resnet6-w8', batchNormGroups: 2 }, pretrainEpochs: 1, finetuneEpochs: 2, batchSize: 32, queueSize: 256, attackSteps: 2, evalSteps: 5, cifar10cImages: 32 },
-  demo: { data: { trainImages: 5085, testImages: 512 }, model: { architecture: 'resnet10-w16', batchNormGroups: 8 }, pretrainEpochs: 4, finetuneEpochs: 4, batchSize: 64, queueSize: 1024, attackSteps: 3, evalSteps: 20, cifar10cImages: 512 },
-  full: { data: { trainImages: 50000, testImages: 10000 }, model: { architecture: 'resnet18', batchNormGroups: 8 }, pretrainEpochs: 200, finetuneEpochs: 50, batchSize: 128, queueSize: 4096, attackSteps: 10, evalSteps: 20, cifar10cImages: 10000 },
+const SIZES: Record<
+  PresetName,
+  Pick<RunConfig, 'data' | 'model'> & {
+    pretrainEpochs: number;
+    finetuneEpochs: number;
+    batchSize: number;
+    queueSize: number;
+    attackSteps: number;
+    evalSteps: number;
+    cifar10cImages: number;
+  }
+> = {
+  tiny: {
+    data: { trainImages: 256, testImages: 128 },
+    model: { architecture: 'resnet6-w8', batchNormGroups: 2 },
+    pretrainEpochs: 1,
+    finetuneEpochs: 2,
+    batchSize: 32,
+    queueSize: 256,
+    attackSteps: 2,
+    evalSteps: 5,
+    cifar10cImages: 32,
+  },
+  demo: {
+    data: { trainImages: 5085, testImages: 512 },
+    model: { architecture: 'resnet10-w16', batchNormGroups: 8 },
+    pretrainEpochs: 4,
+    finetuneEpochs: 4,
+    batchSize: 64,
+    queueSize: 1024,
+    attackSteps: 3,
+    evalSteps: 20,
+    cifar10cImages: 512,
+  },
+  full: {
+    data: { trainImages: 50000, testImages: 10000 },
+    model: { architecture: 'resnet18', batchNormGroups: 8 },
+    pretrainEpochs: 200,
+    finetuneEpochs: 50,
+    batchSize: 128,
+    queueSize: 4096,
+    attackSteps: 10,
+    evalSteps: 20,
+    cifar10cImages: 10000,
+  },
 };
 
 /** The run settings of a preset and protocol (`tiny`/`demo` default to `standard`, as DESIGN.md decides). */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +10,26 @@ import { describe, expect, it } from 'vitest';
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...env }, timeout: 300_000 });
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...env },
+    timeout: 300_000,
+  });
 
 describe('moco-robust (the built binary)', () => {
   it('prints help without loading tfjs', () => {
     // every @tensorflow package is made unresolvable: help must still work
-    const hidden = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu'].join(',');
-    const result = spawnSync(process.execPath, ['--import', hideModulesHook(), bin, '--help'], { encoding: 'utf8', env: { ...process.env, MOCO_ROBUST_HIDE_MODULES: hidden } });
+    const hidden = [
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-layers',
+      '@tensorflow/tfjs-node',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-cpu',
+    ].join(',');
+    const result = spawnSync(process.execPath, ['--import', hideModulesHook(), bin, '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, MOCO_ROBUST_HIDE_MODULES: hidden },
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Usage: moco-robust <command>/);
     expect(result.stdout).toMatch(/demo/);
@@ -31,73 +44,131 @@ describe('moco-robust (the built binary)', () => {
     const bad = cli(['demo', '--preset', 'huge']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--preset must be one of tiny, demo, full; got 'huge'/);
-    expect(cli(['frobnicate']).stderr).toMatch(/unknown command 'frobnicate'; valid commands: demo, pretrain, finetune, eval, attack, corrupt, report, data, bench, backend/);
+    expect(cli(['frobnicate']).stderr).toMatch(
+      /unknown command 'frobnicate'; valid commands: demo, pretrain, finetune, eval, attack, corrupt, report, data/,
+    );
   });
 
-  it('exits non-zero with a one-line cause when the dataset is missing, and leaves an existing run directory intact', async () => {
-    const empty = await mkdtemp(join(tmpdir(), 'mr-nodata-'));
-    const missing = cli(['demo', '--preset', 'tiny', '--data', empty]);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/Invalid argument 'dataDir': expected a folder holding the CIFAR-10 binary files/);
-    const out = await mkdtemp(join(tmpdir(), 'mr-existing-'));
-    await writeFile(join(out, 'keep.txt'), 'precious');
-    const occupied = cli(['demo', '--preset', 'tiny', '--out', out], { MOCO_ROBUST_DATA: sample ?? empty });
-    expect(occupied.status).toBe(2);
-    expect(occupied.stderr).toMatch(/already holds files; choose a new directory or pass --resume \(nothing was changed\)/);
-    expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('precious');
-    expect(readdirSync(out)).toEqual(['keep.txt']);
-  });
+  it(
+    'exits non-zero with a one-line cause when the dataset ' +
+      'is missing, and leaves an existing run directory intact',
+    async () => {
+      const empty = await mkdtemp(join(tmpdir(), 'mr-nodata-'));
+      const missing = cli(['demo', '--preset', 'tiny', '--data', empty]);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toMatch(/Invalid argument 'dataDir': expected a folder holding the CIFAR-10 binary files/);
+      const out = await mkdtemp(join(tmpdir(), 'mr-existing-'));
+      await writeFile(join(out, 'keep.txt'), 'precious');
+      const occupied = cli(['demo', '--preset', 'tiny', '--out', out], { MOCO_ROBUST_DATA: sample ?? empty });
+      expect(occupied.status).toBe(2);
+      expect(occupied.stderr).toMatch(
+        /already holds files; choose a new directory or pass --resume \(nothing was changed\)/,
+      );
+      expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('precious');
+      expect(readdirSync(out)).toEqual(['keep.txt']);
+    },
+  );
 
-  it.skipIf(!sample)('demo --preset tiny runs the whole pipeline and writes a report, a model and an event log', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'mr-demo-')), 'run');
-    const frost = join(sharedPath('reference', 'cifar10c', 'frost_small') ?? '', '');
-    const result = cli(['demo', '--preset', 'tiny', '--out', out, '--json', '--frost', frost], { MOCO_ROBUST_DATA: sample! });
-    expect(result.status, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout);
-    expect(summary.robustness.clean.total).toBe(128);
-    expect(summary.robustness.pgd.attack).toMatch(/^PGD-5/);
-    expect(summary.cifar10c.results).toHaveLength(95); // 19 corruptions × 5 severities, frost included
-    expect(summary.cifar10c.meanBenchmark).toBeGreaterThan(0);
-    const files = ['index.html', 'report.md', 'report.json', 'charts/corruptions.svg', 'charts/comparison.svg', 'metrics.json', 'config.json', 'events.jsonl', 'finetune/model/model.json', 'finetune/model/weights.bin', 'pretrain/encoder/model.json'];
-    for (const file of files) expect(existsSync(join(out, file)), file).toBe(true);
-    const report = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(report).toContain(`${(100 * summary.robustness.pgd.accuracy).toFixed(2)}%`);
-    expect(report).toContain(`${(100 * summary.cifar10c.meanBenchmark).toFixed(2)}%`);
-    const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.some((e) => e.type === 'pretrain-end')).toBe(true);
-    expect(events.some((e) => e.type === 'finetune-end')).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ preset: 'tiny', protocol: 'standard', seed: 0 });
-  });
+  it.skipIf(!sample)(
+    'demo --preset tiny runs the whole pipeline and writes a report, a model and an event log',
+    async () => {
+      const out = join(await mkdtemp(join(tmpdir(), 'mr-demo-')), 'run');
+      const frost = join(sharedPath('reference', 'cifar10c', 'frost_small') ?? '', '');
+      const result = cli(['demo', '--preset', 'tiny', '--out', out, '--json', '--frost', frost], {
+        MOCO_ROBUST_DATA: sample!,
+      });
+      expect(result.status, result.stderr).toBe(0);
+      const summary = JSON.parse(result.stdout);
+      expect(summary.robustness.clean.total).toBe(128);
+      expect(summary.robustness.pgd.attack).toMatch(/^PGD-5/);
+      expect(summary.cifar10c.results).toHaveLength(95); // 19 corruptions × 5 severities, frost included
+      expect(summary.cifar10c.meanBenchmark).toBeGreaterThan(0);
+      const files = [
+        'index.html',
+        'report.md',
+        'report.json',
+        'charts/corruptions.svg',
+        'charts/comparison.svg',
+        'metrics.json',
+        'config.json',
+        'events.jsonl',
+        'finetune/model/model.json',
+        'finetune/model/weights.bin',
+        'pretrain/encoder/model.json',
+      ];
+      for (const file of files) expect(existsSync(join(out, file)), file).toBe(true);
+      const report = readFileSync(join(out, 'report.md'), 'utf8');
+      expect(report).toContain(`${(100 * summary.robustness.pgd.accuracy).toFixed(2)}%`);
+      expect(report).toContain(`${(100 * summary.cifar10c.meanBenchmark).toFixed(2)}%`);
+      const events = readFileSync(join(out, 'events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(events.some((e) => e.type === 'pretrain-end')).toBe(true);
+      expect(events.some((e) => e.type === 'finetune-end')).toBe(true);
+      expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({
+        preset: 'tiny',
+        protocol: 'standard',
+        seed: 0,
+      });
+    },
+  );
 
-  it.skipIf(!sample)('pretrain killed with SIGINT saves a checkpoint, exits 130, and --resume ends with the weights of an uninterrupted run', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'mr-sigint-'));
-    const settings = ['--preset', 'tiny', '--set', 'pretrain.epochs=6', '--set', 'pretrain.checkpointEverySteps=2', '--seed', '3'];
-    const interrupted = join(root, 'interrupted');
-    const child = spawn(process.execPath, [bin, 'pretrain', ...settings, '--out', interrupted], { env: { ...process.env, MOCO_ROBUST_DATA: sample!, TF_CPP_MIN_LOG_LEVEL: '3' } });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (/epoch 2 · loss/.test(stderr) && !child.killed) child.kill('SIGINT'); // mid-way: after 2 of 6 epochs
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code, stderr).toBe(130);
-    expect(stderr).toMatch(/moco-robust: Pre-training stopped at step (\d+) of 48; checkpoint saved at .*interrupted\/checkpoints\/\d+/);
-    const stoppedAt = Number(/stopped at step (\d+)/.exec(stderr)![1]);
-    expect(stoppedAt).toBeGreaterThan(0);
-    expect(stoppedAt).toBeLessThan(48);
-    expect(existsSync(join(interrupted, 'encoder'))).toBe(false); // not finished
+  it.skipIf(!sample)(
+    'pretrain killed with SIGINT saves a checkpoint, exits 130, ' +
+      'and --resume ends with the weights of an uninterrupted run',
+    async () => {
+      const root = await mkdtemp(join(tmpdir(), 'mr-sigint-'));
+      const settings = [
+        '--preset',
+        'tiny',
+        '--set',
+        'pretrain.epochs=6',
+        '--set',
+        'pretrain.checkpointEverySteps=2',
+        '--seed',
+        '3',
+      ];
+      const interrupted = join(root, 'interrupted');
+      const child = spawn(process.execPath, [bin, 'pretrain', ...settings, '--out', interrupted], {
+        env: { ...process.env, MOCO_ROBUST_DATA: sample!, TF_CPP_MIN_LOG_LEVEL: '3' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        if (/epoch 2 · loss/.test(stderr) && !child.killed) child.kill('SIGINT'); // mid-way: after 2 of 6 epochs
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code, stderr).toBe(130);
+      expect(stderr).toMatch(
+        /moco-robust: Pre-training stopped at step (\d+) of 48; checkpoint saved at .*interrupted\/checkpoints\/\d+/,
+      );
+      const stoppedAt = Number(/stopped at step (\d+)/.exec(stderr)![1]);
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(stoppedAt).toBeLessThan(48);
+      expect(existsSync(join(interrupted, 'encoder'))).toBe(false); // not finished
 
-    const resumed = cli(['pretrain', '--resume', '--out', interrupted, '--json'], { MOCO_ROBUST_DATA: sample! });
-    expect(resumed.status, resumed.stderr).toBe(0);
-    expect(JSON.parse(resumed.stdout).steps).toBe(48);
-    const events = readFileSync(join(interrupted, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.type === 'pretrain-start').map((e) => e.startStep)).toEqual([0, stoppedAt]);
+      const resumed = cli(['pretrain', '--resume', '--out', interrupted, '--json'], { MOCO_ROBUST_DATA: sample! });
+      expect(resumed.status, resumed.stderr).toBe(0);
+      expect(JSON.parse(resumed.stdout).steps).toBe(48);
+      const events = readFileSync(join(interrupted, 'events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(events.filter((e) => e.type === 'pretrain-start').map((e) => e.startStep)).toEqual([0, stoppedAt]);
 
-    const uninterrupted = join(root, 'uninterrupted');
-    const straight = cli(['pretrain', ...settings, '--out', uninterrupted, '--json'], { MOCO_ROBUST_DATA: sample! });
-    expect(straight.status, straight.stderr).toBe(0);
-    // same backend, same seed: bit-identical encoder weights
-    expect(readFileSync(join(interrupted, 'encoder', 'weights.bin')).equals(readFileSync(join(uninterrupted, 'encoder', 'weights.bin')))).toBe(true);
-    expect(readFileSync(join(interrupted, 'encoder', 'model.json'), 'utf8')).toBe(readFileSync(join(uninterrupted, 'encoder', 'model.json'), 'utf8'));
-  });
+      const uninterrupted = join(root, 'uninterrupted');
+      const straight = cli(['pretrain', ...settings, '--out', uninterrupted, '--json'], { MOCO_ROBUST_DATA: sample! });
+      expect(straight.status, straight.stderr).toBe(0);
+      // same backend, same seed: bit-identical encoder weights
+      expect(
+        readFileSync(join(interrupted, 'encoder', 'weights.bin')).equals(
+          readFileSync(join(uninterrupted, 'encoder', 'weights.bin')),
+        ),
+      ).toBe(true);
+      expect(readFileSync(join(interrupted, 'encoder', 'model.json'), 'utf8')).toBe(
+        readFileSync(join(uninterrupted, 'encoder', 'model.json'), 'utf8'),
+      );
+    },
+  );
 });

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { imagesFromUint8, InvalidArgumentError, Rng } from '@moco-robust/core';
 
-/** Images in CIFAR's host layout: uint8 HWC rows of `height·width·3` bytes (32×32 by default), optional int32 labels. */
+/**
+ * Images in CIFAR's host layout: uint8 HWC rows of `height·width·3` bytes (32×32 by default), optional int32 labels.
+ */
 export interface ImageSet {
   images: Uint8Array;
   labels?: Int32Array;
@@ -20,12 +22,24 @@ export function imageBytes(set: ImageSet): number {
   return (set.height ?? 32) * (set.width ?? 32) * 3;
 }
 
-/** Checks that `set` holds `count` images of its size (and `count` labels when `labelled`); names `argument` otherwise. */
+/**
+ * Checks that `set` holds `count` images of its size (and `count` labels when `labelled`); names `argument` otherwise.
+ */
 export function assertImageSet(set: ImageSet, argument: string, options: { labelled?: boolean } = {}): void {
-  const ok = set && set.images instanceof Uint8Array && Number.isInteger(set.count) && set.images.length === set.count * imageBytes(set) &&
+  const ok =
+    set &&
+    set.images instanceof Uint8Array &&
+    Number.isInteger(set.count) &&
+    set.images.length === set.count * imageBytes(set) &&
     (!options.labelled || (set.labels instanceof Int32Array && set.labels.length === set.count));
   if (!ok) {
-    throw new InvalidArgumentError({ argument, expected: `{ images: Uint8Array of count×H×W×3 bytes (HWC), count${options.labelled ? ', labels: Int32Array of count' : ', labels?'} }`, received: set });
+    throw new InvalidArgumentError({
+      argument,
+      expected:
+        `{ images: Uint8Array of count×H×W×3 bytes (HWC), ` +
+        `count${options.labelled ? ', labels: Int32Array of count' : ', labels?'} }`,
+      received: set,
+    });
   }
 }
 
@@ -65,7 +79,13 @@ export function gatherImages(set: ImageSet, indices: ArrayLike<number>): tf.Tens
 /** Images `start … start + size − 1` as a float32 batch (for evaluation and feature banks). */
 export function sliceImages(set: ImageSet, start: number, size: number): tf.Tensor4D {
   const bytes = imageBytes(set);
-  return imagesFromUint8(set.images.subarray(start * bytes, (start + size) * bytes), size, set.height ?? 32, set.width ?? 32, 3);
+  return imagesFromUint8(
+    set.images.subarray(start * bytes, (start + size) * bytes),
+    size,
+    set.height ?? 32,
+    set.width ?? 32,
+    3,
+  );
 }
 
 /** Labels `start … start + size − 1` as an int32 tensor. */
@@ -90,8 +110,12 @@ export interface BatchOptions {
  */
 export function* batches<S extends ImageSet>(set: S, options: BatchOptions): Generator<S & { indices: Int32Array }> {
   const { batchSize, dropLast = true } = options;
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
-  const order = options.seed === undefined ? Int32Array.from({ length: set.count }, (_, i) => i) : epochOrder(options.seed, options.epoch ?? 0, set.count);
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
+  const order =
+    options.seed === undefined
+      ? Int32Array.from({ length: set.count }, (_, i) => i)
+      : epochOrder(options.seed, options.epoch ?? 0, set.count);
   const end = dropLast ? set.count - (set.count % batchSize) : set.count;
   for (let start = 0; start < end; start += batchSize) {
     const indices = order.subarray(start, Math.min(start + batchSize, end));

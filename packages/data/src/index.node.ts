@@ -5,7 +5,12 @@ export type { Cifar10 } from './cifar10/load-cifar10';
 export { resolveCifar10 } from './cifar10/resolve-cifar10';
 export type { ResolveCifar10Options, ResolvedCifar10 } from './cifar10/resolve-cifar10';
 export { FROST_TEXTURE_COUNT, loadFrostTextures } from './cifar10c/frost-textures';
-export { downscaleFrostTexture, fetchFrostTextures, FROST_TEXTURE_SOURCES, FROST_TEXTURES_BASE_URL } from './cifar10c/fetch-frost-textures';
+export {
+  downscaleFrostTexture,
+  fetchFrostTextures,
+  FROST_TEXTURE_SOURCES,
+  FROST_TEXTURES_BASE_URL,
+} from './cifar10c/fetch-frost-textures';
 export type { FetchFrostTexturesEvent, FetchFrostTexturesOptions } from './cifar10c/fetch-frost-textures';
 export { loadCifar10C } from './cifar10c/cifar10c-loader';
 export type { Cifar10CBlock } from './cifar10c/cifar10c-loader';
@@ -13,7 +18,14 @@ export { createCifar10CWriter, writeCifar10C } from './cifar10c/cifar10c-writer'
 export type { Cifar10CWriter } from './cifar10c/cifar10c-writer';
 export { corruptImagesParallel } from './cifar10c/corrupt-images-parallel';
 export type { CorruptImagesParallelEvent, CorruptImagesParallelOptions } from './cifar10c/corrupt-images-parallel';
-export { CIFAR10_SOURCE, CIFAR10C_SOURCE, defaultCacheDir, downloadCifar10, downloadCifar10C, readCifar10Archive } from './download/datasets';
+export {
+  CIFAR10_SOURCE,
+  CIFAR10C_SOURCE,
+  defaultCacheDir,
+  downloadCifar10,
+  downloadCifar10C,
+  readCifar10Archive,
+} from './download/datasets';
 export type { DatasetDownloadOptions } from './download/datasets';
 export { ChecksumError } from './download/checksum-error';
 export { downloadFile, fileDigest } from './download/download-file';

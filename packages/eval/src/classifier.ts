@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError, type Rng } from '@moco-robust/core';
 import { stageOfLayer } from '@moco-robust/models';
@@ -16,7 +16,8 @@ export interface Classifier {
  * seeded) on a pre-trained encoder. The composed model shares the encoder's weights.
  */
 export function composeClassifier(encoder: tfl.LayersModel, numClasses: number, rng: Rng): Classifier {
-  if (!(Number.isInteger(numClasses) && numClasses > 1)) throw new InvalidArgumentError({ argument: 'numClasses', expected: 'an integer > 1', received: numClasses });
+  if (!(Number.isInteger(numClasses) && numClasses > 1))
+    throw new InvalidArgumentError({ argument: 'numClasses', expected: 'an integer > 1', received: numClasses });
   const featureDim = (encoder.outputs[0].shape as number[])[1];
   const bound = 1 / Math.sqrt(featureDim);
   const head = tfl.sequential({
@@ -26,8 +27,16 @@ export function composeClassifier(encoder: tfl.LayersModel, numClasses: number, 
         inputShape: [featureDim],
         units: numClasses,
         name: 'classifier',
-        kernelInitializer: tfl.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.nextUint32() % 2 ** 31 }),
-        biasInitializer: tfl.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.nextUint32() % 2 ** 31 }),
+        kernelInitializer: tfl.initializers.randomUniform({
+          minval: -bound,
+          maxval: bound,
+          seed: rng.nextUint32() % 2 ** 31,
+        }),
+        biasInitializer: tfl.initializers.randomUniform({
+          minval: -bound,
+          maxval: bound,
+          seed: rng.nextUint32() % 2 ** 31,
+        }),
       }),
     ],
   });
@@ -40,7 +49,11 @@ export function composeClassifier(encoder: tfl.LayersModel, numClasses: number, 
  * Trainable variables for a fine-tuning mode: `linear` → the head only; `partial` → the head and
  * every encoder layer not in stages 0 … frozenStages − 1; `full` → everything.
  */
-export function finetuneVariables(classifier: Classifier, mode: 'linear' | 'partial' | 'full', frozenStages: number): tf.Variable[] {
+export function finetuneVariables(
+  classifier: Classifier,
+  mode: 'linear' | 'partial' | 'full',
+  frozenStages: number,
+): tf.Variable[] {
   const headVariables = classifier.head.trainableWeights.map((w) => w.read() as tf.Variable);
   if (mode === 'linear') return headVariables;
   const encoderLayers = classifier.encoder.layers.filter((layer) => {

@@ -12,7 +12,10 @@ import {
   type Severity,
 } from '@moco-robust/data';
 
-/** One corruption at one severity: `count` uint8 HWC 32×32 images and their labels (an official block or a generated one). */
+/**
+ * One corruption at one severity: `count` uint8 HWC 32×32 images and their labels (an official block or a generated
+ * one).
+ */
 export interface CorruptionBlock {
   corruption: CorruptionName;
   severity: Severity;
@@ -44,7 +47,10 @@ export interface CorruptionResult {
   results: CorruptionAccuracy[];
   /** Per corruption, the mean accuracy over its evaluated severities (the paper's Figures 5–8). */
   perCorruption: Partial<Record<CorruptionName, number>>;
-  /** Mean over the 15 benchmark corruptions × 5 severities (RobustBench's CIFAR-10-C metric); absent unless all 75 were evaluated. */
+  /**
+   * Mean over the 15 benchmark corruptions × 5 severities (RobustBench's CIFAR-10-C metric); absent unless all 75 were
+   * evaluated.
+   */
   meanBenchmark?: number;
   /** Mean over every evaluated (corruption, severity). */
   meanEvaluated: number;
@@ -54,7 +60,16 @@ export interface CorruptionResult {
 
 /** Events of {@link evaluateCorruptions}. */
 export type CorruptionEvalEvent =
-  | { type: 'corruption-eval'; corruption: CorruptionName; severity: Severity; accuracy: number; images: number; done: number; total?: number; numTensors: number }
+  | {
+      type: 'corruption-eval';
+      corruption: CorruptionName;
+      severity: Severity;
+      accuracy: number;
+      images: number;
+      done: number;
+      total?: number;
+      numTensors: number;
+    }
   | { type: 'corruption-skipped'; corruption: CorruptionName; reason: string };
 
 /** Options of {@link evaluateCorruptions}. */
@@ -83,7 +98,8 @@ export async function evaluateCorruptions(
   options: EvaluateCorruptionsOptions = {},
 ): Promise<CorruptionResult> {
   const batchSize = options.batchSize ?? 256;
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
   const forward = toForward(model);
   const results: CorruptionAccuracy[] = [];
   for await (const block of blocks) {
@@ -98,21 +114,40 @@ export async function evaluateCorruptions(
       predictions.dispose();
       for (let i = 0; i < size; i++) if (values[i] === block.labels[start + i]) correct++;
     }
-    const entry = { corruption: block.corruption, severity: block.severity, accuracy: block.count ? correct / block.count : 0, correct, total: block.count };
+    const entry = {
+      corruption: block.corruption,
+      severity: block.severity,
+      accuracy: block.count ? correct / block.count : 0,
+      correct,
+      total: block.count,
+    };
     results.push(entry);
-    emit(options.onEvent, { type: 'corruption-eval', ...entry, images: block.count, done: results.length, total: options.expectedBlocks, numTensors: tf.memory().numTensors });
+    emit(options.onEvent, {
+      type: 'corruption-eval',
+      ...entry,
+      images: block.count,
+      done: results.length,
+      total: options.expectedBlocks,
+      numTensors: tf.memory().numTensors,
+    });
   }
   return summarizeCorruptions(results, options.source ?? 'generated', options.skipped ?? []);
 }
 
 /** Builds a {@link CorruptionResult} from per-(corruption, severity) accuracies. */
-export function summarizeCorruptions(results: CorruptionAccuracy[], source: CorruptionResult['source'], skipped: SkippedCorruption[] = []): CorruptionResult {
+export function summarizeCorruptions(
+  results: CorruptionAccuracy[],
+  source: CorruptionResult['source'],
+  skipped: SkippedCorruption[] = [],
+): CorruptionResult {
   const byCorruption = new Map<CorruptionName, number[]>();
   for (const r of results) byCorruption.set(r.corruption, [...(byCorruption.get(r.corruption) ?? []), r.accuracy]);
   const perCorruption: CorruptionResult['perCorruption'] = {};
   for (const [name, values] of byCorruption) perCorruption[name] = mean(values);
   const benchmark = results.filter((r) => (BENCHMARK_CORRUPTIONS as readonly string[]).includes(r.corruption));
-  const complete = BENCHMARK_CORRUPTIONS.every((name) => new Set(benchmark.filter((r) => r.corruption === name).map((r) => r.severity)).size === 5);
+  const complete = BENCHMARK_CORRUPTIONS.every(
+    (name) => new Set(benchmark.filter((r) => r.corruption === name).map((r) => r.severity)).size === 5,
+  );
   return {
     source,
     results,
@@ -127,7 +162,10 @@ export function summarizeCorruptions(results: CorruptionAccuracy[], source: Corr
  * CIFAR-10-C blocks generated on the fly from labelled CIFAR images by `@moco-robust/data`'s
  * generator (seeded; frost needs `frostTextures`, otherwise it is skipped and recorded in `skipped`).
  */
-export function generatedCorruptions(test: LabelledImageSet, options: Omit<CorruptImagesOptions, 'onEvent'>): { blocks: Iterable<CorruptionBlock>; skipped: SkippedCorruption[] } {
+export function generatedCorruptions(
+  test: LabelledImageSet,
+  options: Omit<CorruptImagesOptions, 'onEvent'>,
+): { blocks: Iterable<CorruptionBlock>; skipped: SkippedCorruption[] } {
   assertImageSet(test, 'test', { labelled: true });
   const skipped: SkippedCorruption[] = [];
   const source = corruptImages(test.images, test.count, {

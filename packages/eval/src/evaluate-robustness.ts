@@ -43,10 +43,22 @@ export interface RobustnessResult {
 }
 
 /** Default settings: the community protocol (PGD-20, ε 8/255, step 2/255, FGSM ε 8/255). */
-export const STANDARD_ROBUSTNESS: RobustnessSettings = { fgsmEpsilon: 8 / 255, pgdEpsilon: 8 / 255, pgdStepSize: 2 / 255, pgdSteps: 20, pgdRestarts: 1, batchSize: 128, seed: 0 };
+export const STANDARD_ROBUSTNESS: RobustnessSettings = {
+  fgsmEpsilon: 8 / 255,
+  pgdEpsilon: 8 / 255,
+  pgdStepSize: 2 / 255,
+  pgdSteps: 20,
+  pgdRestarts: 1,
+  batchSize: 128,
+  seed: 0,
+};
 
 /** The paper's evaluation: FGSM ε = step 10/255; PGD-20 ε 8/255 with step 8/255 (its "as in pre-training"). */
-export const PAPER_ROBUSTNESS: RobustnessSettings = { ...STANDARD_ROBUSTNESS, fgsmEpsilon: 10 / 255, pgdStepSize: 8 / 255 };
+export const PAPER_ROBUSTNESS: RobustnessSettings = {
+  ...STANDARD_ROBUSTNESS,
+  fgsmEpsilon: 10 / 255,
+  pgdStepSize: 8 / 255,
+};
 
 /** Events of {@link evaluateRobustness}. */
 export type EvaluateEvent = { type: 'eval-progress'; done: number; total: number; attack: string };
@@ -59,12 +71,22 @@ export type EvaluateEvent = { type: 'eval-progress'; done: number; total: number
 export function evaluateRobustness(
   model: ModelLikeForward,
   test: LabelledImageSet,
-  options: { settings?: Partial<RobustnessSettings>; attacks?: Array<'clean' | 'fgsm' | 'pgd'>; numClasses?: number; onEvent?: EventListener<EvaluateEvent> } = {},
+  options: {
+    settings?: Partial<RobustnessSettings>;
+    attacks?: Array<'clean' | 'fgsm' | 'pgd'>;
+    numClasses?: number;
+    onEvent?: EventListener<EvaluateEvent>;
+  } = {},
 ): RobustnessResult {
   assertImageSet(test, 'test', { labelled: true });
   assertGradientsRegistered('evaluateRobustness');
   const settings = { ...STANDARD_ROBUSTNESS, ...options.settings };
-  if (!(Number.isInteger(settings.batchSize) && settings.batchSize > 0)) throw new InvalidArgumentError({ argument: 'settings.batchSize', expected: 'a positive integer', received: settings.batchSize });
+  if (!(Number.isInteger(settings.batchSize) && settings.batchSize > 0))
+    throw new InvalidArgumentError({
+      argument: 'settings.batchSize',
+      expected: 'a positive integer',
+      received: settings.batchSize,
+    });
   const attacks = new Set(options.attacks ?? ['clean', 'fgsm', 'pgd']);
   const numClasses = options.numClasses ?? 10;
   const forward = toForward(model);
@@ -88,12 +110,23 @@ export function evaluateRobustness(
       adversarial.dispose();
     }
     if (attacks.has('pgd')) {
-      const adversarial = supervisedPgd(model, x, y, { epsilon: settings.pgdEpsilon, stepSize: settings.pgdStepSize, steps: settings.pgdSteps, restarts: settings.pgdRestarts, rng: rng.fork(`pgd/${start}`) });
+      const adversarial = supervisedPgd(model, x, y, {
+        epsilon: settings.pgdEpsilon,
+        stepSize: settings.pgdStepSize,
+        steps: settings.pgdSteps,
+        restarts: settings.pgdRestarts,
+        rng: rng.fork(`pgd/${start}`),
+      });
       tally(counters.pgd, predict(forward, adversarial), labels);
       adversarial.dispose();
     }
     tf.dispose([x, y]);
-    emit(options.onEvent, { type: 'eval-progress', done: start + size, total: test.count, attack: [...attacks].join('+') });
+    emit(options.onEvent, {
+      type: 'eval-progress',
+      done: start + size,
+      total: test.count,
+      attack: [...attacks].join('+'),
+    });
   }
   const result: RobustnessResult = {
     clean: finish(counters.clean, 'clean'),
@@ -103,13 +136,28 @@ export function evaluateRobustness(
   };
   if (attacks.has('fgsm')) result.fgsm = finish(counters.fgsm, `FGSM (ε=${fraction255(settings.fgsmEpsilon)})`);
   if (attacks.has('pgd')) {
-    result.pgd = finish(counters.pgd, `PGD-${settings.pgdSteps} (ε=${fraction255(settings.pgdEpsilon)}, α=${fraction255(settings.pgdStepSize)}, ${settings.pgdRestarts} restart${settings.pgdRestarts > 1 ? 's' : ''})`);
+    result.pgd = finish(
+      counters.pgd,
+      `PGD-${settings.pgdSteps} (ε=${fraction255(settings.pgdEpsilon)}, α=${fraction255(settings.pgdStepSize)}, ` +
+        `${settings.pgdRestarts} restart${settings.pgdRestarts > 1 ? 's' : ''})`,
+    );
   }
   if (result.zeroGradientFraction > 0.05) {
-    result.warnings.push(`${(100 * result.zeroGradientFraction).toFixed(1)}% of test images have an all-zero input gradient: a sign of gradient masking; robust accuracy may be overestimated.`);
+    result.warnings.push(
+      `${(100 * result.zeroGradientFraction).toFixed(1)}% of test images have an all-zero ` +
+        `input gradient: a sign of gradient masking; robust accuracy may be overestimated.`,
+    );
   }
-  if (result.fgsm && result.pgd && result.fgsm.accuracy < result.pgd.accuracy && settings.fgsmEpsilon <= settings.pgdEpsilon) {
-    result.warnings.push(`FGSM (${pct(result.fgsm.accuracy)}) is stronger than PGD (${pct(result.pgd.accuracy)}) at the same or smaller ε: a sign of gradient masking or a too-weak PGD.`);
+  if (
+    result.fgsm &&
+    result.pgd &&
+    result.fgsm.accuracy < result.pgd.accuracy &&
+    settings.fgsmEpsilon <= settings.pgdEpsilon
+  ) {
+    result.warnings.push(
+      `FGSM (${pct(result.fgsm.accuracy)}) is stronger than PGD (${pct(result.pgd.accuracy)}) ` +
+        `at the same or smaller ε: a sign of gradient masking or a too-weak PGD.`,
+    );
   }
   return result;
 }
@@ -148,7 +196,13 @@ function tally(counter: Counter, predictions: Int32Array, labels: Int32Array): v
 function finish(counter: Counter, attack: string): AccuracyResult {
   const correct = counter.correct.reduce((a, b) => a + b, 0);
   const total = counter.total.reduce((a, b) => a + b, 0);
-  return { attack, accuracy: total ? correct / total : 0, correct, total, perClass: counter.correct.map((c, i) => (counter.total[i] ? c / counter.total[i] : 0)) };
+  return {
+    attack,
+    accuracy: total ? correct / total : 0,
+    correct,
+    total,
+    perClass: counter.correct.map((c, i) => (counter.total[i] ? c / counter.total[i] : 0)),
+  };
 }
 
 function countZeroGradients(forward: (x: tf.Tensor4D) => tf.Tensor2D, x: tf.Tensor4D, y: tf.Tensor1D): number {

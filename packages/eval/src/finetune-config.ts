@@ -5,7 +5,10 @@ export interface FinetuneConfig {
   seed: number;
   epochs: number;
   batchSize: number;
-  /** `linear`: frozen encoder (inference-mode features) + new head; `partial`: the first `frozenStages` stages frozen; `full`: everything trains. */
+  /**
+   * `linear`: frozen encoder (inference-mode features) + new head; `partial`: the first `frozenStages` stages frozen;
+   * `full`: everything trains.
+   */
   mode: 'linear' | 'partial' | 'full';
   /** Stages frozen in `partial` mode (the stem counts as stage 0). */
   frozenStages: number;
@@ -35,7 +38,10 @@ export interface FinetuneConfig {
   logEvery: number;
 }
 
-/** The paper's fine-tuning (§4): lr 0.1, wd 3e-4, PGD-20 with step 8/255 at train time, 50 epochs, clean + adversarial loss. */
+/**
+ * The paper's fine-tuning (§4): lr 0.1, wd 3e-4, PGD-20 with step 8/255 at train time, 50 epochs, clean + adversarial
+ * loss.
+ */
 export const PAPER_FINETUNE: FinetuneConfig = {
   seed: 0,
   epochs: 50,
@@ -53,7 +59,10 @@ export const PAPER_FINETUNE: FinetuneConfig = {
   logEvery: 20,
 };
 
-/** The community protocol (Chen et al. 2020): PGD-10 (step 2/255) Madry training, 100 epochs, lr 0.1 decayed ×0.1 at 60 and 80, wd 2e-4. */
+/**
+ * The community protocol (Chen et al. 2020): PGD-10 (step 2/255) Madry training, 100 epochs, lr 0.1 decayed ×0.1 at 60
+ * and 80, wd 2e-4.
+ */
 export const STANDARD_FINETUNE: FinetuneConfig = {
   ...PAPER_FINETUNE,
   epochs: 100,
@@ -62,17 +71,30 @@ export const STANDARD_FINETUNE: FinetuneConfig = {
   optimizer: { learningRate: 0.1, momentum: 0.9, weightDecay: 2e-4, schedule: 'step', milestones: [60, 80] },
 };
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends number[] ? number[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends number[] ? number[] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 /** Merges overrides into `base` (default {@link STANDARD_FINETUNE}) and validates, naming the field in errors. */
-export function resolveFinetuneConfig(overrides: DeepPartial<FinetuneConfig> = {}, base: FinetuneConfig = STANDARD_FINETUNE): FinetuneConfig {
-  const c = { ...base, ...overrides, attack: { ...base.attack, ...overrides.attack }, optimizer: { ...base.optimizer, ...overrides.optimizer } } as FinetuneConfig;
+export function resolveFinetuneConfig(
+  overrides: DeepPartial<FinetuneConfig> = {},
+  base: FinetuneConfig = STANDARD_FINETUNE,
+): FinetuneConfig {
+  const c = {
+    ...base,
+    ...overrides,
+    attack: { ...base.attack, ...overrides.attack },
+    optimizer: { ...base.optimizer, ...overrides.optimizer },
+  } as FinetuneConfig;
   const fail = (argument: string, expected: string, received: unknown) => {
     throw new InvalidArgumentError({ argument, expected, received });
   };
-  const int = (name: string, v: number, min: number) => (Number.isInteger(v) && v >= min) || fail(name, `an integer ≥ ${min}`, v);
-  const num = (name: string, v: number, min: number, max = Infinity) => (Number.isFinite(v) && v >= min && v <= max) || fail(name, `a number in [${min}, ${max}]`, v);
-  const oneOf = (name: string, v: unknown, options: readonly string[]) => options.includes(v as string) || fail(name, `one of ${options.join(', ')}`, v);
+  const int = (name: string, v: number, min: number) =>
+    (Number.isInteger(v) && v >= min) || fail(name, `an integer ≥ ${min}`, v);
+  const num = (name: string, v: number, min: number, max = Infinity) =>
+    (Number.isFinite(v) && v >= min && v <= max) || fail(name, `a number in [${min}, ${max}]`, v);
+  const oneOf = (name: string, v: unknown, options: readonly string[]) =>
+    options.includes(v as string) || fail(name, `one of ${options.join(', ')}`, v);
   int('seed', c.seed, 0);
   int('epochs', c.epochs, 1);
   int('batchSize', c.batchSize, 1);

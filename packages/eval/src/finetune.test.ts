@@ -13,14 +13,26 @@ describe.skipIf(!train || !test)('finetune on the real CIFAR sample (tiny encode
   beforeAll(async () => {
     await useFastestBackend();
   });
-  const budget = { seed: 3, epochs: 4, batchSize: 32, validationSize: 0, augment: false, attack: { steps: 3, stepSize: 2 / 255 }, optimizer: { learningRate: 0.05, schedule: 'constant' as const }, logEvery: 100 };
+  const budget = {
+    seed: 3,
+    epochs: 4,
+    batchSize: 32,
+    validationSize: 0,
+    augment: false,
+    attack: { steps: 3, stepSize: 2 / 255 },
+    optimizer: { learningRate: 0.05, schedule: 'constant' as const },
+    logEvery: 100,
+  };
 
   it('adversarial fine-tuning gives higher PGD accuracy than standard fine-tuning of the same encoder', async () => {
     const results: Record<string, number> = {};
     for (const loss of ['standard', 'adversarial'] as const) {
       const encoder = tinyEncoderModel(7);
       const { classifier } = await finetune({ encoder, train: train!, config: { ...budget, loss, mode: 'full' } });
-      const result = evaluateRobustness(classifier.model, test!, { attacks: ['clean', 'pgd'], settings: { pgdSteps: 10, seed: 1 } });
+      const result = evaluateRobustness(classifier.model, test!, {
+        attacks: ['clean', 'pgd'],
+        settings: { pgdSteps: 10, seed: 1 },
+      });
       results[loss] = result.pgd!.accuracy;
       results[`${loss}-clean`] = result.clean.accuracy;
       classifier.model.dispose();
@@ -36,17 +48,30 @@ describe.skipIf(!train || !test)('finetune on the real CIFAR sample (tiny encode
       const { classifier } = await finetune({
         encoder: tinyEncoderModel(9),
         train: readCifarSample('data_batch_1.bin', 128)!,
-        config: { seed: 4, epochs: 3, batchSize: 32, validationSize: 32, loss: 'mixed', augment: true, attack: { steps: 2 }, logEvery: 1 },
+        config: {
+          seed: 4,
+          epochs: 3,
+          batchSize: 32,
+          validationSize: 32,
+          loss: 'mixed',
+          augment: true,
+          attack: { steps: 2 },
+          logEvery: 1,
+        },
         store,
         resume,
         signal: controller.signal,
-        onEvent: (e) => { events.push(e); if (abortAt !== undefined && e.type === 'step-end' && e.step === abortAt) controller.abort(); },
+        onEvent: (e) => {
+          events.push(e);
+          if (abortAt !== undefined && e.type === 'step-end' && e.step === abortAt) controller.abort();
+        },
       });
       return { classifier, events };
     };
     const a = await run();
     const b = await run();
-    const wa = a.classifier.model.getWeights(), wb = b.classifier.model.getWeights();
+    const wa = a.classifier.model.getWeights(),
+      wb = b.classifier.model.getWeights();
     for (let i = 0; i < wa.length; i++) expect(Array.from(wb[i].dataSync())).toEqual(Array.from(wa[i].dataSync()));
     const epochs = a.events.filter((e): e is Extract<FinetuneEvent, { type: 'epoch-end' }> => e.type === 'epoch-end');
     expect(epochs).toHaveLength(3);

@@ -21,19 +21,45 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { composeClassifier, finetuneVariables, type Classifier } from './classifier';
 import { evaluateRobustness } from './evaluate-robustness';
 import { resolveFinetuneConfig, type FinetuneConfig } from './finetune-config';
-import { assertImageSet, epochOrder, randomCropFlip, sliceImages, splitValidation, subsetImages, type LabelledImageSet } from '@moco-robust/data';
+import {
+  assertImageSet,
+  epochOrder,
+  randomCropFlip,
+  sliceImages,
+  splitValidation,
+  subsetImages,
+  type LabelledImageSet,
+} from '@moco-robust/data';
 
 /** Events of {@link finetune}. */
 export type FinetuneEvent =
   | { type: 'finetune-start'; totalSteps: number; startStep: number; config: FinetuneConfig; resumedFrom?: string }
-  | { type: 'step-end'; step: number; epoch: number; totalSteps: number; loss: number; learningRate: number; imagesPerSecond: number }
-  | { type: 'epoch-end'; epoch: number; loss: number; validation?: { clean: number; robust?: number }; best: boolean; numTensors: number }
+  | {
+      type: 'step-end';
+      step: number;
+      epoch: number;
+      totalSteps: number;
+      loss: number;
+      learningRate: number;
+      imagesPerSecond: number;
+    }
+  | {
+      type: 'epoch-end';
+      epoch: number;
+      loss: number;
+      validation?: { clean: number; robust?: number };
+      best: boolean;
+      numTensors: number;
+    }
   | { type: 'checkpoint'; step: number; location: string; reason: 'epoch' | 'final' | 'abort' }
   | { type: 'finetune-end'; steps: number; bestEpoch: number; seconds: number };
 
 /** Options of {@link finetune}. */
 export interface FinetuneOptions extends RunOptions<FinetuneEvent> {
-  /** The pre-trained encoder (a tfjs `LayersModel` images → features; `undefined` weights = random init: the `none` baseline). */
+  /**
+   * The pre-trained encoder (a tfjs `LayersModel` images → features; `undefined` weights = random init: the `none`
+   * baseline).
+   */
   encoder: tfl.LayersModel;
   /** Labelled training images. */
   train: LabelledImageSet;
@@ -66,15 +92,30 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   const classifier = composeClassifier(options.encoder, options.numClasses ?? 10, rng.fork('head'));
   const { train, validation } = splitValidation(options.train, config.validationSize, config.seed);
   const stepsPerEpoch = Math.floor(train.count / config.batchSize);
-  if (stepsPerEpoch < 1) throw new InvalidArgumentError({ argument: 'train', expected: `at least one batch of ${config.batchSize} images after the ${config.validationSize} held out`, received: `${train.count} images` });
+  if (stepsPerEpoch < 1)
+    throw new InvalidArgumentError({
+      argument: 'train',
+      expected: `at least one batch of ${config.batchSize} images after the ${config.validationSize} held out`,
+      received: `${train.count} images`,
+    });
   const totalSteps = stepsPerEpoch * config.epochs;
   const variables = finetuneVariables(classifier, config.mode, config.frozenStages);
-  const sgd = new Sgd({ learningRate: config.optimizer.learningRate, momentum: config.optimizer.momentum, weightDecay: config.optimizer.weightDecay });
+  const sgd = new Sgd({
+    learningRate: config.optimizer.learningRate,
+    momentum: config.optimizer.momentum,
+    weightDecay: config.optimizer.weightDecay,
+  });
   const o = config.optimizer;
-  const schedule = o.schedule === 'step' ? stepSchedule({ baseLr: o.learningRate, milestones: o.milestones }) : o.schedule === 'cosine' ? cosineSchedule({ baseLr: o.learningRate, total: config.epochs }) : constantSchedule(o.learningRate);
-  const forwardTrain = (x: tf.Tensor4D) => (config.mode === 'linear'
-    ? classifier.head.apply(classifier.encoder.apply(x, { training: false }) as tf.Tensor, { training: true })
-    : classifier.model.apply(x, { training: true })) as tf.Tensor2D;
+  const schedule =
+    o.schedule === 'step'
+      ? stepSchedule({ baseLr: o.learningRate, milestones: o.milestones })
+      : o.schedule === 'cosine'
+        ? cosineSchedule({ baseLr: o.learningRate, total: config.epochs })
+        : constantSchedule(o.learningRate);
+  const forwardTrain = (x: tf.Tensor4D) =>
+    (config.mode === 'linear'
+      ? classifier.head.apply(classifier.encoder.apply(x, { training: false }) as tf.Tensor, { training: true })
+      : classifier.model.apply(x, { training: true })) as tf.Tensor2D;
 
   let step = 0;
   let best = { epoch: -1, score: -Infinity, weights: undefined as tf.Tensor[] | undefined };
@@ -110,9 +151,16 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       classifier.model.setWeights(current);
       tf.dispose(current);
     }
-    files['state.json'] = JSON.stringify({ step, history, best: { epoch: best.epoch, score: Number.isFinite(best.score) ? best.score : null } });
+    files['state.json'] = JSON.stringify({
+      step,
+      history,
+      best: { epoch: best.epoch, score: Number.isFinite(best.score) ? best.score : null },
+    });
     files['config.json'] = JSON.stringify({ ...options.metadata, finetune: config }, null, 2);
-    const location = await options.store.write(step, files, { epoch: Math.floor(step / stepsPerEpoch), kind: 'finetune' });
+    const location = await options.store.write(step, files, {
+      epoch: Math.floor(step / stepsPerEpoch),
+      kind: 'finetune',
+    });
     emit(options.onEvent, { type: 'checkpoint', step, location, reason });
     return location;
   };
@@ -126,7 +174,10 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
     while (step < totalSteps) {
       if (options.signal?.aborted) {
         checkpoint = await save('abort');
-        throw new AbortedError(`Fine-tuning stopped at step ${step} of ${totalSteps}${checkpoint ? `; checkpoint saved at ${checkpoint}` : ''}.`);
+        throw new AbortedError(
+          `Fine-tuning stopped at step ${step} of ` +
+            `${totalSteps}${checkpoint ? `; checkpoint saved at ${checkpoint}` : ''}.`,
+        );
       }
       const epoch = Math.floor(step / stepsPerEpoch);
       sgd.setLearningRate(schedule(epoch));
@@ -147,7 +198,15 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       const stepInEpoch = step % stepsPerEpoch === 0 ? stepsPerEpoch : step % stepsPerEpoch;
       if (step % config.logEvery === 0 || step % stepsPerEpoch === 0) {
         const loss = (await epochLoss.data())[0] / stepInEpoch;
-        emit(options.onEvent, { type: 'step-end', step, epoch, totalSteps, loss, learningRate: sgd.learningRate, imagesPerSecond: (windowSteps * config.batchSize * 1000) / (performance.now() - windowStart) });
+        emit(options.onEvent, {
+          type: 'step-end',
+          step,
+          epoch,
+          totalSteps,
+          loss,
+          learningRate: sgd.learningRate,
+          imagesPerSecond: (windowSteps * config.batchSize * 1000) / (performance.now() - windowStart),
+        });
         windowStart = performance.now();
         windowSteps = 0;
       }
@@ -163,8 +222,16 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
           best = { epoch, score: selectionScore, weights: classifier.model.getWeights().map((w) => tf.clone(w)) };
         }
         history.push({ epoch, loss, validation: score });
-        emit(options.onEvent, { type: 'epoch-end', epoch, loss, validation: score, best: improved, numTensors: tf.memory().numTensors });
-        if (step < totalSteps && config.checkpointEveryEpochs > 0 && (epoch + 1) % config.checkpointEveryEpochs === 0) checkpoint = await save('epoch');
+        emit(options.onEvent, {
+          type: 'epoch-end',
+          epoch,
+          loss,
+          validation: score,
+          best: improved,
+          numTensors: tf.memory().numTensors,
+        });
+        if (step < totalSteps && config.checkpointEveryEpochs > 0 && (epoch + 1) % config.checkpointEveryEpochs === 0)
+          checkpoint = await save('epoch');
       }
     }
     checkpoint = (await save('final')) ?? checkpoint;
@@ -176,29 +243,59 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
     classifier.model.setWeights(best.weights);
     tf.dispose(best.weights);
   }
-  emit(options.onEvent, { type: 'finetune-end', steps: step, bestEpoch: best.epoch, seconds: (performance.now() - started) / 1000 });
+  emit(options.onEvent, {
+    type: 'finetune-end',
+    steps: step,
+    bestEpoch: best.epoch,
+    seconds: (performance.now() - started) / 1000,
+  });
   return { classifier, bestEpoch: best.epoch, history, checkpoint };
 }
 
-function craft(config: FinetuneConfig, classifier: Classifier, x: tf.Tensor4D, y: tf.Tensor1D, rng: Rng): tf.Tensor4D | undefined {
-  const attack = { epsilon: config.attack.epsilon, stepSize: config.attack.stepSize, steps: config.attack.steps, randomStart: true, rng: rng.fork('attack') };
+function craft(
+  config: FinetuneConfig,
+  classifier: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  rng: Rng,
+): tf.Tensor4D | undefined {
+  const attack = {
+    epsilon: config.attack.epsilon,
+    stepSize: config.attack.stepSize,
+    steps: config.attack.steps,
+    randomStart: true,
+    rng: rng.fork('attack'),
+  };
   if (config.loss === 'standard') return undefined;
   if (config.loss !== 'trades') return supervisedPgd(classifier.model, x, y, attack);
   // TRADES: maximise KL(p(x) ‖ p(x')) around the clean prediction
   const clean = tf.tidy(() => tf.softmax(classifier.model.apply(x, { training: false }) as tf.Tensor2D));
-  const adversarial = pgd((xAdv) => klDivergence(clean, classifier.model.apply(xAdv, { training: false }) as tf.Tensor2D), x, attack);
+  const adversarial = pgd(
+    (xAdv) => klDivergence(clean, classifier.model.apply(xAdv, { training: false }) as tf.Tensor2D),
+    x,
+    attack,
+  );
   clean.dispose();
   return adversarial;
 }
 
-function lossOf(config: FinetuneConfig, forward: (x: tf.Tensor4D) => tf.Tensor2D, x: tf.Tensor4D, adversarial: tf.Tensor4D | undefined, y: tf.Tensor1D): tf.Scalar {
+function lossOf(
+  config: FinetuneConfig,
+  forward: (x: tf.Tensor4D) => tf.Tensor2D,
+  x: tf.Tensor4D,
+  adversarial: tf.Tensor4D | undefined,
+  y: tf.Tensor1D,
+): tf.Scalar {
   switch (config.loss) {
     case 'standard':
       return tf.mean(crossEntropy(forward(x), y)) as tf.Scalar;
     case 'adversarial':
       return tf.mean(crossEntropy(forward(adversarial!), y)) as tf.Scalar;
     case 'mixed':
-      return tf.div(tf.add(tf.mean(crossEntropy(forward(x), y)), tf.mean(crossEntropy(forward(adversarial!), y))), 2) as tf.Scalar;
+      return tf.div(
+        tf.add(tf.mean(crossEntropy(forward(x), y)), tf.mean(crossEntropy(forward(adversarial!), y))),
+        2,
+      ) as tf.Scalar;
     case 'trades': {
       const cleanLogits = forward(x);
       const kl = klDivergence(tf.softmax(cleanLogits), forward(adversarial!));
@@ -209,20 +306,41 @@ function lossOf(config: FinetuneConfig, forward: (x: tf.Tensor4D) => tf.Tensor2D
 
 /** Per-example KL(p ‖ softmax(logits)) [N]. */
 function klDivergence(p: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(p, tf.sub(tf.log(tf.maximum(p, 1e-12)), tf.logSoftmax(logits))), 1) as tf.Tensor1D);
+  return tf.tidy(
+    () => tf.sum(tf.mul(p, tf.sub(tf.log(tf.maximum(p, 1e-12)), tf.logSoftmax(logits))), 1) as tf.Tensor1D,
+  );
 }
 
-function validate(config: FinetuneConfig, classifier: Classifier, validation: LabelledImageSet): { clean: number; robust?: number } {
+function validate(
+  config: FinetuneConfig,
+  classifier: Classifier,
+  validation: LabelledImageSet,
+): { clean: number; robust?: number } {
   const adversarial = config.loss !== 'standard';
   const result = evaluateRobustness(classifier.model, validation, {
     attacks: adversarial ? ['clean', 'pgd'] : ['clean'],
-    settings: { pgdEpsilon: config.attack.epsilon, pgdStepSize: Math.max(config.attack.epsilon / 4, 2 / 255), pgdSteps: config.validationPgdSteps, batchSize: 256, seed: config.seed },
+    settings: {
+      pgdEpsilon: config.attack.epsilon,
+      pgdStepSize: Math.max(config.attack.epsilon / 4, 2 / 255),
+      pgdSteps: config.validationPgdSteps,
+      batchSize: 256,
+      seed: config.seed,
+    },
   });
   return { clean: result.clean.accuracy, robust: result.pgd?.accuracy };
 }
 
 /** Batch `index` of `epoch` (the order a pure function of seed and epoch; drop-last), as tensors. */
-function trainingBatch(set: LabelledImageSet, seed: number, epoch: number, index: number, batchSize: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
-  const batch = subsetImages(set, epochOrder(seed, epoch, set.count).subarray(index * batchSize, (index + 1) * batchSize));
+function trainingBatch(
+  set: LabelledImageSet,
+  seed: number,
+  epoch: number,
+  index: number,
+  batchSize: number,
+): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const batch = subsetImages(
+    set,
+    epochOrder(seed, epoch, set.count).subarray(index * batchSize, (index + 1) * batchSize),
+  );
   return { x: sliceImages(batch, 0, batch.count), y: tf.tensor1d(batch.labels, 'int32') };
 }

@@ -10,7 +10,14 @@ export type { AccuracyResult, EvaluateEvent, RobustnessResult, RobustnessSetting
 export { randomCropFlip } from '@moco-robust/data';
 export { robustnessMarkdown, robustnessTable } from './reports/robustness-markdown';
 export { evaluateCorruptions, generatedCorruptions, summarizeCorruptions } from './evaluate-corruptions';
-export type { CorruptionAccuracy, CorruptionBlock, CorruptionEvalEvent, CorruptionResult, EvaluateCorruptionsOptions, SkippedCorruption } from './evaluate-corruptions';
+export type {
+  CorruptionAccuracy,
+  CorruptionBlock,
+  CorruptionEvalEvent,
+  CorruptionResult,
+  EvaluateCorruptionsOptions,
+  SkippedCorruption,
+} from './evaluate-corruptions';
 export { createRunReport, PAPER_TABLE_1 } from './reports/run-report';
 export type { QuotedResult, RunReport } from './reports/run-report';
 export { comparisonMarkdown, corruptionMarkdown, reportMarkdown } from './reports/report-markdown';

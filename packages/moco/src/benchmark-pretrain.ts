@@ -51,14 +51,27 @@ export async function benchmarkPretrain(options: PretrainBenchmarkOptions = {}):
   const images = new Uint8Array(count * 3072);
   for (let i = 0; i < images.length; i++) images[i] = rng.nextUint32() & 255;
   const encoder = createResnetEncoder({ architecture, rng: 2, batchNormGroups: groups });
-  const task = mocoTask({ version: 'v2', augment: (x, r) => twoViews(x, MOCO_V2_AUGMENTATION, r), projectionHead: (o) => projectionHead(o), queueSize: batch * 4 });
+  const task = mocoTask({
+    version: 'v2',
+    augment: (x, r) => twoViews(x, MOCO_V2_AUGMENTATION, r),
+    projectionHead: (o) => projectionHead(o),
+    queueSize: batch * 4,
+  });
   const stepTimes: number[] = [];
   let last = 0;
   const { heads } = await pretrain({
     task,
     encoder,
     data: { images, count },
-    config: { seed: 3, epochs: 1, batchSize: batch, attack: { kind: attack, steps: attackSteps }, checkpoint: { everyEpochs: 0 }, knn: { everyEpochs: 0 }, logEvery: 1 },
+    config: {
+      seed: 3,
+      epochs: 1,
+      batchSize: batch,
+      attack: { kind: attack, steps: attackSteps },
+      checkpoint: { everyEpochs: 0 },
+      knn: { everyEpochs: 0 },
+      logEvery: 1,
+    },
     onEvent: (event: PretrainEvent) => {
       if (event.type === 'pretrain-start') last = performance.now();
       if (event.type === 'step-end') {

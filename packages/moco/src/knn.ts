@@ -18,13 +18,22 @@ export interface KnnOptions {
  * MoCo demo's monitor): each of the k most cosine-similar bank features votes for its label with
  * weight `exp(sim / T)`. `bank` [M, d], `bankLabels` int32 [M], `queries` [N, d] → predicted int32 [N].
  */
-export function knnPredict(bank: tf.Tensor2D, bankLabels: tf.Tensor1D, queries: tf.Tensor2D, options: KnnOptions = {}): tf.Tensor1D {
+export function knnPredict(
+  bank: tf.Tensor2D,
+  bankLabels: tf.Tensor1D,
+  queries: tf.Tensor2D,
+  options: KnnOptions = {},
+): tf.Tensor1D {
   const temperature = options.temperature ?? 0.1;
   const numClasses = options.numClasses ?? 10;
   const k = Math.min(options.k ?? 200, bank.shape[0]);
   const chunk = options.chunkSize ?? 256;
   if (bank.shape[1] !== queries.shape[1]) {
-    throw new InvalidArgumentError({ argument: 'queries', expected: `features of width ${bank.shape[1]} like the bank`, received: queries });
+    throw new InvalidArgumentError({
+      argument: 'queries',
+      expected: `features of width ${bank.shape[1]} like the bank`,
+      received: queries,
+    });
   }
   return tf.tidy(() => {
     const bankNormalised = l2Normalize(bank); // [M, d]
@@ -45,8 +54,18 @@ export function knnPredict(bank: tf.Tensor2D, bankLabels: tf.Tensor1D, queries: 
 }
 
 /** kNN accuracy (fraction correct) of `queries` with labels `queryLabels`, as a number (one host read). */
-export function knnAccuracy(bank: tf.Tensor2D, bankLabels: tf.Tensor1D, queries: tf.Tensor2D, queryLabels: tf.Tensor1D, options: KnnOptions = {}): number {
-  const correct = tf.tidy(() => tf.mean(tf.cast(tf.equal(knnPredict(bank, bankLabels, queries, options), tf.cast(queryLabels, 'int32')), 'float32')));
+export function knnAccuracy(
+  bank: tf.Tensor2D,
+  bankLabels: tf.Tensor1D,
+  queries: tf.Tensor2D,
+  queryLabels: tf.Tensor1D,
+  options: KnnOptions = {},
+): number {
+  const correct = tf.tidy(() =>
+    tf.mean(
+      tf.cast(tf.equal(knnPredict(bank, bankLabels, queries, options), tf.cast(queryLabels, 'int32')), 'float32'),
+    ),
+  );
   const value = correct.dataSync()[0];
   correct.dispose();
   return value;

@@ -19,7 +19,12 @@ import { Queue } from './queue';
 export type { TwoViews };
 
 /** Builds a projection head on top of `inputDim`-wide features (the models package's heads). */
-export type ProjectionHeadFactory = (options: { kind: 'linear' | 'mlp'; inputDim: number; outputDim: number; rng: Rng }) => ModelLike;
+export type ProjectionHeadFactory = (options: {
+  kind: 'linear' | 'mlp';
+  inputDim: number;
+  outputDim: number;
+  rng: Rng;
+}) => ModelLike;
 
 /** Options of {@link mocoTask}; defaults follow MoCo's CIFAR-10 demo. */
 export interface MocoTaskOptions {
@@ -51,8 +56,14 @@ export interface MocoTaskOptions {
  */
 export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
   const version = options.version ?? 'v2';
-  if (version !== 'v1' && version !== 'v2') throw new InvalidArgumentError({ argument: 'version', expected: "'v1' or 'v2'", received: version });
-  if (typeof options.augment !== 'function') throw new InvalidArgumentError({ argument: 'augment', expected: 'a two-view augmentation (images, rng) => [view1, view2]', received: options.augment });
+  if (version !== 'v1' && version !== 'v2')
+    throw new InvalidArgumentError({ argument: 'version', expected: "'v1' or 'v2'", received: version });
+  if (typeof options.augment !== 'function')
+    throw new InvalidArgumentError({
+      argument: 'augment',
+      expected: 'a two-view augmentation (images, rng) => [view1, view2]',
+      received: options.augment,
+    });
   const momentum = options.momentum ?? 0.99;
   const temperature = options.temperature ?? (version === 'v1' ? 0.1 : 0.2);
   const dim = options.dim ?? 128;
@@ -72,9 +83,19 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
 
     createHeads(encoder: PretextEncoder, rng: Rng): PretextHeads {
       const kind = version === 'v1' ? 'linear' : 'mlp';
-      const projection = options.projectionHead({ kind, inputDim: encoder.featureDim, outputDim: dim, rng: rng.fork('projection') });
+      const projection = options.projectionHead({
+        kind,
+        inputDim: encoder.featureDim,
+        outputDim: dim,
+        rng: rng.fork('projection'),
+      });
       keyEncoder = encoder.clone();
-      keyHead = options.projectionHead({ kind, inputDim: encoder.featureDim, outputDim: dim, rng: rng.fork('projection') });
+      keyHead = options.projectionHead({
+        kind,
+        inputDim: encoder.featureDim,
+        outputDim: dim,
+        rng: rng.fork('projection'),
+      });
       keyHead.setWeights(projection.getWeights());
       queue = new Queue({ size: options.queueSize ?? 4096, dim, rng: rng.fork('queue') });
       return { projection };
@@ -91,13 +112,23 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
         const key2 = l2Normalize(project(live.keyEncoder, live.keyHead, view2, keyTraining)); // [N, dim]
         if (!symmetric) return { inputs: view1, targets: { keys: key2 } };
         const key1 = l2Normalize(project(live.keyEncoder, live.keyHead, view1, keyTraining)); // [N, dim]
-        return { inputs: tf.concat([view1, view2]) as tf.Tensor4D, targets: { keys: tf.concat([key2, key1]) as tf.Tensor2D } };
+        return {
+          inputs: tf.concat([view1, view2]) as tf.Tensor4D,
+          targets: { keys: tf.concat([key2, key1]) as tf.Tensor2D },
+        };
       });
     },
 
     loss(context: PretextContext, inputs, targets) {
       const live = requireState();
-      return tf.tidy(() => infoNce(project(context.encoder.model, context.heads.projection, inputs, context.training), targets.keys as tf.Tensor2D, live.queue.keys, temperature));
+      return tf.tidy(() =>
+        infoNce(
+          project(context.encoder.model, context.heads.projection, inputs, context.training),
+          targets.keys as tf.Tensor2D,
+          live.queue.keys,
+          temperature,
+        ),
+      );
     },
 
     afterStep(_context, batch) {
@@ -116,7 +147,10 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
       const pointer = (state as { queuePointer?: number })?.queuePointer ?? 0;
       live.queue.loadState({ keys: live.queue.keys.dataSync() as Float32Array, pointer });
     },
-    /** Frees the queue and the momentum encoder and head (the task owns them; the heads it returned belong to the caller). */
+    /**
+     * Frees the queue and the momentum encoder and head (the task owns them; the heads it returned belong to the
+     * caller).
+     */
     dispose() {
       queue?.dispose();
       for (const model of [keyEncoder, keyHead]) (model as unknown as { dispose?(): void } | undefined)?.dispose?.();
@@ -125,7 +159,12 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
   };
 
   function requireState() {
-    if (!queue || !keyEncoder || !keyHead) throw new InvalidArgumentError({ argument: 'task', expected: 'createHeads() to be called before the task is used', received: 'an uninitialised MoCo task' });
+    if (!queue || !keyEncoder || !keyHead)
+      throw new InvalidArgumentError({
+        argument: 'task',
+        expected: 'createHeads() to be called before the task is used',
+        received: 'an uninitialised MoCo task',
+      });
     return {
       queue,
       keyEncoder,

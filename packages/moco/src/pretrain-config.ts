@@ -51,7 +51,10 @@ export interface PretrainConfig {
   logEvery: number;
 }
 
-/** Defaults of {@link PretrainConfig}: the paper's optimiser (lr 0.06, momentum 0.9, wd 5e-4, cosine) and MoCo-PGD with the community's step 2/255. */
+/**
+ * Defaults of {@link PretrainConfig}: the paper's optimiser (lr 0.06, momentum 0.9, wd 5e-4, cosine) and MoCo-PGD with
+ * the community's step 2/255.
+ */
 export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
   seed: 0,
   epochs: 200,
@@ -63,13 +66,19 @@ export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
   logEvery: 10,
 };
 
-/** The paper's text literally (§3–4): MoCo-PGD-10 with ε = step = 8/255, batch 128, lr 0.06, wd 5e-4, cosine, 200 epochs. */
+/**
+ * The paper's text literally (§3–4): MoCo-PGD-10 with ε = step = 8/255, batch 128, lr 0.06, wd 5e-4, cosine, 200
+ * epochs.
+ */
 export const PAPER_PRETRAIN: PretrainConfig = {
   ...DEFAULT_PRETRAIN_CONFIG,
   attack: { ...DEFAULT_PRETRAIN_CONFIG.attack, stepSize: 8 / 255 },
 };
 
-/** A CPU-sized run (minutes on 2 cores with a ResNet-10 of width 16): batch 64, 4 epochs, MoCo-PGD-3 with step 2/255, kNN every epoch. */
+/**
+ * A CPU-sized run (minutes on 2 cores with a ResNet-10 of width 16): batch 64, 4 epochs, MoCo-PGD-3 with step 2/255,
+ * kNN every epoch.
+ */
 export const CPU_PRETRAIN: PretrainConfig = {
   ...DEFAULT_PRETRAIN_CONFIG,
   epochs: 4,
@@ -91,13 +100,16 @@ export function resolvePretrainConfig(overrides: DeepPartial<PretrainConfig> = {
     knn: { ...DEFAULT_PRETRAIN_CONFIG.knn, ...overrides.knn },
   } as PretrainConfig;
   const integer = (name: string, v: number, min: number) => {
-    if (!(Number.isInteger(v) && v >= min)) throw new InvalidArgumentError({ argument: name, expected: `an integer ≥ ${min}`, received: v });
+    if (!(Number.isInteger(v) && v >= min))
+      throw new InvalidArgumentError({ argument: name, expected: `an integer ≥ ${min}`, received: v });
   };
   const number = (name: string, v: number, min: number, max = Infinity) => {
-    if (!(Number.isFinite(v) && v >= min && v <= max)) throw new InvalidArgumentError({ argument: name, expected: `a number in [${min}, ${max}]`, received: v });
+    if (!(Number.isFinite(v) && v >= min && v <= max))
+      throw new InvalidArgumentError({ argument: name, expected: `a number in [${min}, ${max}]`, received: v });
   };
   const oneOf = (name: string, v: unknown, options: readonly unknown[]) => {
-    if (!options.includes(v)) throw new InvalidArgumentError({ argument: name, expected: `one of ${options.join(', ')}`, received: v });
+    if (!options.includes(v))
+      throw new InvalidArgumentError({ argument: name, expected: `one of ${options.join(', ')}`, received: v });
   };
   integer('seed', c.seed, 0);
   integer('epochs', c.epochs, 1);

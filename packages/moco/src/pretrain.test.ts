@@ -16,7 +16,15 @@ beforeAll(async () => {
 describe.skipIf(!all)('pretrain (MoCo, tiny encoder, real CIFAR sample)', () => {
   const data = { images: all!.images.subarray(0, 64 * 3072), count: 64 };
 
-  const run = async (attack: 'pgd' | 'fgsm' | 'none', extra: { store?: ReturnType<typeof memoryCheckpointStore>; epochs?: number; resume?: boolean; signal?: AbortSignal } = {}) => {
+  const run = async (
+    attack: 'pgd' | 'fgsm' | 'none',
+    extra: {
+      store?: ReturnType<typeof memoryCheckpointStore>;
+      epochs?: number;
+      resume?: boolean;
+      signal?: AbortSignal;
+    } = {},
+  ) => {
     const events: PretrainEvent[] = [];
     const encoder = tinyPretextEncoder(1);
     const task = mocoTask({ version: 'v2', augment: flipJitter, projectionHead: tinyHead, queueSize: 64, dim: 8 });
@@ -24,7 +32,15 @@ describe.skipIf(!all)('pretrain (MoCo, tiny encoder, real CIFAR sample)', () => 
       task,
       encoder,
       data,
-      config: { seed: 5, epochs: extra.epochs ?? 2, batchSize: 16, attack: { kind: attack, steps: 2 }, logEvery: 1, knn: { everyEpochs: 0 }, checkpoint: { everySteps: 1, everyEpochs: 0 } },
+      config: {
+        seed: 5,
+        epochs: extra.epochs ?? 2,
+        batchSize: 16,
+        attack: { kind: attack, steps: 2 },
+        logEvery: 1,
+        knn: { everyEpochs: 0 },
+        checkpoint: { everySteps: 1, everyEpochs: 0 },
+      },
       store: extra.store,
       resume: extra.resume,
       signal: extra.signal,
@@ -43,7 +59,8 @@ describe.skipIf(!all)('pretrain (MoCo, tiny encoder, real CIFAR sample)', () => 
       expect(steps).toHaveLength(8);
       const epochs = events.filter((e): e is Extract<PretrainEvent, { type: 'epoch-end' }> => e.type === 'epoch-end');
       expect(epochs[1].numTensors).toBe(epochs[0].numTensors); // flat across epochs
-      // everything the run created is owned by the encoder, heads and task (queue, momentum encoder and head): dispose them and nothing is left
+      // everything the run created is owned by the encoder, heads and task (queue, momentum encoder and head): dispose
+      // them and nothing is left
       task.dispose?.();
       (encoder.model as unknown as { dispose(): void }).dispose();
       for (const m of Object.values(result.heads)) (m as unknown as { dispose(): void }).dispose();
@@ -60,9 +77,24 @@ describe.skipIf(!all)('pretrain (MoCo, tiny encoder, real CIFAR sample)', () => 
     const task = mocoTask({ version: 'v2', augment: flipJitter, projectionHead: tinyHead, queueSize: 64, dim: 8 });
     await expect(
       pretrain({
-        task, encoder, data, store, signal: controller.signal,
-        config: { seed: 5, epochs: 2, batchSize: 16, attack: { kind: 'pgd', steps: 2 }, logEvery: 1, knn: { everyEpochs: 0 }, checkpoint: { everySteps: 1, everyEpochs: 0 } },
-        onEvent: (e) => { events.push(e); if (e.type === 'step-end' && e.step === 3) controller.abort(); },
+        task,
+        encoder,
+        data,
+        store,
+        signal: controller.signal,
+        config: {
+          seed: 5,
+          epochs: 2,
+          batchSize: 16,
+          attack: { kind: 'pgd', steps: 2 },
+          logEvery: 1,
+          knn: { everyEpochs: 0 },
+          checkpoint: { everySteps: 1, everyEpochs: 0 },
+        },
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'step-end' && e.step === 3) controller.abort();
+        },
       }),
     ).rejects.toThrow(/stopped at step 3 of 8/);
     const resumed = await run('pgd', { store, resume: true });

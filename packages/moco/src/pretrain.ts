@@ -32,8 +32,24 @@ import { resolvePretrainConfig, type PretrainConfig } from './pretrain-config';
 
 /** Events of {@link pretrain}. */
 export type PretrainEvent =
-  | { type: 'pretrain-start'; method: string; totalSteps: number; stepsPerEpoch: number; startStep: number; resumedFrom?: string; config: PretrainConfig }
-  | { type: 'step-end'; step: number; epoch: number; totalSteps: number; loss: number; learningRate: number; imagesPerSecond: number }
+  | {
+      type: 'pretrain-start';
+      method: string;
+      totalSteps: number;
+      stepsPerEpoch: number;
+      startStep: number;
+      resumedFrom?: string;
+      config: PretrainConfig;
+    }
+  | {
+      type: 'step-end';
+      step: number;
+      epoch: number;
+      totalSteps: number;
+      loss: number;
+      learningRate: number;
+      imagesPerSecond: number;
+    }
   | { type: 'epoch-end'; epoch: number; loss: number; seconds: number; knnAccuracy?: number; numTensors: number }
   | { type: 'checkpoint'; step: number; location: string; reason: 'steps' | 'epoch' | 'final' | 'abort' }
   | { type: 'pretrain-end'; steps: number; loss: number; knnAccuracy?: number; seconds: number };
@@ -74,16 +90,36 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   assertGradientsRegistered('pretrain');
   const config = resolvePretrainConfig(options.config);
   const stepsPerEpoch = Math.floor(data.count / config.batchSize);
-  if (stepsPerEpoch < 1) throw new InvalidArgumentError({ argument: 'data', expected: `at least one batch of ${config.batchSize} images`, received: `${data.count} images` });
+  if (stepsPerEpoch < 1)
+    throw new InvalidArgumentError({
+      argument: 'data',
+      expected: `at least one batch of ${config.batchSize} images`,
+      received: `${data.count} images`,
+    });
   const totalSteps = stepsPerEpoch * config.epochs;
   const baseRng = Rng.fromSeed(config.seed);
   const heads = task.createHeads(encoder, baseRng.fork('heads'));
-  const models: Record<string, SaveableModel> = { encoder: encoder.model, ...prefixed('heads/', heads), ...((task.models?.() ?? {}) as Record<string, SaveableModel>) };
-  const variables = [encoder.model, ...Object.values(heads)].flatMap((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
-  const sgd = new Sgd({ learningRate: config.optimizer.learningRate, momentum: config.optimizer.momentum, weightDecay: config.optimizer.weightDecay });
-  const schedule = config.optimizer.schedule === 'cosine'
-    ? cosineSchedule({ baseLr: config.optimizer.learningRate, total: config.epochs, warmup: config.optimizer.warmupEpochs })
-    : constantSchedule(config.optimizer.learningRate);
+  const models: Record<string, SaveableModel> = {
+    encoder: encoder.model,
+    ...prefixed('heads/', heads),
+    ...((task.models?.() ?? {}) as Record<string, SaveableModel>),
+  };
+  const variables = [encoder.model, ...Object.values(heads)].flatMap((m) =>
+    m.trainableWeights.map((w) => w.read() as tf.Variable),
+  );
+  const sgd = new Sgd({
+    learningRate: config.optimizer.learningRate,
+    momentum: config.optimizer.momentum,
+    weightDecay: config.optimizer.weightDecay,
+  });
+  const schedule =
+    config.optimizer.schedule === 'cosine'
+      ? cosineSchedule({
+          baseLr: config.optimizer.learningRate,
+          total: config.epochs,
+          warmup: config.optimizer.warmupEpochs,
+        })
+      : constantSchedule(config.optimizer.learningRate);
   const combine = config.combine ?? task.combine;
 
   let step = 0;
@@ -93,11 +129,28 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     step = await restore(latest, { models, sgd, variables, task });
     resumedFrom = latest.location;
   }
-  emit(options.onEvent, { type: 'pretrain-start', method: task.name, totalSteps, stepsPerEpoch, startStep: step, resumedFrom, config });
+  emit(options.onEvent, {
+    type: 'pretrain-start',
+    method: task.name,
+    totalSteps,
+    stepsPerEpoch,
+    startStep: step,
+    resumedFrom,
+    config,
+  });
 
   const save = async (reason: 'steps' | 'epoch' | 'final' | 'abort') => {
     if (!store) return undefined;
-    const files = await checkpointFiles({ models, sgd, variables, task, config, metadata: options.metadata, step, baseRng });
+    const files = await checkpointFiles({
+      models,
+      sgd,
+      variables,
+      task,
+      config,
+      metadata: options.metadata,
+      step,
+      baseRng,
+    });
     const location = await store.write(step, files, { epoch: Math.floor(step / stepsPerEpoch), method: task.name });
     emit(options.onEvent, { type: 'checkpoint', step, location, reason });
     return location;
@@ -116,14 +169,20 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     while (step < totalSteps) {
       if (options.signal?.aborted) {
         lastCheckpoint = await save('abort');
-        throw new AbortedError(`Pre-training stopped at step ${step} of ${totalSteps}${lastCheckpoint ? `; checkpoint saved at ${lastCheckpoint}` : ''}.`);
+        throw new AbortedError(
+          `Pre-training stopped at step ${step} of ` +
+            `${totalSteps}${lastCheckpoint ? `; checkpoint saved at ${lastCheckpoint}` : ''}.`,
+        );
       }
       const epoch = Math.floor(step / stepsPerEpoch);
       const indexInEpoch = step % stepsPerEpoch;
       const order = epochOrder(config.seed, epoch, data.count);
       sgd.setLearningRate(schedule(epoch));
       const stepRng = baseRng.fork(`step/${step}`);
-      const images = gatherImages(data, order.subarray(indexInEpoch * config.batchSize, (indexInEpoch + 1) * config.batchSize));
+      const images = gatherImages(
+        data,
+        order.subarray(indexInEpoch * config.batchSize, (indexInEpoch + 1) * config.batchSize),
+      );
       const loss = trainStep({ task, encoder, heads, variables, sgd, config, combine, images, rng: stepRng, step });
       images.dispose();
       const nextLoss = tf.add(epochLoss, loss) as tf.Scalar;
@@ -136,21 +195,45 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       if (step % config.logEvery === 0 || step % stepsPerEpoch === 0) {
         lastLoss = (await epochLoss.data())[0] / epochSteps;
         const now = performance.now();
-        emit(options.onEvent, { type: 'step-end', step, epoch, totalSteps, loss: lastLoss, learningRate: sgd.learningRate, imagesPerSecond: (windowSteps * config.batchSize * 1000) / (now - windowStart) });
+        emit(options.onEvent, {
+          type: 'step-end',
+          step,
+          epoch,
+          totalSteps,
+          loss: lastLoss,
+          learningRate: sgd.learningRate,
+          imagesPerSecond: (windowSteps * config.batchSize * 1000) / (now - windowStart),
+        });
         windowStart = now;
         windowSteps = 0;
       }
       if (step % stepsPerEpoch === 0) {
         const finishedEpoch = step / stepsPerEpoch - 1;
-        if (options.knn && config.knn.everyEpochs > 0 && ((finishedEpoch + 1) % config.knn.everyEpochs === 0 || step === totalSteps)) {
+        if (
+          options.knn &&
+          config.knn.everyEpochs > 0 &&
+          ((finishedEpoch + 1) % config.knn.everyEpochs === 0 || step === totalSteps)
+        ) {
           lastKnn = monitorKnn(encoder, options.knn, config);
         }
-        emit(options.onEvent, { type: 'epoch-end', epoch: finishedEpoch, loss: lastLoss, seconds: (performance.now() - epochStart) / 1000, knnAccuracy: lastKnn, numTensors: tf.memory().numTensors });
+        emit(options.onEvent, {
+          type: 'epoch-end',
+          epoch: finishedEpoch,
+          loss: lastLoss,
+          seconds: (performance.now() - epochStart) / 1000,
+          knnAccuracy: lastKnn,
+          numTensors: tf.memory().numTensors,
+        });
         epochLoss.dispose();
         epochLoss = tf.scalar(0);
         epochSteps = 0;
         epochStart = performance.now();
-        if (step < totalSteps && config.checkpoint.everyEpochs > 0 && (finishedEpoch + 1) % config.checkpoint.everyEpochs === 0) lastCheckpoint = await save('epoch');
+        if (
+          step < totalSteps &&
+          config.checkpoint.everyEpochs > 0 &&
+          (finishedEpoch + 1) % config.checkpoint.everyEpochs === 0
+        )
+          lastCheckpoint = await save('epoch');
       } else if (config.checkpoint.everySteps > 0 && step % config.checkpoint.everySteps === 0) {
         lastCheckpoint = await save('steps');
       }
@@ -160,7 +243,13 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     epochLoss.dispose();
     sgd.dispose();
   }
-  emit(options.onEvent, { type: 'pretrain-end', steps: step, loss: lastLoss, knnAccuracy: lastKnn, seconds: (performance.now() - started) / 1000 });
+  emit(options.onEvent, {
+    type: 'pretrain-end',
+    steps: step,
+    loss: lastLoss,
+    knnAccuracy: lastKnn,
+    seconds: (performance.now() - started) / 1000,
+  });
   return { steps: step, loss: lastLoss, knnAccuracy: lastKnn, heads, checkpoint: lastCheckpoint };
 }
 
@@ -184,7 +273,10 @@ function trainStep(s: StepInputs): tf.Scalar {
   let adversarial: tf.Tensor4D | undefined;
   try {
     adversarial = craft(s, context, batch.inputs, batch.targets);
-    const { value, grads } = tf.variableGrads(() => trainingLoss(s, context, batch.inputs, adversarial, batch.targets), s.variables);
+    const { value, grads } = tf.variableGrads(
+      () => trainingLoss(s, context, batch.inputs, adversarial, batch.targets),
+      s.variables,
+    );
     s.sgd.step(s.variables, grads);
     tf.dispose(grads);
     s.task.afterStep?.(context, batch);
@@ -195,7 +287,12 @@ function trainStep(s: StepInputs): tf.Scalar {
   }
 }
 
-function craft(s: StepInputs, context: PretextContext, inputs: tf.Tensor4D, targets: Record<string, tf.Tensor>): tf.Tensor4D | undefined {
+function craft(
+  s: StepInputs,
+  context: PretextContext,
+  inputs: tf.Tensor4D,
+  targets: Record<string, tf.Tensor>,
+): tf.Tensor4D | undefined {
   const a = s.config.attack;
   if (a.kind === 'none') return undefined;
   const crafting: PretextContext = { ...context, training: a.batchNorm === 'train' };
@@ -211,7 +308,13 @@ function craft(s: StepInputs, context: PretextContext, inputs: tf.Tensor4D, targ
   return pgd((x) => s.task.loss(crafting, x, targets), inputs, { ...settings, rng: settings.rng });
 }
 
-function trainingLoss(s: StepInputs, context: PretextContext, inputs: tf.Tensor4D, adversarial: tf.Tensor4D | undefined, targets: Record<string, tf.Tensor>): tf.Scalar {
+function trainingLoss(
+  s: StepInputs,
+  context: PretextContext,
+  inputs: tf.Tensor4D,
+  adversarial: tf.Tensor4D | undefined,
+  targets: Record<string, tf.Tensor>,
+): tf.Scalar {
   if (s.task.trainingLoss) return s.task.trainingLoss(context, inputs, adversarial, targets);
   if (!adversarial) return tf.mean(s.task.loss(context, inputs, targets)) as tf.Scalar;
   const adversarialLoss = tf.mean(s.task.loss(context, adversarial, targets)) as tf.Scalar;
@@ -219,7 +322,11 @@ function trainingLoss(s: StepInputs, context: PretextContext, inputs: tf.Tensor4
   return tf.div(tf.add(tf.mean(s.task.loss(context, inputs, targets)), adversarialLoss), 2) as tf.Scalar;
 }
 
-function monitorKnn(encoder: PretextEncoder, knn: { bank: LabelledImageSet; test: LabelledImageSet }, config: PretrainConfig): number {
+function monitorKnn(
+  encoder: PretextEncoder,
+  knn: { bank: LabelledImageSet; test: LabelledImageSet },
+  config: PretrainConfig,
+): number {
   const bank = encodeFeatures(encoder.model, knn.bank);
   const test = encodeFeatures(encoder.model, knn.test);
   const bankLabels = tf.tensor1d(knn.bank.labels, 'int32');
@@ -242,19 +349,35 @@ interface RunState {
   task: PretextTaskV1;
 }
 
-async function checkpointFiles(r: RunState & { config: PretrainConfig; metadata?: Record<string, unknown>; step: number; baseRng: Rng }): Promise<CheckpointFiles> {
+async function checkpointFiles(
+  r: RunState & { config: PretrainConfig; metadata?: Record<string, unknown>; step: number; baseRng: Rng },
+): Promise<CheckpointFiles> {
   const files: CheckpointFiles = {};
   for (const [name, model] of Object.entries(r.models)) Object.assign(files, await modelFiles(model, name));
   Object.assign(files, optimizerFiles(r.sgd, r.variables));
   const taskTensors = r.task.tensors?.() ?? {};
-  const tensorEntries = Object.entries(taskTensors).map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype as 'float32' | 'int32', data: t.dataSync() as Float32Array | Int32Array }));
+  const tensorEntries = Object.entries(taskTensors).map(([name, t]) => ({
+    name,
+    shape: t.shape,
+    dtype: t.dtype as 'float32' | 'int32',
+    data: t.dataSync() as Float32Array | Int32Array,
+  }));
   const tensorArchive = encodeTensorArchive(tensorEntries);
   for (const entry of tensorArchive.spec.tensors) {
     files[`${entry.name}.bin`] = tensorArchive.data.subarray(entry.byteOffset, entry.byteOffset + entry.length * 4);
   }
   files['rng.json'] = JSON.stringify(r.baseRng.state());
   files['config.json'] = JSON.stringify({ ...r.metadata, pretrain: r.config }, null, 2);
-  files['state.json'] = JSON.stringify({ step: r.step, task: r.task.name, taskState: r.task.state(), taskTensors: tensorArchive.spec.tensors.map((t) => ({ ...t, byteOffset: 0 })) }, null, 2);
+  files['state.json'] = JSON.stringify(
+    {
+      step: r.step,
+      task: r.task.name,
+      taskState: r.task.state(),
+      taskTensors: tensorArchive.spec.tensors.map((t) => ({ ...t, byteOffset: 0 })),
+    },
+    null,
+    2,
+  );
   return files;
 }
 
@@ -265,7 +388,11 @@ async function restore(checkpoint: StoredCheckpoint, r: RunState): Promise<numbe
   if (r.task.loadTensors && state.taskTensors.length > 0) {
     const tensors: Record<string, tf.Tensor> = {};
     for (const spec of state.taskTensors) {
-      const [entry] = decodeTensorArchive({ format: 'moco-robust-tensors/v1', tensors: [spec] }, await checkpoint.read(`${spec.name}.bin`), `${checkpoint.location}/${spec.name}.bin`);
+      const [entry] = decodeTensorArchive(
+        { format: 'moco-robust-tensors/v1', tensors: [spec] },
+        await checkpoint.read(`${spec.name}.bin`),
+        `${checkpoint.location}/${spec.name}.bin`,
+      );
       tensors[spec.name] = tf.tensor(entry.data, entry.shape, entry.dtype);
     }
     r.task.loadTensors(tensors);

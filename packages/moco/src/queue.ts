@@ -7,7 +7,10 @@ export interface QueueOptions {
   size?: number;
   /** Key width d; default 128. */
   dim?: number;
-  /** Keys enqueued per step, when known up front (checked now); K must be a multiple of it (MoCo drops the last partial batch). */
+  /**
+   * Keys enqueued per step, when known up front (checked now); K must be a multiple of it (MoCo drops the last partial
+   * batch).
+   */
   batchSize?: number;
   /** Seed or generator for the random initial keys. */
   rng?: number | Rng;
@@ -26,8 +29,12 @@ export class Queue {
   constructor(options: QueueOptions) {
     this.size = options.size ?? 4096;
     this.dim = options.dim ?? 128;
-    for (const [argument, value] of [['size', this.size], ['dim', this.dim]] as const) {
-      if (!(Number.isInteger(value) && value > 0)) throw new InvalidArgumentError({ argument, expected: 'a positive integer', received: value });
+    for (const [argument, value] of [
+      ['size', this.size],
+      ['dim', this.dim],
+    ] as const) {
+      if (!(Number.isInteger(value) && value > 0))
+        throw new InvalidArgumentError({ argument, expected: 'a positive integer', received: value });
     }
     if (options.batchSize !== undefined) this.checkBatchSize(options.batchSize, 'size');
     const seed = toRng(options.rng).tfSeed();
@@ -52,11 +59,14 @@ export class Queue {
    * (throws an {@link InvalidArgumentError} naming `argument` and suggesting a K otherwise).
    */
   checkBatchSize(batchSize: number, argument = 'batchSize'): void {
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
     if (this.size % batchSize !== 0) {
       throw new InvalidArgumentError({
         argument,
-        expected: `a queue size K that is a multiple of the batch size ${batchSize} (the queue is overwritten one batch at a time; drop the last partial batch)`,
+        expected:
+          `a queue size K that is a multiple of the batch size ${batchSize} (the ` +
+          `queue is overwritten one batch at a time; drop the last partial batch)`,
         received: this.size,
         hint: `Try K = ${Math.max(1, Math.round(this.size / batchSize)) * batchSize}.`,
       });
@@ -72,7 +82,11 @@ export class Queue {
     const batchSize = keys.shape[0];
     const start = this.cursor;
     if (start % batchSize !== 0) {
-      throw new InvalidArgumentError({ argument: 'keys', expected: `batches of one size: the pointer ${start} is not a multiple of ${batchSize}`, received: keys });
+      throw new InvalidArgumentError({
+        argument: 'keys',
+        expected: `batches of one size: the pointer ${start} is not a multiple of ${batchSize}`,
+        received: keys,
+      });
     }
     tf.tidy(() => {
       const normalised = tf.div(keys, tf.maximum(tf.norm(keys, 'euclidean', 1, true), 1e-12));
@@ -94,10 +108,18 @@ export class Queue {
   /** Restores {@link Queue.state} exactly. */
   loadState(state: { pointer: number; keys: Float32Array }): void {
     if (state.keys.length !== this.size * this.dim) {
-      throw new InvalidArgumentError({ argument: 'state.keys', expected: `${this.size * this.dim} values (${this.size}×${this.dim})`, received: state.keys.length });
+      throw new InvalidArgumentError({
+        argument: 'state.keys',
+        expected: `${this.size * this.dim} values (${this.size}×${this.dim})`,
+        received: state.keys.length,
+      });
     }
     if (!(Number.isInteger(state.pointer) && state.pointer >= 0 && state.pointer < this.size)) {
-      throw new InvalidArgumentError({ argument: 'state.pointer', expected: `an integer in [0, ${this.size})`, received: state.pointer });
+      throw new InvalidArgumentError({
+        argument: 'state.pointer',
+        expected: `an integer in [0, ${this.size})`,
+        received: state.pointer,
+      });
     }
     tf.tidy(() => this.keysVariable.assign(tf.tensor2d(state.keys, [this.size, this.dim])));
     this.cursor = state.pointer;

@@ -27,28 +27,50 @@ const knnOf = (model: Parameters<typeof encodeFeatures>[0]) => {
 
 describe.skipIf(!train || !test)('MoCo pre-training learns representations on the real CIFAR sample', () => {
   for (const attack of ['none', 'pgd'] as const) {
-    it(`${attack === 'none' ? 'plain' : 'adversarial (MoCo-PGD)'}: the loss falls and kNN accuracy beats chance and a random encoder`, async () => {
-      const random = createResnetEncoder({ architecture: 'resnet8-w16', rng: 21 });
-      const randomKnn = knnOf(random.model);
-      const encoder = createResnetEncoder({ architecture: 'resnet8-w16', rng: 21 });
-      const task = mocoTask({ version: 'v2', augment: (x, rng) => twoViews(x, MOCO_V2_AUGMENTATION, rng), projectionHead: (o) => projectionHead(o), queueSize: 250, dim: 64 });
-      const epochs: Array<Extract<PretrainEvent, { type: 'epoch-end' }>> = [];
-      await pretrain({
-        task,
-        encoder,
-        data: train!,
-        config: { seed: 2, epochs: attack === 'none' ? 6 : 10, batchSize: 50, optimizer: { learningRate: 0.06 }, attack: { kind: attack, steps: 2 }, knn: { everyEpochs: 0 } },
-        onEvent: (e) => { if (e.type === 'epoch-end') epochs.push(e); },
-      });
-      const trainedKnn = knnOf(encoder.model);
-      console.info(`${attack}: epoch losses ${epochs.map((e) => e.loss.toFixed(3)).join(' ')}; kNN random ${randomKnn.toFixed(3)} → trained ${trainedKnn.toFixed(3)}`);
-      // the queue starts random (easy negatives): compare from the second epoch on, when it holds real keys.
-      // The adversarial loss is measured on ever-stronger attacks and stays nearly flat at this scale
-      // (5.11 → 5.10 over 10 epochs here): only plain pre-training is required to fall.
-      if (attack === 'none') expect(epochs[epochs.length - 1].loss).toBeLessThan(epochs[1].loss);
-      expect(trainedKnn).toBeGreaterThan(0.2);
-      expect(trainedKnn).toBeGreaterThan(randomKnn + 0.02);
-      random.model.dispose();
-    });
+    it(
+      `${attack === 'none' ? 'plain' : 'adversarial (MoCo-PGD)'}: the ` +
+        `loss falls and kNN accuracy beats chance and a random encoder`,
+      async () => {
+        const random = createResnetEncoder({ architecture: 'resnet8-w16', rng: 21 });
+        const randomKnn = knnOf(random.model);
+        const encoder = createResnetEncoder({ architecture: 'resnet8-w16', rng: 21 });
+        const task = mocoTask({
+          version: 'v2',
+          augment: (x, rng) => twoViews(x, MOCO_V2_AUGMENTATION, rng),
+          projectionHead: (o) => projectionHead(o),
+          queueSize: 250,
+          dim: 64,
+        });
+        const epochs: Array<Extract<PretrainEvent, { type: 'epoch-end' }>> = [];
+        await pretrain({
+          task,
+          encoder,
+          data: train!,
+          config: {
+            seed: 2,
+            epochs: attack === 'none' ? 6 : 10,
+            batchSize: 50,
+            optimizer: { learningRate: 0.06 },
+            attack: { kind: attack, steps: 2 },
+            knn: { everyEpochs: 0 },
+          },
+          onEvent: (e) => {
+            if (e.type === 'epoch-end') epochs.push(e);
+          },
+        });
+        const trainedKnn = knnOf(encoder.model);
+        console.info(
+          `${attack}: epoch losses ${epochs.map((e) => e.loss.toFixed(3)).join(' ')}; ` +
+            `kNN random ${randomKnn.toFixed(3)} → trained ${trainedKnn.toFixed(3)}`,
+        );
+        // the queue starts random (easy negatives): compare from the second epoch on, when it holds real keys.
+        // The adversarial loss is measured on ever-stronger attacks and stays nearly flat at this scale
+        // (5.11 → 5.10 over 10 epochs here): only plain pre-training is required to fall.
+        if (attack === 'none') expect(epochs[epochs.length - 1].loss).toBeLessThan(epochs[1].loss);
+        expect(trainedKnn).toBeGreaterThan(0.2);
+        expect(trainedKnn).toBeGreaterThan(randomKnn + 0.02);
+        random.model.dispose();
+      },
+    );
   }
 });

@@ -15,7 +15,10 @@ export interface ResnetBenchmarkOptions {
   repeats?: number;
   /** Split batch-norm groups of the encoder (see `createResnetEncoder`); default 1. */
   batchNormGroups?: number;
-  /** Measure the standard ResNet-18/34/50 on the pure-JS cpu backend too (minutes per step); default false: skipped there. */
+  /**
+   * Measure the standard ResNet-18/34/50 on the pure-JS cpu backend too (minutes per step); default false: skipped
+   * there.
+   */
   allowCpu?: boolean;
 }
 
@@ -46,14 +49,24 @@ export async function benchmarkResnet(options: ResnetBenchmarkOptions = {}): Pro
   const repeats = options.repeats ?? 3;
   const backend = tf.getBackend();
   if (backend === 'cpu' && STANDARD.includes(architecture) && !options.allowCpu) {
-    return { backend, architecture, batch, forward: null, trainStep: null, skipped: `${architecture} on the pure-JS cpu backend takes minutes per step (pass allowCpu, or a small architecture such as resnet8-w16)` };
+    return {
+      backend,
+      architecture,
+      batch,
+      forward: null,
+      trainStep: null,
+      skipped:
+        `${architecture} on the pure-JS cpu backend takes minutes per step ` +
+        `(pass allowCpu, or a small architecture such as resnet8-w16)`,
+    };
   }
   const encoder = createResnetEncoder({ architecture, rng: 1, batchNormGroups: options.batchNormGroups });
   const model = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 2 }));
   const variables = trainableVariables(model);
   const sgd = new Sgd({ learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D; // x: [B, 32, 32, 3]
-  const y = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch], 0, 10, 'float32', 4)), 'int32')) as tf.Tensor1D; // y: [B]
+  // y: [B]
+  const y = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch], 0, 10, 'float32', 4)), 'int32')) as tf.Tensor1D;
   const time = async (step: () => tf.Tensor) => {
     const times: number[] = [];
     for (let i = 0; i <= repeats; i++) {
@@ -69,7 +82,10 @@ export async function benchmarkResnet(options: ResnetBenchmarkOptions = {}): Pro
   try {
     const forward = await time(() => tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor));
     const trainStep = await time(() => {
-      const { value, grads } = tf.variableGrads(() => tf.mean(crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y)) as tf.Scalar, variables);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(crossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, y)) as tf.Scalar,
+        variables,
+      );
       sgd.step(variables, grads);
       tf.dispose(grads);
       return value;

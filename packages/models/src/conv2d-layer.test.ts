@@ -34,7 +34,10 @@ describe('conv2dLayer: the built-in Conv2D with gradients computed only where ne
         const gradients = (layer: tfl.layers.Layer) => {
           const weights = layer.trainableWeights.map((w) => w.read());
           const f = (input: tf.Tensor) => tf.sum(tf.square(layer.apply(input) as tf.Tensor));
-          const { value, grads } = tf.variableGrads(() => f(x) as tf.Scalar, layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+          const { value, grads } = tf.variableGrads(
+            () => f(x) as tf.Scalar,
+            layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+          );
           return { value, weights, grads: Object.values(grads), input: tf.grad(f)(x) };
         };
         const a = gradients(builtIn);
@@ -67,30 +70,48 @@ describe('conv2dLayer: the built-in Conv2D with gradients computed only where ne
     x.dispose();
   });
 
-  it('a saved and loaded model (tfjs built-in Conv2D layers) gets the same gradients: no filter gradient in an input gradient, same values', async () => {
-    const input = tfl.input({ shape: [9, 9, 3] });
-    const hidden = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'glorotNormal' }).apply(input) as tfl.SymbolicTensor;
-    const output = tfl.layers.globalAveragePooling2d({}).apply(tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'relu' }).apply(hidden) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
-    const original = tfl.model({ inputs: input, outputs: output });
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await saveModel(original, tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-    const loaded = await loadModel(tf.io.fromMemory(artifacts!));
-    const x = tf.randomUniform([2, 9, 9, 3], 0, 1, 'float32', 3);
-    const inputGradient = async (model: tfl.LayersModel) => {
-      const info = await tf.profile(() => tf.grad((images: tf.Tensor) => tf.sum(model.apply(images) as tf.Tensor))(x));
-      const values = (info.result as tf.Tensor).dataSync().slice();
-      tf.dispose(info.result);
-      return { values, kernels: info.kernelNames };
-    };
-    const reference = await inputGradient(original);
-    const ours = await inputGradient(loaded);
-    expect(reference.kernels).toContain('Conv2DBackpropFilter');
-    expect(ours.kernels).not.toContain('Conv2DBackpropFilter');
-    expect(maxRelDiff(ours.values, reference.values)).toBeLessThan(1e-5);
-    expect(withPlainConvolutions(loaded)).toBe(loaded); // idempotent
-    expect(loaded.toJSON(null, false)).toEqual(original.toJSON(null, false));
-    tf.dispose([x]);
-    original.dispose();
-    loaded.dispose();
-  });
+  it(
+    'a saved and loaded model (tfjs built-in Conv2D layers) gets the same ' +
+      'gradients: no filter gradient in an input gradient, same values',
+    async () => {
+      const input = tfl.input({ shape: [9, 9, 3] });
+      const hidden = tfl.layers
+        .conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: 'glorotNormal' })
+        .apply(input) as tfl.SymbolicTensor;
+      const output = tfl.layers
+        .globalAveragePooling2d({})
+        .apply(
+          tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'relu' }).apply(hidden) as tfl.SymbolicTensor,
+        ) as tfl.SymbolicTensor;
+      const original = tfl.model({ inputs: input, outputs: output });
+      let artifacts: tf.io.ModelArtifacts | undefined;
+      await saveModel(
+        original,
+        tf.io.withSaveHandler(async (a) => {
+          artifacts = a;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
+      const loaded = await loadModel(tf.io.fromMemory(artifacts!));
+      const x = tf.randomUniform([2, 9, 9, 3], 0, 1, 'float32', 3);
+      const inputGradient = async (model: tfl.LayersModel) => {
+        const info = await tf.profile(() =>
+          tf.grad((images: tf.Tensor) => tf.sum(model.apply(images) as tf.Tensor))(x),
+        );
+        const values = (info.result as tf.Tensor).dataSync().slice();
+        tf.dispose(info.result);
+        return { values, kernels: info.kernelNames };
+      };
+      const reference = await inputGradient(original);
+      const ours = await inputGradient(loaded);
+      expect(reference.kernels).toContain('Conv2DBackpropFilter');
+      expect(ours.kernels).not.toContain('Conv2DBackpropFilter');
+      expect(maxRelDiff(ours.values, reference.values)).toBeLessThan(1e-5);
+      expect(withPlainConvolutions(loaded)).toBe(loaded); // idempotent
+      expect(loaded.toJSON(null, false)).toEqual(original.toJSON(null, false));
+      tf.dispose([x]);
+      original.dispose();
+      loaded.dispose();
+    },
+  );
 });

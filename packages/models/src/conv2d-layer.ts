@@ -33,15 +33,31 @@ let builtInClass: (new (args: Conv2dArgs) => Conv2dLayer) | undefined;
  */
 function plainConv2dClass(): new (args: Conv2dArgs) => Conv2dLayer {
   if (plainClass) return plainClass;
-  const Base = Object.getPrototypeOf(tfl.layers.conv2d({ filters: 1, kernelSize: 1 })).constructor as new (args: Conv2dArgs) => Conv2dLayer;
+  const Base = Object.getPrototypeOf(tfl.layers.conv2d({ filters: 1, kernelSize: 1 })).constructor as new (
+    args: Conv2dArgs,
+  ) => Conv2dLayer;
   builtInClass = Base;
   plainClass = class PlainConv2D extends Base {
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-      if (this.rank !== 2 || this.dataFormat !== 'channelsLast' || (this.padding !== 'same' && this.padding !== 'valid')) return super.call(inputs, kwargs);
+      if (
+        this.rank !== 2 ||
+        this.dataFormat !== 'channelsLast' ||
+        (this.padding !== 'same' && this.padding !== 'valid')
+      )
+        return super.call(inputs, kwargs);
       return tf.tidy(() => {
         const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-        const dilations = (typeof this.dilationRate === 'number' ? this.dilationRate : [this.dilationRate[0], this.dilationRate[1]]) as number | [number, number];
-        let y: tf.Tensor = tf.conv2d(x, this.kernel.read() as tf.Tensor4D, [this.strides[0], this.strides[1]], this.padding as 'same' | 'valid', 'NHWC', dilations);
+        const dilations = (
+          typeof this.dilationRate === 'number' ? this.dilationRate : [this.dilationRate[0], this.dilationRate[1]]
+        ) as number | [number, number];
+        let y: tf.Tensor = tf.conv2d(
+          x,
+          this.kernel.read() as tf.Tensor4D,
+          [this.strides[0], this.strides[1]],
+          this.padding as 'same' | 'valid',
+          'NHWC',
+          dilations,
+        );
         if (this.bias) y = tf.add(y, this.bias.read());
         return this.activation ? this.activation.apply(y) : y;
       });

@@ -11,11 +11,19 @@ export function copyWeights(source: tfl.LayersModel, target: tfl.LayersModel): v
   const from = source.weights;
   const to = target.weights;
   if (from.length !== to.length) {
-    throw new InvalidArgumentError({ argument: 'target', expected: `a model of the same architecture (${from.length} weights)`, received: `${to.length} weights` });
+    throw new InvalidArgumentError({
+      argument: 'target',
+      expected: `a model of the same architecture (${from.length} weights)`,
+      received: `${to.length} weights`,
+    });
   }
   from.forEach((weight, i) => {
     if (weight.shape.join(',') !== to[i].shape.join(',')) {
-      throw new InvalidArgumentError({ argument: 'target', expected: `weight ${i} (${weight.originalName}) of shape [${weight.shape}]`, received: `${to[i].originalName} of shape [${to[i].shape}]` });
+      throw new InvalidArgumentError({
+        argument: 'target',
+        expected: `weight ${i} (${weight.originalName}) of shape [${weight.shape}]`,
+        received: `${to[i].originalName} of shape [${to[i].shape}]`,
+      });
     }
   });
   target.setWeights(from.map((weight) => weight.read()));

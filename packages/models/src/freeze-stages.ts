@@ -1,7 +1,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError } from '@moco-robust/core';
 
-/** Stage of a ResNet layer by its name: `stem_…` → 0, `stage<k>_…` → k, anything else (normalisation, pool, heads) → undefined. */
+/**
+ * Stage of a ResNet layer by its name: `stem_…` → 0, `stage<k>_…` → k, anything else (normalisation, pool,
+ * heads) →
+ * undefined.
+ */
 export function stageOfLayer(name: string): number | undefined {
   if (name.startsWith('stem_')) return 0;
   const match = /^stage(\d+)_/.exec(name);
@@ -21,7 +25,12 @@ export function flattenLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
  * `training` flag of each call, as in PyTorch. Returns the names of the frozen layers.
  */
 export function freezeStages(model: tfl.LayersModel, stages: number): string[] {
-  if (!(Number.isInteger(stages) && stages >= 0)) throw new InvalidArgumentError({ argument: 'stages', expected: 'a non-negative integer (stem = stage 0)', received: stages });
+  if (!(Number.isInteger(stages) && stages >= 0))
+    throw new InvalidArgumentError({
+      argument: 'stages',
+      expected: 'a non-negative integer (stem = stage 0)',
+      received: stages,
+    });
   const frozen: string[] = [];
   for (const layer of flattenLayers(model)) {
     const stage = stageOfLayer(layer.name);

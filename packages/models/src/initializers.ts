@@ -9,7 +9,11 @@ const seedOf = (rng: Rng) => rng.nextUint32() % 2147483647;
  * (untruncated) normal with std √(2 / (k·k·filters)).
  */
 export function kaimingNormalFanOut(kernelSize: number, filters: number, rng: Rng) {
-  return tfl.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / (kernelSize * kernelSize * filters)), seed: seedOf(rng) });
+  return tfl.initializers.randomNormal({
+    mean: 0,
+    stddev: Math.sqrt(2 / (kernelSize * kernelSize * filters)),
+    seed: seedOf(rng),
+  });
 }
 
 /** PyTorch's default `nn.Linear` init: weights and bias uniform in ±1/√fan_in (kaiming-uniform with a = √5). */

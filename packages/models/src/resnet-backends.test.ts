@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '@moco-robust/core';
-import { availableTestBackends, maxAbsDiff, readCifarSample, useBackend, useFastestBackend } from '@moco-robust/testing';
+import {
+  availableTestBackends,
+  maxAbsDiff,
+  readCifarSample,
+  useBackend,
+  useFastestBackend,
+} from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifierHead, composeModels } from './heads';
 import { createResnetEncoder } from './resnet';
@@ -8,18 +14,25 @@ import { trainableVariables } from './trainable-variables';
 
 /** A small classifier with the subsample shortcut and split batch-norm, and a seeded batch. */
 function setup() {
-  const encoder = createResnetEncoder({ architecture: { block: 'basic', stages: [1, 1], width: 8 }, rng: 21, batchNormGroups: 2 });
+  const encoder = createResnetEncoder({
+    architecture: { block: 'basic', stages: [1, 1], width: 8 },
+    rng: 21,
+    batchNormGroups: 2,
+  });
   const model = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 22 }));
   const x = tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 23);
   const y = tf.tensor1d([0, 3, 7, 9], 'int32');
   return { model, x, y }; // x: [4, 32, 32, 3], y: [4]
 }
 
-/** Inference output, training output and the gradients of a cross-entropy loss with respect to every trainable weight. */
+/**
+ * Inference output, training output and the gradients of a cross-entropy loss with respect to every trainable weight.
+ */
 function run({ model, x, y }: ReturnType<typeof setup>): tf.Tensor[] {
   const inference = model.apply(x, { training: false }) as tf.Tensor;
   const training = model.apply(x, { training: true }) as tf.Tensor;
-  const loss = () => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 10), model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+  const loss = () =>
+    tf.losses.softmaxCrossEntropy(tf.oneHot(y, 10), model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
   const { grads } = tf.variableGrads(loss, trainableVariables(model));
   return [inference, training, ...Object.values(grads)];
 }
@@ -73,7 +86,8 @@ describe.skipIf(!batch)('a tiny ResNet overfits 64 real CIFAR images (fastest ba
     const model = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 12 }));
     const variables = trainableVariables(model);
     const optimizer = tf.train.momentum(0.05, 0.9);
-    const x = tf.tidy(() => tf.div(tf.cast(tf.tensor4d(batch!.images, [64, 32, 32, 3], 'int32'), 'float32'), 255)); // x: [64, 32, 32, 3]
+    // x: [64, 32, 32, 3]
+    const x = tf.tidy(() => tf.div(tf.cast(tf.tensor4d(batch!.images, [64, 32, 32, 3], 'int32'), 'float32'), 255));
     const y = tf.tensor1d(batch!.labels, 'int32'); // y: [64]
     const labels = tf.oneHot(y, 10); // labels: [64, 10]
     let accuracy = 0;
@@ -81,10 +95,19 @@ describe.skipIf(!batch)('a tiny ResNet overfits 64 real CIFAR images (fastest ba
     let step = 0;
     for (; step < 150 && accuracy <= 0.9; step++) {
       tf.tidy(() => {
-        optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, false, variables);
+        optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          false,
+          variables,
+        );
       });
       if (step % 10 === 9) {
-        accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.apply(x, { training: false }) as tf.Tensor, 1), y), 'float32')).dataSync()[0]);
+        accuracy = tf.tidy(
+          () =>
+            tf
+              .mean(tf.cast(tf.equal(tf.argMax(model.apply(x, { training: false }) as tf.Tensor, 1), y), 'float32'))
+              .dataSync()[0],
+        );
         counts.push(tf.memory().numTensors);
       }
     }

@@ -8,7 +8,10 @@ export interface ResnetConfig {
   stages: number[];
   /** Width of the stem and of stage 1 (64 in the standard models); stage k has width·2^(k−1). */
   width: number;
-  /** Projection shortcut form: `subsample` (1×1 pool stride 2 then 1×1 conv stride 1, equal and safe on oneDNN) or `strided` (1×1 conv stride 2). */
+  /**
+   * Projection shortcut form: `subsample` (1×1 pool stride 2 then 1×1 conv stride 1, equal and safe on oneDNN) or
+   * `strided` (1×1 conv stride 2).
+   */
   shortcut: 'subsample' | 'strided';
   /** Zero-initialise the last batch-norm γ of every block (Goyal et al. 2017). */
   zeroInitLastBatchNorm: boolean;
@@ -28,24 +31,61 @@ export const RESNET_PRESETS = {
 /** Name of a {@link RESNET_PRESETS} entry. */
 export type ResnetPreset = keyof typeof RESNET_PRESETS;
 
-/** Resolves a preset name or partial config (defaults: ResNet-18, subsample shortcut, no zero-init), validating every field. */
+/**
+ * Resolves a preset name or partial config (defaults: ResNet-18, subsample shortcut, no zero-init), validating every
+ * field.
+ */
 export function resolveResnetConfig(architecture: ResnetPreset | Partial<ResnetConfig> = 'resnet18'): ResnetConfig {
   let base: Partial<ResnetConfig>;
   if (typeof architecture === 'string') {
     if (!(architecture in RESNET_PRESETS)) {
-      throw new InvalidArgumentError({ argument: 'architecture', expected: `one of ${Object.keys(RESNET_PRESETS).join(', ')} or a ResnetConfig`, received: architecture });
+      throw new InvalidArgumentError({
+        argument: 'architecture',
+        expected: `one of ${Object.keys(RESNET_PRESETS).join(', ')} or a ResnetConfig`,
+        received: architecture,
+      });
     }
     base = { ...RESNET_PRESETS[architecture], stages: [...RESNET_PRESETS[architecture].stages] };
   } else {
     base = architecture;
   }
-  const config: ResnetConfig = { block: 'basic', stages: [2, 2, 2, 2], width: 64, shortcut: 'subsample', zeroInitLastBatchNorm: false, ...base };
-  if (config.block !== 'basic' && config.block !== 'bottleneck') throw new InvalidArgumentError({ argument: 'architecture.block', expected: "'basic' or 'bottleneck'", received: config.block });
-  if (!Array.isArray(config.stages) || config.stages.length < 1 || !config.stages.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new InvalidArgumentError({ argument: 'architecture.stages', expected: 'a non-empty array of positive block counts', received: config.stages });
+  const config: ResnetConfig = {
+    block: 'basic',
+    stages: [2, 2, 2, 2],
+    width: 64,
+    shortcut: 'subsample',
+    zeroInitLastBatchNorm: false,
+    ...base,
+  };
+  if (config.block !== 'basic' && config.block !== 'bottleneck')
+    throw new InvalidArgumentError({
+      argument: 'architecture.block',
+      expected: "'basic' or 'bottleneck'",
+      received: config.block,
+    });
+  if (
+    !Array.isArray(config.stages) ||
+    config.stages.length < 1 ||
+    !config.stages.every((n) => Number.isInteger(n) && n > 0)
+  ) {
+    throw new InvalidArgumentError({
+      argument: 'architecture.stages',
+      expected: 'a non-empty array of positive block counts',
+      received: config.stages,
+    });
   }
-  if (!(Number.isInteger(config.width) && config.width > 0)) throw new InvalidArgumentError({ argument: 'architecture.width', expected: 'a positive integer', received: config.width });
-  if (config.shortcut !== 'subsample' && config.shortcut !== 'strided') throw new InvalidArgumentError({ argument: 'architecture.shortcut', expected: "'subsample' or 'strided'", received: config.shortcut });
+  if (!(Number.isInteger(config.width) && config.width > 0))
+    throw new InvalidArgumentError({
+      argument: 'architecture.width',
+      expected: 'a positive integer',
+      received: config.width,
+    });
+  if (config.shortcut !== 'subsample' && config.shortcut !== 'strided')
+    throw new InvalidArgumentError({
+      argument: 'architecture.shortcut',
+      expected: "'subsample' or 'strided'",
+      received: config.shortcut,
+    });
   return config;
 }
 

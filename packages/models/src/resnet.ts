@@ -56,7 +56,8 @@ type Tensor = tfl.SymbolicTensor;
 export function createResnetEncoder(options: ResnetEncoderOptions = {}): ResnetEncoder {
   const config = resolveResnetConfig(options.architecture ?? 'resnet18');
   const groups = options.batchNormGroups ?? 1;
-  if (!(Number.isInteger(groups) && groups >= 1)) throw new InvalidArgumentError({ argument: 'batchNormGroups', expected: 'a positive integer', received: groups });
+  if (!(Number.isInteger(groups) && groups >= 1))
+    throw new InvalidArgumentError({ argument: 'batchNormGroups', expected: 'a positive integer', received: groups });
   const rng = toRng(options.rng);
   const seedState = rng.state();
   const model = buildModel(config, rng, options);
@@ -95,7 +96,10 @@ function buildModel(config: ResnetConfig, rng: Rng, options: ResnetEncoderOption
     for (let b = 0; b < blocks; b++) {
       const stride = s > 0 && b === 0 ? 2 : 1;
       const name = `stage${s + 1}_block${b + 1}`;
-      x = config.block === 'basic' ? basicBlock(x, inChannels, planes, stride, name, context) : bottleneckBlock(x, inChannels, planes, stride, name, context);
+      x =
+        config.block === 'basic'
+          ? basicBlock(x, inChannels, planes, stride, name, context)
+          : bottleneckBlock(x, inChannels, planes, stride, name, context);
       inChannels = planes * (config.block === 'basic' ? 1 : 4);
     }
   });
@@ -105,41 +109,84 @@ function buildModel(config: ResnetConfig, rng: Rng, options: ResnetEncoderOption
   return model;
 }
 
-function basicBlock(x: Tensor, inChannels: number, planes: number, stride: number, name: string, context: BuildContext): Tensor {
+function basicBlock(
+  x: Tensor,
+  inChannels: number,
+  planes: number,
+  stride: number,
+  name: string,
+  context: BuildContext,
+): Tensor {
   const zeroGamma = context.config.zeroInitLastBatchNorm;
-  let out = relu(batchNorm(conv(x, planes, 3, stride, `${name}_conv1`, context), `${name}_bn1`, context), `${name}_relu1`);
+  let out = relu(
+    batchNorm(conv(x, planes, 3, stride, `${name}_conv1`, context), `${name}_bn1`, context),
+    `${name}_relu1`,
+  );
   out = batchNorm(conv(out, planes, 3, 1, `${name}_conv2`, context), `${name}_bn2`, context, zeroGamma);
   const shortcut = stride !== 1 || inChannels !== planes ? projection(x, planes, stride, name, context) : x;
   return relu(tfl.layers.add({ name: `${name}_add` }).apply([out, shortcut]) as Tensor, `${name}_relu2`);
 }
 
-function bottleneckBlock(x: Tensor, inChannels: number, planes: number, stride: number, name: string, context: BuildContext): Tensor {
+function bottleneckBlock(
+  x: Tensor,
+  inChannels: number,
+  planes: number,
+  stride: number,
+  name: string,
+  context: BuildContext,
+): Tensor {
   const zeroGamma = context.config.zeroInitLastBatchNorm;
   let out = relu(batchNorm(conv(x, planes, 1, 1, `${name}_conv1`, context), `${name}_bn1`, context), `${name}_relu1`);
-  out = relu(batchNorm(conv(out, planes, 3, stride, `${name}_conv2`, context), `${name}_bn2`, context), `${name}_relu2`);
+  out = relu(
+    batchNorm(conv(out, planes, 3, stride, `${name}_conv2`, context), `${name}_bn2`, context),
+    `${name}_relu2`,
+  );
   out = batchNorm(conv(out, planes * 4, 1, 1, `${name}_conv3`, context), `${name}_bn3`, context, zeroGamma);
   const shortcut = stride !== 1 || inChannels !== planes * 4 ? projection(x, planes * 4, stride, name, context) : x;
   return relu(tfl.layers.add({ name: `${name}_add` }).apply([out, shortcut]) as Tensor, `${name}_relu3`);
 }
 
-/** The projection shortcut: 1×1 conv (stride s) + BN, or its equal form 1×1 subsample (pool, stride s) + 1×1 stride-1 conv + BN, safe on oneDNN. */
+/**
+ * The projection shortcut: 1×1 conv (stride s) + BN, or its equal form 1×1 subsample (pool, stride s) + 1×1 stride-1
+ * conv + BN, safe on oneDNN.
+ */
 function projection(x: Tensor, filters: number, stride: number, name: string, context: BuildContext): Tensor {
   if (context.config.shortcut === 'subsample' && stride > 1) {
-    const subsampled = tfl.layers.averagePooling2d({ poolSize: 1, strides: stride, padding: 'valid', name: `${name}_shortcut_subsample` }).apply(x) as Tensor;
+    const subsampled = tfl.layers
+      .averagePooling2d({ poolSize: 1, strides: stride, padding: 'valid', name: `${name}_shortcut_subsample` })
+      .apply(x) as Tensor;
     return batchNorm(conv(subsampled, filters, 1, 1, `${name}_shortcut_conv`, context), `${name}_shortcut_bn`, context);
   }
   return batchNorm(conv(x, filters, 1, stride, `${name}_shortcut_conv`, context), `${name}_shortcut_bn`, context);
 }
 
-function conv(x: Tensor, filters: number, kernelSize: number, strides: number, name: string, context: BuildContext): Tensor {
+function conv(
+  x: Tensor,
+  filters: number,
+  kernelSize: number,
+  strides: number,
+  name: string,
+  context: BuildContext,
+): Tensor {
   const kernelInitializer = kaimingNormalFanOut(kernelSize, filters, context.rng);
-  return conv2dLayer({ filters, kernelSize, strides, padding: kernelSize === 1 ? 'valid' : 'same', useBias: false, kernelInitializer, name }).apply(x) as Tensor;
+  return conv2dLayer({
+    filters,
+    kernelSize,
+    strides,
+    padding: kernelSize === 1 ? 'valid' : 'same',
+    useBias: false,
+    kernelInitializer,
+    name,
+  }).apply(x) as Tensor;
 }
 
 /** Batch-norm with PyTorch's momentum 0.1 (tfjs 0.9) and ε 1e-5; split per group when the context asks. */
 function batchNorm(x: Tensor, name: string, context: BuildContext, zeroGamma = false): Tensor {
   const args = { momentum: 0.9, epsilon: 1e-5, gammaInitializer: zeroGamma ? 'zeros' : 'ones', name } as const;
-  const layer = context.batchNormGroups > 1 ? splitBatchNormalization({ ...args, groups: context.batchNormGroups }) : tfl.layers.batchNormalization(args);
+  const layer =
+    context.batchNormGroups > 1
+      ? splitBatchNormalization({ ...args, groups: context.batchNormGroups })
+      : tfl.layers.batchNormalization(args);
   return layer.apply(x) as Tensor;
 }
 
@@ -153,7 +200,10 @@ function relu(x: Tensor, name: string): Tensor {
  * (A frozen `BatchNormalization` would not do: tfjs's batch-norm uses batch statistics, and moves its
  * moving ones, whenever it is called with `training: true`, trainable or not.)
  */
-export function setNormalization(layer: tfl.layers.Layer, normalization: { mean: readonly number[]; std: readonly number[] }): void {
+export function setNormalization(
+  layer: tfl.layers.Layer,
+  normalization: { mean: readonly number[]; std: readonly number[] },
+): void {
   const channels = normalization.mean.length;
   const kernel = new Float32Array(channels * channels);
   normalization.std.forEach((s, c) => (kernel[c * channels + c] = 1 / s));

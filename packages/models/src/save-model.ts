@@ -3,7 +3,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError } from '@moco-robust/core';
 import { withPlainConvolutions } from './conv2d-layer';
 
-/** Where a model is saved or loaded from: a tfjs `IOHandler` or a tfjs URL (`indexeddb://name`, `localstorage://name`, `downloads://name`, `http(s)://…/model.json`). */
+/**
+ * Where a model is saved or loaded from: a tfjs `IOHandler` or a tfjs URL (`indexeddb://name`, `localstorage://name`,
+ * `downloads://name`, `http(s)://…/model.json`).
+ */
 export type ModelLocation = string | tf.io.IOHandler;
 
 /**
@@ -14,12 +17,22 @@ export type ModelLocation = string | tf.io.IOHandler;
  */
 export async function saveModel(model: tfl.LayersModel, destination: ModelLocation): Promise<tf.io.SaveResult> {
   if (typeof destination === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(destination)) {
-    throw new InvalidArgumentError({ argument: 'destination', expected: 'an IOHandler or a tfjs URL such as indexeddb://name (directory paths need the Node entry of @moco-robust/models)', received: destination });
+    throw new InvalidArgumentError({
+      argument: 'destination',
+      expected:
+        'an IOHandler or a tfjs URL such as indexeddb://name ' +
+        '(directory paths need the Node entry of @moco-robust/models)',
+      received: destination,
+    });
   }
   return model.save(destination);
 }
 
-/** Loads a model saved in the tfjs layers format from an `IOHandler` or URL (a relative URL in a browser too); the same as `tf.loadLayersModel` (which needs no project code), with convolutions that compute only the gradients asked for ({@link withPlainConvolutions}). */
+/**
+ * Loads a model saved in the tfjs layers format from an `IOHandler` or URL (a relative URL in a browser too); the same
+ * as `tf.loadLayersModel` (which needs no project code), with convolutions that compute only the gradients asked for
+ * ({@link withPlainConvolutions}).
+ */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
   return withPlainConvolutions(await tfl.loadLayersModel(source));
 }

@@ -17,7 +17,10 @@ interface BatchNormalizationLayer extends tfl.layers.Layer {
 }
 
 type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
-type SplitConstructor = new (args: BatchNormalizationArgs, groups: number) => BatchNormalizationLayer & { readonly groups: number };
+type SplitConstructor = new (
+  args: BatchNormalizationArgs,
+  groups: number,
+) => BatchNormalizationLayer & { readonly groups: number };
 
 let splitClass: SplitConstructor | undefined;
 
@@ -29,7 +32,9 @@ let splitClass: SplitConstructor | undefined;
  */
 function splitBatchNormalizationClass(): SplitConstructor {
   if (splitClass) return splitClass;
-  const Base = Object.getPrototypeOf(tfl.layers.batchNormalization({})).constructor as new (args: BatchNormalizationArgs) => BatchNormalizationLayer;
+  const Base = Object.getPrototypeOf(tfl.layers.batchNormalization({})).constructor as new (
+    args: BatchNormalizationArgs,
+  ) => BatchNormalizationLayer;
   splitClass = class SplitBatchNormalization extends Base {
     constructor(
       args: BatchNormalizationArgs,
@@ -47,13 +52,26 @@ function splitBatchNormalizationClass(): SplitConstructor {
   return splitClass;
 }
 
-/** Training-mode split batch-norm: statistics per group of consecutive examples; moving statistics move toward their mean over groups. */
+/**
+ * Training-mode split batch-norm: statistics per group of consecutive examples; moving statistics move toward their
+ * mean over groups.
+ */
 function splitTraining(layer: BatchNormalizationLayer, input: tf.Tensor, groups: number): tf.Tensor {
   const [batch] = input.shape;
   const channels = input.shape[input.rank - 1];
-  if (layer.axis !== -1 && layer.axis !== input.rank - 1) throw new InvalidArgumentError({ argument: 'axis', expected: 'the last axis (channels last)', received: layer.axis });
+  if (layer.axis !== -1 && layer.axis !== input.rank - 1)
+    throw new InvalidArgumentError({
+      argument: 'axis',
+      expected: 'the last axis (channels last)',
+      received: layer.axis,
+    });
   if (batch % groups !== 0) {
-    throw new InvalidArgumentError({ argument: 'inputs', expected: `a batch divisible by the ${groups} batch-norm groups (training mode)`, received: `a batch of ${batch}`, hint: 'drop the last partial batch, or use batchNormGroups: 1' });
+    throw new InvalidArgumentError({
+      argument: 'inputs',
+      expected: `a batch divisible by the ${groups} batch-norm groups (training mode)`,
+      received: `a batch of ${batch}`,
+      hint: 'drop the last partial batch, or use batchNormGroups: 1',
+    });
   }
   const grouped = tf.reshape(input, [groups, -1, channels]); // grouped: [G, N/G·H·W, C]
   const { mean, variance } = tf.moments(grouped, [1], true); // mean, variance: [G, 1, C]
@@ -62,7 +80,10 @@ function splitTraining(layer: BatchNormalizationLayer, input: tf.Tensor, groups:
   let normalised = tf.mul(tf.sub(grouped, mean), scale); // normalised: [G, N/G·H·W, C]
   if (layer.beta) normalised = tf.add(normalised, layer.beta.read());
   const decay = 1 - layer.momentum;
-  for (const [variable, statistic] of [[layer.movingMean, mean], [layer.movingVariance, variance]] as const) {
+  for (const [variable, statistic] of [
+    [layer.movingMean, mean],
+    [layer.movingVariance, variance],
+  ] as const) {
     const old = variable.read();
     variable.write(tf.sub(old, tf.mul(tf.sub(old, tf.mean(statistic, [0, 1])), decay))); // [C], as tfjs's own update
   }
@@ -78,7 +99,8 @@ function splitTraining(layer: BatchNormalizationLayer, input: tf.Tensor, groups:
  */
 export function splitBatchNormalization(args: BatchNormalizationArgs & { groups: number }): tfl.layers.Layer {
   const { groups, ...rest } = args;
-  if (!(Number.isInteger(groups) && groups >= 1)) throw new InvalidArgumentError({ argument: 'groups', expected: 'a positive integer', received: groups });
+  if (!(Number.isInteger(groups) && groups >= 1))
+    throw new InvalidArgumentError({ argument: 'groups', expected: 'a positive integer', received: groups });
   const SplitBatchNormalization = splitBatchNormalizationClass();
   return new SplitBatchNormalization(rest, groups);
 }

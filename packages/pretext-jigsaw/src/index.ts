@@ -4,7 +4,13 @@ import { jigsawTask, type JigsawTaskOptions } from './jigsaw-task';
 
 export { jigsawTask } from './jigsaw-task';
 export type { JigsawTask, JigsawTaskOptions } from './jigsaw-task';
-export { assertPermutations, drawPermutations, hammingDistance, identityPermutation, invertPermutation } from './permutations';
+export {
+  assertPermutations,
+  drawPermutations,
+  hammingDistance,
+  identityPermutation,
+  invertPermutation,
+} from './permutations';
 export type { Permutation } from './permutations';
 export { shufflePatches } from './shuffle-patches';
 export { jigsawLabels, permutationOfLabel } from './jigsaw-labels';

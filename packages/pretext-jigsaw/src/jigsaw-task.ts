@@ -33,7 +33,9 @@ export interface JigsawTaskOptions {
   augment?: (images: tf.Tensor4D, rng: Rng) => tf.Tensor4D;
 }
 
-/** A jigsaw {@link PretextTaskV1} that also exposes its fixed permutations (label c ≥ 1 ↔ `permutations[c − 1]`). */
+/**
+ * A jigsaw {@link PretextTaskV1} that also exposes its fixed permutations (label c ≥ 1 ↔ `permutations[c − 1]`).
+ */
 export interface JigsawTask extends PretextTaskV1 {
   readonly permutations: ReadonlyArray<Permutation>;
   readonly grid: number;
@@ -55,12 +57,21 @@ export function jigsawTask(options: JigsawTaskOptions = {}): JigsawTask {
   const count = options.permutations ?? 30;
   const identityProbability = options.identityProbability ?? 0.1;
   const { augment } = options;
-  if (!(Number.isInteger(grid) && grid >= 2)) throw new InvalidArgumentError({ argument: 'grid', expected: 'an integer ≥ 2', received: grid });
+  if (!(Number.isInteger(grid) && grid >= 2))
+    throw new InvalidArgumentError({ argument: 'grid', expected: 'an integer ≥ 2', received: grid });
   if (!(Number.isFinite(identityProbability) && identityProbability >= 0 && identityProbability <= 1)) {
-    throw new InvalidArgumentError({ argument: 'identityProbability', expected: 'a number in [0, 1]', received: identityProbability });
+    throw new InvalidArgumentError({
+      argument: 'identityProbability',
+      expected: 'a number in [0, 1]',
+      received: identityProbability,
+    });
   }
   if (augment !== undefined && typeof augment !== 'function') {
-    throw new InvalidArgumentError({ argument: 'augment', expected: 'a function (images, rng) => images', received: augment });
+    throw new InvalidArgumentError({
+      argument: 'augment',
+      expected: 'a function (images, rng) => images',
+      received: augment,
+    });
   }
   const pieces = grid * grid;
   let permutations = drawPermutations(count, pieces, Rng.fromSeed(seed).fork('jigsaw-permutations'));
@@ -76,7 +87,14 @@ export function jigsawTask(options: JigsawTaskOptions = {}): JigsawTask {
     },
 
     createHeads(encoder: PretextEncoder, rng: Rng): PretextHeads {
-      return { classifier: classifierHead({ inputDim: encoder.featureDim, numClasses: count + 1, rng: rng.fork('classifier'), name: 'jigsaw_head' }) };
+      return {
+        classifier: classifierHead({
+          inputDim: encoder.featureDim,
+          numClasses: count + 1,
+          rng: rng.fork('classifier'),
+          name: 'jigsaw_head',
+        }),
+      };
     },
 
     makeBatch(images, rng) {
@@ -91,8 +109,10 @@ export function jigsawTask(options: JigsawTaskOptions = {}): JigsawTask {
 
     loss(context: PretextContext, inputs, targets) {
       return tf.tidy(() => {
-        const features = context.encoder.model.apply(inputs, { training: context.training }) as tf.Tensor2D; // [N, featureDim]
-        const logits = context.heads.classifier.apply(features, { training: context.training }) as tf.Tensor2D; // [N, 1 + permutations]
+        // [N, featureDim]
+        const features = context.encoder.model.apply(inputs, { training: context.training }) as tf.Tensor2D;
+        // [N, 1 + permutations]
+        const logits = context.heads.classifier.apply(features, { training: context.training }) as tf.Tensor2D;
         return crossEntropy(logits, targets.labels as tf.Tensor1D);
       });
     },
@@ -101,9 +121,18 @@ export function jigsawTask(options: JigsawTaskOptions = {}): JigsawTask {
     loadState(state) {
       const saved = state as { task?: unknown; seed?: JsonValue; grid?: unknown; permutations?: unknown } | null;
       if (saved === null || typeof saved !== 'object' || saved.task !== 'jigsaw') {
-        throw new InvalidArgumentError({ argument: 'state', expected: "the state of a jigsaw task ({task: 'jigsaw', permutations, …})", received: saved });
+        throw new InvalidArgumentError({
+          argument: 'state',
+          expected: "the state of a jigsaw task ({task: 'jigsaw', permutations, …})",
+          received: saved,
+        });
       }
-      if (saved.grid !== grid) throw new InvalidArgumentError({ argument: 'state.grid', expected: `the task's grid ${grid}`, received: saved.grid });
+      if (saved.grid !== grid)
+        throw new InvalidArgumentError({
+          argument: 'state.grid',
+          expected: `the task's grid ${grid}`,
+          received: saved.grid,
+        });
       permutations = assertPermutations(saved.permutations, 'state.permutations', count, pieces);
       permutationSeed = saved.seed ?? null;
     },

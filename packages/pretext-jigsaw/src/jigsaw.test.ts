@@ -23,24 +23,38 @@ beforeAll(async () => {
 const shuffleHost = (image: number[][][], order: readonly number[], grid: number) => {
   const ph = image.length / grid;
   const pw = image[0].length / grid;
-  return image.map((row, y) => row.map((_, x) => {
-    const piece = order[Math.floor(y / ph) * grid + Math.floor(x / pw)];
-    return image[Math.floor(piece / grid) * ph + (y % ph)][(piece % grid) * pw + (x % pw)];
-  }));
+  return image.map((row, y) =>
+    row.map((_, x) => {
+      const piece = order[Math.floor(y / ph) * grid + Math.floor(x / pw)];
+      return image[Math.floor(piece / grid) * ph + (y % ph)][(piece % grid) * pw + (x % pw)];
+    }),
+  );
 };
 
 const sampleImages = (count: number) => {
   const sample = readCifarSample('data_batch_1.bin', count);
-  return sample ? imagesFromUint8(sample.images, count) : (tf.randomUniform([count, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D);
+  return sample
+    ? imagesFromUint8(sample.images, count)
+    : (tf.randomUniform([count, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D);
 };
 
 describe('jigsaw permutations, labels and shuffles', () => {
   it('shuffles a known 4×4 image in 2×2 pieces: slot j shows piece order[j]', () => {
-    const image = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i), [1, 4, 4, 1]);
+    const image = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => i),
+      [1, 4, 4, 1],
+    );
     // pieces (row-major): 0 = [[0,1],[4,5]], 1 = [[2,3],[6,7]], 2 = [[8,9],[12,13]], 3 = [[10,11],[14,15]]
     const out = tf.squeeze(shufflePatches(image, [[3, 0, 2, 1]], 2)).arraySync();
-    expect(out).toEqual([[10, 11, 0, 1], [14, 15, 4, 5], [8, 9, 2, 3], [12, 13, 6, 7]]);
-    expect(() => shufflePatches(image, [[0, 1, 2, 3]], 3)).toThrow(/'grid': expected an integer ≥ 1 dividing the image size 4×4/);
+    expect(out).toEqual([
+      [10, 11, 0, 1],
+      [14, 15, 4, 5],
+      [8, 9, 2, 3],
+      [12, 13, 6, 7],
+    ]);
+    expect(() => shufflePatches(image, [[0, 1, 2, 3]], 3)).toThrow(
+      /'grid': expected an integer ≥ 1 dividing the image size 4×4/,
+    );
     expect(() => shufflePatches(image, [[0, 1, 2]], 2)).toThrow(/'orders\[0\]'/);
   });
 
@@ -112,12 +126,20 @@ describe('jigsawTask contract', () => {
     expect(factory).toBe(jigsawTask);
     expect(task.permutations).toHaveLength(30);
     const encoder = tinyPretextEncoder(1); // small: the check runs forwards and gradients on the pure-JS cpu backend
-    // the kit checks loss [8], its gradients, seeded batches in [0, 1], the state round trip and that a step leaks nothing
+    // the kit checks loss [8], its gradients, seeded batches in [0, 1], the state round trip and that a step leaks
+    // nothing
     const report = checkPretextContract(task, { encoder });
-    expect(report).toMatchObject({ name: 'jigsaw', combine: 'mean', heads: { classifier: 2 }, inputShape: [8, 32, 32, 3] });
+    expect(report).toMatchObject({
+      name: 'jigsaw',
+      combine: 'mean',
+      heads: { classifier: 2 },
+      inputShape: [8, 32, 32, 3],
+    });
     expect(report.meanLoss).toBeGreaterThan(1); // untrained: near ln 31
     const heads = task.createHeads(encoder, Rng.fromSeed(2));
-    expect(tf.tidy(() => (heads.classifier.apply(tf.zeros([1, encoder.featureDim])) as tf.Tensor).shape)).toEqual([1, 31]);
+    expect(tf.tidy(() => (heads.classifier.apply(tf.zeros([1, encoder.featureDim])) as tf.Tensor).shape)).toEqual([
+      1, 31,
+    ]);
     (heads.classifier as unknown as { dispose(): void }).dispose();
     encoder.model.dispose();
   });
@@ -138,10 +160,18 @@ describe('jigsawTask contract', () => {
     const broken = (change: Record<string, unknown>) => ({ ...saved, ...change });
     expect(() => other.loadState(null)).toThrow(/'state': expected the state of a jigsaw task/);
     expect(() => other.loadState(broken({ grid: 2 }))).toThrow(/'state.grid'/);
-    expect(() => other.loadState(broken({ permutations: saved.permutations.slice(1) }))).toThrow(/'state.permutations': expected 30 distinct/);
-    expect(() => other.loadState(broken({ permutations: [...saved.permutations.slice(1), saved.permutations[0].slice(0, 15)] }))).toThrow(/'state.permutations\[29\]'/);
-    expect(() => other.loadState(broken({ permutations: [...saved.permutations.slice(1), saved.permutations[0 + 1]] }))).toThrow(/not the identity nor a repeat/);
-    expect(() => other.loadState(broken({ permutations: [...saved.permutations.slice(1), identityPermutation(16)] }))).toThrow(/'state.permutations\[29\]'/);
+    expect(() => other.loadState(broken({ permutations: saved.permutations.slice(1) }))).toThrow(
+      /'state.permutations': expected 30 distinct/,
+    );
+    expect(() =>
+      other.loadState(broken({ permutations: [...saved.permutations.slice(1), saved.permutations[0].slice(0, 15)] })),
+    ).toThrow(/'state.permutations\[29\]'/);
+    expect(() =>
+      other.loadState(broken({ permutations: [...saved.permutations.slice(1), saved.permutations[0 + 1]] })),
+    ).toThrow(/not the identity nor a repeat/);
+    expect(() =>
+      other.loadState(broken({ permutations: [...saved.permutations.slice(1), identityPermutation(16)] })),
+    ).toThrow(/'state.permutations\[29\]'/);
     expect(other.permutations).toEqual(original.permutations); // a refused state changes nothing
     expect(() => jigsawTask({ identityProbability: 1.5 })).toThrow(/'identityProbability'/);
     expect(() => jigsawTask({ grid: 1 })).toThrow(/'grid'/);

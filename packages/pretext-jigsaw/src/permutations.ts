@@ -32,10 +32,15 @@ export function hammingDistance(a: Permutation, b: Permutation): number {
  * already differ in 15 of 16 slots on average.
  */
 export function drawPermutations(count: number, pieces: number, rng: Rng): number[][] {
-  if (!(Number.isInteger(pieces) && pieces >= 2)) throw new InvalidArgumentError({ argument: 'pieces', expected: 'an integer ≥ 2', received: pieces });
+  if (!(Number.isInteger(pieces) && pieces >= 2))
+    throw new InvalidArgumentError({ argument: 'pieces', expected: 'an integer ≥ 2', received: pieces });
   const available = factorial(pieces) - 1;
   if (!(Number.isInteger(count) && count >= 1 && count <= available)) {
-    throw new InvalidArgumentError({ argument: 'permutations', expected: `an integer in [1, ${available}] (the non-identity permutations of ${pieces} pieces)`, received: count });
+    throw new InvalidArgumentError({
+      argument: 'permutations',
+      expected: `an integer in [1, ${available}] (the non-identity permutations of ${pieces} pieces)`,
+      received: count,
+    });
   }
   const seen = new Set<string>([identityPermutation(pieces).join(',')]);
   const drawn: number[][] = [];
@@ -52,12 +57,22 @@ export function drawPermutations(count: number, pieces: number, rng: Rng): numbe
 /** Checks that `value` holds `count` distinct non-identity permutations of `pieces` pieces; returns them as arrays. */
 export function assertPermutations(value: unknown, argument: string, count: number, pieces: number): number[][] {
   const expected = `${count} distinct non-identity permutations of 0…${pieces - 1}`;
-  if (!Array.isArray(value) || value.length !== count) throw new InvalidArgumentError({ argument, expected, received: value });
+  if (!Array.isArray(value) || value.length !== count)
+    throw new InvalidArgumentError({ argument, expected, received: value });
   const seen = new Set<string>([identityPermutation(pieces).join(',')]);
   return value.map((p: unknown, i) => {
-    const valid = Array.isArray(p) && p.length === pieces && p.every((v) => Number.isInteger(v) && v >= 0 && v < pieces) && new Set(p).size === pieces;
+    const valid =
+      Array.isArray(p) &&
+      p.length === pieces &&
+      p.every((v) => Number.isInteger(v) && v >= 0 && v < pieces) &&
+      new Set(p).size === pieces;
     const key = valid ? (p as number[]).join(',') : '';
-    if (!valid || seen.has(key)) throw new InvalidArgumentError({ argument: `${argument}[${i}]`, expected: `a permutation of 0…${pieces - 1}, not the identity nor a repeat`, received: p });
+    if (!valid || seen.has(key))
+      throw new InvalidArgumentError({
+        argument: `${argument}[${i}]`,
+        expected: `a permutation of 0…${pieces - 1}, not the identity nor a repeat`,
+        received: p,
+      });
     seen.add(key);
     return [...(p as number[])];
   });

@@ -1,4 +1,5 @@
-// @moco-robust/pretext-rocl — RoCL (instance-wise attack + contrastive loss) as a PretextTaskV1 plugin for @moco-robust/moco.
+// @moco-robust/pretext-rocl — RoCL (instance-wise attack + contrastive loss) as a PretextTaskV1 plugin for
+// @moco-robust/moco.
 import type { PretextTaskFactory } from '@moco-robust/core';
 import { roclTask, type RoclTaskOptions } from './rocl-task';
 

@@ -10,12 +10,23 @@ import { InvalidArgumentError, l2Normalize } from '@moco-robust/core';
  * three views: t(x), t'(x), t(x)^adv (Kim et al., NeurIPS 2020, T 0.5).
  */
 export function multiViewNtXent(views: tf.Tensor2D[], temperature: number): tf.Tensor1D {
-  if (!Array.isArray(views) || views.length < 2) throw new InvalidArgumentError({ argument: 'views', expected: 'at least two embeddings [N, d] of the same instances', received: views });
+  if (!Array.isArray(views) || views.length < 2)
+    throw new InvalidArgumentError({
+      argument: 'views',
+      expected: 'at least two embeddings [N, d] of the same instances',
+      received: views,
+    });
   const [n, d] = views[0].shape;
   views.forEach((v, i) => {
-    if (v.rank !== 2 || v.shape[0] !== n || v.shape[1] !== d) throw new InvalidArgumentError({ argument: `views[${i}]`, expected: `embeddings [${n}, ${d}]`, received: v.shape });
+    if (v.rank !== 2 || v.shape[0] !== n || v.shape[1] !== d)
+      throw new InvalidArgumentError({
+        argument: `views[${i}]`,
+        expected: `embeddings [${n}, ${d}]`,
+        received: v.shape,
+      });
   });
-  if (!(temperature > 0)) throw new InvalidArgumentError({ argument: 'temperature', expected: 'a positive number', received: temperature });
+  if (!(temperature > 0))
+    throw new InvalidArgumentError({ argument: 'temperature', expected: 'a positive number', received: temperature });
   const total = views.length * n;
   return tf.tidy(() => {
     const z = l2Normalize(tf.concat(views, 0) as tf.Tensor2D); // [V·N, d]

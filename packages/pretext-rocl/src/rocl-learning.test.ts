@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { imagesFromUint8, Rng, type PretextContext, type PretextHeads } from '@moco-robust/core';
 import type { LabelledImageSet } from '@moco-robust/data';
 import { createResnetEncoder, type ResnetEncoder } from '@moco-robust/models';
-import { checkFinetunesAndEvaluates, checkPretrainLeavesNoTensors, checkResumeIsExact, loadSample, recordPretrain, type RecordedPretrain } from '@moco-robust/pretext-testkit';
+import {
+  checkFinetunesAndEvaluates,
+  checkPretrainLeavesNoTensors,
+  checkResumeIsExact,
+  loadSample,
+  recordPretrain,
+  type RecordedPretrain,
+} from '@moco-robust/pretext-testkit';
 import { cifarSampleDir, tinyPretextEncoder, useFastestBackend } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceAccuracy } from './multi-view-nt-xent';
@@ -35,7 +42,10 @@ describe.skipIf(!sample)('RoCL pre-training on the real CIFAR sample (ResNet-8, 
   let before: number;
   let initial: { features: number; projection: number; heldOut: number };
 
-  /** Instance-discrimination accuracy of `VIEW_PAIRS` seeded view pairs of `set`, on the encoder's features and on the projection (inference mode). */
+  /**
+   * Instance-discrimination accuracy of `VIEW_PAIRS` seeded view pairs of `set`, on the encoder's features and on the
+   * projection (inference mode).
+   */
   const instanceDiscrimination = (set: LabelledImageSet, seed: number) => {
     const images = imagesFromUint8(set.images, set.count);
     const context: PretextContext = { encoder, heads, training: false, rng: Rng.fromSeed(9), step: 0 };
@@ -46,20 +56,32 @@ describe.skipIf(!sample)('RoCL pre-training on the real CIFAR sample (ResNet-8, 
       const other = batch.targets.otherView as tf.Tensor4D;
       const encode = (x: tf.Tensor4D) => encoder.model.apply(x, { training: false }) as tf.Tensor2D;
       features += tf.tidy(() => instanceAccuracy(encode(batch.inputs), encode(other)).dataSync()[0]) / VIEW_PAIRS;
-      projection += tf.tidy(() => instanceAccuracy(task.embed(context, batch.inputs, false), task.embed(context, other, false)).dataSync()[0]) / VIEW_PAIRS;
+      projection +=
+        tf.tidy(
+          () =>
+            instanceAccuracy(task.embed(context, batch.inputs, false), task.embed(context, other, false)).dataSync()[0],
+        ) / VIEW_PAIRS;
       tf.dispose([batch.inputs, ...Object.values(batch.targets)]);
     }
     images.dispose();
     return { features, projection };
   };
 
-  /** Pretext loss of 128 test images: clean and after RoCL's instance-wise attack (its ε 8/255, step 0.007, 7 steps). */
+  /**
+   * Pretext loss of 128 test images: clean and after RoCL's instance-wise attack (its ε 8/255, step 0.007, 7 steps).
+   */
   const cleanAndAdversarialLoss = () => {
     const images = imagesFromUint8(test.images.subarray(0, 128 * 3072), 128);
     const context: PretextContext = { encoder, heads, training: false, rng: Rng.fromSeed(9), step: 0 };
     const batch = task.makeBatch(images, Rng.fromSeed(101), context);
-    const adversarial = task.craft!(context, batch.inputs, batch.targets, { ...ROCL_ATTACK, training: false, rng: Rng.fromSeed(4) });
-    const [clean, robust] = tf.tidy(() => [batch.inputs, adversarial].map((x) => tf.mean(task.loss(context, x, batch.targets)).dataSync()[0]));
+    const adversarial = task.craft!(context, batch.inputs, batch.targets, {
+      ...ROCL_ATTACK,
+      training: false,
+      rng: Rng.fromSeed(4),
+    });
+    const [clean, robust] = tf.tidy(() =>
+      [batch.inputs, adversarial].map((x) => tf.mean(task.loss(context, x, batch.targets)).dataSync()[0]),
+    );
     tf.dispose([images, adversarial, batch.inputs, ...Object.values(batch.targets)]);
     return { clean, robust };
   };
@@ -68,14 +90,24 @@ describe.skipIf(!sample)('RoCL pre-training on the real CIFAR sample (ResNet-8, 
     await useFastestBackend();
     before = tf.memory().numTensors;
     encoder = createResnetEncoder({ architecture: 'resnet8-w16', rng: 3 });
-    heads = task.createHeads(encoder, Rng.fromSeed(1).fork('heads')); // the engine's heads for seed 1, to measure them untrained
+    // the engine's heads for seed 1, to measure them untrained
+    heads = task.createHeads(encoder, Rng.fromSeed(1).fork('heads'));
     initial = { ...instanceDiscrimination(train, 1000), heldOut: instanceDiscrimination(test, 2000).projection };
     for (const head of Object.values(heads)) (head as unknown as { dispose(): void }).dispose();
     run = await recordPretrain({
       task,
       encoder,
       data: train,
-      config: { seed: 1, epochs: 20, batchSize: 64, optimizer: { learningRate: 0.1 }, attack: { kind: 'pgd' }, knn: { everyEpochs: 0 }, checkpoint: { everyEpochs: 0 }, logEvery: 8 },
+      config: {
+        seed: 1,
+        epochs: 20,
+        batchSize: 64,
+        optimizer: { learningRate: 0.1 },
+        attack: { kind: 'pgd' },
+        knn: { everyEpochs: 0 },
+        checkpoint: { everyEpochs: 0 },
+        logEvery: 8,
+      },
     });
     heads = run.heads;
   });
@@ -85,25 +117,32 @@ describe.skipIf(!sample)('RoCL pre-training on the real CIFAR sample (ResNet-8, 
     for (const head of Object.values(heads ?? {})) (head as unknown as { dispose(): void }).dispose();
   });
 
-  it('beats the untrained encoder at telling its training images apart from fresh views (chance 0.4%) in 40 steps; held-out discrimination stays above chance; the instance-wise attack raises the pretext loss', () => {
-    const trained = instanceDiscrimination(train, 1000);
-    const heldOut = instanceDiscrimination(test, 2000).projection;
-    const { clean, robust } = cleanAndAdversarialLoss();
-    const { epochs } = run;
-    const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
-    console.info(
-      `rocl: ${run.steps} steps in ${run.seconds.toFixed(1)} s, epoch losses ${epochs.map((e) => e.loss.toFixed(2)).join(' ')}; ` +
-        `instance discrimination of the training images' views (chance ${(100 / 255).toFixed(2)}%): features ${percent(initial.features)} → ${percent(trained.features)}, ` +
-        `projection ${percent(initial.projection)} → ${percent(trained.projection)}; held-out (chance ${(100 / 511).toFixed(2)}%) ${percent(initial.heldOut)} → ${percent(heldOut)}; ` +
-        `pretext loss clean ${clean.toFixed(3)} → attacked ${robust.toFixed(3)}`,
-    );
-    expect(trained.features).toBeGreaterThan(initial.features + 0.01);
-    expect(trained.projection).toBeGreaterThan(initial.projection + 0.01); // the embedding the loss trains
-    expect(trained.features).toBeGreaterThan(5 / 255);
-    expect(heldOut).toBeGreaterThan(10 / 511);
-    expect(robust).toBeGreaterThan(clean + 0.1);
-    expect(epochs[epochs.length - 1].loss).toBeLessThan(epochs[0].loss);
-  });
+  it(
+    'beats the untrained encoder at telling its training images apart from fresh views (chance 0.4%) in 40 ' +
+      'steps; held-out discrimination stays above chance; the instance-wise attack raises the pretext loss',
+    () => {
+      const trained = instanceDiscrimination(train, 1000);
+      const heldOut = instanceDiscrimination(test, 2000).projection;
+      const { clean, robust } = cleanAndAdversarialLoss();
+      const { epochs } = run;
+      const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
+      console.info(
+        `rocl: ${run.steps} steps in ${run.seconds.toFixed(1)} s, epoch ` +
+          `losses ${epochs.map((e) => e.loss.toFixed(2)).join(' ')}; ` +
+          `instance discrimination of the training images' views (chance ${(100 / 255).toFixed(2)}%): ` +
+          `features ${percent(initial.features)} → ${percent(trained.features)}, ` +
+          `projection ${percent(initial.projection)} → ${percent(trained.projection)}; held-out ` +
+          `(chance ${(100 / 511).toFixed(2)}%) ${percent(initial.heldOut)} → ${percent(heldOut)}; ` +
+          `pretext loss clean ${clean.toFixed(3)} → attacked ${robust.toFixed(3)}`,
+      );
+      expect(trained.features).toBeGreaterThan(initial.features + 0.01);
+      expect(trained.projection).toBeGreaterThan(initial.projection + 0.01); // the embedding the loss trains
+      expect(trained.features).toBeGreaterThan(5 / 255);
+      expect(heldOut).toBeGreaterThan(10 / 511);
+      expect(robust).toBeGreaterThan(clean + 0.1);
+      expect(epochs[epochs.length - 1].loss).toBeLessThan(epochs[0].loss);
+    },
+  );
 
   it('keeps the tensor count flat across epochs and leaves only the encoder and head weights', () => {
     checkPretrainLeavesNoTensors(run, { tensorsBefore: before, models: [encoder.model, ...Object.values(heads)] });
@@ -111,7 +150,9 @@ describe.skipIf(!sample)('RoCL pre-training on the real CIFAR sample (ResNet-8, 
 
   it('fine-tunes and evaluates with @moco-robust/eval like a MoCo encoder', async () => {
     const result = await checkFinetunesAndEvaluates({ encoder: encoder.model, train, test });
-    console.info(`rocl → fine-tuned: clean ${(100 * result.clean).toFixed(1)}%, PGD-3 ${(100 * result.pgd).toFixed(1)}%`);
+    console.info(
+      `rocl → fine-tuned: clean ${(100 * result.clean).toFixed(1)}%, PGD-3 ${(100 * result.pgd).toFixed(1)}%`,
+    );
     expect(result.total).toBe(256);
   });
 });

@@ -47,7 +47,10 @@ export interface RoclTaskOptions {
   dim?: number;
   /** Projection head hidden width (2-layer MLP with ReLU); default 2048 (RoCL's projector). */
   hiddenDim?: number;
-  /** `rocl`: craft with {@link ROCL_ATTACK} whatever the engine's attack settings; `engine`: with the engine's ε, step, steps, random start (e.g. FGSM). Default `rocl`. */
+  /**
+   * `rocl`: craft with {@link ROCL_ATTACK} whatever the engine's attack settings; `engine`: with the engine's ε, step,
+   * steps, random start (e.g. FGSM). Default `rocl`.
+   */
   attack?: 'rocl' | 'engine';
 }
 
@@ -74,14 +77,36 @@ export function roclTask(options: RoclTaskOptions = {}): RoclTask {
   const hiddenDim = options.hiddenDim ?? 2048;
   const attackMode = options.attack ?? 'rocl';
   const augment: TwoViews = options.augment ?? ((images, rng) => twoViews(images, ROCL_AUGMENTATION, rng));
-  if (typeof augment !== 'function') throw new InvalidArgumentError({ argument: 'augment', expected: 'a two-view augmentation (images, rng) => [view1, view2]', received: augment });
-  if (!(temperature > 0)) throw new InvalidArgumentError({ argument: 'temperature', expected: 'a positive number (RoCL: 0.5)', received: temperature });
-  if (!(lambda >= 0)) throw new InvalidArgumentError({ argument: 'lambda', expected: 'a number ≥ 0 (RoCL: 1/256)', received: lambda });
-  if (regularizeTo !== 'other' && regularizeTo !== 'original') throw new InvalidArgumentError({ argument: 'regularizeTo', expected: "'other' or 'original'", received: regularizeTo });
-  if (attackMode !== 'rocl' && attackMode !== 'engine') throw new InvalidArgumentError({ argument: 'attack', expected: "'rocl' or 'engine'", received: attackMode });
+  if (typeof augment !== 'function')
+    throw new InvalidArgumentError({
+      argument: 'augment',
+      expected: 'a two-view augmentation (images, rng) => [view1, view2]',
+      received: augment,
+    });
+  if (!(temperature > 0))
+    throw new InvalidArgumentError({
+      argument: 'temperature',
+      expected: 'a positive number (RoCL: 0.5)',
+      received: temperature,
+    });
+  if (!(lambda >= 0))
+    throw new InvalidArgumentError({ argument: 'lambda', expected: 'a number ≥ 0 (RoCL: 1/256)', received: lambda });
+  if (regularizeTo !== 'other' && regularizeTo !== 'original')
+    throw new InvalidArgumentError({
+      argument: 'regularizeTo',
+      expected: "'other' or 'original'",
+      received: regularizeTo,
+    });
+  if (attackMode !== 'rocl' && attackMode !== 'engine')
+    throw new InvalidArgumentError({ argument: 'attack', expected: "'rocl' or 'engine'", received: attackMode });
 
   const embed = (context: PretextContext, images: tf.Tensor4D, training: boolean): tf.Tensor2D =>
-    tf.tidy(() => context.heads.projection.apply(context.encoder.model.apply(images, { training }) as tf.Tensor, { training }) as tf.Tensor2D);
+    tf.tidy(
+      () =>
+        context.heads.projection.apply(context.encoder.model.apply(images, { training }) as tf.Tensor, {
+          training,
+        }) as tf.Tensor2D,
+    );
 
   return {
     specificationVersion: 'v1',
@@ -89,7 +114,16 @@ export function roclTask(options: RoclTaskOptions = {}): RoclTask {
     combine: 'adversarial', // unused: trainingLoss replaces it
 
     createHeads(encoder: PretextEncoder, rng: Rng): PretextHeads {
-      return { projection: projectionHead({ kind: 'mlp', inputDim: encoder.featureDim, hiddenDim, outputDim: dim, rng: rng.fork('projection'), name: 'rocl_projection' }) };
+      return {
+        projection: projectionHead({
+          kind: 'mlp',
+          inputDim: encoder.featureDim,
+          hiddenDim,
+          outputDim: dim,
+          rng: rng.fork('projection'),
+          name: 'rocl_projection',
+        }),
+      };
     },
 
     makeBatch(images, rng) {
@@ -103,16 +137,33 @@ export function roclTask(options: RoclTaskOptions = {}): RoclTask {
     loss(context, inputs, targets) {
       return tf.tidy(() => {
         const n = inputs.shape[0];
-        const perAnchor = ntXent(embed(context, inputs, context.training), embed(context, targets.otherView as tf.Tensor4D, context.training), temperature); // [2N]
+        const perAnchor = ntXent(
+          embed(context, inputs, context.training),
+          embed(context, targets.otherView as tf.Tensor4D, context.training),
+          temperature,
+        ); // [2N]
         return tf.div(tf.add(tf.slice(perAnchor, [0], [n]), tf.slice(perAnchor, [n], [n])), 2) as tf.Tensor1D; // [N]
       });
     },
 
     craft(context, inputs, targets, attack) {
-      const settings = attackMode === 'rocl' ? ROCL_ATTACK : { epsilon: attack.epsilon, stepSize: attack.stepSize, steps: attack.steps, randomStart: attack.randomStart };
-      const positives = embed(context, targets.otherView as tf.Tensor4D, attack.training); // [N, dim], constant during the attack
+      const settings =
+        attackMode === 'rocl'
+          ? ROCL_ATTACK
+          : {
+              epsilon: attack.epsilon,
+              stepSize: attack.stepSize,
+              steps: attack.steps,
+              randomStart: attack.randomStart,
+            };
+      // [N, dim], constant during the attack
+      const positives = embed(context, targets.otherView as tf.Tensor4D, attack.training);
       try {
-        return instancePgd({ embed: (x) => embed(context, x, attack.training), positives, temperature, training: attack.training }, inputs, { ...settings, rng: attack.rng });
+        return instancePgd(
+          { embed: (x) => embed(context, x, attack.training), positives, temperature, training: attack.training },
+          inputs,
+          { ...settings, rng: attack.rng },
+        );
       } finally {
         positives.dispose();
       }
@@ -121,7 +172,9 @@ export function roclTask(options: RoclTaskOptions = {}): RoclTask {
     trainingLoss(context, inputs, adversarial, targets) {
       return tf.tidy(() => {
         const n = inputs.shape[0];
-        const views = adversarial ? [inputs, targets.otherView as tf.Tensor4D, adversarial] : [inputs, targets.otherView as tf.Tensor4D];
+        const views = adversarial
+          ? [inputs, targets.otherView as tf.Tensor4D, adversarial]
+          : [inputs, targets.otherView as tf.Tensor4D];
         // one forward of all views, as RoCL: batch-norm statistics over the whole 2N / 3N batch
         const z = embed(context, tf.concat(views, 0) as tf.Tensor4D, context.training); // [V·N, dim]
         const parts = views.map((_, v) => tf.slice(z, [v * n, 0], [n, -1]) as tf.Tensor2D);
@@ -136,7 +189,11 @@ export function roclTask(options: RoclTaskOptions = {}): RoclTask {
     loadState(state) {
       const saved = state as { task?: unknown } | null;
       if (saved !== null && saved !== undefined && saved.task !== undefined && saved.task !== 'rocl') {
-        throw new InvalidArgumentError({ argument: 'state', expected: "the state of a RoCL task ({task: 'rocl'})", received: saved.task });
+        throw new InvalidArgumentError({
+          argument: 'state',
+          expected: "the state of a RoCL task ({task: 'rocl'})",
+          received: saved.task,
+        });
       }
     },
   };

@@ -24,12 +24,27 @@ export function rotateBatch(images: tf.Tensor4D, k: number): tf.Tensor4D {
  */
 export function rotateImages(images: tf.Tensor4D, rotations: ArrayLike<number>): tf.Tensor4D {
   const [n, height, width] = images.shape;
-  if (height !== width) throw new InvalidArgumentError({ argument: 'images', expected: 'square images [N, S, S, C] (a rotation by 90° must keep the shape)', received: images });
-  if (rotations.length !== n) throw new InvalidArgumentError({ argument: 'rotations', expected: `${n} rotation labels (one per image)`, received: rotations.length });
+  if (height !== width)
+    throw new InvalidArgumentError({
+      argument: 'images',
+      expected: 'square images [N, S, S, C] (a rotation by 90° must keep the shape)',
+      received: images,
+    });
+  if (rotations.length !== n)
+    throw new InvalidArgumentError({
+      argument: 'rotations',
+      expected: `${n} rotation labels (one per image)`,
+      received: rotations.length,
+    });
   const indices = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const k = rotations[i];
-    if (!(Number.isInteger(k) && k >= 0 && k < ROTATION_CLASSES)) throw new InvalidArgumentError({ argument: `rotations[${i}]`, expected: 'an integer in {0, 1, 2, 3}', received: k });
+    if (!(Number.isInteger(k) && k >= 0 && k < ROTATION_CLASSES))
+      throw new InvalidArgumentError({
+        argument: `rotations[${i}]`,
+        expected: 'an integer in {0, 1, 2, 3}',
+        received: k,
+      });
     indices[i] = k * n + i;
   }
   return tf.tidy(() => {

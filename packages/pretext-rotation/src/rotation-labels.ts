@@ -7,7 +7,8 @@ import { ROTATION_CLASSES } from './rotate-images';
  * `0, 1, 2, 3, 0, 1, …`). Chen et al. 2020 draw them the same way.
  */
 export function balancedRotationLabels(count: number, rng: Rng): Int32Array {
-  if (!(Number.isInteger(count) && count >= 0)) throw new InvalidArgumentError({ argument: 'count', expected: 'a non-negative integer', received: count });
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new InvalidArgumentError({ argument: 'count', expected: 'a non-negative integer', received: count });
   const labels = new Int32Array(count);
   // the remainder classes are drawn too, so no class is favoured when 4 does not divide the batch
   const offset = rng.int(ROTATION_CLASSES);

@@ -35,7 +35,11 @@ export interface RotationTaskOptions {
 export function rotationTask(options: RotationTaskOptions = {}): PretextTaskV1 {
   const { augment } = options;
   if (augment !== undefined && typeof augment !== 'function') {
-    throw new InvalidArgumentError({ argument: 'augment', expected: 'a function (images, rng) => images', received: augment });
+    throw new InvalidArgumentError({
+      argument: 'augment',
+      expected: 'a function (images, rng) => images',
+      received: augment,
+    });
   }
 
   return {
@@ -44,7 +48,14 @@ export function rotationTask(options: RotationTaskOptions = {}): PretextTaskV1 {
     combine: 'mean',
 
     createHeads(encoder: PretextEncoder, rng: Rng): PretextHeads {
-      return { classifier: classifierHead({ inputDim: encoder.featureDim, numClasses: ROTATION_CLASSES, rng: rng.fork('classifier'), name: 'rotation_head' }) };
+      return {
+        classifier: classifierHead({
+          inputDim: encoder.featureDim,
+          numClasses: ROTATION_CLASSES,
+          rng: rng.fork('classifier'),
+          name: 'rotation_head',
+        }),
+      };
     },
 
     makeBatch(images, rng) {
@@ -58,8 +69,10 @@ export function rotationTask(options: RotationTaskOptions = {}): PretextTaskV1 {
 
     loss(context: PretextContext, inputs, targets) {
       return tf.tidy(() => {
-        const features = context.encoder.model.apply(inputs, { training: context.training }) as tf.Tensor2D; // [N, featureDim]
-        const logits = context.heads.classifier.apply(features, { training: context.training }) as tf.Tensor2D; // [N, 4]
+        // [N, featureDim]
+        const features = context.encoder.model.apply(inputs, { training: context.training }) as tf.Tensor2D;
+        // [N, 4]
+        const logits = context.heads.classifier.apply(features, { training: context.training }) as tf.Tensor2D;
         return crossEntropy(logits, targets.labels as tf.Tensor1D);
       });
     },
@@ -68,7 +81,11 @@ export function rotationTask(options: RotationTaskOptions = {}): PretextTaskV1 {
     loadState(state) {
       const saved = state as { task?: unknown } | null;
       if (saved !== null && saved !== undefined && saved.task !== undefined && saved.task !== 'rotation') {
-        throw new InvalidArgumentError({ argument: 'state', expected: "the state of a rotation task ({task: 'rotation'})", received: saved.task });
+        throw new InvalidArgumentError({
+          argument: 'state',
+          expected: "the state of a rotation task ({task: 'rotation'})",
+          received: saved.task,
+        });
       }
     },
   };

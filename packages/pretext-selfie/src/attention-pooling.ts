@@ -21,14 +21,20 @@ export interface AttentionPoolingShape {
  * Creates the weights of Selfie's attention-pooling network (Trinh et al. 2019) as a tfjs
  * `LayersModel` of built-in layers only, so checkpoints save and `tf.loadLayersModel` loads it with
  * no project code: `position_embedding` (a bias-free Dense over one-hot slots: the slot embedding
- * table [slots, dim], standard normal as Chen et al.'s `randn` row embeddings), `summary_token` (the learned query u₀, zeros, as Chen et al.)
+ * table [slots, dim], standard normal as Chen et al.'s `randn` row embeddings), `summary_token` (the learned query
+ * u₀,
+ * zeros, as Chen et al.)
  * and, per layer l, `layer<l>_query|key|value|output` (Dense dim → dim), `layer<l>_attention_norm`,
  * `layer<l>_hidden` (Dense dim → feedForwardDim, ReLU), `layer<l>_feedforward` (Dense back to dim) and
  * `layer<l>_feedforward_norm` (LayerNormalization, ε 1e-5). The model's own graph just applies every
  * layer to an input of its width (a weights container); {@link attentionPool} composes the layers
  * with multi-head attention written in tf ops. Dense layers get PyTorch's `nn.Linear` init, seeded.
  */
-export function createAttentionPooling(shape: AttentionPoolingShape, rng: Rng, name = 'selfie_attention_pooling'): tfl.LayersModel {
+export function createAttentionPooling(
+  shape: AttentionPoolingShape,
+  rng: Rng,
+  name = 'selfie_attention_pooling',
+): tfl.LayersModel {
   checkShape(shape);
   const { dim, slots, layers, feedForwardDim } = shape;
   const tokens = tfl.input({ shape: [null, dim], name: 'tokens' });
@@ -37,12 +43,24 @@ export function createAttentionPooling(shape: AttentionPoolingShape, rng: Rng, n
   const unit = tfl.input({ shape: [1], name: 'unit' });
   const seed = () => rng.nextUint32() % 2147483647;
   const outputs: tfl.SymbolicTensor[] = [
-    tfl.layers.dense({ units: dim, useBias: false, name: 'position_embedding', kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 1, seed: seed() }) }).apply(oneHotSlots) as tfl.SymbolicTensor,
-    tfl.layers.dense({ units: dim, useBias: false, name: 'summary_token', kernelInitializer: 'zeros' }).apply(unit) as tfl.SymbolicTensor,
+    tfl.layers
+      .dense({
+        units: dim,
+        useBias: false,
+        name: 'position_embedding',
+        kernelInitializer: tfl.initializers.randomNormal({ mean: 0, stddev: 1, seed: seed() }),
+      })
+      .apply(oneHotSlots) as tfl.SymbolicTensor,
+    tfl.layers
+      .dense({ units: dim, useBias: false, name: 'summary_token', kernelInitializer: 'zeros' })
+      .apply(unit) as tfl.SymbolicTensor,
   ];
   const dense = (units: number, fanIn: number, layerName: string, input: tfl.SymbolicTensor, activation?: 'relu') =>
-    tfl.layers.dense({ units, activation, name: layerName, ...linearInit(fanIn, rng) }).apply(input) as tfl.SymbolicTensor;
-  const norm = (layerName: string) => tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5, name: layerName }).apply(tokens) as tfl.SymbolicTensor;
+    tfl.layers
+      .dense({ units, activation, name: layerName, ...linearInit(fanIn, rng) })
+      .apply(input) as tfl.SymbolicTensor;
+  const norm = (layerName: string) =>
+    tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5, name: layerName }).apply(tokens) as tfl.SymbolicTensor;
   for (let l = 1; l <= layers; l++) {
     for (const part of ['query', 'key', 'value', 'output']) outputs.push(dense(dim, dim, `layer${l}_${part}`, tokens));
     outputs.push(norm(`layer${l}_attention_norm`));
@@ -55,7 +73,12 @@ export function createAttentionPooling(shape: AttentionPoolingShape, rng: Rng, n
 
 /** Learned position embeddings of `slots` (int32 [k]): [k, dim]. */
 export function slotEmbeddings(model: tfl.LayersModel, slots: tf.Tensor1D, slotCount: number): tf.Tensor2D {
-  return tf.tidy(() => model.getLayer('position_embedding').apply(tf.oneHot(tf.cast(slots, 'int32') as tf.Tensor1D, slotCount)) as tf.Tensor2D);
+  return tf.tidy(
+    () =>
+      model
+        .getLayer('position_embedding')
+        .apply(tf.oneHot(tf.cast(slots, 'int32') as tf.Tensor1D, slotCount)) as tf.Tensor2D,
+  );
 }
 
 /**
@@ -65,7 +88,11 @@ export function slotEmbeddings(model: tfl.LayersModel, slots: tf.Tensor1D, slotC
  * multi-head self-attention, residual, LayerNorm, ReLU feed-forward, residual, LayerNorm — and u is
  * u₀'s output. No dropout.
  */
-export function attentionPool(model: tfl.LayersModel, tokens: tf.Tensor3D, shape: Pick<AttentionPoolingShape, 'layers' | 'heads'>): tf.Tensor2D {
+export function attentionPool(
+  model: tfl.LayersModel,
+  tokens: tf.Tensor3D,
+  shape: Pick<AttentionPoolingShape, 'layers' | 'heads'>,
+): tf.Tensor2D {
   const [n, , dim] = tokens.shape;
   const layer = (name: string) => model.getLayer(name);
   return tf.tidy(() => {
@@ -81,11 +108,20 @@ export function attentionPool(model: tfl.LayersModel, tokens: tf.Tensor3D, shape
   });
 }
 
-/** Scaled dot-product self-attention of `x` [N, T, dim] with `heads` heads and the given projections; returns [N, T, dim]. */
-function multiHeadAttention(x: tf.Tensor3D, heads: number, projection: (part: 'query' | 'key' | 'value' | 'output') => tfl.layers.Layer): tf.Tensor3D {
+/**
+ * Scaled dot-product self-attention of `x` [N, T, dim] with `heads` heads and the given projections; returns [N, T,
+ * dim].
+ */
+function multiHeadAttention(
+  x: tf.Tensor3D,
+  heads: number,
+  projection: (part: 'query' | 'key' | 'value' | 'output') => tfl.layers.Layer,
+): tf.Tensor3D {
   const [n, t, dim] = x.shape;
   const width = dim / heads;
-  const split = (part: 'query' | 'key' | 'value') => tf.transpose(tf.reshape(projection(part).apply(x) as tf.Tensor, [n, t, heads, width]), [0, 2, 1, 3]); // [N, h, T, dim/h]
+  const split = (part: 'query' | 'key' | 'value') =>
+    // [N, h, T, dim/h]
+    tf.transpose(tf.reshape(projection(part).apply(x) as tf.Tensor, [n, t, heads, width]), [0, 2, 1, 3]);
   const scores = tf.div(tf.matMul(split('query'), split('key'), false, true), Math.sqrt(width)); // [N, h, T, T]
   const mixed = tf.matMul(tf.softmax(scores), split('value')); // [N, h, T, dim/h]
   const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [n, t, dim]); // [N, T, dim]
@@ -94,12 +130,18 @@ function multiHeadAttention(x: tf.Tensor3D, heads: number, projection: (part: 'q
 
 function checkShape(shape: AttentionPoolingShape): void {
   const positive = (argument: string, value: number, min = 1) => {
-    if (!(Number.isInteger(value) && value >= min)) throw new InvalidArgumentError({ argument, expected: `an integer ≥ ${min}`, received: value });
+    if (!(Number.isInteger(value) && value >= min))
+      throw new InvalidArgumentError({ argument, expected: `an integer ≥ ${min}`, received: value });
   };
   positive('dim', shape.dim);
   positive('slots', shape.slots, 2);
   positive('layers', shape.layers);
   positive('heads', shape.heads);
   positive('feedForwardDim', shape.feedForwardDim);
-  if (shape.dim % shape.heads !== 0) throw new InvalidArgumentError({ argument: 'heads', expected: `a divisor of the patch feature width ${shape.dim}`, received: shape.heads });
+  if (shape.dim % shape.heads !== 0)
+    throw new InvalidArgumentError({
+      argument: 'heads',
+      expected: `a divisor of the patch feature width ${shape.dim}`,
+      received: shape.heads,
+    });
 }

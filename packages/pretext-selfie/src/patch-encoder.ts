@@ -5,7 +5,9 @@ import { stageOfLayer } from '@moco-robust/models';
 
 /** The backbone's early stages as Selfie's patch network. */
 export interface PatchEncoder {
-  /** The encoder's layers from its input to the end of stage `stages` (shared weights: training it trains the encoder). */
+  /**
+   * The encoder's layers from its input to the end of stage `stages` (shared weights: training it trains the encoder).
+   */
   model: tfl.LayersModel;
   /** Channels of that stage's output: the width of a patch feature. */
   featureDim: number;
@@ -22,10 +24,19 @@ export interface PatchEncoder {
  * fewer stages contributes all of them.
  */
 export function patchEncoder(encoder: ModelLike, stages: number): PatchEncoder {
-  if (!(Number.isInteger(stages) && stages >= 0)) throw new InvalidArgumentError({ argument: 'patchStages', expected: 'a non-negative integer (0: the stem only)', received: stages });
+  if (!(Number.isInteger(stages) && stages >= 0))
+    throw new InvalidArgumentError({
+      argument: 'patchStages',
+      expected: 'a non-negative integer (0: the stem only)',
+      received: stages,
+    });
   const model = encoder as unknown as tfl.LayersModel;
   if (!Array.isArray(model?.layers) || !Array.isArray(model.inputs)) {
-    throw new InvalidArgumentError({ argument: 'encoder.model', expected: 'a tfjs LayersModel (its early stages become the patch network)', received: encoder });
+    throw new InvalidArgumentError({
+      argument: 'encoder.model',
+      expected: 'a tfjs LayersModel (its early stages become the patch network)',
+      received: encoder,
+    });
   }
   // in a functional model's layer order, a stage's output layer comes after every layer it depends on
   let last: tfl.layers.Layer | undefined;
@@ -34,14 +45,31 @@ export function patchEncoder(encoder: ModelLike, stages: number): PatchEncoder {
     if (stage !== undefined && stage <= stages) last = layer;
   }
   if (!last) {
-    throw new InvalidArgumentError({ argument: 'encoder.model', expected: "a ResNet encoder whose layers are named 'stem_…' and 'stage<k>_…' (createResnetEncoder of @moco-robust/models)", received: model.layers.map((l) => l.name).slice(0, 8).join(', ') });
+    throw new InvalidArgumentError({
+      argument: 'encoder.model',
+      expected:
+        "a ResNet encoder whose layers are named 'stem_…' and " +
+        "'stage<k>_…' (createResnetEncoder of @moco-robust/models)",
+      received: model.layers
+        .map((l) => l.name)
+        .slice(0, 8)
+        .join(', '),
+    });
   }
   const output = last.output as tfl.SymbolicTensor;
   const featureDim = output.shape[output.shape.length - 1];
   if (output.shape.length !== 4 || typeof featureDim !== 'number') {
-    throw new InvalidArgumentError({ argument: 'encoder.model', expected: `a feature map [N, h, w, C] at layer '${last.name}'`, received: output.shape });
+    throw new InvalidArgumentError({
+      argument: 'encoder.model',
+      expected: `a feature map [N, h, w, C] at layer '${last.name}'`,
+      received: output.shape,
+    });
   }
-  return { model: tfl.model({ inputs: model.inputs, outputs: output, name: `${model.name}_patches` }), featureDim, lastLayer: last.name };
+  return {
+    model: tfl.model({ inputs: model.inputs, outputs: output, name: `${model.name}_patches` }),
+    featureDim,
+    lastLayer: last.name,
+  };
 }
 
 /** Patch features [M, C]: the patch network's feature maps of `patches` [M, p, p, 3], averaged over space. */

@@ -9,10 +9,17 @@ export interface SelfieMask {
   visible: number[];
 }
 
-/** Number of slots of a grid of `patchSize`×`patchSize` patches over `height`×`width` images (4×4 = 16 for 32×32 and 8). */
+/**
+ * Number of slots of a grid of `patchSize`×`patchSize` patches over `height`×`width` images (4×4 = 16 for 32×32 and
+ * 8).
+ */
 export function patchSlots(height: number, width: number, patchSize: number): number {
   if (!(Number.isInteger(patchSize) && patchSize > 0 && height % patchSize === 0 && width % patchSize === 0)) {
-    throw new InvalidArgumentError({ argument: 'patchSize', expected: `a positive integer dividing the image size ${height}×${width}`, received: patchSize });
+    throw new InvalidArgumentError({
+      argument: 'patchSize',
+      expected: `a positive integer dividing the image size ${height}×${width}`,
+      received: patchSize,
+    });
   }
   return (height / patchSize) * (width / patchSize);
 }
@@ -48,7 +55,11 @@ export function drawSelfieMask(slots: number, maskedCount: number, rng: Rng): Se
 /** Checks that `maskedCount` of `slots` leaves at least two candidates and one visible patch. */
 export function checkMaskedCount(slots: number, maskedCount: number): void {
   if (!(Number.isInteger(maskedCount) && maskedCount >= 2 && maskedCount < slots)) {
-    throw new InvalidArgumentError({ argument: 'maskedPatches', expected: `an integer in [2, ${slots - 1}] (at least two candidates and one visible patch of ${slots} slots)`, received: maskedCount });
+    throw new InvalidArgumentError({
+      argument: 'maskedPatches',
+      expected: `an integer in [2, ${slots - 1}] (at least two candidates and one visible patch of ${slots} slots)`,
+      received: maskedCount,
+    });
   }
 }
 

@@ -21,7 +21,9 @@ export interface SelfieTaskOptions {
   patchSize?: number;
   /** Masked slots per batch, which are also the candidates of each slot; default 4 (12 visible). */
   maskedPatches?: number;
-  /** Encoder stages forming the patch network (stem + stages 1…k); default 3 (Chen et al.: ResNet-50's first three). */
+  /**
+   * Encoder stages forming the patch network (stem + stages 1…k); default 3 (Chen et al.: ResNet-50's first three).
+   */
   patchStages?: number;
   /** Transformer layers of the attention pooling; default 13 (Chen et al.). */
   layers?: number;
@@ -64,14 +66,24 @@ export function selfieTask(options: SelfieTaskOptions = {}): SelfieTask {
   const feedForwardDim = options.feedForwardDim ?? 2048;
   const { augment } = options;
   if (augment !== undefined && typeof augment !== 'function') {
-    throw new InvalidArgumentError({ argument: 'augment', expected: 'a function (images, rng) => images', received: augment });
+    throw new InvalidArgumentError({
+      argument: 'augment',
+      expected: 'a function (images, rng) => images',
+      received: augment,
+    });
   }
   let live: { patches: PatchEncoder; source: unknown; shape: AttentionPoolingShape } | undefined;
 
   const requireLive = (context: PretextContext) => {
-    if (!live) throw new InvalidArgumentError({ argument: 'task', expected: 'createHeads() to be called before the task is used', received: 'an uninitialised Selfie task' });
+    if (!live)
+      throw new InvalidArgumentError({
+        argument: 'task',
+        expected: 'createHeads() to be called before the task is used',
+        received: 'an uninitialised Selfie task',
+      });
     // the patch network is a view of the encoder it was built from
-    if (live.source !== context.encoder.model) live = { ...live, patches: patchEncoder(context.encoder.model, patchStages), source: context.encoder.model };
+    if (live.source !== context.encoder.model)
+      live = { ...live, patches: patchEncoder(context.encoder.model, patchStages), source: context.encoder.model };
     return live;
   };
 
@@ -80,16 +92,27 @@ export function selfieTask(options: SelfieTaskOptions = {}): SelfieTask {
     const head = context.heads[SELFIE_HEAD] as unknown as tfl.LayersModel;
     const [n, height, width] = inputs.shape;
     const slots = patchSlots(height, width, patchSize);
-    if (slots !== shape.slots) throw new InvalidArgumentError({ argument: 'inputs', expected: `images with ${shape.slots} patch slots of ${patchSize}×${patchSize}`, received: inputs.shape });
+    if (slots !== shape.slots)
+      throw new InvalidArgumentError({
+        argument: 'inputs',
+        expected: `images with ${shape.slots} patch slots of ${patchSize}×${patchSize}`,
+        received: inputs.shape,
+      });
     return tf.tidy(() => {
-      const features = tf.reshape(encodePatches(patches, imagePatches(inputs, patchSize), context.training), [n, slots, shape.dim]) as tf.Tensor3D; // [N, S, d]
+      const features = tf.reshape(encodePatches(patches, imagePatches(inputs, patchSize), context.training), [
+        n,
+        slots,
+        shape.dim,
+      ]) as tf.Tensor3D; // [N, S, d]
       const visible = targets.visible as tf.Tensor1D;
       const masked = targets.masked as tf.Tensor1D;
-      const tokens = tf.add(selectSlots(features, visible), slotEmbeddings(head, visible, slots)) as tf.Tensor3D; // [N, V, d]
+      // [N, V, d]
+      const tokens = tf.add(selectSlots(features, visible), slotEmbeddings(head, visible, slots)) as tf.Tensor3D;
       const summary = attentionPool(head, tokens, shape); // [N, d]
       const queries = tf.add(tf.expandDims(summary, 1), slotEmbeddings(head, masked, slots)); // [N, k, d]
       const candidates = selectSlots(features, masked); // [N, k, d]
-      return tf.div(tf.matMul(queries, candidates, false, true), Math.sqrt(shape.dim)) as tf.Tensor3D; // [N, k (slot), k (candidate)]
+      // [N, k (slot), k (candidate)]
+      return tf.div(tf.matMul(queries, candidates, false, true), Math.sqrt(shape.dim)) as tf.Tensor3D;
     });
   };
 
@@ -103,7 +126,13 @@ export function selfieTask(options: SelfieTaskOptions = {}): SelfieTask {
       const dim = patches.featureDim;
       const heads = options.heads ?? Math.max(1, Math.floor(dim / 64));
       const [height, width] = (encoder.model as unknown as tfl.LayersModel).inputs[0].shape.slice(1, 3) as number[];
-      const shape: AttentionPoolingShape = { dim, slots: patchSlots(height ?? 32, width ?? 32, patchSize), layers, heads, feedForwardDim };
+      const shape: AttentionPoolingShape = {
+        dim,
+        slots: patchSlots(height ?? 32, width ?? 32, patchSize),
+        layers,
+        heads,
+        feedForwardDim,
+      };
       checkMaskedCount(shape.slots, maskedPatches);
       live = { patches, source: encoder.model, shape };
       return { [SELFIE_HEAD]: createAttentionPooling(shape, rng.fork('attention-pooling')) };
@@ -111,7 +140,11 @@ export function selfieTask(options: SelfieTaskOptions = {}): SelfieTask {
 
     makeBatch(images, rng) {
       assertImages(images, 'images');
-      const mask = drawSelfieMask(patchSlots(images.shape[1], images.shape[2], patchSize), maskedPatches, rng.fork('mask'));
+      const mask = drawSelfieMask(
+        patchSlots(images.shape[1], images.shape[2], patchSize),
+        maskedPatches,
+        rng.fork('mask'),
+      );
       return tf.tidy(() => ({
         inputs: augment ? augment(images, rng.fork('augment')) : tf.clone(images),
         targets: { masked: tf.tensor1d(mask.masked, 'int32'), visible: tf.tensor1d(mask.visible, 'int32') },
@@ -124,19 +157,39 @@ export function selfieTask(options: SelfieTaskOptions = {}): SelfieTask {
       return tf.tidy(() => candidateLoss(logits(context, inputs, targets)));
     },
 
-    state: (): JsonValue => ({ task: 'selfie', patchSize, maskedPatches, patchStages, layers, heads: live?.shape.heads ?? options.heads ?? null, feedForwardDim }),
+    state: (): JsonValue => ({
+      task: 'selfie',
+      patchSize,
+      maskedPatches,
+      patchStages,
+      layers,
+      heads: live?.shape.heads ?? options.heads ?? null,
+      feedForwardDim,
+    }),
     loadState(state) {
       const saved = state as { task?: unknown; patchSize?: unknown; maskedPatches?: unknown } | null;
       if (saved === null || saved === undefined) return;
-      if (saved.task !== undefined && saved.task !== 'selfie') throw new InvalidArgumentError({ argument: 'state', expected: "the state of a Selfie task ({task: 'selfie'})", received: saved.task });
+      if (saved.task !== undefined && saved.task !== 'selfie')
+        throw new InvalidArgumentError({
+          argument: 'state',
+          expected: "the state of a Selfie task ({task: 'selfie'})",
+          received: saved.task,
+        });
       if (saved.patchSize !== undefined && (saved.patchSize !== patchSize || saved.maskedPatches !== maskedPatches)) {
-        throw new InvalidArgumentError({ argument: 'state', expected: `a Selfie run with ${patchSize}×${patchSize} patches and ${maskedPatches} masked`, received: `${saved.patchSize}×${saved.patchSize} patches, ${saved.maskedPatches} masked` });
+        throw new InvalidArgumentError({
+          argument: 'state',
+          expected: `a Selfie run with ${patchSize}×${patchSize} patches and ${maskedPatches} masked`,
+          received: `${saved.patchSize}×${saved.patchSize} patches, ${saved.maskedPatches} masked`,
+        });
       }
     },
   };
 }
 
-/** Selfie's per-example loss [N] from candidate scores [N, k, k]: the mean over slots i of the cross-entropy with the true candidate i. */
+/**
+ * Selfie's per-example loss [N] from candidate scores [N, k, k]: the mean over slots i of the cross-entropy with the
+ * true candidate i.
+ */
 export function candidateLoss(logits: tf.Tensor3D): tf.Tensor1D {
   const k = logits.shape[1];
   return tf.tidy(() => tf.neg(tf.div(tf.sum(tf.mul(tf.logSoftmax(logits), tf.eye(k)), [1, 2]), k)) as tf.Tensor1D);

@@ -38,7 +38,9 @@ describe('Selfie patches, masks and candidates', () => {
     for (let i = 0; i < 3; i++) {
       for (let s = 0; s < 16; s++) {
         const patch = values[i * 16 + s];
-        expect(patch.flat().every((pixel) => pixel[0] === s / 16 && pixel[1] === Math.fround(i / 3) && pixel[2] === 0.5)).toBe(true);
+        expect(
+          patch.flat().every((pixel) => pixel[0] === s / 16 && pixel[1] === Math.fround(i / 3) && pixel[2] === 0.5),
+        ).toBe(true);
       }
     }
     tf.dispose([images, patches]);
@@ -57,21 +59,25 @@ describe('Selfie patches, masks and candidates', () => {
     expect(() => drawSelfieMask(16, 1, Rng.fromSeed(1))).toThrow(/maskedPatches/);
   });
 
-  it("gives each masked slot the 4 masked patches of the same image as candidates, the true one at the slot's index", () => {
-    const images = slotColouredImages(5);
-    const mask = drawSelfieMask(16, 4, Rng.fromSeed(7));
-    const pixels = tf.reshape(imagePatches(images, 8), [5, 16, 8 * 8 * 3]) as tf.Tensor3D;
-    const candidates = selectSlots(pixels, mask.masked).arraySync(); // [5, 4, 192]
-    const visible = selectSlots(pixels, tf.tensor1d(mask.visible, 'int32')).arraySync(); // [5, 12, 192]
-    for (let i = 0; i < 5; i++) {
-      mask.masked.forEach((slot, c) => {
-        expect(candidates[i][c][0]).toBeCloseTo(slot / 16, 6); // candidate c is slot masked[c]'s patch…
-        expect(candidates[i][c][1]).toBeCloseTo(i / 5, 6); // …of the same image
-      });
-      mask.visible.forEach((slot, v) => expect(visible[i][v][0]).toBeCloseTo(slot / 16, 6));
-    }
-    tf.dispose([images, pixels]);
-  });
+  it(
+    'gives each masked slot the 4 masked patches of the same ' +
+      "image as candidates, the true one at the slot's index",
+    () => {
+      const images = slotColouredImages(5);
+      const mask = drawSelfieMask(16, 4, Rng.fromSeed(7));
+      const pixels = tf.reshape(imagePatches(images, 8), [5, 16, 8 * 8 * 3]) as tf.Tensor3D;
+      const candidates = selectSlots(pixels, mask.masked).arraySync(); // [5, 4, 192]
+      const visible = selectSlots(pixels, tf.tensor1d(mask.visible, 'int32')).arraySync(); // [5, 12, 192]
+      for (let i = 0; i < 5; i++) {
+        mask.masked.forEach((slot, c) => {
+          expect(candidates[i][c][0]).toBeCloseTo(slot / 16, 6); // candidate c is slot masked[c]'s patch…
+          expect(candidates[i][c][1]).toBeCloseTo(i / 5, 6); // …of the same image
+        });
+        mask.visible.forEach((slot, v) => expect(visible[i][v][0]).toBeCloseTo(slot / 16, 6));
+      }
+      tf.dispose([images, pixels]);
+    },
+  );
 
   it('makeBatch returns the images and the seeded mask as int32 targets', () => {
     const task = selfieTask({ layers: 1, heads: 2, feedForwardDim: 8 });
@@ -103,7 +109,9 @@ describe('Selfie task on a tiny encoder (cpu)', () => {
     expect(task.name).toBe('selfie');
     expect(task.combine).toBe('mean');
     expect(isPretextTaskV1(selfieFactory())).toBe(true);
-    const report = checkPretextContract(selfieTask({ patchStages: 3, layers: 2, heads: 2, feedForwardDim: 32 }), { encoder });
+    const report = checkPretextContract(selfieTask({ patchStages: 3, layers: 2, heads: 2, feedForwardDim: 32 }), {
+      encoder,
+    });
     expect(report).toMatchObject({ name: 'selfie', combine: 'mean', inputShape: [8, 32, 32, 3] });
   });
 
@@ -124,7 +132,15 @@ describe('Selfie task on a tiny encoder (cpu)', () => {
 
   it('scores candidates equivariantly: swapping two masked slots swaps their rows and columns', () => {
     const images = tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const scores = (masked: number[]) => tf.tidy(() => task.logits(context(), images, { masked: tf.tensor1d(masked, 'int32'), visible: tf.tensor1d([0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 13, 15], 'int32') }).arraySync());
+    const scores = (masked: number[]) =>
+      tf.tidy(() =>
+        task
+          .logits(context(), images, {
+            masked: tf.tensor1d(masked, 'int32'),
+            visible: tf.tensor1d([0, 1, 2, 3, 5, 6, 8, 9, 10, 11, 13, 15], 'int32'),
+          })
+          .arraySync(),
+      );
     const a = scores([4, 7, 12, 14]);
     const b = scores([7, 4, 12, 14]);
     const swap = [1, 0, 2, 3];
@@ -135,12 +151,26 @@ describe('Selfie task on a tiny encoder (cpu)', () => {
   });
 
   it('loss is the mean over slots of the 4-way cross-entropy; accuracy counts true candidates', () => {
-    const logits = tf.tensor3d([[[5, 0, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5]], [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [9, 0, 0, 0]]]);
+    const logits = tf.tensor3d([
+      [
+        [5, 0, 0, 0],
+        [0, 5, 0, 0],
+        [0, 0, 5, 0],
+        [0, 0, 0, 5],
+      ],
+      [
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [9, 0, 0, 0],
+      ],
+    ]);
     const loss = candidateLoss(logits).arraySync();
     const confident = -Math.log(Math.exp(5) / (Math.exp(5) + 3));
     expect(loss[0]).toBeCloseTo(confident, 5);
     expect(loss[1]).toBeCloseTo((3 * Math.log(4) + (9 + Math.log(1 + 3 * Math.exp(-9)))) / 4, 4);
-    expect(candidateAccuracy(logits).dataSync()[0]).toBeCloseTo(5 / 8, 6); // image 2: argmax of a tie is candidate 0 → slot 0 counts
+    // image 2: argmax of a tie is candidate 0 → slot 0 counts
+    expect(candidateAccuracy(logits).dataSync()[0]).toBeCloseTo(5 / 8, 6);
     logits.dispose();
   });
 
@@ -151,7 +181,9 @@ describe('Selfie task on a tiny encoder (cpu)', () => {
       tf.tidy(() => {
         const loss = task.loss(context(), batch.inputs, batch.targets);
         expect(loss.shape).toEqual([4]);
-        const gradient = tf.grad((x: tf.Tensor) => tf.sum(task.loss(context(), x as tf.Tensor4D, batch.targets)))(batch.inputs);
+        const gradient = tf.grad((x: tf.Tensor) => tf.sum(task.loss(context(), x as tf.Tensor4D, batch.targets)))(
+          batch.inputs,
+        );
         expect(tf.max(tf.abs(gradient)).dataSync()[0]).toBeGreaterThan(0);
       });
     });
@@ -164,7 +196,13 @@ describe('Selfie task on a tiny encoder (cpu)', () => {
     const files = await modelFiles(head, 'head');
     const json = JSON.parse(files['head/model.json'] as string);
     const weights = files['head/weights.bin'] as Uint8Array;
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: weights.slice().buffer }));
+    const loaded = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: weights.slice().buffer,
+      }),
+    );
     expect(loaded.getWeights().length).toBe(head.getWeights().length);
     const [a, b] = [head.getLayer('layer2_value').getWeights()[0], loaded.getLayer('layer2_value').getWeights()[0]];
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));

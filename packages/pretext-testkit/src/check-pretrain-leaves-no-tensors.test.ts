@@ -12,7 +12,15 @@ beforeAll(async () => {
 
 /** 64 seeded random images (uint8 HWC): the check is about tensors, not learning. */
 const data = { images: Uint8Array.from({ length: 64 * 3072 }, (_, i) => (i * 2654435761) >>> 24), count: 64 };
-const config = { seed: 3, epochs: 2, batchSize: 16, attack: { kind: 'pgd' as const, steps: 1 }, knn: { everyEpochs: 0 }, checkpoint: { everyEpochs: 0 }, logEvery: 4 };
+const config = {
+  seed: 3,
+  epochs: 2,
+  batchSize: 16,
+  attack: { kind: 'pgd' as const, steps: 1 },
+  knn: { everyEpochs: 0 },
+  checkpoint: { everyEpochs: 0 },
+  logEvery: 4,
+};
 
 describe('recordPretrain and checkPretrainLeavesNoTensors', () => {
   it('record the epochs of an engine run and pass a task that leaks nothing', async () => {
@@ -27,7 +35,10 @@ describe('recordPretrain and checkPretrainLeavesNoTensors', () => {
     expect(report.created).toBe(report.owned);
     expect(report.owned).toBe(2); // the flip head's kernel and bias
     // measured from before the encoder existed: its weights are kept too
-    expect(checkPretrainLeavesNoTensors(run, { tensorsBefore: before, models: [encoder.model, ...Object.values(run.heads)] }).owned).toBe(encoder.model.weights.length + 2);
+    expect(
+      checkPretrainLeavesNoTensors(run, { tensorsBefore: before, models: [encoder.model, ...Object.values(run.heads)] })
+        .owned,
+    ).toBe(encoder.model.weights.length + 2);
     encoder.model.dispose();
     for (const head of Object.values(run.heads)) (head as unknown as { dispose(): void }).dispose();
     expect(tf.memory().numTensors).toBe(before);
@@ -41,8 +52,15 @@ describe('recordPretrain and checkPretrainLeavesNoTensors', () => {
     const run = await recordPretrain({ task: leaky, encoder, data, config });
     const [first, second] = run.epochs.map((e) => e.numTensors);
     expect(second - first).toBe(4); // one per step
-    expect(() => checkPretrainLeavesNoTensors(run)).toThrow(new RegExp(`tensor count per epoch: expected the same count at every epoch end \\(${first}\\), got ${first}, ${second}. A step leaks`));
-    expect(() => checkPretrainLeavesNoTensors({ ...run, epochs: run.epochs.slice(0, 1) })).toThrow(/tensors after the run: expected only the 2 weight tensors of the 1 kept model, got 10 new tensors \(8 leaked\)/);
+    expect(() => checkPretrainLeavesNoTensors(run)).toThrow(
+      new RegExp(
+        `tensor count per epoch: expected the same count at every epoch ` +
+          `end \\(${first}\\), got ${first}, ${second}. A step leaks`,
+      ),
+    );
+    expect(() => checkPretrainLeavesNoTensors({ ...run, epochs: run.epochs.slice(0, 1) })).toThrow(
+      /tensors after the run: expected only the 2 weight tensors of the 1 kept model, got 10 new tensors \(8 leaked\)/,
+    );
     encoder.model.dispose();
     for (const head of Object.values(run.heads)) (head as unknown as { dispose(): void }).dispose();
     expect(tf.memory().numTensors - before).toBe(8); // the task's own leaks

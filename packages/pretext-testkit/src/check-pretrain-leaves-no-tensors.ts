@@ -8,7 +8,10 @@ import { weightCount } from './tensor-checks';
 export interface CheckPretrainLeavesNoTensorsOptions {
   /** Tensor count to compare with; default the run's `tensorsBefore` (taken when it started). */
   tensorsBefore?: number;
-  /** The models whose weights may be new since then; default the run's heads (add the encoder when `tensorsBefore` was taken before it was built). */
+  /**
+   * The models whose weights may be new since then; default the run's heads (add the encoder when `tensorsBefore` was
+   * taken before it was built).
+   */
   models?: ModelLike[];
 }
 
@@ -31,11 +34,24 @@ const CHECK = 'checkPretrainLeavesNoTensors';
  * left behind. Call it right after the run, before creating other tensors. Throws a
  * {@link ConformanceError}; returns the counts.
  */
-export function checkPretrainLeavesNoTensors(run: RecordedPretrain, options: CheckPretrainLeavesNoTensorsOptions = {}): PretrainTensorReport {
+export function checkPretrainLeavesNoTensors(
+  run: RecordedPretrain,
+  options: CheckPretrainLeavesNoTensorsOptions = {},
+): PretrainTensorReport {
   const perEpoch = run.epochs.map((e) => e.numTensors);
-  if (perEpoch.length === 0) throw new ConformanceError({ check: `${CHECK}: epochs`, expected: 'a run with at least one epoch-end event (use recordPretrain)', received: 'none' });
+  if (perEpoch.length === 0)
+    throw new ConformanceError({
+      check: `${CHECK}: epochs`,
+      expected: 'a run with at least one epoch-end event (use recordPretrain)',
+      received: 'none',
+    });
   if (perEpoch.some((n) => n !== perEpoch[0])) {
-    throw new ConformanceError({ check: `${CHECK}: tensor count per epoch`, expected: `the same count at every epoch end (${perEpoch[0]})`, received: perEpoch.join(', '), hint: 'A step leaks: wrap makeBatch / loss / craft in tf.tidy and dispose carried state.' });
+    throw new ConformanceError({
+      check: `${CHECK}: tensor count per epoch`,
+      expected: `the same count at every epoch end (${perEpoch[0]})`,
+      received: perEpoch.join(', '),
+      hint: 'A step leaks: wrap makeBatch / loss / craft in tf.tidy and dispose carried state.',
+    });
   }
   const models = options.models ?? Object.values(run.heads);
   const owned = models.reduce((n, m) => n + weightCount(m), 0);

@@ -20,7 +20,9 @@ describe.skipIf(!dir)('loadSample (the real CIFAR-10 sample)', () => {
   });
 
   it('names the argument when the sample is too small or the folder holds no CIFAR-10 files', () => {
-    expect(() => loadSample({ dir: dir!, train: 5000 })).toThrow(/'train': expected at most the 1017 records of .*data_batch_1.bin, got number 5000/);
+    expect(() => loadSample({ dir: dir!, train: 5000 })).toThrow(
+      /'train': expected at most the 1017 records of .*data_batch_1.bin, got number 5000/,
+    );
     expect(() => loadSample({ dir: dir!, test: -1 })).toThrow(/'test': expected an integer ≥ 0/);
     const empty = mkdtempSync(join(tmpdir(), 'testkit-'));
     try {

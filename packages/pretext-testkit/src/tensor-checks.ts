@@ -4,7 +4,13 @@ import type { ModelLike } from '@moco-robust/core';
 /** True for a live tfjs tensor (checked structurally: safe across package copies). */
 export function isTensor(value: unknown): value is tf.Tensor {
   const v = value as tf.Tensor;
-  return typeof v === 'object' && v !== null && Array.isArray(v.shape) && typeof v.dtype === 'string' && typeof v.dataSync === 'function';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Array.isArray(v.shape) &&
+    typeof v.dtype === 'string' &&
+    typeof v.dataSync === 'function'
+  );
 }
 
 /** [min, max] of a tensor's values read back as two scalars (NaN when any value is NaN). */

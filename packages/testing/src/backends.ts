@@ -46,7 +46,9 @@ export async function leakedTensors(fn: () => unknown | Promise<unknown>): Promi
 export async function useFastestBackend(): Promise<string> {
   // resolved at run time from the workspace (a build-time dependency on core would be a cycle)
   const coreName = '@moco-robust/core';
-  const { selectBackend } = (await import(/* @vite-ignore */ coreName)) as { selectBackend(): Promise<{ tfBackend: string }> };
+  const { selectBackend } = (await import(/* @vite-ignore */ coreName)) as {
+    selectBackend(): Promise<{ tfBackend: string }>;
+  };
   try {
     const selection = await selectBackend();
     return selection.tfBackend;

@@ -8,11 +8,21 @@ import { join } from 'node:path';
 export function chromiumPath(): string | undefined {
   const path = process.env.CHROMIUM ?? '/usr/bin/chromium';
   if (spawnSync(path, ['--version'], { stdio: 'ignore' }).status === 0) return path;
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`Chromium is required in CI for browser tests and was not found at ${path}`);
+  if (process.env.CI === 'true' || process.env.CI === '1')
+    throw new Error(`Chromium is required in CI for browser tests and was not found at ${path}`);
   return undefined;
 }
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 /**
  * Runs headless Chromium with `args` and a fresh profile until `done` settles (or, without `done`, until
@@ -23,12 +33,16 @@ async function runChromium<T>(args: string[], done: Promise<T> | undefined, time
   const chromium = chromiumPath();
   if (!chromium) throw new Error('Chromium is not installed (apt-get install chromium)');
   const profile = mkdtempSync(join(tmpdir(), 'mr-chromium-'));
-  const child = spawn(chromium, [...FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: 'ignore', detached: true }); // its own process group
+  // its own process group
+  const child = spawn(chromium, [...FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: 'ignore', detached: true });
   const exited = once(child, 'exit');
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`headless Chromium did not finish ${args.at(-1)} within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`headless Chromium did not finish ${args.at(-1)} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     return await Promise.race([done ?? exited.then(() => undefined), timeout]);
   } finally {
@@ -43,13 +57,30 @@ async function runChromium<T>(args: string[], done: Promise<T> | undefined, time
   }
 }
 
-/** Opens `url` in headless Chromium (no sandbox, no GPU, no background networking, a fresh profile) and resolves with `done`; the browser is always closed. */
+/**
+ * Opens `url` in headless Chromium (no sandbox, no GPU, no background networking, a fresh profile) and resolves with
+ * `done`; the browser is always closed.
+ */
 export async function withHeadlessChromium<T>(url: string, done: Promise<T>, timeoutMs = 120_000): Promise<T> {
   return (await runChromium([url], done, timeoutMs)) as T;
 }
 
 /** Takes a `width`×`height` screenshot of `url` into the PNG file `path` with headless Chromium. */
-export async function chromiumScreenshot(url: string, path: string, options: { width?: number; height?: number; timeoutMs?: number } = {}): Promise<void> {
+export async function chromiumScreenshot(
+  url: string,
+  path: string,
+  options: { width?: number; height?: number; timeoutMs?: number } = {},
+): Promise<void> {
   const { width = 1280, height = 2000, timeoutMs = 120_000 } = options;
-  await runChromium([`--screenshot=${path}`, `--window-size=${width},${height}`, '--hide-scrollbars', '--virtual-time-budget=5000', url], undefined, timeoutMs);
+  await runChromium(
+    [
+      `--screenshot=${path}`,
+      `--window-size=${width},${height}`,
+      '--hide-scrollbars',
+      '--virtual-time-budget=5000',
+      url,
+    ],
+    undefined,
+    timeoutMs,
+  );
 }

@@ -18,7 +18,10 @@ export function sharedPath(...parts: string[]): string | undefined {
   const path = join(base, ...parts);
   if (existsSync(path)) return path;
   if (process.env.CI === 'true' || process.env.CI === '1') {
-    throw new Error(`Required shared data is missing in CI: ${path} (set MOCO_ROBUST_SHARED or place ../shared beside the repository).`);
+    throw new Error(
+      `Required shared data is missing in CI: ${path} (set ` +
+        `MOCO_ROBUST_SHARED or place ../shared beside the repository).`,
+    );
   }
   return undefined;
 }

@@ -8,10 +8,30 @@ import * as tfl from '@tensorflow/tfjs-layers';
 export function tinyEncoderModel(seed: number, width = 8): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.heNormal({ seed: seed * 10 + s });
   const input = tfl.input({ shape: [32, 32, 3] });
-  let x = tfl.layers.conv2d({ name: 'stem_conv', filters: width, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(1) }).apply(input) as tfl.SymbolicTensor;
+  let x = tfl.layers
+    .conv2d({
+      name: 'stem_conv',
+      filters: width,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(1),
+    })
+    .apply(input) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: 'stem_bn', momentum: 0.9, epsilon: 1e-5 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ name: 'stem_relu', activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.conv2d({ name: 'stage1_conv', filters: width * 2, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(2) }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers
+    .conv2d({
+      name: 'stage1_conv',
+      filters: width * 2,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(2),
+    })
+    .apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: 'stage1_bn', momentum: 0.9, epsilon: 1e-5 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ name: 'stage1_relu', activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
   const output = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfl.SymbolicTensor;
@@ -22,7 +42,10 @@ export function tinyEncoderModel(seed: number, width = 8): tfl.LayersModel {
  * {@link tinyEncoderModel} as a pretext encoder (`PretextEncoder` of @moco-robust/core, structurally):
  * features [N, width·2]; `clone()` builds the same architecture and copies the current weights.
  */
-export function tinyPretextEncoder(seed: number, width = 8): { model: tfl.LayersModel; featureDim: number; clone(): tfl.LayersModel } {
+export function tinyPretextEncoder(
+  seed: number,
+  width = 8,
+): { model: tfl.LayersModel; featureDim: number; clone(): tfl.LayersModel } {
   const model = tinyEncoderModel(seed, width);
   return {
     model,

@@ -6,7 +6,16 @@ import * as tfl from '@tensorflow/tfjs-layers';
 export function tinyConvNet(outputs = 10, seed = 1): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.glorotNormal({ seed: seed * 100 + s });
   const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }));
+  model.add(
+    tfl.layers.conv2d({
+      inputShape: [8, 8, 3],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+    }),
+  );
   model.add(tfl.layers.flatten());
   model.add(tfl.layers.dense({ units: outputs, kernelInitializer: init(2) }));
   return model;

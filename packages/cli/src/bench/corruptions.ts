@@ -1,7 +1,18 @@
 import { availableParallelism } from 'node:os';
-import { corruptImages, corruptImagesParallel, findCifar10, loadCifar10, loadFrostTextures, takeImages, type CorruptImagesEvent } from '@moco-robust/data';
+import {
+  corruptImages,
+  corruptImagesParallel,
+  findCifar10,
+  loadCifar10,
+  loadFrostTextures,
+  takeImages,
+  type CorruptImagesEvent,
+} from '@moco-robust/data';
 
-/** CIFAR-10-C generator throughput: per corruption (all 5 severities of each image) and overall, in one thread and on workers. */
+/**
+ * CIFAR-10-C generator throughput: per corruption (all 5 severities of each image) and overall, in one thread and on
+ * workers.
+ */
 export interface CorruptionBenchmark {
   images: number;
   source: string;
@@ -9,13 +20,19 @@ export interface CorruptionBenchmark {
   frost: boolean;
   single: { perCorruption: Record<string, number>; overall: number };
   parallel: { perCorruption: Record<string, number>; overall: number };
-  /** Resident memory of this process: at the start, and its peak after the one-thread and the worker runs (blocks are streamed, so it must not grow with `images`). */
+  /**
+   * Resident memory of this process: at the start, and its peak after the one-thread and the worker runs (blocks are
+   * streamed, so it must not grow with `images`).
+   */
   memory: { startMiB: number; singlePeakMiB: number; parallelPeakMiB: number };
 }
 
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
 
-async function time(run: (onEvent: (event: { type: string }) => void) => Promise<void>, count: number): Promise<{ perCorruption: Record<string, number>; overall: number }> {
+async function time(
+  run: (onEvent: (event: { type: string }) => void) => Promise<void>,
+  count: number,
+): Promise<{ perCorruption: Record<string, number>; overall: number }> {
   const seconds: Record<string, number> = {};
   const started = performance.now();
   await run((e) => {
@@ -23,11 +40,25 @@ async function time(run: (onEvent: (event: { type: string }) => void) => Promise
     if (event.type === 'corruption-end') seconds[event.corruption] = (seconds[event.corruption] ?? 0) + event.seconds;
   });
   const total = (performance.now() - started) / 1000;
-  return { perCorruption: Object.fromEntries(Object.entries(seconds).map(([name, s]) => [name, count / s])) as Record<string, number>, overall: count / total };
+  return {
+    perCorruption: Object.fromEntries(Object.entries(seconds).map(([name, s]) => [name, count / s])) as Record<
+      string,
+      number
+    >,
+    overall: count / total,
+  };
 }
 
-/** Generates all 19 corruptions × 5 severities of `count` CIFAR-10 training images (seeded noise when no data is found). */
-export async function benchmarkCorruptions(options: { count: number; workers?: number; data?: string; frost?: string }): Promise<CorruptionBenchmark> {
+/**
+ * Generates all 19 corruptions × 5 severities of `count` CIFAR-10 training images (seeded noise when no data is
+ * found).
+ */
+export async function benchmarkCorruptions(options: {
+  count: number;
+  workers?: number;
+  data?: string;
+  frost?: string;
+}): Promise<CorruptionBenchmark> {
   const folder = (() => {
     try {
       return findCifar10(options.data);
@@ -42,8 +73,11 @@ export async function benchmarkCorruptions(options: { count: number; workers?: n
     const train = (await loadCifar10(folder)).train;
     const distinct = takeImages(train, options.count);
     images = new Uint8Array(options.count * 3072);
-    for (let offset = 0; offset < images.length; offset += distinct.images.length) images.set(distinct.images.subarray(0, Math.min(distinct.images.length, images.length - offset)), offset);
-    source = `CIFAR-10 training images from ${folder}${distinct.count < options.count ? `, ${distinct.count} distinct repeated` : ''}`;
+    for (let offset = 0; offset < images.length; offset += distinct.images.length)
+      images.set(distinct.images.subarray(0, Math.min(distinct.images.length, images.length - offset)), offset);
+    source =
+      `CIFAR-10 training images from ` +
+      `${folder}${distinct.count < options.count ? `, ${distinct.count} distinct repeated` : ''}`;
   } else {
     images = new Uint8Array(options.count * 3072);
     let state = 12345;
@@ -58,7 +92,16 @@ export async function benchmarkCorruptions(options: { count: number; workers?: n
   }, count);
   const singlePeakMiB = peakMiB();
   const parallel = await time(async (onEvent) => {
-    for await (const block of corruptImagesParallel(images, count, { seed: 1, frostTextures, workers, onEvent })) void block;
+    for await (const block of corruptImagesParallel(images, count, { seed: 1, frostTextures, workers, onEvent }))
+      void block;
   }, count);
-  return { images: count, source, workers, frost: frostTextures !== undefined, single, parallel, memory: { startMiB, singlePeakMiB, parallelPeakMiB: peakMiB() } };
+  return {
+    images: count,
+    source,
+    workers,
+    frost: frostTextures !== undefined,
+    single,
+    parallel,
+    memory: { startMiB, singlePeakMiB, parallelPeakMiB: peakMiB() },
+  };
 }

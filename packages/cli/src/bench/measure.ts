@@ -1,9 +1,25 @@
 // One backend's measurements, run in a child process of `moco-robust bench` (one process per backend).
 import * as tf from '@tensorflow/tfjs-core';
-import { benchmarkConv2d, crossEntropy, Rng, selectBackend, Sgd, STANDARD_CONV_SHAPE, type BackendName } from '@moco-robust/core';
+import {
+  benchmarkConv2d,
+  crossEntropy,
+  Rng,
+  selectBackend,
+  Sgd,
+  STANDARD_CONV_SHAPE,
+  type BackendName,
+} from '@moco-robust/core';
 import { fgsm, mocoPgd, supervisedPgd } from '@moco-robust/attacks';
 import { MOCO_V2_AUGMENTATION, twoViews } from '@moco-robust/data';
-import { benchmarkResnet, classifierHead, composeModels, createResnetEncoder, projectionHead, trainableVariables, type ResnetPreset } from '@moco-robust/models';
+import {
+  benchmarkResnet,
+  classifierHead,
+  composeModels,
+  createResnetEncoder,
+  projectionHead,
+  trainableVariables,
+  type ResnetPreset,
+} from '@moco-robust/models';
 import { benchmarkPretrain } from '@moco-robust/moco';
 
 /** What one backend measured. */
@@ -13,7 +29,10 @@ export interface BackendMeasurement {
   threads?: number;
   conv: Awaited<ReturnType<typeof benchmarkConv2d>>;
   resnet: Awaited<ReturnType<typeof benchmarkResnet>>;
-  /** images/s of the attacks and steps the PyTorch reference also runs (absent on the pure-JS cpu backend: minutes per step). */
+  /**
+   * images/s of the attacks and steps the PyTorch reference also runs (absent on the pure-JS cpu backend: minutes per
+   * step).
+   */
   workloads?: {
     architecture: string;
     batch: number;
@@ -53,22 +72,33 @@ async function imagesPerSecond(batch: number, repeats: number, run: () => tf.Ten
 }
 
 /** Measures everything on `backend` (tiny: small shapes that only prove the harness). */
-export async function measureBackend(backend: BackendName, tiny: boolean, architectureFlag?: string): Promise<BackendMeasurement> {
+export async function measureBackend(
+  backend: BackendName,
+  tiny: boolean,
+  architectureFlag?: string,
+): Promise<BackendMeasurement> {
   const { threads } = await selectBackend({ backend });
   const before = tf.memory().numTensors;
   const cpu = backend === 'cpu';
   const repeats = tiny ? 1 : 3;
   // GFLOP/s are per FLOP: the pure-JS cpu backend (≈1 GFLOP/s) measures batch 4
-  const shape = tiny ? { batch: 2, size: 8, inChannels: 4, outChannels: 4, kernel: 3 } : cpu ? { ...STANDARD_CONV_SHAPE, batch: 4 } : STANDARD_CONV_SHAPE;
+  const shape = tiny
+    ? { batch: 2, size: 8, inChannels: 4, outChannels: 4, kernel: 3 }
+    : cpu
+      ? { ...STANDARD_CONV_SHAPE, batch: 4 }
+      : STANDARD_CONV_SHAPE;
   const conv = await benchmarkConv2d(shape, tiny ? 2 : 5);
-  const architecture = (tiny ? 'resnet6-w8' : architectureFlag ?? (cpu ? 'resnet8-w16' : 'resnet18')) as ResnetPreset;
+  const architecture = (tiny ? 'resnet6-w8' : (architectureFlag ?? (cpu ? 'resnet8-w16' : 'resnet18'))) as ResnetPreset;
   const batch = tiny ? 4 : cpu ? 8 : 32;
   const resnet = await benchmarkResnet({ architecture, batch, repeats });
   const workloads = cpu ? undefined : await measureWorkloads(architecture, batch, tiny ? 2 : 10, repeats);
   const augmentBatch = tiny ? 8 : 128;
   const x = tf.randomUniform([augmentBatch, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
   const rng = Rng.fromSeed(7);
-  const augmentation = { batch: augmentBatch, imagesPerSecond: await imagesPerSecond(augmentBatch, tiny ? 1 : 5, () => twoViews(x, MOCO_V2_AUGMENTATION, rng)) };
+  const augmentation = {
+    batch: augmentBatch,
+    imagesPerSecond: await imagesPerSecond(augmentBatch, tiny ? 1 : 5, () => twoViews(x, MOCO_V2_AUGMENTATION, rng)),
+  };
   x.dispose();
   const big = tf.randomNormal([tiny ? 1024 : 1 << 21]);
   const reads = Array.from({ length: 5 }, () => {
@@ -83,17 +113,35 @@ export async function measureBackend(backend: BackendName, tiny: boolean, archit
   }).sort((a, b) => a - b);
   const readNsPerElement = (reads[2] * 1e6) / big.size;
   big.dispose();
-  return { backend, threads, conv, resnet, workloads, readNsPerElement, augmentation, numTensorsLeaked: tf.memory().numTensors - before };
+  return {
+    backend,
+    threads,
+    conv,
+    resnet,
+    workloads,
+    readNsPerElement,
+    augmentation,
+    numTensorsLeaked: tf.memory().numTensors - before,
+  };
 }
 
-/** The PyTorch reference's workloads: inference, FGSM, PGD-k, MoCo-PGD-k, and adversarial fine-tuning / pre-training steps. */
-async function measureWorkloads(architecture: ResnetPreset, batch: number, steps: number, repeats: number): Promise<NonNullable<BackendMeasurement['workloads']>> {
+/**
+ * The PyTorch reference's workloads: inference, FGSM, PGD-k, MoCo-PGD-k, and adversarial fine-tuning / pre-training
+ * steps.
+ */
+async function measureWorkloads(
+  architecture: ResnetPreset,
+  batch: number,
+  steps: number,
+  repeats: number,
+): Promise<NonNullable<BackendMeasurement['workloads']>> {
   const encoder = createResnetEncoder({ architecture, rng: 1 });
   const classifier = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 2 }));
   const head = projectionHead({ kind: 'mlp', inputDim: encoder.featureDim, rng: 3 });
   // a function, not composeModels(encoder.model, head): a composed model holds a reference to `head`,
   // so head.dispose() alone would keep its 4 weights alive (the harness's old 4-tensor leak)
-  const query = (images: tf.Tensor4D) => head.apply(encoder.model.apply(images, { training: false }), { training: false }) as tf.Tensor2D;
+  const query = (images: tf.Tensor4D) =>
+    head.apply(encoder.model.apply(images, { training: false }), { training: false }) as tf.Tensor2D;
   const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
   const y = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch], 0, 10, 'float32', 5)), 'int32')) as tf.Tensor1D;
   const unit = (t: tf.Tensor2D) => tf.div(t, tf.norm(t, 'euclidean', 1, true)) as tf.Tensor2D;
@@ -103,7 +151,10 @@ async function measureWorkloads(architecture: ResnetPreset, batch: number, steps
   const sgd = new Sgd({ learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   const supAdvStep = () => {
     const adversarial = supervisedPgd(classifier, x, y, { steps, stepSize: 2 / 255, rng: 1 });
-    const { value, grads } = tf.variableGrads(() => tf.mean(crossEntropy(classifier.apply(adversarial, { training: true }) as tf.Tensor2D, y)) as tf.Scalar, variables);
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(crossEntropy(classifier.apply(adversarial, { training: true }) as tf.Tensor2D, y)) as tf.Scalar,
+      variables,
+    );
     sgd.step(variables, grads);
     tf.dispose([grads, adversarial]);
     return value;
@@ -115,7 +166,9 @@ async function measureWorkloads(architecture: ResnetPreset, batch: number, steps
     infer: await imagesPerSecond(batch, repeats * 3, () => tf.tidy(() => classifier.predict(x) as tf.Tensor)),
     fgsm: await imagesPerSecond(batch, repeats, () => fgsm(classifier, x, y)),
     supPgd: await imagesPerSecond(batch, repeats, () => supervisedPgd(classifier, x, y, { steps, rng: 1 })),
-    mocoPgd: await imagesPerSecond(batch, repeats, () => mocoPgd({ query, keys, queue, temperature: 0.2 }, x, { steps, rng: 2 })),
+    mocoPgd: await imagesPerSecond(batch, repeats, () =>
+      mocoPgd({ query, keys, queue, temperature: 0.2 }, x, { steps, rng: 2 }),
+    ),
     supAdvStep: await imagesPerSecond(batch, repeats, supAdvStep),
     mocoAdvStep: 0,
     mocoStep: 0,

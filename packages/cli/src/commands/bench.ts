@@ -11,28 +11,81 @@ import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
-  backends: { type: 'string', description: "comma-separated backends, each measured in its own process ('none': only the CIFAR-10-C generator)", default: 'node,wasm,cpu' },
-  'wasm-threads': { type: 'string', description: 'threads of the wasm backend (default $MOCO_ROBUST_WASM_THREADS, else every core up to 8)' },
-  architecture: { type: 'string', description: 'ResNet of the model benchmarks (default resnet18; resnet8-w16 on cpu)' },
-  tiny: { type: 'boolean', description: 'tiny shapes: proves the harness works in seconds (what CI runs); not a measurement' },
-  'compare-torch': { type: 'boolean', description: 'run the PyTorch CPU reference in the same run and print a ratios table' },
-  'torch-script': { type: 'string', description: 'the PyTorch reference script', default: '../shared/bench/torch_ref.py' },
+  backends: {
+    type: 'string',
+    description: "comma-separated backends, each measured in its own process ('none': only the CIFAR-10-C generator)",
+    default: 'node,wasm,cpu',
+  },
+  'wasm-threads': {
+    type: 'string',
+    description: 'threads of the wasm backend (default $MOCO_ROBUST_WASM_THREADS, else every core up to 8)',
+  },
+  architecture: {
+    type: 'string',
+    description: 'ResNet of the model benchmarks (default resnet18; resnet8-w16 on cpu)',
+  },
+  tiny: {
+    type: 'boolean',
+    description: 'tiny shapes: proves the harness works in seconds (what CI runs); not a measurement',
+  },
+  'compare-torch': {
+    type: 'boolean',
+    description: 'run the PyTorch CPU reference in the same run and print a ratios table',
+  },
+  'torch-script': {
+    type: 'string',
+    description: 'the PyTorch reference script',
+    default: '../shared/bench/torch_ref.py',
+  },
   python: { type: 'string', description: 'the Python with torch (Debian: python3-torch)', default: '/usr/bin/python3' },
-  'corruption-images': { type: 'string', description: 'images for the CIFAR-10-C generator benchmark (0 skips it)', default: '1000' },
-  data: { type: 'string', description: 'CIFAR-10 for the corruption benchmark (default $MOCO_ROBUST_DATA or the cache; seeded noise otherwise)' },
+  'corruption-images': {
+    type: 'string',
+    description: 'images for the CIFAR-10-C generator benchmark (0 skips it)',
+    default: '1000',
+  },
+  data: {
+    type: 'string',
+    description:
+      'CIFAR-10 for the corruption benchmark (default $MOCO_ROBUST_DATA or the cache; seeded noise otherwise)',
+  },
   frost: { type: 'string', description: 'frost textures for the corruption benchmark (default $MOCO_ROBUST_FROST)' },
   out: { type: 'string', description: 'folder for the JSON results', default: 'bench-results' },
   json: { type: 'boolean', description: 'print the whole result as one JSON object on stdout' },
-  memory: { type: 'boolean', description: 'measure memory instead: peak RSS, page faults and system time of a MoCo-PGD-10 pre-training step of ResNet-18 (default and tuned glibc malloc), and the tensor count over many tiny pre-training steps (skips cpu)' },
+  memory: {
+    type: 'boolean',
+    description:
+      'measure memory instead: peak RSS, page faults and system time of a MoCo-PGD-10 pre-training step of ResNet-18 ' +
+      '(default and tuned glibc malloc), and the tensor count over many tiny pre-training steps (skips cpu)',
+  },
   'memory-batch': { type: 'string', description: 'batch of the --memory pre-training step', default: '128' },
-  'memory-steps': { type: 'string', description: 'tiny pre-training steps whose tensor count --memory traces (0 skips it)', default: '10000' },
+  'memory-steps': {
+    type: 'string',
+    description: 'tiny pre-training steps whose tensor count --memory traces (0 skips it)',
+    default: '10000',
+  },
   child: { type: 'string', description: '(internal) measure one backend and print JSON' },
-  'memory-child': { type: 'string', description: '(internal) one --memory measurement, `step:<backend>` or `tensors:<backend>`, printed as JSON' },
+  'memory-child': {
+    type: 'string',
+    description: '(internal) one --memory measurement, `step:<backend>` or `tensors:<backend>`, printed as JSON',
+  },
 } satisfies FlagSpec;
 
-const SUMMARY = 'Measures, per backend: conv2d GFLOP/s, ResNet forward and training-step images/s, FGSM / PGD-10 / MoCo-PGD-10 attacks, MoCo pre-training steps (plain, MoCo-FGSM, MoCo-PGD-10), adversarial fine-tuning steps and the MoCo-v2 augmentation; then the CIFAR-10-C generator in one thread and on workers. --compare-torch adds the PyTorch reference and a `ratios` table. Never asserts a speed.';
+const SUMMARY =
+  'Measures, per backend: conv2d GFLOP/s, ResNet forward and training-step images/s, FGSM / PGD-10 ' +
+  '/ MoCo-PGD-10 attacks, MoCo pre-training steps (plain, MoCo-FGSM, MoCo-PGD-10), adversarial ' +
+  'fine-tuning steps and the MoCo-v2 augmentation; then the CIFAR-10-C generator in one thread and on ' +
+  'workers. --compare-torch adds the PyTorch reference and a `ratios` table. Never asserts a speed.';
 
-const fmt = (v: number | string | null | undefined) => (typeof v === 'string' ? v : typeof v === 'number' ? (v < 0.1 ? v.toPrecision(2) : v < 10 ? v.toFixed(2) : v.toFixed(1)) : 'n/a');
+const fmt = (v: number | string | null | undefined) =>
+  typeof v === 'string'
+    ? v
+    : typeof v === 'number'
+      ? v < 0.1
+        ? v.toPrecision(2)
+        : v < 10
+          ? v.toFixed(2)
+          : v.toFixed(1)
+      : 'n/a';
 
 /** `moco-robust bench`. */
 export async function run(argv: string[]): Promise<number> {
@@ -43,7 +96,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`bench: unexpected argument '${positionals[0]}'`);
   const tiny = Boolean(values.tiny);
-  const memoryOptions = { tiny, batch: integerFlag('bench', 'memory-batch', values['memory-batch'], 128), tensorSteps: tiny ? 20 : integerFlag('bench', 'memory-steps', values['memory-steps'], 10000) };
+  const memoryOptions = {
+    tiny,
+    batch: integerFlag('bench', 'memory-batch', values['memory-batch'], 128),
+    tensorSteps: tiny ? 20 : integerFlag('bench', 'memory-steps', values['memory-steps'], 10000),
+  };
   if (values['memory-child']) {
     const { runMemoryChild } = await import('../bench/memory');
     process.stdout.write(`\n${JSON.stringify(await runMemoryChild(values['memory-child'], memoryOptions))}\n`);
@@ -51,22 +108,50 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.child) {
     const { measureBackend } = await import('../bench/measure');
-    process.stdout.write(`\n${JSON.stringify(await measureBackend(values.child as BackendName, tiny, values.architecture))}\n`);
+    process.stdout.write(
+      `\n${JSON.stringify(await measureBackend(values.child as BackendName, tiny, values.architecture))}\n`,
+    );
     return 0;
   }
   const backends = values.backends === 'none' ? [] : values.backends!.split(',').map((b) => b.trim());
-  const wasmThreads = values['wasm-threads'] === undefined ? {} : { MOCO_ROBUST_WASM_THREADS: String(integerFlag('bench', 'wasm-threads', values['wasm-threads'], 1)) };
-  for (const b of backends) if (!['node-gpu', 'node', 'wasm', 'cpu'].includes(b)) throw new UsageError(`bench: --backends must list node-gpu, node, wasm or cpu; got '${b}'`);
+  const wasmThreads =
+    values['wasm-threads'] === undefined
+      ? {}
+      : { MOCO_ROBUST_WASM_THREADS: String(integerFlag('bench', 'wasm-threads', values['wasm-threads'], 1)) };
+  for (const b of backends)
+    if (!['node-gpu', 'node', 'wasm', 'cpu'].includes(b))
+      throw new UsageError(`bench: --backends must list node-gpu, node, wasm or cpu; got '${b}'`);
   const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
-  if (values.memory) return runMemory(bin, backends.filter((b) => b !== 'cpu' || tiny), memoryOptions, values.out!, Boolean(values.json));
+  if (values.memory)
+    return runMemory(
+      bin,
+      backends.filter((b) => b !== 'cpu' || tiny),
+      memoryOptions,
+      values.out!,
+      Boolean(values.json),
+    );
   const results: Array<BackendMeasurement | { backend: string; error: string }> = [];
   for (const backend of backends) {
     process.stderr.write(`bench: measuring ${backend}…\n`);
-    const child = spawnSync(process.execPath, [bin, 'bench', '--child', backend, ...(tiny ? ['--tiny'] : []), ...(values.architecture ? ['--architecture', values.architecture] : [])], { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...wasmThreads }, maxBuffer: 1 << 26 });
+    const child = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'bench',
+        '--child',
+        backend,
+        ...(tiny ? ['--tiny'] : []),
+        ...(values.architecture ? ['--architecture', values.architecture] : []),
+      ],
+      { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...wasmThreads }, maxBuffer: 1 << 26 },
+    );
     const lastLine = child.stdout.trim().split('\n').pop() ?? '';
     if (child.status !== 0 || !lastLine.startsWith('{')) {
       const lines = child.stderr.trim().split('\n');
-      results.push({ backend, error: (lines.find((l) => l.startsWith('moco-robust:')) ?? lines.pop() ?? 'failed').slice(0, 200) });
+      results.push({
+        backend,
+        error: (lines.find((l) => l.startsWith('moco-robust:')) ?? lines.pop() ?? 'failed').slice(0, 200),
+      });
       continue;
     }
     results.push(JSON.parse(lastLine) as BackendMeasurement);
@@ -76,7 +161,12 @@ export async function run(argv: string[]): Promise<number> {
   if (corruptionImages > 0) {
     process.stderr.write('bench: CIFAR-10-C generator…\n');
     const { benchmarkCorruptions } = await import('../bench/corruptions');
-    corruptions = await benchmarkCorruptions({ count: tiny ? 4 : corruptionImages, workers: tiny ? 2 : undefined, data: values.data, frost: values.frost ?? process.env.MOCO_ROBUST_FROST });
+    corruptions = await benchmarkCorruptions({
+      count: tiny ? 4 : corruptionImages,
+      workers: tiny ? 2 : undefined,
+      data: values.data,
+      frost: values.frost ?? process.env.MOCO_ROBUST_FROST,
+    });
   }
   let torch: TorchReference | undefined;
   let ratios: Record<string, Record<string, number | null>> | undefined;
@@ -84,16 +174,36 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('bench: PyTorch reference…\n');
     const { runTorchReference } = await import('../bench/torch-reference');
     const measured = results.find((r): r is BackendMeasurement => 'workloads' in r && r.workloads !== undefined);
-    torch = runTorchReference({ script: resolve(values['torch-script']!), python: values.python!, batch: measured?.workloads?.batch ?? 32, reps: tiny ? 1 : 3, architecture: tiny ? undefined : values.architecture });
+    torch = runTorchReference({
+      script: resolve(values['torch-script']!),
+      python: values.python!,
+      batch: measured?.workloads?.batch ?? 32,
+      reps: tiny ? 1 : 3,
+      architecture: tiny ? undefined : values.architecture,
+    });
     ratios = {};
     for (const r of results) {
       if (!('workloads' in r) || !r.workloads) continue;
       const w = r.workloads;
-      const ours: Record<string, number> = { infer: w.infer, sup_pgd: w.supPgd, moco_adv_step: w.mocoAdvStep, sup_adv_step: w.supAdvStep };
-      ratios[r.backend] = Object.fromEntries(Object.entries(ours).map(([k, v]) => [k, torch!.imagesPerSecond[k] ? v / torch!.imagesPerSecond[k] : null]));
+      const ours: Record<string, number> = {
+        infer: w.infer,
+        sup_pgd: w.supPgd,
+        moco_adv_step: w.mocoAdvStep,
+        sup_adv_step: w.supAdvStep,
+      };
+      ratios[r.backend] = Object.fromEntries(
+        Object.entries(ours).map(([k, v]) => [k, torch!.imagesPerSecond[k] ? v / torch!.imagesPerSecond[k] : null]),
+      );
     }
   }
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, tfjs: '4.22.0', date: new Date().toISOString(), tiny };
+  const machine = {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    tfjs: '4.22.0',
+    date: new Date().toISOString(),
+    tiny,
+  };
   const report = { machine, results, corruptions, torch, ratios };
   const outDir = resolve(values.out!);
   mkdirSync(outDir, { recursive: true });
@@ -108,50 +218,127 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-const label = (r: BackendMeasurement) => (r.threads !== undefined && r.threads > 1 ? `${r.backend} (${r.threads} threads)` : r.backend);
+const label = (r: BackendMeasurement) =>
+  r.threads !== undefined && r.threads > 1 ? `${r.backend} (${r.threads} threads)` : r.backend;
 
 /** `bench --memory`: each measurement in its own process, then the tables (or JSON) and a file in `out`. */
-async function runMemory(bin: string, backends: string[], options: { tiny: boolean; batch: number; tensorSteps: number }, out: string, json: boolean): Promise<number> {
+async function runMemory(
+  bin: string,
+  backends: string[],
+  options: { tiny: boolean; batch: number; tensorSteps: number },
+  out: string,
+  json: boolean,
+): Promise<number> {
   const { formatMemory, runMemoryBenchmark } = await import('../bench/memory');
   const memory = runMemoryBenchmark({ bin, backends, ...options });
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, tfjs: '4.22.0', date: new Date().toISOString(), tiny: options.tiny };
+  const machine = {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    tfjs: '4.22.0',
+    date: new Date().toISOString(),
+    tiny: options.tiny,
+  };
   const outDir = resolve(out);
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `memory-${machine.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({ machine, memory }, null, 2)}\n`);
-  process.stdout.write(json ? `${JSON.stringify({ machine, memory })}\n` : `${formatMemory(memory)}\nwritten to ${file}\n`);
+  process.stdout.write(
+    json ? `${JSON.stringify({ machine, memory })}\n` : `${formatMemory(memory)}\nwritten to ${file}\n`,
+  );
   return memory.errors.length > 0 ? 1 : 0;
 }
 
 /** The benchmark's Markdown tables. */
-export function formatBench(report: { machine: { cpus: number; model?: string; node: string; tiny: boolean }; results: Array<BackendMeasurement | { backend: string; error: string }>; corruptions?: CorruptionBenchmark; torch?: TorchReference; ratios?: Record<string, Record<string, number | null>> }): string {
-  const out: string[] = [`machine: ${report.machine.cpus}× ${report.machine.model}, Node ${report.machine.node}, tfjs 4.22.0${report.machine.tiny ? ' (tiny shapes: a harness check, not a measurement)' : ''}`, ''];
-  out.push('| backend | conv fwd GFLOP/s | conv input-grad | conv filter-grad | model | forward img/s | train step img/s | dataSync ns/element |', '|---|---:|---:|---:|---|---:|---:|---:|');
+export function formatBench(report: {
+  machine: { cpus: number; model?: string; node: string; tiny: boolean };
+  results: Array<BackendMeasurement | { backend: string; error: string }>;
+  corruptions?: CorruptionBenchmark;
+  torch?: TorchReference;
+  ratios?: Record<string, Record<string, number | null>>;
+}): string {
+  const out: string[] = [
+    `machine: ${report.machine.cpus}× ${report.machine.model}, Node ${report.machine.node}, tfjs ` +
+      `4.22.0${report.machine.tiny ? ' (tiny shapes: a harness check, not a measurement)' : ''}`,
+    '',
+  ];
+  out.push(
+    '| backend | conv fwd GFLOP/s | conv input-grad | conv filter-grad ' +
+      '| model | forward img/s | train step img/s | dataSync ns/element |',
+    '|---|---:|---:|---:|---|---:|---:|---:|',
+  );
   for (const r of report.results) {
     if ('error' in r) out.push(`| ${r.backend} | failed: ${r.error} | | | | | |`);
-    else out.push(`| ${label(r)} | ${fmt(r.conv.forward)} | ${fmt(r.conv.inputGradient)} | ${fmt(r.conv.filterGradient)} (batch ${r.conv.shape.batch}) | ${r.resnet.architecture} b${r.resnet.batch} | ${fmt(r.resnet.forward)} | ${fmt(r.resnet.trainStep)} | ${fmt(r.readNsPerElement)} |`);
+    else
+      out.push(
+        `| ${label(r)} | ${fmt(r.conv.forward)} | ${fmt(r.conv.inputGradient)} ` +
+          `| ${fmt(r.conv.filterGradient)} (batch ${r.conv.shape.batch}) ` +
+          `| ${r.resnet.architecture} b${r.resnet.batch} | ${fmt(r.resnet.forward)} ` +
+          `| ${fmt(r.resnet.trainStep)} | ${fmt(r.readNsPerElement)} |`,
+      );
   }
-  out.push('', '| backend | model | FGSM | PGD-k | MoCo-PGD-k | adv. fine-tuning step (PGD-k) | pre-training step: plain | MoCo-FGSM | MoCo-PGD-k | MoCo-v2 augmentation (b128) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    '',
+    '| backend | model | FGSM | PGD-k | MoCo-PGD-k | adv. fine-tuning step (PGD-k) | ' +
+      'pre-training step: plain | MoCo-FGSM | MoCo-PGD-k | MoCo-v2 augmentation (b128) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
   for (const r of report.results) {
     if ('error' in r) continue;
     const w = r.workloads;
-    out.push(w
-      ? `| ${label(r)} | ${w.architecture} b${w.batch}, k=${w.attackSteps} | ${fmt(w.fgsm)} | ${fmt(w.supPgd)} | ${fmt(w.mocoPgd)} | ${fmt(w.supAdvStep)} | ${fmt(w.mocoStep)} | ${fmt(w.mocoFgsmStep)} | ${fmt(w.mocoAdvStep)} | ${fmt(r.augmentation.imagesPerSecond)} |`
-      : `| ${r.backend} | (skipped: minutes per step on the pure-JS backend) | | | | | | | | ${fmt(r.augmentation.imagesPerSecond)} |`);
+    out.push(
+      w
+        ? `| ${label(r)} | ${w.architecture} b${w.batch}, k=${w.attackSteps} ` +
+            `| ${fmt(w.fgsm)} | ${fmt(w.supPgd)} | ${fmt(w.mocoPgd)} | ` +
+            `${fmt(w.supAdvStep)} | ${fmt(w.mocoStep)} | ${fmt(w.mocoFgsmStep)} ` +
+            `| ${fmt(w.mocoAdvStep)} | ${fmt(r.augmentation.imagesPerSecond)} |`
+        : `| ${r.backend} | (skipped: minutes per step on the pure-JS ` +
+            `backend) | | | | | | | | ${fmt(r.augmentation.imagesPerSecond)} |`,
+    );
   }
   out.push('', 'images/s throughout.');
   const c = report.corruptions;
   if (c) {
-    out.push('', `CIFAR-10-C generator, ${c.images} images (${c.source}), source images/s through all 5 severities; ${c.workers} workers${c.frost ? '' : '; frost skipped (no textures)'}:`, '', '| corruption | 1 thread | workers |', '|---|---:|---:|');
-    for (const name of Object.keys(c.single.perCorruption)) out.push(`| ${name} | ${fmt(c.single.perCorruption[name])} | ${fmt(c.parallel.perCorruption[name])} |`);
+    out.push(
+      '',
+      `CIFAR-10-C generator, ${c.images} images (${c.source}), source images/s through all ` +
+        `5 severities; ${c.workers} workers${c.frost ? '' : '; frost skipped (no textures)'}:`,
+      '',
+      '| corruption | 1 thread | workers |',
+      '|---|---:|---:|',
+    );
+    for (const name of Object.keys(c.single.perCorruption))
+      out.push(`| ${name} | ${fmt(c.single.perCorruption[name])} | ${fmt(c.parallel.perCorruption[name])} |`);
     out.push(`| **all 19 × 5** (wall clock) | **${fmt(c.single.overall)}** | **${fmt(c.parallel.overall)}** |`);
-    out.push(`| peak RSS of the process, MiB (${fmt(c.memory.startMiB)} at the start) | ${fmt(c.memory.singlePeakMiB)} | ${fmt(c.memory.parallelPeakMiB)} |`);
+    out.push(
+      `| peak RSS of the process, MiB (${fmt(c.memory.startMiB)} at the start) ` +
+        `| ${fmt(c.memory.singlePeakMiB)} | ${fmt(c.memory.parallelPeakMiB)} |`,
+    );
   }
   if (report.torch && report.ratios) {
     const t = report.torch;
-    out.push('', `Against PyTorch ${t.torch} CPU (${t.threads} threads, ${t.malloc} malloc), same machine, same run — images/s ratios (ours / PyTorch):`, '', '| workload | PyTorch img/s | ' + Object.keys(report.ratios).map((b) => `${b} ×`).join(' | ') + ' |', '|---|---:|' + Object.keys(report.ratios).map(() => '---:').join('|') + '|');
+    out.push(
+      '',
+      `Against PyTorch ${t.torch} CPU (${t.threads} threads, ${t.malloc} ` +
+        `malloc), same machine, same run — images/s ratios (ours / PyTorch):`,
+      '',
+      '| workload | PyTorch img/s | ' +
+        Object.keys(report.ratios)
+          .map((b) => `${b} ×`)
+          .join(' | ') +
+        ' |',
+      '|---|---:|' +
+        Object.keys(report.ratios)
+          .map(() => '---:')
+          .join('|') +
+        '|',
+    );
     for (const workload of ['infer', 'sup_pgd', 'moco_adv_step', 'sup_adv_step']) {
-      out.push(`| ${workload} | ${fmt(t.imagesPerSecond[workload])} | ${Object.values(report.ratios).map((r) => fmt(r[workload])).join(' | ')} |`);
+      out.push(
+        `| ${workload} | ${fmt(t.imagesPerSecond[workload])} | ${Object.values(report.ratios)
+          .map((r) => fmt(r[workload]))
+          .join(' | ')} |`,
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -1,7 +1,19 @@
 import { join, resolve } from 'node:path';
 import { atomicWriteFile } from '@moco-robust/core';
 import { availableParallelism } from 'node:os';
-import { ALL_CORRUPTIONS, corruptImages, corruptImagesParallel, createCifar10CWriter, findCifar10, loadCifar10, SEVERITIES, takeImages, writeNpy, type CorruptionName, type Severity } from '@moco-robust/data';
+import {
+  ALL_CORRUPTIONS,
+  corruptImages,
+  corruptImagesParallel,
+  createCifar10CWriter,
+  findCifar10,
+  loadCifar10,
+  SEVERITIES,
+  takeImages,
+  writeNpy,
+  type CorruptionName,
+  type Severity,
+} from '@moco-robust/data';
 import { ProgressRenderer } from '../progress';
 import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
 import { loadFrostFlag } from '../run/frost';
@@ -9,19 +21,35 @@ import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
-  data: { type: 'string', description: 'CIFAR-10 binary files (folder, or its parent); default $MOCO_ROBUST_DATA or the cache' },
+  data: {
+    type: 'string',
+    description: 'CIFAR-10 binary files (folder, or its parent); default $MOCO_ROBUST_DATA or the cache',
+  },
   split: { type: 'string', description: 'which images to corrupt', choices: ['test', 'train'], default: 'test' },
-  corruptions: { type: 'string', description: `comma-separated corruptions (default all 19: ${ALL_CORRUPTIONS.join(', ')})` },
+  corruptions: {
+    type: 'string',
+    description: `comma-separated corruptions (default all 19: ${ALL_CORRUPTIONS.join(', ')})`,
+  },
   severities: { type: 'string', description: 'severities, a range or a list: 1-5, 3, 1,3,5', default: '1-5' },
   images: { type: 'string', description: 'corrupt only the first N images of the split' },
-  frost: { type: 'string', description: 'folder of the frost textures (default $MOCO_ROBUST_FROST; without it frost is skipped)' },
+  frost: {
+    type: 'string',
+    description: 'folder of the frost textures (default $MOCO_ROBUST_FROST; without it frost is skipped)',
+  },
   seed: { type: 'string', description: 'seed of every random draw', default: '0' },
-  workers: { type: 'string', description: 'worker threads (1: this thread; the output is the same bytes either way); default the CPU count' },
+  workers: {
+    type: 'string',
+    description: 'worker threads (1: this thread; the output is the same bytes either way); default the CPU count',
+  },
   out: { type: 'string', description: 'output folder (new or empty)' },
   json: { type: 'boolean', description: 'print one JSON object describing the files on stdout' },
 } satisfies FlagSpec;
 
-const SUMMARY = 'Writes a CIFAR-10-C-style set in the official release layout: <out>/<corruption>.npy (uint8 [5N,32,32,3], severities 1–5 in consecutive blocks of N) and <out>/labels.npy, generated from CIFAR-10 images by the seeded on-the-fly generator. With a subset of severities each file holds those blocks in the order given (severities.json says which).';
+const SUMMARY =
+  'Writes a CIFAR-10-C-style set in the official release layout: <out>/<corruption>.npy ' +
+  '(uint8 [5N,32,32,3], severities 1–5 in consecutive blocks of N) and <out>/labels.npy, ' +
+  'generated from CIFAR-10 images by the seeded on-the-fly generator. With a subset of ' +
+  'severities each file holds those blocks in the order given (severities.json says which).';
 
 /** Parses `1-5`, `3` or `1,3,5`. */
 export function parseSeverities(text: string): Severity[] {
@@ -31,7 +59,8 @@ export function parseSeverities(text: string): Severity[] {
     if (range) for (let s = Number(range[1]); s <= Number(range[2]); s++) out.push(s);
     else out.push(Number(part.trim()));
   }
-  if (out.length === 0 || out.some((s) => !Number.isInteger(s) || s < 1 || s > 5) || new Set(out).size !== out.length) throw new UsageError(`corrupt: --severities must be distinct severities 1–5 (e.g. 1-5, 3, 1,3,5); got '${text}'`);
+  if (out.length === 0 || out.some((s) => !Number.isInteger(s) || s < 1 || s > 5) || new Set(out).size !== out.length)
+    throw new UsageError(`corrupt: --severities must be distinct severities 1–5 (e.g. 1-5, 3, 1,3,5); got '${text}'`);
   return out as Severity[];
 }
 
@@ -45,31 +74,53 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`corrupt: unexpected argument '${positionals[0]}'`);
   if (!values.out) throw new UsageError('corrupt: --out <folder> is required');
   const corruptions = (values.corruptions?.split(',').map((s) => s.trim()) ?? [...ALL_CORRUPTIONS]) as CorruptionName[];
-  for (const c of corruptions) if (!(ALL_CORRUPTIONS as readonly string[]).includes(c)) throw new UsageError(`corrupt: --corruptions must list names among ${ALL_CORRUPTIONS.join(', ')}; got '${c}'`);
+  for (const c of corruptions)
+    if (!(ALL_CORRUPTIONS as readonly string[]).includes(c))
+      throw new UsageError(`corrupt: --corruptions must list names among ${ALL_CORRUPTIONS.join(', ')}; got '${c}'`);
   const severities = parseSeverities(values.severities!);
   const seed = integerFlag('corrupt', 'seed', values.seed, 0);
   const out = resolve(values.out);
   await assertEmptyOutput('corrupt', out);
   const folder = findCifar10(values.data);
-  if (!folder) throw new UsageError('corrupt: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
+  if (!folder)
+    throw new UsageError('corrupt: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
   const frostTextures = corruptions.includes('frost') ? await loadFrostFlag(values.frost) : undefined;
   const all = await loadCifar10(folder);
   const split = values.split === 'train' ? all.train : all.test;
-  const images = values.images === undefined ? split : takeImages(split, integerFlag('corrupt', 'images', values.images, split.count));
+  const images =
+    values.images === undefined
+      ? split
+      : takeImages(split, integerFlag('corrupt', 'images', values.images, split.count));
   const renderer = new ProgressRenderer();
-  renderer.startPhase(`CIFAR-10-C (${corruptions.length} corruptions × ${severities.length} severities of ${images.count} ${values.split} images)`);
+  renderer.startPhase(
+    `CIFAR-10-C (${corruptions.length} corruptions × ${severities.length} ` +
+      `severities of ${images.count} ${values.split} images)`,
+  );
   const total = corruptions.length * severities.length;
   let done = 0;
   const skipped: string[] = [];
-  const workers = values.workers === undefined ? availableParallelism() : Math.max(1, integerFlag('corrupt', 'workers', values.workers, 1));
-  const generate = workers > 1 ? (i: Uint8Array, n: number, o: Parameters<typeof corruptImages>[2]) => corruptImagesParallel(i, n, { ...o, workers, onEvent: o.onEvent as never }) : corruptImages;
+  const workers =
+    values.workers === undefined
+      ? availableParallelism()
+      : Math.max(1, integerFlag('corrupt', 'workers', values.workers, 1));
+  const generate =
+    workers > 1
+      ? (i: Uint8Array, n: number, o: Parameters<typeof corruptImages>[2]) =>
+          corruptImagesParallel(i, n, { ...o, workers, onEvent: o.onEvent as never })
+      : corruptImages;
   const blocks = generate(images.images, images.count, {
     corruptions,
     severities,
     seed,
     frostTextures,
     onEvent: (event) => {
-      if (event.type === 'corruption-end') renderer.listener({ type: 'eval-progress', done: ++done, total, attack: `${event.corruption} s${event.severity}` });
+      if (event.type === 'corruption-end')
+        renderer.listener({
+          type: 'eval-progress',
+          done: ++done,
+          total,
+          attack: `${event.corruption} s${event.severity}`,
+        });
       else if (event.type === 'corruption-skipped') {
         skipped.push(event.corruption);
         renderer.line(`  skipped ${event.corruption}: ${event.reason}`);
@@ -88,7 +139,11 @@ export async function run(argv: string[]): Promise<number> {
     await atomicWriteFile(join(out, 'labels.npy'), writeNpy({ dtype: 'uint8', shape: [labels.length], data: labels }));
     let current: { name: CorruptionName; data: Uint8Array; k: number } | undefined;
     const flush = async () => {
-      if (current) await atomicWriteFile(join(out, `${current.name}.npy`), writeNpy({ dtype: 'uint8', shape: [severities.length * images.count, 32, 32, 3], data: current.data }));
+      if (current)
+        await atomicWriteFile(
+          join(out, `${current.name}.npy`),
+          writeNpy({ dtype: 'uint8', shape: [severities.length * images.count, 32, 32, 3], data: current.data }),
+        );
     };
     for await (const block of blocks) {
       if (current?.name !== block.corruption) {
@@ -103,8 +158,23 @@ export async function run(argv: string[]): Promise<number> {
   renderer.finishLine();
   const seconds = (performance.now() - started) / 1000;
   const written = corruptions.filter((c) => !skipped.includes(c));
-  const summary = { out, split: values.split, images: images.count, workers, corruptions: written, skipped, severities, seed, seconds, imagesPerSecond: (images.count * written.length * severities.length) / seconds };
+  const summary = {
+    out,
+    split: values.split,
+    images: images.count,
+    workers,
+    corruptions: written,
+    skipped,
+    severities,
+    seed,
+    seconds,
+    imagesPerSecond: (images.count * written.length * severities.length) / seconds,
+  };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else process.stdout.write(`\n${written.length} corruptions × ${severities.length} severities of ${images.count} ${values.split} images → ${out} (${seconds.toFixed(1)} s)\n${skipped.length ? `skipped: ${skipped.join(', ')}\n` : ''}`);
+  else
+    process.stdout.write(
+      `\n${written.length} corruptions × ${severities.length} severities of ${images.count} ${values.split} ` +
+        `images → ${out} (${seconds.toFixed(1)} s)\n${skipped.length ? `skipped: ${skipped.join(', ')}\n` : ''}`,
+    );
   return 0;
 }

@@ -1,20 +1,43 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_CORRUPTIONS, CIFAR10_CLASSES, CIFAR10_SOURCE, CIFAR10C_SOURCE, defaultCacheDir, downloadCifar10, downloadCifar10C, findCifar10, loadCifar10 } from '@moco-robust/data';
+import {
+  ALL_CORRUPTIONS,
+  CIFAR10_CLASSES,
+  CIFAR10_SOURCE,
+  CIFAR10C_SOURCE,
+  defaultCacheDir,
+  downloadCifar10,
+  downloadCifar10C,
+  findCifar10,
+  loadCifar10,
+} from '@moco-robust/data';
 import { ProgressRenderer } from '../progress';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
-  data: { type: 'string', description: 'CIFAR-10: a folder of the official .bin files or its parent; default $MOCO_ROBUST_DATA or the cache' },
+  data: {
+    type: 'string',
+    description: 'CIFAR-10: a folder of the official .bin files or its parent; default $MOCO_ROBUST_DATA or the cache',
+  },
   cifar10c: { type: 'string', description: 'info: also check a folder in the official CIFAR-10-C layout' },
-  'with-cifar10c': { type: 'boolean', description: 'download: also the official CIFAR-10-C release (2.9 GB, Zenodo 2535967), unpacked to .npy files' },
-  cache: { type: 'string', description: 'download: the cache folder (default $MOCO_ROBUST_CACHE or ~/.cache/moco-robust)' },
+  'with-cifar10c': {
+    type: 'boolean',
+    description: 'download: also the official CIFAR-10-C release (2.9 GB, Zenodo 2535967), unpacked to .npy files',
+  },
+  cache: {
+    type: 'string',
+    description: 'download: the cache folder (default $MOCO_ROBUST_CACHE or ~/.cache/moco-robust)',
+  },
   url: { type: 'string', description: 'download: a mirror of the CIFAR-10 archive (the official MD5 still applies)' },
   json: { type: 'boolean', description: 'print one JSON object on stdout' },
 } satisfies FlagSpec;
 
-const SUMMARY = '`moco-robust data download` fetches the official cifar-10-binary.tar.gz (MD5-verified, resumable: an interrupted download resumes with an HTTP Range request) into the cache, where every command finds it; --with-cifar10c adds CIFAR-10-C.\n`moco-robust data info` says where CIFAR-10 was found, how many records each split holds and how the classes are distributed (and, with --cifar10c, which CIFAR-10-C arrays a folder holds).';
+const SUMMARY =
+  '`moco-robust data download` fetches the official cifar-10-binary.tar.gz (MD5-verified, resumable: an interrupted ' +
+  'download resumes with an HTTP Range request) into the cache, where every command finds it; --with-cifar10c ' +
+  'adds CIFAR-10-C.\n`moco-robust data info` says where CIFAR-10 was found, how many records each split ' +
+  'holds and how the classes are distributed (and, with --cifar10c, which CIFAR-10-C arrays a folder holds).';
 
 /** `moco-robust data info`. */
 export async function run(argv: string[]): Promise<number> {
@@ -27,39 +50,69 @@ export async function run(argv: string[]): Promise<number> {
   if (action === 'download') return download(values);
   if (action !== 'info') throw new UsageError(`data: unknown action '${action}'; valid actions: download, info`);
   const folder = findCifar10(values.data);
-  if (!folder) throw new UsageError('data: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
+  if (!folder)
+    throw new UsageError('data: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
   const cifar = await loadCifar10(folder);
-  const histogram = (labels: Int32Array) => Object.fromEntries(CIFAR10_CLASSES.map((name, c) => [name, labels.filter((l) => l === c).length]));
+  const histogram = (labels: Int32Array) =>
+    Object.fromEntries(CIFAR10_CLASSES.map((name, c) => [name, labels.filter((l) => l === c).length]));
   const info: Record<string, unknown> = {
     folder,
     train: { images: cifar.train.count, classes: histogram(cifar.train.labels) },
     test: { images: cifar.test.count, classes: histogram(cifar.test.labels) },
   };
   if (values.cifar10c) {
-    info.cifar10c = { folder: values.cifar10c, labels: existsSync(join(values.cifar10c, 'labels.npy')), present: ALL_CORRUPTIONS.filter((c) => existsSync(join(values.cifar10c!, `${c}.npy`))), missing: ALL_CORRUPTIONS.filter((c) => !existsSync(join(values.cifar10c!, `${c}.npy`))) };
+    info.cifar10c = {
+      folder: values.cifar10c,
+      labels: existsSync(join(values.cifar10c, 'labels.npy')),
+      present: ALL_CORRUPTIONS.filter((c) => existsSync(join(values.cifar10c!, `${c}.npy`))),
+      missing: ALL_CORRUPTIONS.filter((c) => !existsSync(join(values.cifar10c!, `${c}.npy`))),
+    };
   }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(info)}\n`);
     return 0;
   }
-  process.stdout.write(`CIFAR-10 in ${folder}\n  train ${cifar.train.count} images · test ${cifar.test.count} images\n`);
-  for (const name of CIFAR10_CLASSES) process.stdout.write(`  ${name.padEnd(11)} train ${String((info.train as { classes: Record<string, number> }).classes[name]).padStart(5)} · test ${String((info.test as { classes: Record<string, number> }).classes[name]).padStart(5)}\n`);
+  process.stdout.write(
+    `CIFAR-10 in ${folder}\n  train ${cifar.train.count} images · test ${cifar.test.count} images\n`,
+  );
+  for (const name of CIFAR10_CLASSES)
+    process.stdout.write(
+      `  ${name.padEnd(11)} train ` +
+        `${String((info.train as { classes: Record<string, number> }).classes[name]).padStart(5)} ` +
+        `· test ${String((info.test as { classes: Record<string, number> }).classes[name]).padStart(5)}\n`,
+    );
   if (info.cifar10c) {
     const c = info.cifar10c as { present: string[]; missing: string[]; labels: boolean };
-    process.stdout.write(`CIFAR-10-C in ${values.cifar10c}: ${c.present.length} of 19 corruptions${c.labels ? '' : ', labels.npy missing'}${c.missing.length ? ` (missing: ${c.missing.join(', ')})` : ''}\n`);
+    const missing = c.missing.length ? ` (missing: ${c.missing.join(', ')})` : '';
+    process.stdout.write(
+      `CIFAR-10-C in ${values.cifar10c}: ${c.present.length} of 19 ` +
+        `corruptions${c.labels ? '' : ', labels.npy missing'}${missing}\n`,
+    );
   }
   return 0;
 }
 
-async function download(values: { cache?: string; url?: string; 'with-cifar10c'?: boolean; json?: boolean }): Promise<number> {
+async function download(values: {
+  cache?: string;
+  url?: string;
+  'with-cifar10c'?: boolean;
+  json?: boolean;
+}): Promise<number> {
   const renderer = new ProgressRenderer();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   const cacheDir = values.cache ?? defaultCacheDir();
   const onEvent = (event: { type: string; [key: string]: unknown }) => {
-    if (event.type === 'download-progress') renderer.listener({ type: 'eval-progress', done: Math.round((event.bytes as number) / 1e6), total: event.totalBytes ? Math.round((event.totalBytes as number) / 1e6) : NaN, attack: 'MB' });
-    else if (event.type === 'download-start' && (event.resumeFrom as number) > 0) renderer.line(`resuming ${String(event.url)} from byte ${String(event.resumeFrom)}`);
+    if (event.type === 'download-progress')
+      renderer.listener({
+        type: 'eval-progress',
+        done: Math.round((event.bytes as number) / 1e6),
+        total: event.totalBytes ? Math.round((event.totalBytes as number) / 1e6) : NaN,
+        attack: 'MB',
+      });
+    else if (event.type === 'download-start' && (event.resumeFrom as number) > 0)
+      renderer.line(`resuming ${String(event.url)} from byte ${String(event.resumeFrom)}`);
   };
   try {
     renderer.startPhase(`CIFAR-10 (${values.url ?? CIFAR10_SOURCE.url})`);
@@ -70,7 +123,12 @@ async function download(values: { cache?: string; url?: string; 'with-cifar10c'?
       result.cifar10c = await downloadCifar10C({ cacheDir, onEvent, signal: controller.signal });
     }
     renderer.finishLine();
-    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `CIFAR-10: ${archive} (MD5 verified)\n${result.cifar10c ? `CIFAR-10-C: ${result.cifar10c} (use eval --cifar10c ${result.cifar10c})\n` : ''}`);
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(result)}\n`
+        : `CIFAR-10: ${archive} (MD5 verified)\n` +
+            (result.cifar10c ? `CIFAR-10-C: ${result.cifar10c} (use eval --cifar10c ${result.cifar10c})\n` : ''),
+    );
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

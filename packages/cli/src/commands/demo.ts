@@ -10,10 +10,16 @@ import { UsageError } from '../usage-error';
 
 const FLAGS = {
   ...RUN_FLAGS,
-  frost: { type: 'string', description: 'folder of the frost textures for CIFAR-10-C (default $MOCO_ROBUST_FROST; without it frost is skipped and noted)' },
+  frost: {
+    type: 'string',
+    description:
+      'folder of the frost textures for CIFAR-10-C (default $MOCO_ROBUST_FROST; without it frost is skipped and noted)',
+  },
 } satisfies FlagSpec;
 
-const SUMMARY = 'The README\'s main job: adversarial MoCo-v2 pre-training on label-free MoCo-PGD examples, adversarial fine-tuning, then clean / FGSM / PGD / CIFAR-10-C evaluation, with a report (index.html, report.md) in the run directory.';
+const SUMMARY =
+  "The README's main job: adversarial MoCo-v2 pre-training on label-free MoCo-PGD examples, adversarial fine-tuning, " +
+  'then clean / FGSM / PGD / CIFAR-10-C evaluation, with a report (index.html, report.md) in the run directory.';
 
 /** `moco-robust demo`: the whole pipeline at a small scale. */
 export async function run(argv: string[]): Promise<number> {
@@ -23,7 +29,11 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`demo: unexpected argument '${positionals[0]}'`);
-  if (values.resume) throw new UsageError('demo: --resume is not supported by demo; resume its phases with `pretrain --resume --out <run>/pretrain` and `finetune --resume`');
+  if (values.resume)
+    throw new UsageError(
+      'demo: --resume is not supported by demo; resume its phases with ' +
+        '`pretrain --resume --out <run>/pretrain` and `finetune --resume`',
+    );
   const config = await commandConfig('demo', values, {}, 'demo');
   const data = await loadRunData(values.data, config);
   const frostTextures = await loadFrostFlag(values.frost);
@@ -34,22 +44,49 @@ export async function run(argv: string[]): Promise<number> {
     const pretrained = await runPretrain(run, join(run.out, 'pretrain'), config, data.train, data.test);
     const tuned = await runFinetune(run, join(run.out, 'finetune'), config, pretrained.encoder, data.train);
     const p = config.pretrain;
-    const name = `${p.method === 'moco-v1' ? 'MoCo' : p.method === 'moco-v2' ? 'MoCo-v2' : p.method} (${p.attack === 'moco-pgd' ? `MoCo-PGD-${p.steps}` : p.attack === 'moco-fgsm' ? 'MoCo-FGSM' : 'no attack'})`;
-    const { report, html, markdown } = await runEval(run, run.out, config, tuned.classifier.model, data.test, { attacks: ['clean', 'fgsm', 'pgd'], cifar10c: config.eval.cifar10c, frostTextures }, {
-      name,
-      method: p.method,
-      pretrainAttack: p.attack,
-      model: config.model.architecture,
-    });
-    const metrics = { run: config, pretrain: { steps: pretrained.result.steps, loss: pretrained.result.loss, knnAccuracy: pretrained.result.knnAccuracy }, finetune: { bestEpoch: tuned.bestEpoch, history: tuned.history }, robustness: report.robustness, cifar10c: report.corruptions };
+    const name =
+      `${p.method === 'moco-v1' ? 'MoCo' : p.method === 'moco-v2' ? 'MoCo-v2' : p.method} ` +
+      `(${p.attack === 'moco-pgd' ? `MoCo-PGD-${p.steps}` : p.attack === 'moco-fgsm' ? 'MoCo-FGSM' : 'no attack'})`;
+    const { report, html, markdown } = await runEval(
+      run,
+      run.out,
+      config,
+      tuned.classifier.model,
+      data.test,
+      { attacks: ['clean', 'fgsm', 'pgd'], cifar10c: config.eval.cifar10c, frostTextures },
+      {
+        name,
+        method: p.method,
+        pretrainAttack: p.attack,
+        model: config.model.architecture,
+      },
+    );
+    const metrics = {
+      run: config,
+      pretrain: {
+        steps: pretrained.result.steps,
+        loss: pretrained.result.loss,
+        knnAccuracy: pretrained.result.knnAccuracy,
+      },
+      finetune: { bestEpoch: tuned.bestEpoch, history: tuned.history },
+      robustness: report.robustness,
+      cifar10c: report.corruptions,
+    };
     await run.writeJson('metrics.json', metrics);
     const model = join(run.out, 'finetune', 'model', 'model.json');
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ out: run.out, report: html, markdown, model, ...metrics })}\n`);
     } else {
       const c = report.corruptions;
-      const cifar = c ? `  CIFAR-10-C (${c.source}, mean of ${c.meanBenchmark === undefined ? `${c.results.length} evaluated` : '15 × 5'})  ${(100 * (c.meanBenchmark ?? c.meanEvaluated)).toFixed(2)}%` : '';
-      process.stdout.write(`\nReport: ${html}\n        ${markdown}\nModel:  ${model}\n\n${robustnessTable(report.robustness!)}\n${cifar}\n`);
+      const cifar = c
+        ? `  CIFAR-10-C (${c.source}, mean of ` +
+          `${c.meanBenchmark === undefined ? `${c.results.length} evaluated` : '15 × 5'}) ` +
+          ` ${(100 * (c.meanBenchmark ?? c.meanEvaluated)).toFixed(2)}%`
+        : '';
+      process.stdout.write(
+        `\nReport: ${html}\n        ${markdown}\nModel:  ` +
+          `${model}\n\n${robustnessTable(report.robustness!)}\n${cifar}\n`,
+      );
       for (const w of report.robustness!.warnings) process.stdout.write(`  warning: ${w}\n`);
       for (const s of c?.skipped ?? []) process.stdout.write(`  note: ${s.corruption} skipped (${s.reason})\n`);
     }

@@ -7,12 +7,23 @@ import { UsageError } from '../usage-error';
 
 const FLAGS = {
   ...RUN_FLAGS,
-  from: { type: 'string', description: 'the pre-trained encoder: a pretrain run directory, a checkpoint directory or a model.json (omit for random initialisation: the `none` baseline)' },
+  from: {
+    type: 'string',
+    description:
+      'the pre-trained encoder: a pretrain run directory, a checkpoint directory ' +
+      'or a model.json (omit for random initialisation: the `none` baseline)',
+  },
   mode: { type: 'string', description: 'what trains', choices: ['linear', 'partial', 'full'] },
-  loss: { type: 'string', description: 'standard (clean), adversarial (Madry PGD), mixed (the paper: clean + adversarial), trades', choices: ['standard', 'adversarial', 'mixed', 'trades'] },
+  loss: {
+    type: 'string',
+    description: 'standard (clean), adversarial (Madry PGD), mixed (the paper: clean + adversarial), trades',
+    choices: ['standard', 'adversarial', 'mixed', 'trades'],
+  },
 } satisfies FlagSpec;
 
-const SUMMARY = 'Fine-tunes a pre-trained encoder with a new classifier head (linear / partial / full; standard or adversarial). Writes <out>/model/ (a plain tfjs layers model), checkpoints/, events.jsonl and metrics.json.';
+const SUMMARY =
+  'Fine-tunes a pre-trained encoder with a new classifier head (linear / partial / full; standard or ' +
+  'adversarial). Writes <out>/model/ (a plain tfjs layers model), checkpoints/, events.jsonl and metrics.json.';
 
 /** `moco-robust finetune`. */
 export async function run(argv: string[]): Promise<number> {
@@ -33,12 +44,23 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await startRun(run, Object.assign(config, { from }), values.backend);
     const { createResnetEncoder } = await import('@moco-robust/models');
-    const encoder = source ? await loadModelFrom(source, 'encoder') : createResnetEncoder({ architecture: config.model.architecture as never, rng: config.seed }).model;
+    const encoder = source
+      ? await loadModelFrom(source, 'encoder')
+      : createResnetEncoder({ architecture: config.model.architecture as never, rng: config.seed }).model;
     const result = await runFinetune(run, run.out, config, encoder, data.train);
-    const metrics = { from: from ?? 'random initialisation', bestEpoch: result.bestEpoch, history: result.history, model: `${run.out}/model/model.json` };
+    const metrics = {
+      from: from ?? 'random initialisation',
+      bestEpoch: result.bestEpoch,
+      history: result.history,
+      model: `${run.out}/model/model.json`,
+    };
     await run.writeJson('metrics.json', { run: config, finetune: metrics });
     if (values.json) process.stdout.write(`${JSON.stringify({ out: run.out, ...metrics })}\n`);
-    else process.stdout.write(`\nClassifier: ${metrics.model} (best epoch ${result.bestEpoch + 1})\nNext:       moco-robust eval --from ${run.out}\n`);
+    else
+      process.stdout.write(
+        `\nClassifier: ${metrics.model} (best epoch ` +
+          `${result.bestEpoch + 1})\nNext:       moco-robust eval --from ${run.out}\n`,
+      );
     return 0;
   } finally {
     run.close();

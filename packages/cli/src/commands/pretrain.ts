@@ -8,11 +8,24 @@ import { UsageError } from '../usage-error';
 
 const FLAGS = {
   ...RUN_FLAGS,
-  method: { type: 'string', description: 'moco-v1, moco-v2 (built in) or a plugin: rotation, jigsaw, selfie, rocl (@moco-robust/pretext-<name>) or any package name' },
-  attack: { type: 'string', description: 'label-free attack crafting the training views', choices: ['moco-pgd', 'moco-fgsm', 'none'] },
+  method: {
+    type: 'string',
+    description:
+      'moco-v1, moco-v2 (built in) or a plugin: rotation, jigsaw, ' +
+      'selfie, rocl (@moco-robust/pretext-<name>) or any package name',
+  },
+  attack: {
+    type: 'string',
+    description: 'label-free attack crafting the training views',
+    choices: ['moco-pgd', 'moco-fgsm', 'none'],
+  },
 } satisfies FlagSpec;
 
-const SUMMARY = 'Adversarial self-supervised pre-training of an encoder (MoCo-PGD / MoCo-FGSM views, or a plugin pretext task with PGD on its loss). Writes <out>/config.json, events.jsonl, checkpoints/ and the final encoder in <out>/encoder/; Ctrl-C saves a checkpoint, --resume continues.';
+const SUMMARY =
+  'Adversarial self-supervised pre-training of an encoder (MoCo-PGD / ' +
+  'MoCo-FGSM views, or a plugin pretext task with PGD on its loss). Writes ' +
+  '<out>/config.json, events.jsonl, checkpoints/ and the final encoder ' +
+  'in <out>/encoder/; Ctrl-C saves a checkpoint, --resume continues.';
 
 /** `moco-robust pretrain`. */
 export async function run(argv: string[]): Promise<number> {
@@ -32,10 +45,21 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await startRun(run, config, values.backend);
     const { result } = await runPretrain(run, run.out, config, data.train, data.test, taskFactory);
-    const metrics = { steps: result.steps, loss: result.loss, knnAccuracy: result.knnAccuracy, checkpoint: result.checkpoint, encoder: `${run.out}/encoder/model.json` };
+    const metrics = {
+      steps: result.steps,
+      loss: result.loss,
+      knnAccuracy: result.knnAccuracy,
+      checkpoint: result.checkpoint,
+      encoder: `${run.out}/encoder/model.json`,
+    };
     await run.writeJson('metrics.json', { run: config, pretrain: metrics });
     if (values.json) process.stdout.write(`${JSON.stringify({ out: run.out, ...metrics })}\n`);
-    else process.stdout.write(`\nEncoder: ${metrics.encoder}\nSteps ${result.steps}, loss ${result.loss.toFixed(4)}${result.knnAccuracy === undefined ? '' : `, kNN accuracy ${(100 * result.knnAccuracy).toFixed(2)}%`}\nNext:   moco-robust finetune --from ${run.out}\n`);
+    else
+      process.stdout.write(
+        `\nEncoder: ${metrics.encoder}\nSteps ${result.steps}, loss ${result.loss.toFixed(4)}` +
+          (result.knnAccuracy === undefined ? '' : `, kNN accuracy ${(100 * result.knnAccuracy).toFixed(2)}%`) +
+          `\nNext:   moco-robust finetune --from ${run.out}\n`,
+      );
     return 0;
   } finally {
     run.close();

@@ -8,12 +8,20 @@ import { UsageError } from '../usage-error';
 
 const FLAGS = {
   out: { type: 'string', description: 'folder of the combined report (new or empty)' },
-  title: { type: 'string', description: 'the report\'s title', default: 'moco-robust comparison' },
-  quoted: { type: 'boolean', description: 'draw the paper\'s Table 1 (quoted, hatched) beside the measured numbers', default: true },
+  title: { type: 'string', description: "the report's title", default: 'moco-robust comparison' },
+  quoted: {
+    type: 'boolean',
+    description: "draw the paper's Table 1 (quoted, hatched) beside the measured numbers",
+    default: true,
+  },
   json: { type: 'boolean', description: 'print the written paths as JSON' },
 } satisfies FlagSpec;
 
-const SUMMARY = 'Renders one or several runs (folders holding report.json, e.g. from `eval` or `demo`) into one report: report.json, report.md, charts/ (per-corruption bars like the paper\'s Figures 5–8, a Table-1-style comparison) and index.html.\n\nUsage: moco-robust report <run dir | report.json>... [--out <folder>]';
+const SUMMARY =
+  'Renders one or several runs (folders holding report.json, e.g. from `eval` ' +
+  'or `demo`) into one report: report.json, report.md, charts/ (per-corruption ' +
+  "bars like the paper's Figures 5–8, a Table-1-style comparison) and " +
+  'index.html.\n\nUsage: moco-robust report <run dir | report.json>... [--out <folder>]';
 
 /** Reads the runs of a `report.json` (or of a folder holding one). */
 export async function readRuns(path: string): Promise<RunReport[]> {
@@ -22,11 +30,18 @@ export async function readRuns(path: string): Promise<RunReport[]> {
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new DataFormatError({ path: file, message: `is not a readable report (${(error as Error).message.split('\n')[0]})`, cause: error });
+    throw new DataFormatError({
+      path: file,
+      message: `is not a readable report (${(error as Error).message.split('\n')[0]})`,
+      cause: error,
+    });
   }
   if (value.schema === 'moco-robust/reports@1' && Array.isArray(value.runs)) return value.runs;
   if (value.schema === 'moco-robust/report@1') return [value as RunReport];
-  throw new DataFormatError({ path: file, message: `expected schema moco-robust/reports@1 or report@1, got ${JSON.stringify(value.schema)}` });
+  throw new DataFormatError({
+    path: file,
+    message: `expected schema moco-robust/reports@1 or report@1, got ${JSON.stringify(value.schema)}`,
+  });
 }
 
 /** `moco-robust report`. */
@@ -37,12 +52,16 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('report: give at least one run folder or report.json');
-  if (!values.out) throw new UsageError('report: --out <folder> is required (the runs\' own reports are left as they are)');
+  if (!values.out)
+    throw new UsageError("report: --out <folder> is required (the runs' own reports are left as they are)");
   const out = resolve(values.out);
   await assertEmptyOutput('report', out);
   const runs = (await Promise.all(positionals.map(readRuns))).flat();
   const written = await writeReport(out, runs, { title: values.title, quoted: values.quoted });
   if (values.json) process.stdout.write(`${JSON.stringify(written)}\n`);
-  else process.stdout.write(`Report of ${runs.length} run${runs.length > 1 ? 's' : ''}: ${written.html}\n          ${written.markdown}\n`);
+  else
+    process.stdout.write(
+      `Report of ${runs.length} run${runs.length > 1 ? 's' : ''}: ${written.html}\n          ${written.markdown}\n`,
+    );
   return 0;
 }

@@ -7,29 +7,70 @@ import { readRunConfig, type RunDir } from './run-dir';
 
 /** Flags every run command shares (DESIGN.md's CLI words). */
 export const RUN_FLAGS = {
-  data: { type: 'string', description: 'CIFAR-10 binary files (folder, or its parent); default $MOCO_ROBUST_DATA or the cache' },
-  out: { type: 'string', description: 'run directory (new or empty; with --resume, the run to continue); default runs/<command>-<time>' },
+  data: {
+    type: 'string',
+    description: 'CIFAR-10 binary files (folder, or its parent); default $MOCO_ROBUST_DATA or the cache',
+  },
+  out: {
+    type: 'string',
+    description: 'run directory (new or empty; with --resume, the run to continue); default runs/<command>-<time>',
+  },
   preset: { type: 'string', description: 'size of the run (default demo)', choices: PRESETS },
-  protocol: { type: 'string', description: 'settings: the community protocol or the paper text (default standard)', choices: PROTOCOLS },
-  config: { type: 'string', description: 'JSON or YAML file of settings (keys as in the run\'s config.json); flags override it' },
-  set: { type: 'string', description: 'override one setting, e.g. --set pretrain.epochs=2 (repeatable)', multiple: true },
+  protocol: {
+    type: 'string',
+    description: 'settings: the community protocol or the paper text (default standard)',
+    choices: PROTOCOLS,
+  },
+  config: {
+    type: 'string',
+    description: "JSON or YAML file of settings (keys as in the run's config.json); flags override it",
+  },
+  set: {
+    type: 'string',
+    description: 'override one setting, e.g. --set pretrain.epochs=2 (repeatable)',
+    multiple: true,
+  },
   seed: { type: 'string', description: 'seed of every random draw (default 0)' },
   backend: { type: 'string', description: 'force a tfjs backend', choices: ['node-gpu', 'node', 'wasm', 'cpu'] },
-  resume: { type: 'boolean', description: 'continue the run in --out from its latest checkpoint, with its saved settings' },
+  resume: {
+    type: 'boolean',
+    description: 'continue the run in --out from its latest checkpoint, with its saved settings',
+  },
   json: { type: 'boolean', description: 'print one JSON object with the results on stdout' },
 } satisfies FlagSpec;
 
-type RunFlagValues = { preset?: string; protocol?: string; config?: string; set?: string[]; seed?: string; backend?: string; resume?: boolean; out?: string };
+type RunFlagValues = {
+  preset?: string;
+  protocol?: string;
+  config?: string;
+  set?: string[];
+  seed?: string;
+  backend?: string;
+  resume?: boolean;
+  out?: string;
+};
 
 /**
  * The run's settings: on `--resume` the run's saved `config.json` (settings flags are refused: a
  * resumed run must continue as it started); otherwise presets ← config file ← flags.
  */
-export async function commandConfig(command: string, values: RunFlagValues, overrides: Record<string, unknown>, fallbackPreset: PresetName = 'demo'): Promise<RunConfig> {
+export async function commandConfig(
+  command: string,
+  values: RunFlagValues,
+  overrides: Record<string, unknown>,
+  fallbackPreset: PresetName = 'demo',
+): Promise<RunConfig> {
   if (values.resume) {
     if (!values.out) throw new UsageError(`${command}: --resume needs --out <the run directory to continue>`);
-    const changed = (['preset', 'protocol', 'config', 'seed'] as const).filter((k) => values[k] !== undefined).concat(values.set?.length ? ['set'] as never[] : []).concat(Object.keys(overrides).length ? ['method/attack/mode flags'] as never[] : []);
-    if (changed.length > 0) throw new UsageError(`${command}: --resume continues with the run's saved settings; drop ${changed.map((k) => (k.startsWith('--') || k.includes(' ') ? k : `--${k}`)).join(', ')}`);
+    const changed = (['preset', 'protocol', 'config', 'seed'] as const)
+      .filter((k) => values[k] !== undefined)
+      .concat(values.set?.length ? (['set'] as never[]) : [])
+      .concat(Object.keys(overrides).length ? (['method/attack/mode flags'] as never[]) : []);
+    if (changed.length > 0)
+      throw new UsageError(
+        `${command}: --resume continues with the run's saved settings; drop ` +
+          `${changed.map((k) => (k.startsWith('--') || k.includes(' ') ? k : `--${k}`)).join(', ')}`,
+      );
     return readRunConfig<RunConfig>(values.out);
   }
   const set = parseSetFlags(values.set ?? []);
@@ -46,14 +87,23 @@ export async function commandConfig(command: string, values: RunFlagValues, over
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
-    out[k] = typeof v === 'object' && v !== null && typeof out[k] === 'object' && out[k] !== null ? deepMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      typeof v === 'object' && v !== null && typeof out[k] === 'object' && out[k] !== null
+        ? deepMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
 
-/** Selects the backend (flag, else the config's, else the fastest that loads) and records it in the config; saves config.json on a new run. */
+/**
+ * Selects the backend (flag, else the config's, else the fastest that loads) and records it in the config; saves
+ * config.json on a new run.
+ */
 export async function startRun(run: RunDir, config: RunConfig, backendFlag: string | undefined): Promise<string> {
-  const selection = await selectBackend({ backend: (backendFlag ?? config.backend) as BackendName | undefined, onEvent: run.renderer.listener });
+  const selection = await selectBackend({
+    backend: (backendFlag ?? config.backend) as BackendName | undefined,
+    onEvent: run.renderer.listener,
+  });
   if (!run.resumed) {
     config.backend = selection.name;
     await run.writeJson('config.json', config);

@@ -1,29 +1,67 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { fileCheckpointStore, latestCheckpoint, openCheckpoint, CheckpointError } from '@moco-robust/core';
 import { takeImages, type Cifar10Images } from '@moco-robust/data';
-import { collectExamples, createRunReport, evaluateCorruptions, evaluateRobustness, finetune, generatedCorruptions, officialCorruptions, writeReport, type CorruptionResult, type FinetuneResult, type RobustnessResult, type RunReport } from '@moco-robust/eval';
+import {
+  collectExamples,
+  createRunReport,
+  evaluateCorruptions,
+  evaluateRobustness,
+  finetune,
+  generatedCorruptions,
+  officialCorruptions,
+  writeReport,
+  type CorruptionResult,
+  type FinetuneResult,
+  type RobustnessResult,
+  type RunReport,
+} from '@moco-robust/eval';
 import { createResnetEncoder, loadModel, saveModel } from '@moco-robust/models';
 import { pretrain, type PretrainResult } from '@moco-robust/moco';
 import type { RunConfig } from '../presets';
 import type { RunDir } from './run-dir';
 import { pretextTaskFactory } from './tasks';
 
-/** The options every resumable library run takes from a run directory: checkpoints, resume, Ctrl-C, events, metadata. */
+/**
+ * The options every resumable library run takes from a run directory: checkpoints, resume, Ctrl-C, events, metadata.
+ */
 function runOptions(run: RunDir, dir: string, config: RunConfig) {
-  return { store: fileCheckpointStore(dir), resume: run.resumed, signal: run.signal, onEvent: run.renderer.listener, metadata: { run: config } };
+  return {
+    store: fileCheckpointStore(dir),
+    resume: run.resumed,
+    signal: run.signal,
+    onEvent: run.renderer.listener,
+    metadata: { run: config },
+  };
 }
 
 const ENGINE_ATTACK = { 'moco-pgd': 'pgd', 'moco-fgsm': 'fgsm', none: 'none' } as const;
 
-/** Adversarial self-supervised pre-training of the config's encoder; checkpoints under `<dir>/checkpoints`, the final encoder in `<dir>/encoder/`. */
-export async function runPretrain(run: RunDir, dir: string, config: RunConfig, train: Cifar10Images, test: Cifar10Images, taskFactory?: () => import('@moco-robust/core').PretextTaskV1): Promise<{ encoder: tfl.LayersModel; result: PretrainResult }> {
+/**
+ * Adversarial self-supervised pre-training of the config's encoder; checkpoints under `<dir>/checkpoints`, the final
+ * encoder in `<dir>/encoder/`.
+ */
+export async function runPretrain(
+  run: RunDir,
+  dir: string,
+  config: RunConfig,
+  train: Cifar10Images,
+  test: Cifar10Images,
+  taskFactory?: () => import('@moco-robust/core').PretextTaskV1,
+): Promise<{ encoder: tfl.LayersModel; result: PretrainResult }> {
   const p = config.pretrain;
-  const encoder = createResnetEncoder({ architecture: config.model.architecture as never, rng: config.seed, batchNormGroups: config.model.batchNormGroups });
+  const encoder = createResnetEncoder({
+    architecture: config.model.architecture as never,
+    rng: config.seed,
+    batchNormGroups: config.model.batchNormGroups,
+  });
   const task = (taskFactory ?? (await pretextTaskFactory(config)))();
-  const attack = p.attack === 'none' ? 'none' : `${p.attack === 'moco-pgd' ? `PGD-${p.steps}` : 'FGSM'} on the pretext loss`;
-  run.renderer.startPhase(`pre-training (${p.method}, ${p.method.startsWith('moco') && p.attack !== 'none' ? (p.attack === 'moco-pgd' ? `MoCo-PGD-${p.steps}` : 'MoCo-FGSM') : attack}, ${config.model.architecture})`);
+  const attack =
+    p.attack === 'none' ? 'none' : `${p.attack === 'moco-pgd' ? `PGD-${p.steps}` : 'FGSM'} on the pretext loss`;
+  const mocoAttack = p.attack === 'moco-pgd' ? `MoCo-PGD-${p.steps}` : 'MoCo-FGSM';
+  const shown = p.method.startsWith('moco') && p.attack !== 'none' ? mocoAttack : attack;
+  run.renderer.startPhase(`pre-training (${p.method}, ${shown}, ${config.model.architecture})`);
   const result = await pretrain({
     task,
     encoder,
@@ -44,8 +82,17 @@ export async function runPretrain(run: RunDir, dir: string, config: RunConfig, t
   return { encoder: encoder.model, result };
 }
 
-/** Adversarial fine-tuning of `encoder` with a new classifier head; checkpoints under `<dir>/checkpoints`, the classifier in `<dir>/model/`. */
-export async function runFinetune(run: RunDir, dir: string, config: RunConfig, encoder: tfl.LayersModel, train: Cifar10Images): Promise<FinetuneResult> {
+/**
+ * Adversarial fine-tuning of `encoder` with a new classifier head; checkpoints under `<dir>/checkpoints`, the
+ * classifier in `<dir>/model/`.
+ */
+export async function runFinetune(
+  run: RunDir,
+  dir: string,
+  config: RunConfig,
+  encoder: tfl.LayersModel,
+  train: Cifar10Images,
+): Promise<FinetuneResult> {
   const f = config.finetune;
   run.renderer.startPhase(`fine-tuning (${f.mode}, ${f.loss}${f.loss === 'standard' ? '' : `, PGD-${f.steps}`})`);
   const result = await finetune({
@@ -79,31 +126,79 @@ export interface EvalChoice {
   frostTextures?: import('@moco-robust/data').FrostTexture[];
 }
 
-/** Clean / FGSM / PGD and CIFAR-10-C evaluation of a classifier, and the run's report (report.json, report.md, charts, index.html) in `dir`. */
-export async function runEval(run: RunDir, dir: string, config: RunConfig, model: tfl.LayersModel, test: Cifar10Images, choice: EvalChoice, describe: Omit<RunReport, 'schema' | 'createdAt' | 'notes' | 'robustness' | 'corruptions'>): Promise<{ report: RunReport; html: string; markdown: string }> {
+/**
+ * Clean / FGSM / PGD and CIFAR-10-C evaluation of a classifier, and the run's report (report.json, report.md, charts,
+ * index.html) in `dir`.
+ */
+export async function runEval(
+  run: RunDir,
+  dir: string,
+  config: RunConfig,
+  model: tfl.LayersModel,
+  test: Cifar10Images,
+  choice: EvalChoice,
+  describe: Omit<RunReport, 'schema' | 'createdAt' | 'notes' | 'robustness' | 'corruptions'>,
+): Promise<{ report: RunReport; html: string; markdown: string }> {
   const e = config.eval;
   let robustness: RobustnessResult | undefined;
   if (choice.attacks.length > 0) {
     run.renderer.startPhase(`evaluation (${choice.attacks.join(', ')})`);
-    robustness = evaluateRobustness(model, test, { attacks: choice.attacks, settings: { fgsmEpsilon: e.fgsmEpsilon, pgdEpsilon: e.pgdEpsilon, pgdStepSize: e.pgdStepSize, pgdSteps: e.pgdSteps, pgdRestarts: e.pgdRestarts, seed: config.seed }, onEvent: run.renderer.listener });
+    robustness = evaluateRobustness(model, test, {
+      attacks: choice.attacks,
+      settings: {
+        fgsmEpsilon: e.fgsmEpsilon,
+        pgdEpsilon: e.pgdEpsilon,
+        pgdStepSize: e.pgdStepSize,
+        pgdSteps: e.pgdSteps,
+        pgdRestarts: e.pgdRestarts,
+        seed: config.seed,
+      },
+      onEvent: run.renderer.listener,
+    });
   }
   let corruptions: CorruptionResult | undefined;
   const notes: string[] = [];
   if (choice.cifar10c) {
     if (choice.cifar10cDir) {
       run.renderer.startPhase(`CIFAR-10-C (official arrays in ${choice.cifar10cDir})`);
-      corruptions = await evaluateCorruptions(model, officialCorruptions(choice.cifar10cDir), { source: 'official', expectedBlocks: 95, onEvent: run.renderer.listener });
+      corruptions = await evaluateCorruptions(model, officialCorruptions(choice.cifar10cDir), {
+        source: 'official',
+        expectedBlocks: 95,
+        onEvent: run.renderer.listener,
+      });
     } else {
       const images = takeImages(test, e.cifar10cImages);
-      run.renderer.startPhase(`CIFAR-10-C (generated from ${images.count} test images, 19 corruptions × 5 severities)`);
+      const what = `${images.count} test images, 19 corruptions × 5 severities`;
+      run.renderer.startPhase(`CIFAR-10-C (generated from ${what})`);
       const generated = generatedCorruptions(images, { seed: config.seed, frostTextures: choice.frostTextures });
-      corruptions = await evaluateCorruptions(model, generated.blocks, { skipped: generated.skipped, expectedBlocks: choice.frostTextures ? 95 : 90, onEvent: run.renderer.listener });
-      if (images.count < test.count) notes.push(`CIFAR-10-C was generated from the first ${images.count} of ${test.count} test images.`);
+      corruptions = await evaluateCorruptions(model, generated.blocks, {
+        skipped: generated.skipped,
+        expectedBlocks: choice.frostTextures ? 95 : 90,
+        onEvent: run.renderer.listener,
+      });
+      if (images.count < test.count)
+        notes.push(`CIFAR-10-C was generated from the first ${images.count} of ${test.count} test images.`);
     }
   }
   run.renderer.finishLine();
-  const report = createRunReport({ ...describe, backend: config.backend, protocol: config.protocol, robustness, corruptions, notes });
-  const examples = collectExamples(model, test, { count: 8, settings: { pgdSteps: e.pgdSteps, pgdStepSize: e.pgdStepSize, pgdEpsilon: e.pgdEpsilon, fgsmEpsilon: e.fgsmEpsilon }, seed: config.seed });
+  const report = createRunReport({
+    ...describe,
+    backend: config.backend,
+    protocol: config.protocol,
+    robustness,
+    corruptions,
+    notes,
+  });
+  const examples = collectExamples(model, test, {
+    count: 8,
+    settings: {
+      pgdSteps: e.pgdSteps,
+      pgdStepSize: e.pgdStepSize,
+      pgdEpsilon: e.pgdEpsilon,
+      fgsmEpsilon: e.fgsmEpsilon,
+    },
+    seed: config.seed,
+  });
   const written = await writeReport(dir, [report], { title: `moco-robust — ${describe.name}`, examples });
   return { report, html: written.html, markdown: written.markdown };
 }
@@ -114,19 +209,30 @@ export async function runEval(run: RunDir, dir: string, config: RunConfig, model
  * a checkpoint directory (verified: a corrupt one is refused). `role` picks the encoder or the classifier.
  */
 export async function resolveModelSource(from: string, role: 'encoder' | 'classifier'): Promise<string> {
-  if (!existsSync(from)) throw new CheckpointError({ path: from, message: 'does not exist (expected a run directory, a checkpoint directory or a model.json)' });
+  if (!existsSync(from))
+    throw new CheckpointError({
+      path: from,
+      message: 'does not exist (expected a run directory, a checkpoint directory or a model.json)',
+    });
   if (statSync(from).isFile()) return from;
   const isCheckpoint = existsSync(join(from, 'manifest.json'));
   if (!isCheckpoint) {
-    for (const sub of role === 'encoder' ? ['encoder'] : ['model']) if (existsSync(join(from, sub, 'model.json'))) return join(from, sub);
+    for (const sub of role === 'encoder' ? ['encoder'] : ['model'])
+      if (existsSync(join(from, sub, 'model.json'))) return join(from, sub);
     if (existsSync(join(from, 'model.json'))) return from;
   }
   const checkpoint = isCheckpoint ? from : await latestCheckpoint(from);
   if (checkpoint) {
     await openCheckpoint(checkpoint); // verifies every file against the manifest
-    for (const sub of role === 'encoder' ? ['encoder'] : ['best', 'classifier']) if (existsSync(join(checkpoint, sub, 'model.json'))) return join(checkpoint, sub);
+    for (const sub of role === 'encoder' ? ['encoder'] : ['best', 'classifier'])
+      if (existsSync(join(checkpoint, sub, 'model.json'))) return join(checkpoint, sub);
   }
-  throw new CheckpointError({ path: from, message: `holds no ${role} (expected ${role === 'encoder' ? 'encoder/model.json' : 'model/model.json'}, model.json or checkpoints/latest)` });
+  throw new CheckpointError({
+    path: from,
+    message:
+      `holds no ${role} (expected ${role === 'encoder' ? 'encoder/model.json' : 'model/model.json'}, ` +
+      `model.json or checkpoints/latest)`,
+  });
 }
 
 /** Loads the model `--from` points at. */
@@ -135,6 +241,10 @@ export async function loadModelFrom(from: string, role: 'encoder' | 'classifier'
   try {
     return await loadModel(source);
   } catch (error) {
-    throw new CheckpointError({ path: source, message: `cannot load the ${role} (${(error as Error).message.split('\n')[0]})`, cause: error });
+    throw new CheckpointError({
+      path: source,
+      message: `cannot load the ${role} (${(error as Error).message.split('\n')[0]})`,
+      cause: error,
+    });
   }
 }

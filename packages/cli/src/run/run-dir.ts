@@ -16,10 +16,14 @@ export interface RunDir {
   close(): void;
 }
 
-/** Refuses an output folder that already holds files, before anything is written (messages name the command and the folder). */
+/**
+ * Refuses an output folder that already holds files, before anything is written (messages name the command and the
+ * folder).
+ */
 export async function assertEmptyOutput(command: string, out: string, hint = 'choose a new folder'): Promise<string[]> {
   const existing = await readdir(out).catch(() => [] as string[]);
-  if (existing.length > 0) throw new UsageError(`${command}: --out ${out} already holds files; ${hint} (nothing was changed)`);
+  if (existing.length > 0)
+    throw new UsageError(`${command}: --out ${out} already holds files; ${hint} (nothing was changed)`);
   return existing;
 }
 
@@ -28,11 +32,17 @@ export async function assertEmptyOutput(command: string, out: string, hint = 'ch
  * untouched), or with `resume` an existing one holding `config.json`. Events are appended to
  * `events.jsonl`; Ctrl-C aborts the returned signal.
  */
-export async function openRunDir(command: string, options: { out?: string; resume?: boolean; quiet?: boolean }): Promise<RunDir> {
+export async function openRunDir(
+  command: string,
+  options: { out?: string; resume?: boolean; quiet?: boolean },
+): Promise<RunDir> {
   const out = resolve(options.out ?? join('runs', `${command}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   if (options.resume) {
     const existing = await readdir(out).catch(() => [] as string[]);
-    if (!existing.includes('config.json')) throw new UsageError(`${command}: --resume needs a run directory with config.json; ${out} has none (nothing was changed)`);
+    if (!existing.includes('config.json'))
+      throw new UsageError(
+        `${command}: --resume needs a run directory with config.json; ${out} has none (nothing was changed)`,
+      );
   } else {
     await assertEmptyOutput(command, out, 'choose a new directory or pass --resume');
   }
@@ -61,6 +71,8 @@ export async function readRunConfig<T>(out: string): Promise<T> {
   try {
     return JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as T;
   } catch (error) {
-    throw new UsageError(`--resume: ${join(out, 'config.json')} is not readable JSON (${(error as Error).message.split('\n')[0]})`);
+    throw new UsageError(
+      `--resume: ${join(out, 'config.json')} is not readable JSON (${(error as Error).message.split('\n')[0]})`,
+    );
   }
 }

@@ -13,7 +13,9 @@ export const BUILT_IN_METHODS = ['moco-v1', 'moco-v2'] as const;
 /** Chen et al.'s (CVPR 2020) pretext baselines, pre-trained on padded-random-crop + flip augmented images as there. */
 const CHEN_BASELINES = ['rotation', 'jigsaw', 'selfie'];
 
-/** The package a plugin method loads: `rotation` → `@moco-robust/pretext-rotation`; a full package name is used as is. */
+/**
+ * The package a plugin method loads: `rotation` → `@moco-robust/pretext-rotation`; a full package name is used as is.
+ */
 export function pluginPackage(method: string): string {
   return method.startsWith('@') || method.includes('/') ? method : `@moco-robust/pretext-${method}`;
 }
@@ -23,17 +25,21 @@ export function pluginPackage(method: string): string {
  * export (a factory returning a `PretextTaskV1`), loaded with dynamic `import()` — before anything is
  * written, so a missing plugin is a {@link PluginError} saying what to install and nothing else happens.
  */
-export async function pretextTaskFactory(config: Pick<RunConfig, 'pretrain' | 'seed'>, importer: (name: string) => Promise<unknown> = importPlugin): Promise<() => PretextTaskV1> {
+export async function pretextTaskFactory(
+  config: Pick<RunConfig, 'pretrain' | 'seed'>,
+  importer: (name: string) => Promise<unknown> = importPlugin,
+): Promise<() => PretextTaskV1> {
   const p = config.pretrain;
   if (p.method === 'moco-v1' || p.method === 'moco-v2') {
     const version = p.method === 'moco-v1' ? 'v1' : 'v2';
-    return () => mocoTask({
-      version,
-      augment: (images, rng) => twoViews(images, version === 'v1' ? MOCO_V1_AUGMENTATION : MOCO_V2_AUGMENTATION, rng),
-      projectionHead: (o) => projectionHead(o),
-      queueSize: p.queueSize,
-      temperature: p.temperature,
-    });
+    return () =>
+      mocoTask({
+        version,
+        augment: (images, rng) => twoViews(images, version === 'v1' ? MOCO_V1_AUGMENTATION : MOCO_V2_AUGMENTATION, rng),
+        projectionHead: (o) => projectionHead(o),
+        queueSize: p.queueSize,
+        temperature: p.temperature,
+      });
   }
   const name = pluginPackage(p.method);
   let module: { default?: unknown };
@@ -41,19 +47,45 @@ export async function pretextTaskFactory(config: Pick<RunConfig, 'pretrain' | 's
     module = (await importer(name)) as { default?: unknown };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(name)) {
-      throw new PluginError({ plugin: name, message: `method '${p.method}' needs the plugin package ${name}, which is not installed: npm install ${name} (built-in methods: ${BUILT_IN_METHODS.join(', ')})`, cause: error });
+    if (
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      String((error as Error).message).includes(name)
+    ) {
+      throw new PluginError({
+        plugin: name,
+        message:
+          `method '${p.method}' needs the plugin package ${name}, which is not installed: ` +
+          `npm install ${name} (built-in methods: ${BUILT_IN_METHODS.join(', ')})`,
+        cause: error,
+      });
     }
-    throw new PluginError({ plugin: name, message: `the plugin package ${name} failed to load: ${(error as Error).message.split('\n')[0]}`, cause: error });
+    throw new PluginError({
+      plugin: name,
+      message: `the plugin package ${name} failed to load: ${(error as Error).message.split('\n')[0]}`,
+      cause: error,
+    });
   }
   const factory = module.default;
-  if (typeof factory !== 'function') throw new PluginError({ plugin: name, message: `${name} has no default export factory (options) => PretextTaskV1` });
+  if (typeof factory !== 'function')
+    throw new PluginError({
+      plugin: name,
+      message: `${name} has no default export factory (options) => PretextTaskV1`,
+    });
   return () => {
-    // every plugin gets the run's seed; Chen et al.'s baselines also their augmentation (4-pixel padded random crop + flip)
+    // every plugin gets the run's seed; Chen et al.'s baselines also their augmentation (4-pixel padded random crop +
+    // flip)
     const options: Record<string, unknown> = { seed: config.seed };
-    if (CHEN_BASELINES.includes(p.method)) options.augment = (images: import('@tensorflow/tfjs-core').Tensor4D, rng: import('@moco-robust/core').Rng) => randomCropFlip(images, rng);
+    if (CHEN_BASELINES.includes(p.method))
+      options.augment = (images: import('@tensorflow/tfjs-core').Tensor4D, rng: import('@moco-robust/core').Rng) =>
+        randomCropFlip(images, rng);
     const task = (factory as (options: Record<string, unknown>) => unknown)(options);
-    if (!isPretextTaskV1(task)) throw new PluginError({ plugin: name, message: `${name}'s default export did not return a PretextTaskV1 (specificationVersion 'v1', name, createHeads, makeBatch, loss, state, loadState, combine)` });
+    if (!isPretextTaskV1(task))
+      throw new PluginError({
+        plugin: name,
+        message:
+          `${name}'s default export did not return a PretextTaskV1 (specificationVersion ` +
+          `'v1', name, createHeads, makeBatch, loss, state, loadState, combine)`,
+      });
     return task;
   };
 }
@@ -66,7 +98,10 @@ async function importPlugin(name: string): Promise<unknown> {
   for (let dir = process.cwd(); ; dir = dirname(dir)) {
     const manifest = join(dir, 'node_modules', name, 'package.json');
     if (existsSync(manifest)) {
-      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, { import?: string; default?: string } | string>; main?: string };
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+        exports?: Record<string, { import?: string; default?: string } | string>;
+        main?: string;
+      };
       const root = pkg.exports?.['.'];
       const entry = typeof root === 'string' ? root : (root?.import ?? root?.default ?? pkg.main ?? 'index.js');
       return import(pathToFileURL(join(dirname(manifest), entry)).href);

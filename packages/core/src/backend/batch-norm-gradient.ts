@@ -21,12 +21,16 @@ export const lazyFusedBatchNormGradient: tf.GradConfig = {
     const inverseStd = () => tf.rsqrt(tf.add(variance, tf.scalar(epsilon))); // 1/σ, like mean
     const factor = () => (scale == null ? inverseStd() : tf.mul(inverseStd(), scale)); // γ/σ
     // Σ dy·f for a per-channel f is f·Σ dy: reduce first, multiply the [C] result
-    const reduceTimes = (t: tf.Tensor, f: () => tf.Tensor) => (perChannel ? tf.mul(reduce(t), f()) : reduce(tf.mul(t, f())));
+    const reduceTimes = (t: tf.Tensor, f: () => tf.Tensor) =>
+      perChannel ? tf.mul(reduce(t), f()) : reduce(tf.mul(t, f()));
     const centredGradient = () => tf.mul(gradient, tf.sub(x, mean)); // dy·(x − μ)
     return {
       x: () => tf.reshape(tf.mul(gradient, factor()), x.shape),
       mean: () => reduceTimes(gradient, () => tf.neg(factor())),
-      variance: () => reduceTimes(centredGradient(), () => tf.mul(tf.mul(tf.pow(inverseStd(), tf.scalar(3)), scale ?? tf.scalar(1)), tf.scalar(-0.5))),
+      variance: () =>
+        reduceTimes(centredGradient(), () =>
+          tf.mul(tf.mul(tf.pow(inverseStd(), tf.scalar(3)), scale ?? tf.scalar(1)), tf.scalar(-0.5)),
+        ),
       scale: () => reduceTimes(centredGradient(), inverseStd),
       offset: () => reduce(gradient),
     };

@@ -19,13 +19,22 @@ export interface ConvBenchmarkResult {
 }
 
 /** DESIGN.md's benchmark shape: 3×3 conv 64→64 on 32×32, batch 32. */
-export const STANDARD_CONV_SHAPE: ConvBenchmarkShape = { batch: 32, size: 32, inChannels: 64, outChannels: 64, kernel: 3 };
+export const STANDARD_CONV_SHAPE: ConvBenchmarkShape = {
+  batch: 32,
+  size: 32,
+  inChannels: 64,
+  outChannels: 64,
+  kernel: 3,
+};
 
 /**
  * Times conv2d forward, input gradient and filter gradient on the current backend and returns
  * GFLOP/s for each (median of `repeats` after a warm-up; one host sync per repetition).
  */
-export async function benchmarkConv2d(shape: ConvBenchmarkShape = STANDARD_CONV_SHAPE, repeats = 5): Promise<ConvBenchmarkResult> {
+export async function benchmarkConv2d(
+  shape: ConvBenchmarkShape = STANDARD_CONV_SHAPE,
+  repeats = 5,
+): Promise<ConvBenchmarkResult> {
   const { batch, size, inChannels, outChannels, kernel } = shape;
   const flop = 2 * batch * size * size * inChannels * outChannels * kernel * kernel;
   const x = tf.randomNormal([batch, size, size, inChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -55,7 +64,11 @@ export async function benchmarkConv2d(shape: ConvBenchmarkShape = STANDARD_CONV_
     shape,
     forward: await measure(() => tf.conv2d(x, w, 1, 'same')),
     inputGradient: await measure(() => tf.conv2dTranspose(dy, w, x.shape, 1, 'same')),
-    filterGradient: await measure(() => tf.tidy(() => tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'), dy)))(w))),
+    filterGradient: await measure(() =>
+      tf.tidy(() =>
+        tf.grad((filter: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'), dy)))(w),
+      ),
+    ),
   };
   tf.dispose([x, w, dy]);
   return result;

@@ -1,12 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** moco-robust's kernel name for TensorFlow's `ReluGrad` op (`dy · (x > 0)` in one pass), registered on the native backend. */
+/**
+ * moco-robust's kernel name for TensorFlow's `ReluGrad` op (`dy · (x > 0)` in one pass), registered on the native
+ * backend.
+ */
 export const RELU_GRAD_KERNEL = 'MocoRobustReluGrad';
 
 /** The slice of tfjs-node's `NodeJSKernelBackend` a kernel needs to run a TensorFlow op by name. */
 interface NativeBackend {
   binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
-  executeSingleOutput(name: string, attributes: Array<{ name: string; type: number; value: unknown }>, inputs: tf.TensorInfo[]): tf.TensorInfo;
+  executeSingleOutput(
+    name: string,
+    attributes: Array<{ name: string; type: number; value: unknown }>,
+    inputs: tf.TensorInfo[],
+  ): tf.TensorInfo;
 }
 
 /** The `tensorflow` backend's kernel for {@link RELU_GRAD_KERNEL}: TensorFlow's own `ReluGrad` op. */
@@ -16,7 +23,11 @@ export const nativeReluGradKernel: tf.KernelConfig = {
   kernelFunc: ({ inputs, backend }) => {
     const native = backend as unknown as NativeBackend;
     const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-    return native.executeSingleOutput('ReluGrad', [{ name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }], [dy, x]);
+    return native.executeSingleOutput(
+      'ReluGrad',
+      [{ name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }],
+      [dy, x],
+    );
   },
 };
 

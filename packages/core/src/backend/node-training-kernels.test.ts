@@ -10,14 +10,24 @@ let native = false;
 beforeAll(async () => {
   // a real gradient registry: tfjs-core alone registers none
   await import('@tensorflow/tfjs-layers').catch(() => undefined);
-  native = await import('@tensorflow/tfjs-node').then(() => true, () => false);
+  native = await import('@tensorflow/tfjs-node').then(
+    () => true,
+    () => false,
+  );
   original = { relu: tf.getGradient('Relu'), batchNorm: tf.getGradient('FusedBatchNorm') };
   registerNodeTrainingKernels();
-  if (!native) console.warn('NATIVE BACKEND NOT BUILT: the native ReluGrad kernel is not checked (run `npm run native:build`).');
+  if (!native)
+    console.warn('NATIVE BACKEND NOT BUILT: the native ReluGrad kernel is not checked (run `npm run native:build`).');
 });
 
 /** Values of every named gradient of `config` at `dy` and `saved`. */
-function gradientValues(config: tf.GradConfig, dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap, names: string[]) {
+function gradientValues(
+  config: tf.GradConfig,
+  dy: tf.Tensor,
+  saved: tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+  names: string[],
+) {
   return tf.tidy(() => {
     const grads = config.gradFunc(dy, saved, attrs) as Record<string, () => tf.Tensor>;
     return Object.fromEntries(names.map((n) => [n, grads[n]().dataSync().slice()]));
@@ -30,64 +40,98 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
     expect(tf.getGradient('FusedBatchNorm')).not.toBe(original.batchNorm);
   });
 
-  it("batch-norm's lazy gradient equals tfjs-core's for x, mean, variance, scale and offset (4-D, 2-D, no scale)", async () => {
-    await tf.setBackend('cpu');
-    for (const [shape, withScale] of [[[4, 5, 5, 3], true], [[6, 7], true], [[3, 4, 4, 2], false]] as const) {
-      const channels = shape[shape.length - 1];
-      const x = tf.randomNormal([...shape], 0, 2, 'float32', 1);
-      const dy = tf.randomNormal([...shape], 0, 1, 'float32', 2);
-      const saved = [x, tf.randomNormal([channels], 0, 1, 'float32', 3), tf.randomUniform([channels], 0.5, 2, 'float32', 4), ...(withScale ? [tf.randomNormal([channels], 1, 0.3, 'float32', 5)] : [])];
-      const names = ['x', 'mean', 'variance', 'scale', 'offset'];
-      const ours = gradientValues(tf.getGradient('FusedBatchNorm'), dy, saved, { varianceEpsilon: 1e-3 }, names);
-      // tfjs-core's own ∂y/∂x fails for rank ≠ 4 (its tile): there, check it by hand, dy·γ/√(σ² + ε)
-      const theirs = gradientValues(original.batchNorm, dy, saved, { varianceEpsilon: 1e-3 }, shape.length === 4 ? names : names.slice(1));
-      theirs.x ??= tf.tidy(() => tf.mul(tf.mul(dy, tf.rsqrt(tf.add(saved[2], 1e-3))), saved[3] ?? 1).dataSync().slice());
-      for (const name of names) expect(maxRelDiff(ours[name], theirs[name]), `${shape} ${name}`).toBeLessThan(1e-5);
-      tf.dispose([x, dy, ...saved]);
-    }
-  });
+  it(
+    "batch-norm's lazy gradient equals tfjs-core's for x, " + 'mean, variance, scale and offset (4-D, 2-D, no scale)',
+    async () => {
+      await tf.setBackend('cpu');
+      for (const [shape, withScale] of [
+        [[4, 5, 5, 3], true],
+        [[6, 7], true],
+        [[3, 4, 4, 2], false],
+      ] as const) {
+        const channels = shape[shape.length - 1];
+        const x = tf.randomNormal([...shape], 0, 2, 'float32', 1);
+        const dy = tf.randomNormal([...shape], 0, 1, 'float32', 2);
+        const saved = [
+          x,
+          tf.randomNormal([channels], 0, 1, 'float32', 3),
+          tf.randomUniform([channels], 0.5, 2, 'float32', 4),
+          ...(withScale ? [tf.randomNormal([channels], 1, 0.3, 'float32', 5)] : []),
+        ];
+        const names = ['x', 'mean', 'variance', 'scale', 'offset'];
+        const ours = gradientValues(tf.getGradient('FusedBatchNorm'), dy, saved, { varianceEpsilon: 1e-3 }, names);
+        // tfjs-core's own ∂y/∂x fails for rank ≠ 4 (its tile): there, check it by hand, dy·γ/√(σ² + ε)
+        const theirs = gradientValues(
+          original.batchNorm,
+          dy,
+          saved,
+          { varianceEpsilon: 1e-3 },
+          shape.length === 4 ? names : names.slice(1),
+        );
+        theirs.x ??= tf.tidy(() =>
+          tf
+            .mul(tf.mul(dy, tf.rsqrt(tf.add(saved[2], 1e-3))), saved[3] ?? 1)
+            .dataSync()
+            .slice(),
+        );
+        for (const name of names) expect(maxRelDiff(ours[name], theirs[name]), `${shape} ${name}`).toBeLessThan(1e-5);
+        tf.dispose([x, dy, ...saved]);
+      }
+    },
+  );
 
-  it("relu's gradient equals tfjs-core's on cpu (fallback) and on the native backend (TensorFlow's ReluGrad)", async () => {
-    const run = async (backend: string, config: tf.GradConfig) => {
-      await tf.setBackend(backend);
-      return tf.tidy(() => {
-        const x = tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 7);
-        const dy = tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 8);
-        return gradientValues(config, dy, [x], {}, ['x']).x;
-      });
-    };
-    const reference = await run('cpu', original.relu);
-    expect(maxRelDiff(await run('cpu', tf.getGradient('Relu')), reference)).toBe(0);
-    if (native) {
-      const before = tf.memory().numTensors;
-      expect(maxRelDiff(await run('tensorflow', tf.getGradient('Relu')), reference)).toBe(0);
-      expect(tf.memory().numTensors).toBe(before);
-    }
-  });
+  it(
+    "relu's gradient equals tfjs-core's on cpu (fallback) " + "and on the native backend (TensorFlow's ReluGrad)",
+    async () => {
+      const run = async (backend: string, config: tf.GradConfig) => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const x = tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 7);
+          const dy = tf.randomNormal([2, 6, 6, 5], 0, 1, 'float32', 8);
+          return gradientValues(config, dy, [x], {}, ['x']).x;
+        });
+      };
+      const reference = await run('cpu', original.relu);
+      expect(maxRelDiff(await run('cpu', tf.getGradient('Relu')), reference)).toBe(0);
+      if (native) {
+        const before = tf.memory().numTensors;
+        expect(maxRelDiff(await run('tensorflow', tf.getGradient('Relu')), reference)).toBe(0);
+        expect(tf.memory().numTensors).toBe(before);
+      }
+    },
+  );
 
-  it('a conv + batch-norm + relu network: input and weight gradients match the cpu backend (1e-4), in training and inference mode', async () => {
-    if (!native) return;
-    const run = async (backend: string, training: boolean) => {
-      await tf.setBackend(backend);
-      return tf.tidy(() => {
-        const x = tf.randomUniform([4, 8, 8, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
-        const filter = tf.randomNormal([3, 3, 3, 6], 0, 0.3, 'float32', 10) as tf.Tensor4D;
-        const gamma = tf.randomUniform([6], 0.5, 1.5, 'float32', 11);
-        const beta = tf.randomNormal([6], 0, 0.2, 'float32', 12);
-        const movingMean = tf.randomNormal([6], 0, 0.1, 'float32', 13);
-        const movingVariance = tf.randomUniform([6], 0.5, 2, 'float32', 14);
-        const f = (input: tf.Tensor, w: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-          const h = tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
-          const { mean, variance } = training ? tf.moments(h, [0, 1, 2]) : { mean: movingMean, variance: movingVariance };
-          return tf.sum(tf.mul(tf.relu(tf.batchNorm(h, mean, variance, b, g, 1e-5)), tf.range(0, 6)));
-        };
-        return tf.grads(f)([x, filter, gamma, beta]).map((g) => g.dataSync().slice());
-      });
-    };
-    for (const training of [true, false]) {
-      const cpu = await run('cpu', training);
-      const ours = await run('tensorflow', training);
-      ours.forEach((g, i) => expect(maxRelDiff(g, cpu[i]), `training ${training}, gradient ${i}`).toBeLessThan(1e-4));
-    }
-  });
+  it(
+    'a conv + batch-norm + relu network: input and weight gradients ' +
+      'match the cpu backend (1e-4), in training and inference mode',
+    async () => {
+      if (!native) return;
+      const run = async (backend: string, training: boolean) => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const x = tf.randomUniform([4, 8, 8, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+          const filter = tf.randomNormal([3, 3, 3, 6], 0, 0.3, 'float32', 10) as tf.Tensor4D;
+          const gamma = tf.randomUniform([6], 0.5, 1.5, 'float32', 11);
+          const beta = tf.randomNormal([6], 0, 0.2, 'float32', 12);
+          const movingMean = tf.randomNormal([6], 0, 0.1, 'float32', 13);
+          const movingVariance = tf.randomUniform([6], 0.5, 2, 'float32', 14);
+          const f = (input: tf.Tensor, w: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const h = tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+            const { mean, variance } = training
+              ? tf.moments(h, [0, 1, 2])
+              : { mean: movingMean, variance: movingVariance };
+            return tf.sum(tf.mul(tf.relu(tf.batchNorm(h, mean, variance, b, g, 1e-5)), tf.range(0, 6)));
+          };
+          return tf
+            .grads(f)([x, filter, gamma, beta])
+            .map((g) => g.dataSync().slice());
+        });
+      };
+      for (const training of [true, false]) {
+        const cpu = await run('cpu', training);
+        const ours = await run('tensorflow', training);
+        ours.forEach((g, i) => expect(maxRelDiff(g, cpu[i]), `training ${training}, gradient ${i}`).toBeLessThan(1e-4));
+      }
+    },
+  );
 });

@@ -7,12 +7,21 @@ import { describe, expect, it } from 'vitest';
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 function runSelect(options: { hide?: string[]; force?: string; env?: Record<string, string> } = {}) {
-  const out = execFileSync(process.execPath, ['--import', hideModulesHook(), './test-fixtures/select.mjs', ...(options.force ? [options.force] : [])], {
-    cwd: packageDir,
-    env: { ...process.env, MOCO_ROBUST_BACKEND: '', MOCO_ROBUST_HIDE_MODULES: (options.hide ?? []).join(','), ...options.env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', hideModulesHook(), './test-fixtures/select.mjs', ...(options.force ? [options.force] : [])],
+    {
+      cwd: packageDir,
+      env: {
+        ...process.env,
+        MOCO_ROBUST_BACKEND: '',
+        MOCO_ROBUST_HIDE_MODULES: (options.hide ?? []).join(','),
+        ...options.env,
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return JSON.parse(out);
 }
 
@@ -31,7 +40,9 @@ describe('selectBackend (real child processes, built package)', () => {
   });
 
   it('falls through to cpu when wasm is absent too', () => {
-    const result = runSelect({ hide: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm'] });
+    const result = runSelect({
+      hide: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-backend-wasm'],
+    });
     expect(result.selection.name).toBe('cpu');
     expect(result.selection.attempts.map((a: { ok: boolean }) => a.ok)).toEqual([false, false, false, true]);
   });
@@ -47,9 +58,14 @@ describe('selectBackend (real child processes, built package)', () => {
   });
 
   it('is forced by MOCO_ROBUST_BACKEND and rejects unknown names', () => {
-    expect(runSelect({ env: { MOCO_ROBUST_BACKEND: 'cpu' } }).selection).toMatchObject({ name: 'cpu', reason: 'forced-by-environment' });
+    expect(runSelect({ env: { MOCO_ROBUST_BACKEND: 'cpu' } }).selection).toMatchObject({
+      name: 'cpu',
+      reason: 'forced-by-environment',
+    });
     const bad = runSelect({ env: { MOCO_ROBUST_BACKEND: 'tpu' } });
     expect(bad.ok).toBe(false);
-    expect(bad.message).toMatch(/Invalid argument 'MOCO_ROBUST_BACKEND': expected one of node-gpu, node, wasm, cpu, got string "tpu"/);
+    expect(bad.message).toMatch(
+      /Invalid argument 'MOCO_ROBUST_BACKEND': expected one of node-gpu, node, wasm, cpu, got string "tpu"/,
+    );
   });
 });

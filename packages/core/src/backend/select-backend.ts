@@ -37,7 +37,10 @@ export interface BackendSelection {
 
 /** Options of {@link selectBackend}. */
 export interface SelectBackendOptions {
-  /** Use exactly this backend (or throw a {@link BackendUnavailableError} naming what to install). Overrides the environment variable. */
+  /**
+   * Use exactly this backend (or throw a {@link BackendUnavailableError} naming what to install). Overrides the
+   * environment variable.
+   */
   backend?: BackendName;
   /** Candidates in order; default {@link BACKEND_NAMES} (native ones are skipped in a browser). */
   candidates?: readonly BackendName[];
@@ -76,7 +79,8 @@ interface Candidate {
 }
 
 const nativeInstall = (pkg: string, variant: string) =>
-  `Install it with \`npm install ${pkg}@4.22.0 --ignore-scripts\` and build its binding from a TensorFlow wheel with \`npx moco-robust backend build --variant ${variant}\` (or \`npm run native:build\` in the moco-robust repository).`;
+  `Install it with \`npm install ${pkg}@4.22.0 --ignore-scripts\` and build its binding from a TensorFlow wheel with ` +
+  `\`npx moco-robust backend build --variant ${variant}\` (or \`npm run native:build\` in the moco-robust repository).`;
 
 const candidates: Record<BackendName, Candidate> = {
   'node-gpu': {
@@ -149,7 +153,8 @@ async function registerNativeTraining(): Promise<void> {
 }
 
 async function activate(tfBackend: string): Promise<void> {
-  if (tf.findBackendFactory(tfBackend) === null) throw new Error(`the package loaded but registered no '${tfBackend}' backend`);
+  if (tf.findBackendFactory(tfBackend) === null)
+    throw new Error(`the package loaded but registered no '${tfBackend}' backend`);
   const ok = await tf.setBackend(tfBackend);
   if (!ok) throw new Error(`tf.setBackend('${tfBackend}') failed to initialise the backend`);
   await tf.ready();
@@ -161,7 +166,8 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
  * Picks and activates the fastest tfjs backend that loads — `@tensorflow/tfjs-node-gpu`,
  * `@tensorflow/tfjs-node`, `@tensorflow/tfjs-backend-wasm` (with moco-robust's training kernels
  * registered), then `@tensorflow/tfjs-backend-cpu` — each loaded with a dynamic `import()`.
- * Records why each candidate failed, and registers tfjs's gradients (through tfjs-layers when installed). `options.backend` or the `MOCO_ROBUST_BACKEND` environment
+ * Records why each candidate failed, and registers tfjs's gradients (through tfjs-layers when installed).
+ * `options.backend` or the `MOCO_ROBUST_BACKEND` environment
  * variable forces one, and a forced backend that cannot load throws a {@link BackendUnavailableError}
  * naming the package to install.
  */
@@ -170,7 +176,10 @@ export function selectBackend(options: SelectBackendOptions = {}): Promise<Backe
 }
 
 /** {@link selectBackend} with the Node entry's way of starting wasm's threads. @internal */
-export async function selectBackendWith(threading: WasmThreading | undefined, options: SelectBackendOptions): Promise<BackendSelection> {
+export async function selectBackendWith(
+  threading: WasmThreading | undefined,
+  options: SelectBackendOptions,
+): Promise<BackendSelection> {
   if (options.wasmThreads !== undefined) assertWasmThreads(options.wasmThreads, 'wasmThreads');
   const variable = options.environmentVariable ?? 'MOCO_ROBUST_BACKEND';
   const fromEnvironment = isNode ? process.env[variable] : undefined;
@@ -182,7 +191,9 @@ export async function selectBackendWith(threading: WasmThreading | undefined, op
       received: forced,
     });
   }
-  const order = forced ? [forced] : (options.candidates ?? BACKEND_NAMES).filter((n) => isNode || (n !== 'node' && n !== 'node-gpu'));
+  const order = forced
+    ? [forced]
+    : (options.candidates ?? BACKEND_NAMES).filter((n) => isNode || (n !== 'node' && n !== 'node-gpu'));
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     const candidate = candidates[name];
@@ -197,17 +208,26 @@ export async function selectBackendWith(threading: WasmThreading | undefined, op
         name,
         tfBackend: candidate.tfBackend,
         attempts,
-        reason: options.backend !== undefined ? 'forced-by-option' : forced ? 'forced-by-environment' : 'first-that-loads',
+        reason:
+          options.backend !== undefined ? 'forced-by-option' : forced ? 'forced-by-environment' : 'first-that-loads',
         ...(typeof threads === 'number' ? { threads } : {}),
       };
       emit(options.onEvent, { type: 'backend-selected', selection });
       return selection;
     } catch (error) {
-      attempts.push({ name, ok: false, packageName: candidate.packageName, reason: reasonOf(error, candidate.packageName), milliseconds: performance.now() - started });
+      attempts.push({
+        name,
+        ok: false,
+        packageName: candidate.packageName,
+        reason: reasonOf(error, candidate.packageName),
+        milliseconds: performance.now() - started,
+      });
       if (forced) {
         throw new BackendUnavailableError({
           backend: name,
-          message: `Backend '${name}' (${candidate.packageName}) could not be loaded: ${firstLine(error)}. ${candidate.install}`,
+          message:
+            `Backend '${name}' (${candidate.packageName}) could not ` +
+            `be loaded: ${firstLine(error)}. ${candidate.install}`,
           cause: error,
         });
       }
@@ -222,7 +242,11 @@ export async function selectBackendWith(threading: WasmThreading | undefined, op
 /** Throws unless `threads` is a whole number of wasm threads tfjs can start (1–8). @internal */
 export function assertWasmThreads(threads: number, argument: string): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > 8) {
-    throw new InvalidArgumentError({ argument, expected: 'a whole number of threads from 1 to 8 (tfjs pre-creates 8 wasm threads)', received: threads });
+    throw new InvalidArgumentError({
+      argument,
+      expected: 'a whole number of threads from 1 to 8 (tfjs pre-creates 8 wasm threads)',
+      received: threads,
+    });
   }
 }
 
@@ -230,7 +254,8 @@ export function assertWasmThreads(threads: number, argument: string): void {
 function reasonOf(error: unknown, packageName: string): string {
   const code = (error as { code?: string })?.code;
   const message = firstLine(error);
-  if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${packageName}'`)) return `${packageName} is not installed`;
+  if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${packageName}'`))
+    return `${packageName} is not installed`;
   return message;
 }
 

@@ -26,7 +26,13 @@ export function memoryCheckpointStore(): CheckpointStore {
   const encoder = new TextEncoder();
   return {
     async write(step, files, meta = {}) {
-      stored = { step, meta, files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? encoder.encode(v) : v.slice()])) };
+      stored = {
+        step,
+        meta,
+        files: Object.fromEntries(
+          Object.entries(files).map(([k, v]) => [k, typeof v === 'string' ? encoder.encode(v) : v.slice()]),
+        ),
+      };
       return `memory:${step}`;
     },
     async latest() {
@@ -37,7 +43,13 @@ export function memoryCheckpointStore(): CheckpointStore {
         if (!file) throw new Error(`memory checkpoint ${snapshot.step} has no file ${path}`);
         return file;
       };
-      return { location: `memory:${snapshot.step}`, step: snapshot.step, meta: snapshot.meta, read, readText: async (p) => new TextDecoder().decode(await read(p)) };
+      return {
+        location: `memory:${snapshot.step}`,
+        step: snapshot.step,
+        meta: snapshot.meta,
+        read,
+        readText: async (p) => new TextDecoder().decode(await read(p)),
+      };
     },
   };
 }

@@ -22,7 +22,13 @@ export async function modelFiles(model: SaveableModel, prefix: string): Promise<
     }),
   );
   const artifacts = captured!;
-  const weightData = tf.io.concatenateArrayBuffers(artifacts.weightData === undefined ? [] : Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData]);
+  const weightData = tf.io.concatenateArrayBuffers(
+    artifacts.weightData === undefined
+      ? []
+      : Array.isArray(artifacts.weightData)
+        ? artifacts.weightData
+        : [artifacts.weightData],
+  );
   const modelJson = {
     modelTopology: artifacts.modelTopology,
     format: artifacts.format ?? 'layers-model',
@@ -37,20 +43,30 @@ export async function modelFiles(model: SaveableModel, prefix: string): Promise<
  * Loads the weights saved by {@link modelFiles} under `prefix` of a checkpoint into `model` (same
  * architecture), in order, checking every shape.
  */
-export async function restoreModelWeights(model: SaveableModel, checkpoint: StoredCheckpoint, prefix: string): Promise<void> {
+export async function restoreModelWeights(
+  model: SaveableModel,
+  checkpoint: StoredCheckpoint,
+  prefix: string,
+): Promise<void> {
   const modelJson = JSON.parse(await checkpoint.readText(`${prefix}/model.json`));
   const specs: tf.io.WeightsManifestEntry[] = modelJson.weightsManifest?.[0]?.weights ?? [];
   const data = await checkpoint.read(`${prefix}/weights.bin`);
   const decoded = tf.io.decodeWeights(data.slice().buffer, specs);
   try {
     if (specs.length !== model.weights.length) {
-      throw new CheckpointError({ path: `${checkpoint.location}/${prefix}`, message: `holds ${specs.length} weights, the model has ${model.weights.length}: a different architecture` });
+      throw new CheckpointError({
+        path: `${checkpoint.location}/${prefix}`,
+        message: `holds ${specs.length} weights, the model has ${model.weights.length}: a different architecture`,
+      });
     }
     const tensors = specs.map((spec, i) => {
       const target = model.weights[i].read();
       const tensor = decoded[spec.name];
       if (!tensor || tensor.shape.join(',') !== target.shape.join(',')) {
-        throw new CheckpointError({ path: `${checkpoint.location}/${prefix}`, message: `weight ${i} '${spec.name}' has shape [${tensor?.shape}], the model expects [${target.shape}]` });
+        throw new CheckpointError({
+          path: `${checkpoint.location}/${prefix}`,
+          message: `weight ${i} '${spec.name}' has shape [${tensor?.shape}], the model expects [${target.shape}]`,
+        });
       }
       return tensor;
     });

@@ -23,18 +23,32 @@ export function encodeTensorArchive(entries: TensorArchiveEntry[]): { spec: Tens
     return spec;
   });
   const data = new Uint8Array(byteLength);
-  entries.forEach((e, i) => data.set(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.length * 4), tensors[i].byteOffset));
+  entries.forEach((e, i) =>
+    data.set(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.length * 4), tensors[i].byteOffset),
+  );
   return { spec: { format: 'moco-robust-tensors/v1', tensors }, data };
 }
 
 /** Unpacks {@link encodeTensorArchive}'s output; `path` names the file in errors. */
-export function decodeTensorArchive(spec: TensorArchiveSpec, data: Uint8Array, path = 'tensor archive'): TensorArchiveEntry[] {
+export function decodeTensorArchive(
+  spec: TensorArchiveSpec,
+  data: Uint8Array,
+  path = 'tensor archive',
+): TensorArchiveEntry[] {
   if (spec?.format !== 'moco-robust-tensors/v1' || !Array.isArray(spec.tensors)) {
-    throw new DataFormatError({ path, message: `expected a 'moco-robust-tensors/v1' header, got ${JSON.stringify(spec)?.slice(0, 80)}` });
+    throw new DataFormatError({
+      path,
+      message: `expected a 'moco-robust-tensors/v1' header, got ${JSON.stringify(spec)?.slice(0, 80)}`,
+    });
   }
   return spec.tensors.map((t) => {
     const end = t.byteOffset + t.length * 4;
-    if (end > data.byteLength) throw new DataFormatError({ path, offset: data.byteLength, message: `tensor '${t.name}' needs bytes up to ${end}, the file ends early` });
+    if (end > data.byteLength)
+      throw new DataFormatError({
+        path,
+        offset: data.byteLength,
+        message: `tensor '${t.name}' needs bytes up to ${end}, the file ends early`,
+      });
     const bytes = data.slice(t.byteOffset, end);
     const values = t.dtype === 'int32' ? new Int32Array(bytes.buffer) : new Float32Array(bytes.buffer);
     return { name: t.name, shape: t.shape, dtype: t.dtype, data: values };

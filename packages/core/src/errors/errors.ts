@@ -10,7 +10,8 @@ export function describeValue(value: unknown): string {
     if (Array.isArray(v.shape) && typeof v.dtype === 'string') return `Tensor [${v.shape.join(',')}] ${v.dtype}`;
     return value.constructor?.name ?? 'object';
   }
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
@@ -22,10 +23,14 @@ export class InvalidArgumentError extends MocoRobustError {
 
   constructor(options: { argument: string; expected: string; received: unknown; cause?: unknown; hint?: string }) {
     const received = describeValue(options.received);
-    super(`Invalid argument '${options.argument}': expected ${options.expected}, got ${received}.${options.hint ? ` ${options.hint}` : ''}`, {
-      code: 'invalid-argument',
-      cause: options.cause,
-    });
+    super(
+      `Invalid argument '${options.argument}': expected ${options.expected}, ` +
+        `got ${received}.${options.hint ? ` ${options.hint}` : ''}`,
+      {
+        code: 'invalid-argument',
+        cause: options.cause,
+      },
+    );
     this.name = 'InvalidArgumentError';
     this.argument = options.argument;
     this.expected = options.expected;
@@ -43,7 +48,10 @@ export class BackendUnavailableError extends MocoRobustError {
   }
 }
 
-/** A file (dataset, checkpoint, model) is missing, truncated or malformed; names the file and, when known, the byte offset. */
+/**
+ * A file (dataset, checkpoint, model) is missing, truncated or malformed; names the file and, when known, the byte
+ * offset.
+ */
 export class DataFormatError extends MocoRobustError {
   readonly path: string;
   readonly offset: number | undefined;

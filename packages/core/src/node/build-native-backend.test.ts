@@ -18,7 +18,10 @@ function fakeProject(name: string, compileScript: string, packageName = 'tfjs-no
   const preGyp = join(projectDir, 'node_modules', '@mapbox', 'node-pre-gyp');
   mkdirSync(tfjsNode, { recursive: true });
   mkdirSync(join(preGyp, 'bin'), { recursive: true });
-  writeFileSync(join(tfjsNode, 'package.json'), JSON.stringify({ name: `@tensorflow/${packageName}`, version: '4.22.0', main: 'index.cjs' }));
+  writeFileSync(
+    join(tfjsNode, 'package.json'),
+    JSON.stringify({ name: `@tensorflow/${packageName}`, version: '4.22.0', main: 'index.cjs' }),
+  );
   writeFileSync(join(preGyp, 'package.json'), JSON.stringify({ name: '@mapbox/node-pre-gyp', version: '1.0.9' }));
   writeFileSync(join(preGyp, 'bin', 'node-pre-gyp'), compileScript);
   return projectDir;
@@ -27,17 +30,33 @@ function fakeProject(name: string, compileScript: string, packageName = 'tfjs-no
 describe('buildNativeBackend options', () => {
   it('fills in the documented defaults', () => {
     const resolved = resolveNativeBuildOptions({ projectDir: root });
-    expect(resolved).toMatchObject({ variant: 'cpu', tensorflowVersion: '2.21.0', projectDir: root, python: 'python3', force: false, wheel: undefined });
+    expect(resolved).toMatchObject({
+      variant: 'cpu',
+      tensorflowVersion: '2.21.0',
+      projectDir: root,
+      python: 'python3',
+      force: false,
+      wheel: undefined,
+    });
     expect(resolved.cacheDir).toMatch(/\.cache\/moco-robust$/);
     expect(resolveNativeBuildOptions().projectDir).toBe(process.cwd());
-    expect(resolveNativeBuildOptions({ variant: 'gpu', tensorflowVersion: '2.22.0rc1' })).toMatchObject({ variant: 'gpu', tensorflowVersion: '2.22.0rc1' });
+    expect(resolveNativeBuildOptions({ variant: 'gpu', tensorflowVersion: '2.22.0rc1' })).toMatchObject({
+      variant: 'gpu',
+      tensorflowVersion: '2.22.0rc1',
+    });
   });
 
   it('rejects bad options before touching anything, naming the option', async () => {
-    await expect(buildNativeBackend({ variant: 'tpu' as never })).rejects.toThrow(/Invalid argument 'variant': expected 'cpu' or 'gpu', got string "tpu"/);
+    await expect(buildNativeBackend({ variant: 'tpu' as never })).rejects.toThrow(
+      /Invalid argument 'variant': expected 'cpu' or 'gpu', got string "tpu"/,
+    );
     await expect(buildNativeBackend({ tensorflowVersion: 'latest' })).rejects.toThrow(/'tensorflowVersion'/);
-    expect(() => resolveNativeBuildOptions({ projectDir: join(root, 'absent') })).toThrow(/'projectDir': expected an existing directory/);
-    expect(() => resolveNativeBuildOptions({ wheel: join(root, 'absent.whl') })).toThrow(/'wheel': expected the path of an existing \.whl file/);
+    expect(() => resolveNativeBuildOptions({ projectDir: join(root, 'absent') })).toThrow(
+      /'projectDir': expected an existing directory/,
+    );
+    expect(() => resolveNativeBuildOptions({ wheel: join(root, 'absent.whl') })).toThrow(
+      /'wheel': expected the path of an existing \.whl file/,
+    );
     expect(() => resolveNativeBuildOptions({ python: '' })).toThrow(/'python': expected a non-empty string/);
     expect(() => resolveNativeBuildOptions({ cacheDir: 3 as never })).toThrow(/'cacheDir'/);
     expect(() => resolveNativeBuildOptions({ force: 'yes' as never })).toThrow(/'force': expected a boolean/);
@@ -48,13 +67,20 @@ describe('buildNativeBackend phases (fake wheel, fake compiler)', () => {
   const wheel = writeFakeWheel(join(root, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl'));
 
   it('keeps the failing command’s output in a BackendUnavailableError that says what to install', async () => {
-    const projectDir = fakeProject('failing', "process.stderr.write('gyp ERR! stack Error: not found: make\\n'); process.exit(1);\n");
+    const projectDir = fakeProject(
+      'failing',
+      "process.stderr.write('gyp ERR! stack Error: not found: make\\n'); process.exit(1);\n",
+    );
     const events: NativeBuildEvent[] = [];
-    const error = await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }, (event) => events.push(event)).catch((e: unknown) => e);
+    const error = await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }, (event) =>
+      events.push(event),
+    ).catch((e: unknown) => e);
     expect(BackendUnavailableError.isInstance(error)).toBe(true);
     const failure = error as BackendUnavailableError;
     expect(failure.backend).toBe('node');
-    expect(failure.message).toMatch(/^Building @tensorflow\/tfjs-node failed while compiling the binding with node-pre-gyp/);
+    expect(failure.message).toMatch(
+      /^Building @tensorflow\/tfjs-node failed while compiling the binding with node-pre-gyp/,
+    );
     expect(failure.message).toContain('gyp ERR! stack Error: not found: make');
     expect(failure.message).toMatch(/build-essential/);
     expect(failure.cause).toBeInstanceOf(Error);
@@ -65,15 +91,26 @@ describe('buildNativeBackend phases (fake wheel, fake compiler)', () => {
   });
 
   it('builds @tensorflow/tfjs-node-gpu from the tensorflow (GPU) wheel for the gpu variant', async () => {
-    const projectDir = fakeProject('gpu', "process.stderr.write('compiler output for gpu\\n'); process.exit(2);\n", 'tfjs-node-gpu');
+    const projectDir = fakeProject(
+      'gpu',
+      "process.stderr.write('compiler output for gpu\\n'); process.exit(2);\n",
+      'tfjs-node-gpu',
+    );
     const gpuWheel = writeFakeWheel(join(root, 'tensorflow-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl'));
-    const error = (await buildNativeBackend({ variant: 'gpu', projectDir, wheel: gpuWheel, cacheDir: join(root, 'cache') }).catch((e: unknown) => e)) as BackendUnavailableError;
+    const error = (await buildNativeBackend({
+      variant: 'gpu',
+      projectDir,
+      wheel: gpuWheel,
+      cacheDir: join(root, 'cache'),
+    }).catch((e: unknown) => e)) as BackendUnavailableError;
     expect(error.backend).toBe('node-gpu');
     expect(error.message).toMatch(/^Building @tensorflow\/tfjs-node-gpu failed while compiling/);
     expect(error.message).toContain('compiler output for gpu');
     const libDir = join(projectDir, 'node_modules', '@tensorflow', 'tfjs-node-gpu', 'deps', 'lib');
     expect(readlinkSync(join(libDir, 'libtensorflow_framework.so'))).toBe('libtensorflow_framework.so.2');
-    expect(readlinkSync(join(projectDir, 'node_modules', '@tensorflow', 'tfjs-node-gpu', 'deps', 'include'))).toBe(join(root, 'cache', 'tensorflow', 'tensorflow-2.21.0-cp311-cp311-manylinux_2_27_x86_64', 'tensorflow', 'include'));
+    expect(readlinkSync(join(projectDir, 'node_modules', '@tensorflow', 'tfjs-node-gpu', 'deps', 'include'))).toBe(
+      join(root, 'cache', 'tensorflow', 'tensorflow-2.21.0-cp311-cp311-manylinux_2_27_x86_64', 'tensorflow', 'include'),
+    );
   });
 
   it('runs every phase and returns the result once the built package verifies against cpu', async () => {
@@ -81,16 +118,29 @@ describe('buildNativeBackend phases (fake wheel, fake compiler)', () => {
     const tfjs = require.resolve('@tensorflow/tfjs'); // the union bundle: core, gradients and the cpu backend
     const projectDir = fakeProject('passing', "require('node:fs').writeFileSync('built', 'yes');\n");
     const packageDir = join(projectDir, 'node_modules', '@tensorflow', 'tfjs-node');
-    writeFileSync(join(packageDir, 'index.cjs'), `if (!require('node:fs').existsSync(__dirname + '/built')) throw new Error('not built');
+    writeFileSync(
+      join(packageDir, 'index.cjs'),
+      `if (!require('node:fs').existsSync(__dirname + '/built')) throw new Error('not built');
 const tf = require(${JSON.stringify(tfjs)});
 for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: 'tensorflow' });
-tf.registerBackend('tensorflow', tf.findBackendFactory('cpu'), 10); tf.setBackend('tensorflow'); module.exports = tf;\n`);
+tf.registerBackend('tensorflow', tf.findBackendFactory('cpu'), 10);
+tf.setBackend('tensorflow');
+module.exports = tf;\n`,
+    );
     const events: NativeBuildEvent[] = [];
-    const result = await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }, (event) => events.push(event));
-    expect(result).toMatchObject({ packageDir, libDir: join(packageDir, 'deps', 'lib'), tensorflowVersion: '2.21.0', variant: 'cpu' });
+    const result = await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }, (event) =>
+      events.push(event),
+    );
+    expect(result).toMatchObject({
+      packageDir,
+      libDir: join(packageDir, 'deps', 'lib'),
+      tensorflowVersion: '2.21.0',
+      variant: 'cpu',
+    });
     expect(result.verification).toEqual({ backend: 'tensorflow', maxDifference: 0, usingGpu: false });
     expect(result.seconds).toBeGreaterThan(0);
-    expect(events.map((e) => e.phase)).toEqual(['install', 'wheel', 'extract', 'compile', 'verify', 'done']); // extraction cached by the test above
+    // extraction cached by the test above
+    expect(events.map((e) => e.phase)).toEqual(['install', 'wheel', 'extract', 'compile', 'verify', 'done']);
     // a second call finds it loading and only verifies
     const again: NativeBuildEvent[] = [];
     await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }, (event) => again.push(event));

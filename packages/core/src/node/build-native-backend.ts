@@ -19,7 +19,10 @@ export const TFJS_NODE_VERSION = '4.22.0';
 
 /** Options of {@link buildNativeBackend}. */
 export interface BuildNativeBackendOptions {
-  /** `cpu`: `@tensorflow/tfjs-node` from the `tensorflow-cpu` wheel; `gpu`: `@tensorflow/tfjs-node-gpu` from the `tensorflow` wheel (CUDA build; CUDA 12 and cuDNN libraries must be loadable at run time). Default `cpu`. */
+  /**
+   * `cpu`: `@tensorflow/tfjs-node` from the `tensorflow-cpu` wheel; `gpu`: `@tensorflow/tfjs-node-gpu` from the
+   * `tensorflow` wheel (CUDA build; CUDA 12 and cuDNN libraries must be loadable at run time). Default `cpu`.
+   */
   variant?: 'cpu' | 'gpu';
   /** TensorFlow wheel version, default `2.21.0`. */
   tensorflowVersion?: string;
@@ -36,7 +39,11 @@ export interface BuildNativeBackendOptions {
 }
 
 /** Progress of {@link buildNativeBackend}, one event per phase. */
-export type NativeBuildEvent = { type: 'native-build-phase'; phase: 'install' | 'wheel' | 'extract' | 'compile' | 'verify' | 'done'; detail: string };
+export type NativeBuildEvent = {
+  type: 'native-build-phase';
+  phase: 'install' | 'wheel' | 'extract' | 'compile' | 'verify' | 'done';
+  detail: string;
+};
 
 /** Result of {@link buildNativeBackend}. */
 export interface NativeBuildResult {
@@ -51,35 +58,67 @@ export interface NativeBuildResult {
 }
 
 /** The options with defaults filled in and checked, as {@link buildNativeBackend} uses them. */
-export type ResolvedNativeBuildOptions = Required<Omit<BuildNativeBackendOptions, 'wheel'>> & { wheel: string | undefined };
+export type ResolvedNativeBuildOptions = Required<Omit<BuildNativeBackendOptions, 'wheel'>> & {
+  wheel: string | undefined;
+};
 
-/** Checks {@link BuildNativeBackendOptions} and fills in the defaults; throws `InvalidArgumentError` naming the option. */
+/**
+ * Checks {@link BuildNativeBackendOptions} and fills in the defaults; throws `InvalidArgumentError` naming the option.
+ */
 export function resolveNativeBuildOptions(options: BuildNativeBackendOptions = {}): ResolvedNativeBuildOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError({ argument: 'options', expected: 'an object', received: options });
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError({ argument: 'options', expected: 'an object', received: options });
   const { variant = 'cpu', tensorflowVersion = '2.21.0', projectDir = process.cwd(), wheel, force = false } = options;
   const { cacheDir = join(homedir(), '.cache', 'moco-robust'), python = 'python3' } = options;
-  if (variant !== 'cpu' && variant !== 'gpu') throw new InvalidArgumentError({ argument: 'variant', expected: "'cpu' or 'gpu'", received: variant });
+  if (variant !== 'cpu' && variant !== 'gpu')
+    throw new InvalidArgumentError({ argument: 'variant', expected: "'cpu' or 'gpu'", received: variant });
   if (typeof tensorflowVersion !== 'string' || !/^\d+\.\d+\.\d+(?:(?:a|b|rc)\d+|\.post\d+)?$/.test(tensorflowVersion)) {
-    throw new InvalidArgumentError({ argument: 'tensorflowVersion', expected: 'a released TensorFlow version like 2.21.0', received: tensorflowVersion });
+    throw new InvalidArgumentError({
+      argument: 'tensorflowVersion',
+      expected: 'a released TensorFlow version like 2.21.0',
+      received: tensorflowVersion,
+    });
   }
   if (typeof projectDir !== 'string' || !existsSync(projectDir) || !statSync(projectDir).isDirectory()) {
     throw new InvalidArgumentError({ argument: 'projectDir', expected: 'an existing directory', received: projectDir });
   }
   if (wheel !== undefined && (typeof wheel !== 'string' || !wheel.endsWith('.whl') || !existsSync(wheel))) {
-    throw new InvalidArgumentError({ argument: 'wheel', expected: 'the path of an existing .whl file', received: wheel, hint: 'Omit it to let pip download the wheel.' });
+    throw new InvalidArgumentError({
+      argument: 'wheel',
+      expected: 'the path of an existing .whl file',
+      received: wheel,
+      hint: 'Omit it to let pip download the wheel.',
+    });
   }
-  for (const [argument, value] of [['cacheDir', cacheDir], ['python', python]] as const) {
-    if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError({ argument, expected: 'a non-empty string', received: value });
+  for (const [argument, value] of [
+    ['cacheDir', cacheDir],
+    ['python', python],
+  ] as const) {
+    if (typeof value !== 'string' || value.length === 0)
+      throw new InvalidArgumentError({ argument, expected: 'a non-empty string', received: value });
   }
-  if (typeof force !== 'boolean') throw new InvalidArgumentError({ argument: 'force', expected: 'a boolean', received: force });
-  return { variant, tensorflowVersion, projectDir: resolve(projectDir), wheel: wheel && resolve(wheel), cacheDir: resolve(cacheDir), python, force };
+  if (typeof force !== 'boolean')
+    throw new InvalidArgumentError({ argument: 'force', expected: 'a boolean', received: force });
+  return {
+    variant,
+    tensorflowVersion,
+    projectDir: resolve(projectDir),
+    wheel: wheel && resolve(wheel),
+    cacheDir: resolve(cacheDir),
+    python,
+    force,
+  };
 }
 
 const HINTS = {
   install: 'npm must reach the registry from the project directory.',
-  wheel: 'Check that the version exists for this platform and pip reaches its index; install pip (apt-get install python3-pip), or pass a downloaded wheel as `wheel` (--wheel).',
+  wheel:
+    'Check that the version exists for this platform and pip reaches its index; install ' +
+    'pip (apt-get install python3-pip), or pass a downloaded wheel as `wheel` (--wheel).',
   extract: 'Install python3 or unzip; the wheel may be truncated (delete it from the cache).',
-  compile: 'Install make, a C++ compiler and python3 (apt-get install build-essential python3); Node headers come from npm_config_nodedir or the directory above the node executable.',
+  compile:
+    'Install make, a C++ compiler and python3 (apt-get install build-essential python3); ' +
+    'Node headers come from npm_config_nodedir or the directory above the node executable.',
   verify: 'The binding compiled but does not work: see the output above.',
 } as const;
 
@@ -93,19 +132,30 @@ const HINTS = {
  * (after verifying) when the package already loads, unless `force`. Never prints; emits {@link NativeBuildEvent}s;
  * failures are `BackendUnavailableError`s holding the failing command's output.
  */
-export async function buildNativeBackend(options: BuildNativeBackendOptions = {}, onEvent?: EventListener<NativeBuildEvent>): Promise<NativeBuildResult> {
+export async function buildNativeBackend(
+  options: BuildNativeBackendOptions = {},
+  onEvent?: EventListener<NativeBuildEvent>,
+): Promise<NativeBuildResult> {
   const started = performance.now();
   const { variant, projectDir, cacheDir, python, force, ...rest } = resolveNativeBuildOptions(options);
   // a given wheel's own version wins (its file name is `<name>-<version>-<tags>.whl`)
   const tensorflowVersion = (rest.wheel && /^[^-]+-([^-]+)-/.exec(basename(rest.wheel))?.[1]) || rest.tensorflowVersion;
-  if (process.platform !== 'linux') throw new UnsupportedEnvironmentError(`Building the native backend from a TensorFlow wheel supports Linux only, not ${process.platform}.`);
+  if (process.platform !== 'linux')
+    throw new UnsupportedEnvironmentError(
+      `Building the native backend from a TensorFlow wheel supports Linux only, not ${process.platform}.`,
+    );
   const packageName = variant === 'cpu' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
   const wheelName = variant === 'cpu' ? 'tensorflow-cpu' : 'tensorflow';
   const packageDir = join(projectDir, 'node_modules', ...packageName.split('/'));
-  const report = (phase: NativeBuildEvent['phase'], detail: string) => emit(onEvent, { type: 'native-build-phase', phase, detail });
+  const report = (phase: NativeBuildEvent['phase'], detail: string) =>
+    emit(onEvent, { type: 'native-build-phase', phase, detail });
   const finish = (verification: NativeVerification): NativeBuildResult => {
     const seconds = (performance.now() - started) / 1000;
-    report('done', `${packageName} ready (backend ${verification.backend}${verification.usingGpu ? ' on GPU' : ''}, max |native − cpu| ${verification.maxDifference.toExponential(1)}) in ${seconds.toFixed(1)} s`);
+    report(
+      'done',
+      `${packageName} ready (backend ${verification.backend}${verification.usingGpu ? ' on GPU' : ''}, ` +
+        `max |native − cpu| ${verification.maxDifference.toExponential(1)}) in ${seconds.toFixed(1)} s`,
+    );
     return { packageDir, libDir: join(packageDir, 'deps', 'lib'), tensorflowVersion, variant, seconds, verification };
   };
   const step = async <T>(phase: keyof typeof HINTS, what: string, action: () => Promise<T>): Promise<T> => {
@@ -113,8 +163,16 @@ export async function buildNativeBackend(options: BuildNativeBackendOptions = {}
       return await action();
     } catch (error) {
       const failure = error as Error & { stdout?: string; stderr?: string };
-      const output = [failure.stdout, failure.stderr].filter(Boolean).join('\n').trim().split('\n').slice(-20).join('\n');
-      const message = `Building ${packageName} failed while ${what}: ${failure.message.split('\n')[0]}${output ? `\n${output}` : ''}\n${HINTS[phase]}`;
+      const output = [failure.stdout, failure.stderr]
+        .filter(Boolean)
+        .join('\n')
+        .trim()
+        .split('\n')
+        .slice(-20)
+        .join('\n');
+      const message =
+        `Building ${packageName} failed while ${what}: ` +
+        `${failure.message.split('\n')[0]}${output ? `\n${output}` : ''}\n${HINTS[phase]}`;
       throw new BackendUnavailableError({ backend: variant === 'cpu' ? 'node' : 'node-gpu', message, cause: error });
     }
   };
@@ -127,36 +185,71 @@ export async function buildNativeBackend(options: BuildNativeBackendOptions = {}
     report('install', `${packageName}@${TFJS_NODE_VERSION} already installed`);
   } else {
     report('install', `npm install --no-save --ignore-scripts ${packageName}@${TFJS_NODE_VERSION}`);
-    const args = ['install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `${packageName}@${TFJS_NODE_VERSION}`];
-    await step('install', `installing ${packageName}@${TFJS_NODE_VERSION}`, () => run('npm', args, { cwd: projectDir, maxBuffer: 1 << 26 }));
+    const args = [
+      'install',
+      '--no-save',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      `${packageName}@${TFJS_NODE_VERSION}`,
+    ];
+    await step('install', `installing ${packageName}@${TFJS_NODE_VERSION}`, () =>
+      run('npm', args, { cwd: projectDir, maxBuffer: 1 << 26 }),
+    );
   }
 
   const wheelDir = join(cacheDir, 'wheels');
   let wheel = rest.wheel ?? (await findCachedWheel(wheelDir, wheelName, tensorflowVersion));
   if (wheel) report('wheel', `using ${wheel}`);
   else {
-    report('wheel', `${python} -m pip download --no-deps --only-binary=:all: ${wheelName}==${tensorflowVersion} -d ${wheelDir}`);
-    wheel = await step('wheel', `downloading ${wheelName}==${tensorflowVersion} with pip`, () => downloadWheel(python, wheelName, tensorflowVersion, wheelDir));
+    report(
+      'wheel',
+      `${python} -m pip download --no-deps --only-binary=:all: ${wheelName}==${tensorflowVersion} -d ${wheelDir}`,
+    );
+    wheel = await step('wheel', `downloading ${wheelName}==${tensorflowVersion} with pip`, () =>
+      downloadWheel(python, wheelName, tensorflowVersion, wheelDir),
+    );
   }
 
   const extracted = join(cacheDir, 'tensorflow', basename(wheel, '.whl'));
   if (!existsSync(join(extracted, 'tensorflow', 'include'))) {
-    report('extract', `libtensorflow_cc.so.2, libtensorflow_framework.so.2 and tensorflow/include from ${wheel} into ${extracted}`);
+    report(
+      'extract',
+      `libtensorflow_cc.so.2, libtensorflow_framework.so.2 and tensorflow/include from ${wheel} into ${extracted}`,
+    );
     await step('extract', `extracting ${wheel}`, () => extractWheel(wheel!, extracted, python));
   }
-  const layout = await step('extract', `laying out ${join(packageDir, 'deps')}`, () => layOutNativeDeps(extracted, packageDir));
+  const layout = await step('extract', `laying out ${join(packageDir, 'deps')}`, () =>
+    layOutNativeDeps(extracted, packageDir),
+  );
   report('extract', `${layout.libDir}: libraries ${layout.libraries}, include → ${extracted}/tensorflow/include`);
 
   const nodedir = process.env.npm_config_nodedir ?? nodeHeadersDir();
-  report('compile', `node-pre-gyp install --build-from-source in ${packageDir}${nodedir ? ` (Node headers from ${nodedir})` : ''}`);
+  report(
+    'compile',
+    `node-pre-gyp install --build-from-source in ${packageDir}${nodedir ? ` (Node headers from ${nodedir})` : ''}`,
+  );
   await step('compile', 'compiling the binding with node-pre-gyp', async () => {
-    const nodePreGyp = join(dirname(createRequire(join(packageDir, 'package.json')).resolve('@mapbox/node-pre-gyp/package.json')), 'bin', 'node-pre-gyp');
+    const nodePreGyp = join(
+      dirname(createRequire(join(packageDir, 'package.json')).resolve('@mapbox/node-pre-gyp/package.json')),
+      'bin',
+      'node-pre-gyp',
+    );
     const env = { ...process.env, ...(nodedir ? { npm_config_nodedir: nodedir } : {}) };
-    return run(process.execPath, [nodePreGyp, 'install', '--build-from-source'], { cwd: packageDir, env, maxBuffer: 1 << 26 });
+    return run(process.execPath, [nodePreGyp, 'install', '--build-from-source'], {
+      cwd: packageDir,
+      env,
+      maxBuffer: 1 << 26,
+    });
   });
 
-  report('verify', `loading ${packageName} in a child process and comparing conv2d, its gradients and matMul with the cpu backend`);
-  return finish(await step('verify', 'verifying the built binding', () => verifyNativeBackend(packageName, projectDir)));
+  report(
+    'verify',
+    `loading ${packageName} in a child process and comparing conv2d, its gradients and matMul with the cpu backend`,
+  );
+  return finish(
+    await step('verify', 'verifying the built binding', () => verifyNativeBackend(packageName, projectDir)),
+  );
 }
 
 function installedVersion(packageDir: string): string | undefined {

@@ -10,7 +10,12 @@ describe('checkpoint store', () => {
     const run = await mkdtemp(join(tmpdir(), 'mr-ckpt-'));
     expect(await latestCheckpoint(run)).toBeUndefined();
     for (const step of [10, 20, 30]) {
-      await writeCheckpoint(run, step, { 'rng.json': JSON.stringify({ step }), 'encoder/weights.bin': new Uint8Array([step, 1, 2]) }, { meta: { epoch: step / 10 }, keep: 2 });
+      await writeCheckpoint(
+        run,
+        step,
+        { 'rng.json': JSON.stringify({ step }), 'encoder/weights.bin': new Uint8Array([step, 1, 2]) },
+        { meta: { epoch: step / 10 }, keep: 2 },
+      );
     }
     const latest = await latestCheckpoint(run);
     expect(latest).toBe(join(run, 'checkpoints', '000000030'));

@@ -45,13 +45,23 @@ export async function writeCheckpoint(
       await handle.close();
       entries.push({ path, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
     }
-    const manifest: CheckpointManifest = { format: 'moco-robust-checkpoint/v1', step, createdAt: new Date().toISOString(), files: entries, meta: options.meta ?? {} };
+    const manifest: CheckpointManifest = {
+      format: 'moco-robust-checkpoint/v1',
+      step,
+      createdAt: new Date().toISOString(),
+      files: entries,
+      meta: options.meta ?? {},
+    };
     await atomicWriteFile(join(temporary, 'manifest.json'), JSON.stringify(manifest, null, 2));
     await rm(finalDir, { recursive: true, force: true });
     await rename(temporary, finalDir);
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
-    throw new CheckpointError({ path: finalDir, message: 'could not write the checkpoint; the previous checkpoints are intact', cause: error });
+    throw new CheckpointError({
+      path: finalDir,
+      message: 'could not write the checkpoint; the previous checkpoints are intact',
+      cause: error,
+    });
   }
   await atomicWriteFile(join(root, 'latest'), `${stepDirName(step)}\n`);
   if (options.keep !== undefined) await pruneCheckpoints(runDir, options.keep);
@@ -71,28 +81,47 @@ export async function latestCheckpoint(runDir: string): Promise<string | undefin
   try {
     await stat(join(dir, 'manifest.json'));
   } catch (error) {
-    throw new CheckpointError({ path: dir, message: `'latest' points at a checkpoint without manifest.json`, cause: error });
+    throw new CheckpointError({
+      path: dir,
+      message: `'latest' points at a checkpoint without manifest.json`,
+      cause: error,
+    });
   }
   return dir;
 }
 
 /** Reads and verifies a checkpoint's manifest: every listed file present with its size and SHA-256. */
-export async function readCheckpointManifest(dir: string, options: { verify?: boolean } = {}): Promise<CheckpointManifest> {
+export async function readCheckpointManifest(
+  dir: string,
+  options: { verify?: boolean } = {},
+): Promise<CheckpointManifest> {
   let manifest: CheckpointManifest;
   try {
     manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
   } catch (error) {
-    throw new CheckpointError({ path: join(dir, 'manifest.json'), message: 'missing or not valid JSON: not a moco-robust checkpoint, or a corrupt one', cause: error });
+    throw new CheckpointError({
+      path: join(dir, 'manifest.json'),
+      message: 'missing or not valid JSON: not a moco-robust checkpoint, or a corrupt one',
+      cause: error,
+    });
   }
   if (manifest?.format !== 'moco-robust-checkpoint/v1' || !Array.isArray(manifest.files)) {
-    throw new CheckpointError({ path: join(dir, 'manifest.json'), message: `expected format 'moco-robust-checkpoint/v1', got ${JSON.stringify(manifest?.format)}` });
+    throw new CheckpointError({
+      path: join(dir, 'manifest.json'),
+      message: `expected format 'moco-robust-checkpoint/v1', got ${JSON.stringify(manifest?.format)}`,
+    });
   }
   if (options.verify ?? true) {
     for (const file of manifest.files) {
       const bytes = await readCheckpointFile(dir, file.path);
       const digest = createHash('sha256').update(bytes).digest('hex');
       if (bytes.byteLength !== file.bytes || digest !== file.sha256) {
-        throw new CheckpointError({ path: join(dir, file.path), message: `corrupt: expected ${file.bytes} bytes with SHA-256 ${file.sha256.slice(0, 12)}…, got ${bytes.byteLength} bytes with ${digest.slice(0, 12)}…` });
+        throw new CheckpointError({
+          path: join(dir, file.path),
+          message:
+            `corrupt: expected ${file.bytes} bytes with SHA-256 ${file.sha256.slice(0, 12)}…, ` +
+            `got ${bytes.byteLength} bytes with ${digest.slice(0, 12)}…`,
+        });
       }
     }
   }

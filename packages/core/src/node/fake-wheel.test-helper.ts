@@ -1,8 +1,13 @@
 // Test helper (not part of the package's entries): fake TensorFlow wheels for the native-build tests.
 import { spawnSync } from 'node:child_process';
 
-/** Writes a zip shaped like a TensorFlow wheel (tiny fake libraries, a header, unrelated files) with Python's zipfile. */
-export function writeFakeWheel(path: string, members: string[] = ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2']): string {
+/**
+ * Writes a zip shaped like a TensorFlow wheel (tiny fake libraries, a header, unrelated files) with Python's zipfile.
+ */
+export function writeFakeWheel(
+  path: string,
+  members: string[] = ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2'],
+): string {
   const script = `
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1], 'w') as z:

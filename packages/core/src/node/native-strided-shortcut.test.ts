@@ -11,7 +11,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const nativeLoads = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('@tensorflow/tfjs-node')"], { cwd: packageDir }).status === 0;
+const nativeLoads =
+  spawnSync(process.execPath, ['--input-type=module', '-e', "await import('@tensorflow/tfjs-node')"], {
+    cwd: packageDir,
+  }).status === 0;
 
 /** [input shape, output channels, padding]: even and odd sizes, and a ResNet stage transition. */
 const CASES: Array<[[number, number, number, number], number, 'valid' | 'same']> = [
@@ -39,15 +42,25 @@ const { compute } = new Function(`${FORMS}; return { compute };`)() as {
 };
 
 const runNative = (form: 'strided' | 'subsample') =>
-  spawnSync(process.execPath, ['--input-type=module', '-e', `${FORMS}
+  spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `${FORMS}
 const tf = await import('@tensorflow/tfjs-node');
 const cases = JSON.parse(process.argv[1]);
-process.stdout.write('\\n' + JSON.stringify({ backend: tf.getBackend(), results: cases.map((c, i) => compute(tf, '${form}', c, 10 * i + 1)) }));`, JSON.stringify(CASES)], {
-    cwd: packageDir,
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-  });
+const results = cases.map((c, i) => compute(tf, '${form}', c, 10 * i + 1));
+process.stdout.write('\\n' + JSON.stringify({ backend: tf.getBackend(), results }));`,
+      JSON.stringify(CASES),
+    ],
+    {
+      cwd: packageDir,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    },
+  );
 
 const maxRelative = (got: number[], want: number[]) => {
   expect(got.length).toBe(want.length);
@@ -56,36 +69,67 @@ const maxRelative = (got: number[], want: number[]) => {
 const cpuReference = () => CASES.map((c, i) => compute(tf, 'strided', c, 10 * i + 1));
 
 describe('1×1 stride-2 shortcut: subsample + 1×1 stride-1 form', () => {
-  it('equals the direct strided form on the cpu backend: forward output and gradients w.r.t. input and filter', async () => {
-    await tf.setBackend('cpu');
-    const before = tf.memory().numTensors;
-    CASES.forEach((testCase, i) => {
-      const direct = compute(tf, 'strided', testCase, 10 * i + 1);
-      const subsample = compute(tf, 'subsample', testCase, 10 * i + 1);
-      ['forward', 'input gradient', 'filter gradient'].forEach((what, j) => expect(maxRelative(subsample[j]!, direct[j]!), `${what} of case ${i}`).toBeLessThan(1e-5));
-    });
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  it(
+    'equals the direct strided form on the cpu backend: ' + 'forward output and gradients w.r.t. input and filter',
+    async () => {
+      await tf.setBackend('cpu');
+      const before = tf.memory().numTensors;
+      CASES.forEach((testCase, i) => {
+        const direct = compute(tf, 'strided', testCase, 10 * i + 1);
+        const subsample = compute(tf, 'subsample', testCase, 10 * i + 1);
+        ['forward', 'input gradient', 'filter gradient'].forEach((what, j) =>
+          expect(maxRelative(subsample[j]!, direct[j]!), `${what} of case ${i}`).toBeLessThan(1e-5),
+        );
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 
-  it.skipIf(!nativeLoads)('runs on the native backend (oneDNN on) and agrees with the strided form on cpu', async () => {
-    const native = runNative('subsample');
-    expect(native.status, native.stderr.slice(-1000)).toBe(0);
-    const { backend, results } = JSON.parse(native.stdout.slice(native.stdout.lastIndexOf('\n') + 1)) as { backend: string; results: number[][][] };
-    expect(backend).toBe('tensorflow');
-    await tf.setBackend('cpu');
-    cpuReference().forEach((want, i) => want.forEach((values, j) => expect(maxRelative(results[i]![j]!, values), `case ${i}, output ${j}`).toBeLessThan(1e-4)));
-  });
+  it.skipIf(!nativeLoads)(
+    'runs on the native backend (oneDNN on) and agrees with the strided form on cpu',
+    async () => {
+      const native = runNative('subsample');
+      expect(native.status, native.stderr.slice(-1000)).toBe(0);
+      const { backend, results } = JSON.parse(native.stdout.slice(native.stdout.lastIndexOf('\n') + 1)) as {
+        backend: string;
+        results: number[][][];
+      };
+      expect(backend).toBe('tensorflow');
+      await tf.setBackend('cpu');
+      cpuReference().forEach((want, i) =>
+        want.forEach((values, j) =>
+          expect(maxRelative(results[i]![j]!, values), `case ${i}, output ${j}`).toBeLessThan(1e-4),
+        ),
+      );
+    },
+  );
 
-  it.skipIf(!nativeLoads)('records whether the direct 1×1 stride-2 filter gradient crashes this build; when it runs, it is correct', async () => {
-    const direct = runNative('strided');
-    const finding = direct.status === 0 ? 'ran without crashing' : `CRASHED (exit status ${direct.status}, signal ${direct.signal})`;
-    console.info(`[oneDNN pitfall] direct 1×1 stride-2 conv gradients on the native backend, TF_ENABLE_ONEDNN_OPTS=${process.env.TF_ENABLE_ONEDNN_OPTS ?? 'default (on)'}: ${finding}`);
-    if (direct.status !== 0) {
-      expect(direct.signal ?? direct.status).toBeTruthy(); // a crash, recorded above, is the known pitfall, not a failure
-      return;
-    }
-    const { results } = JSON.parse(direct.stdout.slice(direct.stdout.lastIndexOf('\n') + 1)) as { results: number[][][] };
-    await tf.setBackend('cpu');
-    cpuReference().forEach((want, i) => want.forEach((values, j) => expect(maxRelative(results[i]![j]!, values), `case ${i}, output ${j}`).toBeLessThan(1e-4)));
-  });
+  it.skipIf(!nativeLoads)(
+    'records whether the direct 1×1 stride-2 filter gradient crashes this build; when it runs, it is correct',
+    async () => {
+      const direct = runNative('strided');
+      const finding =
+        direct.status === 0
+          ? 'ran without crashing'
+          : `CRASHED (exit status ${direct.status}, signal ${direct.signal})`;
+      console.info(
+        `[oneDNN pitfall] direct 1×1 stride-2 conv gradients on the native backend, ` +
+          `TF_ENABLE_ONEDNN_OPTS=${process.env.TF_ENABLE_ONEDNN_OPTS ?? 'default (on)'}: ${finding}`,
+      );
+      if (direct.status !== 0) {
+        // a crash, recorded above, is the known pitfall, not a failure
+        expect(direct.signal ?? direct.status).toBeTruthy();
+        return;
+      }
+      const { results } = JSON.parse(direct.stdout.slice(direct.stdout.lastIndexOf('\n') + 1)) as {
+        results: number[][][];
+      };
+      await tf.setBackend('cpu');
+      cpuReference().forEach((want, i) =>
+        want.forEach((values, j) =>
+          expect(maxRelative(results[i]![j]!, values), `case ${i}, output ${j}`).toBeLessThan(1e-4),
+        ),
+      );
+    },
+  );
 });

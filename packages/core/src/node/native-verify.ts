@@ -35,7 +35,11 @@ const a = checks();
 await tf.setBackend('cpu');
 const b = checks();
 let maxDifference = 0;
-a.forEach((values, i) => values.forEach((value, j) => { maxDifference = Math.max(maxDifference, Math.abs(value - b[i][j]) / (1 + Math.abs(b[i][j]))); }));
+a.forEach((values, i) =>
+  values.forEach((value, j) => {
+    maxDifference = Math.max(maxDifference, Math.abs(value - b[i][j]) / (1 + Math.abs(b[i][j])));
+  }),
+);
 process.stdout.write('\\n' + JSON.stringify({ backend, maxDifference, usingGpu }));
 `;
 
@@ -45,16 +49,23 @@ process.stdout.write('\\n' + JSON.stringify({ backend, maxDifference, usingGpu }
  * its input and filter gradients and matMul agree with the cpu backend within `tolerance`
  * (relative, default 1e-4). Throws the child's error output when it does not load or disagrees.
  */
-export async function verifyNativeBackend(packageName: string, projectDir: string, tolerance = 1e-4): Promise<NativeVerification> {
+export async function verifyNativeBackend(
+  packageName: string,
+  projectDir: string,
+  tolerance = 1e-4,
+): Promise<NativeVerification> {
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', VERIFY_SCRIPT, packageName], {
     cwd: projectDir,
     maxBuffer: 1 << 26,
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
   });
   const result = JSON.parse(stdout.slice(stdout.lastIndexOf('\n') + 1)) as NativeVerification;
-  if (result.backend !== 'tensorflow') throw new Error(`${packageName} loaded but its backend is '${result.backend}', not 'tensorflow'`);
+  if (result.backend !== 'tensorflow')
+    throw new Error(`${packageName} loaded but its backend is '${result.backend}', not 'tensorflow'`);
   if (!(result.maxDifference <= tolerance)) {
-    throw new Error(`${packageName} disagrees with the cpu backend: max relative difference ${result.maxDifference} > ${tolerance}`);
+    throw new Error(
+      `${packageName} disagrees with the cpu backend: max relative difference ${result.maxDifference} > ${tolerance}`,
+    );
   }
   return result;
 }

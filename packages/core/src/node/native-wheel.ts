@@ -15,7 +15,11 @@ export function wheelFilePrefix(wheelName: string, tensorflowVersion: string): s
 }
 
 /** Returns the path of a cached `<wheel>-<version>-*.whl` in `wheelDir`, or undefined. */
-export async function findCachedWheel(wheelDir: string, wheelName: string, tensorflowVersion: string): Promise<string | undefined> {
+export async function findCachedWheel(
+  wheelDir: string,
+  wheelName: string,
+  tensorflowVersion: string,
+): Promise<string | undefined> {
   if (!existsSync(wheelDir)) return undefined;
   const prefix = wheelFilePrefix(wheelName, tensorflowVersion);
   const found = (await readdir(wheelDir)).filter((file) => file.startsWith(prefix) && file.endsWith('.whl')).sort();
@@ -27,9 +31,24 @@ export async function findCachedWheel(wheelDir: string, wheelName: string, tenso
  * The libraries in a wheel do not depend on the Python version, so when no wheel matches the running
  * Python, it retries for CPython 3.11. Throws the failing command's error (with its output).
  */
-export async function downloadWheel(python: string, wheelName: string, tensorflowVersion: string, wheelDir: string): Promise<string> {
+export async function downloadWheel(
+  python: string,
+  wheelName: string,
+  tensorflowVersion: string,
+  wheelDir: string,
+): Promise<string> {
   await mkdir(wheelDir, { recursive: true });
-  const base = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', `${wheelName}==${tensorflowVersion}`, '-d', wheelDir];
+  const base = [
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--only-binary=:all:',
+    '--disable-pip-version-check',
+    `${wheelName}==${tensorflowVersion}`,
+    '-d',
+    wheelDir,
+  ];
   try {
     await run(python, base, { maxBuffer: 1 << 26 });
   } catch (error) {
@@ -39,7 +58,10 @@ export async function downloadWheel(python: string, wheelName: string, tensorflo
     });
   }
   const wheel = await findCachedWheel(wheelDir, wheelName, tensorflowVersion);
-  if (!wheel) throw new Error(`pip reported success but no ${wheelFilePrefix(wheelName, tensorflowVersion)}*.whl is in ${wheelDir}`);
+  if (!wheel)
+    throw new Error(
+      `pip reported success but no ${wheelFilePrefix(wheelName, tensorflowVersion)}*.whl is in ${wheelDir}`,
+    );
   return wheel;
 }
 
@@ -51,7 +73,8 @@ with zipfile.ZipFile(wheel) as archive:
     missing = [name for name in libraries if 'tensorflow/' + name not in names]
     if missing:
         sys.exit('the wheel has no ' + ', '.join('tensorflow/' + name for name in missing))
-    archive.extractall(out, ['tensorflow/' + name for name in libraries] + [n for n in names if n.startswith('tensorflow/include/')])
+    headers = [n for n in names if n.startswith('tensorflow/include/')]
+    archive.extractall(out, ['tensorflow/' + name for name in libraries] + headers)
 `;
 
 /**
@@ -66,13 +89,29 @@ export async function extractWheel(wheel: string, outDir: string, python = 'pyth
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
-    await run(python, ['-c', EXTRACT_SCRIPT, wheel, partial, ...WHEEL_LIBRARIES], { maxBuffer: 1 << 26 }).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-      await run('unzip', ['-q', '-o', wheel, ...WHEEL_LIBRARIES.map((name) => `tensorflow/${name}`), 'tensorflow/include/*', '-d', partial], { maxBuffer: 1 << 26 });
-    });
+    await run(python, ['-c', EXTRACT_SCRIPT, wheel, partial, ...WHEEL_LIBRARIES], { maxBuffer: 1 << 26 }).catch(
+      async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await run(
+          'unzip',
+          [
+            '-q',
+            '-o',
+            wheel,
+            ...WHEEL_LIBRARIES.map((name) => `tensorflow/${name}`),
+            'tensorflow/include/*',
+            '-d',
+            partial,
+          ],
+          { maxBuffer: 1 << 26 },
+        );
+      },
+    );
     const missing = WHEEL_LIBRARIES.filter((name) => !existsSync(join(partial, 'tensorflow', name)));
-    if (missing.length > 0) throw new Error(`the wheel has no ${missing.map((name) => `tensorflow/${name}`).join(', ')}`);
-    if (!existsSync(join(partial, 'tensorflow', 'include', 'tensorflow', 'c', 'c_api.h'))) throw new Error('the wheel has no tensorflow/include/tensorflow/c/c_api.h');
+    if (missing.length > 0)
+      throw new Error(`the wheel has no ${missing.map((name) => `tensorflow/${name}`).join(', ')}`);
+    if (!existsSync(join(partial, 'tensorflow', 'include', 'tensorflow', 'c', 'c_api.h')))
+      throw new Error('the wheel has no tensorflow/include/tensorflow/c/c_api.h');
     await rm(outDir, { recursive: true, force: true });
     await rename(partial, outDir);
     return outDir;

@@ -1,6 +1,12 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { assertWasmThreads, selectBackendWith, type BackendSelection, type SelectBackendOptions, type WasmThreading } from '../backend/select-backend';
+import {
+  assertWasmThreads,
+  selectBackendWith,
+  type BackendSelection,
+  type SelectBackendOptions,
+  type WasmThreading,
+} from '../backend/select-backend';
 import { MAX_WASM_THREADS, withWasmThreads } from './wasm-threads';
 
 const nodeWasmThreading: WasmThreading = {
@@ -13,7 +19,8 @@ const nodeWasmThreading: WasmThreading = {
     }
     return Math.min(availableParallelism(), MAX_WASM_THREADS);
   },
-  run: (threads, initialise) => withWasmThreads(threads, initialise, () => (tf.findBackend('wasm') as { wasm?: object } | null)?.wasm),
+  run: (threads, initialise) =>
+    withWasmThreads(threads, initialise, () => (tf.findBackend('wasm') as { wasm?: object } | null)?.wasm),
 };
 
 /**

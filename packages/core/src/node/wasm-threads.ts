@@ -38,10 +38,13 @@ export function wasmThreadScript(): string {
   const distFile = requireFromHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js');
   const bundle = readFileSync(distFile, 'utf8');
   const literal = /var wasmWorkerContents = ("(?:[^"\\]|\\.)*");/.exec(bundle)?.[1];
-  if (!literal) throw new Error(`the pthread worker source was not found in ${distFile} (tfjs-backend-wasm 4.22.0 expected)`);
+  if (!literal)
+    throw new Error(`the pthread worker source was not found in ${distFile} (tfjs-backend-wasm 4.22.0 expected)`);
   // The bundle turns real newlines in the source into "\n" before making its Blob; do the same.
   const workerSource = (runInNewContext(literal) as string).replace(/\n/g, '\\n');
-  const bindings = [...bundle.matchAll(/^var (require\$\$\d+) = require\('([\w:/]+)'\);$/gm)].map(([, name, module]) => `${name} = require(${JSON.stringify(module)})`);
+  const bindings = [...bundle.matchAll(/^var (require\$\$\d+) = require\('([\w:/]+)'\);$/gm)].map(
+    ([, name, module]) => `${name} = require(${JSON.stringify(module)})`,
+  );
   bindings.push('commonjsGlobal = globalThis');
   const prologue = `"use strict";
 {
@@ -55,7 +58,8 @@ export function wasmThreadScript(): string {
         if (data && data.cmd === "load" && typeof data.urlOrBlob !== "string") {
           (0, eval)(${JSON.stringify(`var ${bindings.join(', ')};`)} + (await data.urlOrBlob.text()));
           const importScripts = globalThis.importScripts;
-          globalThis.importScripts = (file) => (file === ${JSON.stringify(EVALUATED)} ? undefined : importScripts(file));
+          globalThis.importScripts = (file) =>
+            file === ${JSON.stringify(EVALUATED)} ? undefined : importScripts(file);
           data.urlOrBlob = ${JSON.stringify(EVALUATED)};
         }
         handler(data);
@@ -65,7 +69,10 @@ export function wasmThreadScript(): string {
 }
 `;
   const script = prologue + workerSource;
-  const file = join(tmpdir(), `moco-robust-tfjs-wasm-${createHash('sha256').update(script).digest('hex').slice(0, 16)}.worker.cjs`);
+  const file = join(
+    tmpdir(),
+    `moco-robust-tfjs-wasm-${createHash('sha256').update(script).digest('hex').slice(0, 16)}.worker.cjs`,
+  );
   if (!existsSync(file)) {
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, script);
@@ -79,13 +86,18 @@ export function wasmThreadScript(): string {
  * and `threads` logical cores, then unrefs the pthread workers of `module` so they never hold a
  * process open. Restores `URL.createObjectURL` and `os.cpus` whatever happens.
  */
-export async function withWasmThreads<T>(threads: number, initialise: () => Promise<T>, moduleOf: () => WasmModuleWithThreads | undefined): Promise<T> {
+export async function withWasmThreads<T>(
+  threads: number,
+  initialise: () => Promise<T>,
+  moduleOf: () => WasmModuleWithThreads | undefined,
+): Promise<T> {
   const script = wasmThreadScript();
   const createObjectURL = URL.createObjectURL;
   const cpus = os.cpus;
   // XNNPACK's pool size is min(requested, cores / 2): report twice the cores wanted.
   const oneCpu = cpus()[0];
-  URL.createObjectURL = (object: Blob | MediaSource) => (object instanceof Blob && object.type === 'application/javascript' ? script : createObjectURL(object as Blob));
+  URL.createObjectURL = (object: Blob | MediaSource) =>
+    object instanceof Blob && object.type === 'application/javascript' ? script : createObjectURL(object as Blob);
   os.cpus = () => Array.from({ length: 2 * threads }, () => oneCpu);
   try {
     return await initialise();

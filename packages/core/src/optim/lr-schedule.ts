@@ -14,7 +14,11 @@ export interface CosineScheduleOptions {
   minLr?: number;
 }
 
-/** Cosine annealing (SGDR without restarts; MoCo's `--cos`): `min + (base − min)·½(1 + cos(π t / T))`, after an optional linear warm-up. */
+/**
+ * Cosine annealing (SGDR without restarts; MoCo's `--cos`): `min + (base − min)·½(1 + cos(π t / T))`, after an
+ * optional
+ * linear warm-up.
+ */
 export function cosineSchedule(options: CosineScheduleOptions): LrSchedule {
   const { baseLr, total, warmup = 0, minLr = 0 } = options;
   checkPositive('baseLr', baseLr);
@@ -26,8 +30,17 @@ export function cosineSchedule(options: CosineScheduleOptions): LrSchedule {
   };
 }
 
-/** Step decay (PyTorch `MultiStepLR`): `baseLr · gamma^(number of milestones ≤ step)`; e.g. milestones [60, 80] of 100 epochs, gamma 0.1. */
-export function stepSchedule(options: { baseLr: number; milestones: number[]; gamma?: number; warmup?: number }): LrSchedule {
+/**
+ * Step decay (PyTorch `MultiStepLR`): `baseLr · gamma^(number of milestones ≤ step)`; e.g. milestones [60, 80] of
+ * 100
+ * epochs, gamma 0.1.
+ */
+export function stepSchedule(options: {
+  baseLr: number;
+  milestones: number[];
+  gamma?: number;
+  warmup?: number;
+}): LrSchedule {
   const { baseLr, milestones, gamma = 0.1, warmup = 0 } = options;
   checkPositive('baseLr', baseLr);
   return (step) => {
@@ -43,5 +56,6 @@ export function constantSchedule(lr: number): LrSchedule {
 }
 
 function checkPositive(argument: string, value: number): void {
-  if (!(Number.isFinite(value) && value > 0)) throw new InvalidArgumentError({ argument, expected: 'a positive finite number', received: value });
+  if (!(Number.isFinite(value) && value > 0))
+    throw new InvalidArgumentError({ argument, expected: 'a positive finite number', received: value });
 }

@@ -15,7 +15,11 @@ describe('Sgd', () => {
     // Reference by hand: g = grad + wd·w; b = g (first) then 0.9 b + g; w -= lr·b
     let ref = [1, -2];
     let buf = [0, 0];
-    const grads = [[0.5, 0.25], [-1, 2], [0.1, 0.1]];
+    const grads = [
+      [0.5, 0.25],
+      [-1, 2],
+      [0.1, 0.1],
+    ];
     grads.forEach((g, step) => {
       sgd.step([w], { [w.name]: tf.tensor1d(g) });
       const d = g.map((gi, i) => gi + 0.01 * ref[i]);
@@ -30,7 +34,13 @@ describe('Sgd', () => {
   });
 
   it('saves and restores its momentum exactly and keeps the tensor count flat', () => {
-    const make = () => tf.variable(tf.tensor2d([[1, 2], [3, 4]]));
+    const make = () =>
+      tf.variable(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+      );
     const a = make();
     const sgd = new Sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true });
     sgd.step([a], [tf.ones([2, 2])]);

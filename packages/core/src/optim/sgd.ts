@@ -8,11 +8,17 @@ export interface SgdOptions {
   learningRate: number;
   /** Momentum factor; default 0.9 (the paper's and MoCo's). */
   momentum?: number;
-  /** Coupled L2 weight decay added to the gradient (`g + wd·θ`); default 0 (the paper: 5e-4 pre-training, 3e-4 fine-tuning). */
+  /**
+   * Coupled L2 weight decay added to the gradient (`g + wd·θ`); default 0 (the paper: 5e-4 pre-training, 3e-4
+   * fine-tuning).
+   */
   weightDecay?: number;
   /** Nesterov momentum; default false. */
   nesterov?: boolean;
-  /** Variables (by name) excluded from weight decay, e.g. batch-norm parameters; default: none excluded (as PyTorch MoCo). */
+  /**
+   * Variables (by name) excluded from weight decay, e.g. batch-norm parameters; default: none excluded (as PyTorch
+   * MoCo).
+   */
   excludeFromWeightDecay?: (variableName: string) => boolean;
 }
 
@@ -89,20 +95,36 @@ export class Sgd {
   state(variables: tf.Variable[]): { iterations: number; learningRate: number; buffers: TensorArchiveEntry[] } {
     const buffers = variables.map((v, i) => {
       const b = this.buffers.get(v);
-      return { name: `${i}:${v.name}`, shape: v.shape, dtype: 'float32' as const, data: b ? (b.dataSync() as Float32Array).slice() : new Float32Array(v.size) };
+      return {
+        name: `${i}:${v.name}`,
+        shape: v.shape,
+        dtype: 'float32' as const,
+        data: b ? (b.dataSync() as Float32Array).slice() : new Float32Array(v.size),
+      };
     });
     return { iterations: this.iterations, learningRate: this.lr, buffers };
   }
 
   /** Restores buffers saved by {@link Sgd.state} for the same variables, in the same order (shapes checked). */
-  loadState(variables: tf.Variable[], state: { iterations: number; learningRate: number; buffers: TensorArchiveEntry[] }): void {
+  loadState(
+    variables: tf.Variable[],
+    state: { iterations: number; learningRate: number; buffers: TensorArchiveEntry[] },
+  ): void {
     if (state.buffers.length !== variables.length) {
-      throw new InvalidArgumentError({ argument: 'state.buffers', expected: `${variables.length} momentum buffers`, received: state.buffers.length });
+      throw new InvalidArgumentError({
+        argument: 'state.buffers',
+        expected: `${variables.length} momentum buffers`,
+        received: state.buffers.length,
+      });
     }
     variables.forEach((v, i) => {
       const saved = state.buffers[i];
       if (saved.shape.join(',') !== v.shape.join(',')) {
-        throw new InvalidArgumentError({ argument: `state.buffers[${i}]`, expected: `shape [${v.shape}] for ${v.name}`, received: `shape [${saved.shape}]` });
+        throw new InvalidArgumentError({
+          argument: `state.buffers[${i}]`,
+          expected: `shape [${v.shape}] for ${v.name}`,
+          received: `shape [${saved.shape}]`,
+        });
       }
       this.buffers.get(v)?.dispose();
       this.buffers.set(v, tf.variable(tf.tensor(saved.data as Float32Array, v.shape, 'float32'), false));
@@ -119,6 +141,7 @@ export class Sgd {
 }
 
 function checkNonNegative(argument: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new InvalidArgumentError({ argument, expected: 'a finite number ≥ 0', received: value });
+  if (!(Number.isFinite(value) && value >= 0))
+    throw new InvalidArgumentError({ argument, expected: 'a finite number ≥ 0', received: value });
   return value;
 }

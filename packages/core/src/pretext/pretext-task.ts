@@ -29,7 +29,9 @@ export interface PretextEncoder {
 /** The heads a task trains on top of the encoder, by name; saved under `heads/<name>/` in checkpoints. */
 export type PretextHeads = Record<string, ModelLike>;
 
-/** Tensors a task passes from `makeBatch` to `loss` (labels, keys, masks…). The engine disposes them after the step. */
+/**
+ * Tensors a task passes from `makeBatch` to `loss` (labels, keys, masks…). The engine disposes them after the step.
+ */
 export type PretextTargets = Record<string, tf.Tensor>;
 
 /** The state a task's functions see during one step. */
@@ -84,12 +86,25 @@ export interface PretextTaskV1 {
    * inputs and targets. Runs outside gradient tape; may use `context` (e.g. MoCo's key encoder).
    */
   makeBatch(images: tf.Tensor4D, rng: Rng, context: PretextContext): PretextBatch;
-  /** Per-example pretext loss of `inputs` [N, …] against `targets`; returns [N]. Differentiable in `inputs` and the weights. */
+  /**
+   * Per-example pretext loss of `inputs` [N, …] against `targets`; returns [N]. Differentiable in `inputs` and the
+   * weights.
+   */
   loss(context: PretextContext, inputs: tf.Tensor4D, targets: PretextTargets): tf.Tensor1D;
   /** The task's own attack (e.g. RoCL's instance-wise attack); default: the engine's PGD on `loss`. */
-  craft?(context: PretextContext, inputs: tf.Tensor4D, targets: PretextTargets, attack: PretextAttackSettings): tf.Tensor4D;
+  craft?(
+    context: PretextContext,
+    inputs: tf.Tensor4D,
+    targets: PretextTargets,
+    attack: PretextAttackSettings,
+  ): tf.Tensor4D;
   /** The task's own training loss (scalar) from clean and adversarial inputs, replacing `combine`; e.g. RoCL's. */
-  trainingLoss?(context: PretextContext, inputs: tf.Tensor4D, adversarial: tf.Tensor4D | undefined, targets: PretextTargets): tf.Scalar;
+  trainingLoss?(
+    context: PretextContext,
+    inputs: tf.Tensor4D,
+    adversarial: tf.Tensor4D | undefined,
+    targets: PretextTargets,
+  ): tf.Scalar;
   /** Called after the optimizer step (e.g. MoCo's enqueue of the keys); must not leak tensors. */
   afterStep?(context: PretextContext, batch: PretextBatch): void;
   /** Extra models to checkpoint in the tfjs layers format (e.g. MoCo's key encoder), by name (`key-encoder`). */
@@ -113,8 +128,15 @@ export type PretextTaskFactory<Options = Record<string, unknown>> = (options?: O
 export function isPretextTaskV1(value: unknown): value is PretextTaskV1 {
   const v = value as PretextTaskV1;
   return (
-    typeof v === 'object' && v !== null && v.specificationVersion === 'v1' && typeof v.name === 'string' &&
-    typeof v.createHeads === 'function' && typeof v.makeBatch === 'function' && typeof v.loss === 'function' &&
-    typeof v.state === 'function' && typeof v.loadState === 'function' && (v.combine === 'adversarial' || v.combine === 'mean')
+    typeof v === 'object' &&
+    v !== null &&
+    v.specificationVersion === 'v1' &&
+    typeof v.name === 'string' &&
+    typeof v.createHeads === 'function' &&
+    typeof v.makeBatch === 'function' &&
+    typeof v.loss === 'function' &&
+    typeof v.state === 'function' &&
+    typeof v.loadState === 'function' &&
+    (v.combine === 'adversarial' || v.combine === 'mean')
   );
 }

@@ -27,7 +27,9 @@ describe('Rng', () => {
   it('draws with the right moments', () => {
     const r = Rng.fromSeed(3);
     const n = 20000;
-    let sum = 0, sumSq = 0, uniformSum = 0;
+    let sum = 0,
+      sumSq = 0,
+      uniformSum = 0;
     const counts = new Array(5).fill(0);
     for (let i = 0; i < n; i++) {
       const x = r.normal();
@@ -76,7 +78,15 @@ describe('Rng', () => {
     expect(Array.from(out)).toEqual([-1, ...expected, -1]);
     expect(bulk.state()).toEqual(one.state());
     expect(bulk.nextUint32()).toBe(one.nextUint32());
-    expect(Rng.fromSeed(5).fillFloats(new Float64Array(1000))).toEqual(Float64Array.from({ length: 1000 }, ((r) => () => r.float())(Rng.fromSeed(5))));
+    expect(Rng.fromSeed(5).fillFloats(new Float64Array(1000))).toEqual(
+      Float64Array.from(
+        { length: 1000 },
+        (
+          (r) => () =>
+            r.float()
+        )(Rng.fromSeed(5)),
+      ),
+    );
   });
 
   it('keeps the xoshiro128** stream: known first outputs and uint32 state words', () => {

@@ -26,9 +26,14 @@ function hashString(text: string): number {
 const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
 
 function checkRange(out: Float64Array, start: number, end: number): void {
-  if (!(out instanceof Float64Array)) throw new InvalidArgumentError({ argument: 'out', expected: 'a Float64Array', received: out });
+  if (!(out instanceof Float64Array))
+    throw new InvalidArgumentError({ argument: 'out', expected: 'a Float64Array', received: out });
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= out.length)) {
-    throw new InvalidArgumentError({ argument: 'start/end', expected: `integers with 0 ≤ start ≤ end ≤ ${out.length}`, received: [start, end] });
+    throw new InvalidArgumentError({
+      argument: 'start/end',
+      expected: `integers with 0 ≤ start ≤ end ≤ ${out.length}`,
+      received: [start, end],
+    });
   }
 }
 
@@ -67,7 +72,11 @@ export class Rng {
   /** Restores a generator saved with {@link Rng.state}. */
   static fromState(state: RngState): Rng {
     if (state?.algorithm !== 'xoshiro128**' || !Array.isArray(state.words) || state.words.length !== 4) {
-      throw new InvalidArgumentError({ argument: 'state', expected: "an RngState {algorithm: 'xoshiro128**', words: [4 uint32]}", received: state });
+      throw new InvalidArgumentError({
+        argument: 'state',
+        expected: "an RngState {algorithm: 'xoshiro128**', words: [4 uint32]}",
+        received: state,
+      });
     }
     return new Rng(state.words.map((w) => w >>> 0) as [number, number, number, number]);
   }
@@ -87,7 +96,9 @@ export class Rng {
    * does not advance this generator.
    */
   fork(label: string): Rng {
-    const mix = splitmix32((this.s0 ^ rotl(this.s1, 7) ^ rotl(this.s2, 13) ^ rotl(this.s3, 21) ^ hashString(label)) >>> 0);
+    const mix = splitmix32(
+      (this.s0 ^ rotl(this.s1, 7) ^ rotl(this.s2, 13) ^ rotl(this.s3, 21) ^ hashString(label)) >>> 0,
+    );
     const words: [number, number, number, number] = [mix(), mix(), mix(), mix()];
     if (words.every((w) => w === 0)) words[0] = 1;
     return new Rng(words);
@@ -120,7 +131,10 @@ export class Rng {
    */
   fillFloats(out: Float64Array, start = 0, end = out.length): Float64Array {
     checkRange(out, start, end);
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
     for (let i = start; i < end; i++) {
       // two xoshiro128** steps (see nextUint32) kept in locals
       let x = Math.imul(s1, 5);
@@ -227,5 +241,10 @@ export function toRng(seedOrRng: number | string | Rng | undefined, fallbackSeed
 
 /** True for an {@link Rng}, also one from another copy of this package (no `instanceof`). */
 export function isRng(value: unknown): value is Rng {
-  return typeof value === 'object' && value !== null && typeof (value as Rng).nextUint32 === 'function' && typeof (value as Rng).state === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Rng).nextUint32 === 'function' &&
+    typeof (value as Rng).state === 'function'
+  );
 }

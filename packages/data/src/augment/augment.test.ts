@@ -64,7 +64,8 @@ describe('augmentations', () => {
       fractions.push((h * w) / 1024);
     }
     const mean = fractions.reduce((a, b) => a + b, 0) / fractions.length;
-    // the area fraction is uniform in [0.08, 1] before rounding and rejection: mean ≈ 0.54, slightly lower after rejection of too-wide boxes
+    // the area fraction is uniform in [0.08, 1] before rounding and rejection: mean ≈ 0.54, slightly lower after
+    // rejection of too-wide boxes
     expect(mean).toBeGreaterThan(0.45);
     expect(mean).toBeLessThan(0.58);
     expect(Math.min(...fractions)).toBeLessThan(0.1);
@@ -73,7 +74,11 @@ describe('augmentations', () => {
 
   it('colour jitter factors stay in their ranges (brightness scales the image by [0.6, 1.4])', () => {
     const x = tf.fill([200, 4, 4, 3], 0.5) as tf.Tensor4D;
-    const out = augment(x, { colorJitter: { brightness: 0.4, contrast: 0, saturation: 0, hue: 0, p: 1 } }, Rng.fromSeed(7));
+    const out = augment(
+      x,
+      { colorJitter: { brightness: 0.4, contrast: 0, saturation: 0, hue: 0, p: 1 } },
+      Rng.fromSeed(7),
+    );
     const values = tf.tidy(() => tf.mean(out, [1, 2, 3]).dataSync());
     for (const v of values) {
       expect(v).toBeGreaterThanOrEqual(0.3 - 1e-6);

@@ -59,9 +59,11 @@ export function augment(images: tf.Tensor4D, pipeline: AugmentationPipeline, rng
       // torchvision draws a random order of the four adjustments for every image
       const orders = Array.from({ length: n }, () => rng.permutation(4));
       const ops = [
-        (t: tf.Tensor4D, mask: Float32Array) => adjustBrightness(t, tf.tensor1d(mixIdentity(factors.brightness, mask, 1))),
+        (t: tf.Tensor4D, mask: Float32Array) =>
+          adjustBrightness(t, tf.tensor1d(mixIdentity(factors.brightness, mask, 1))),
         (t: tf.Tensor4D, mask: Float32Array) => adjustContrast(t, tf.tensor1d(mixIdentity(factors.contrast, mask, 1))),
-        (t: tf.Tensor4D, mask: Float32Array) => adjustSaturation(t, tf.tensor1d(mixIdentity(factors.saturation, mask, 1))),
+        (t: tf.Tensor4D, mask: Float32Array) =>
+          adjustSaturation(t, tf.tensor1d(mixIdentity(factors.saturation, mask, 1))),
         (t: tf.Tensor4D, mask: Float32Array) => adjustHue(t, tf.tensor1d(mixIdentity(factors.hue, mask, 0))),
       ];
       for (let position = 0; position < 4; position++) {
@@ -74,7 +76,10 @@ export function augment(images: tf.Tensor4D, pipeline: AugmentationPipeline, rng
     }
     if (pipeline.grayscale) {
       const p = pipeline.grayscale;
-      const mask = tf.tensor4d(per(() => (rng.float() < p ? 1 : 0)), [n, 1, 1, 1]);
+      const mask = tf.tensor4d(
+        per(() => (rng.float() < p ? 1 : 0)),
+        [n, 1, 1, 1],
+      );
       x = tf.add(tf.mul(tf.tile(grayscale(x), [1, 1, 1, 3]), mask), tf.mul(x, tf.sub(1, mask))) as tf.Tensor4D;
     }
     if (pipeline.gaussianBlur) {
@@ -110,7 +115,9 @@ function cropAndFlip(images: tf.Tensor4D, pipeline: AugmentationPipeline, rng: R
   if (!crop && flipP === 0) return tf.clone(images);
   const boxes = new Float32Array(n * 4);
   for (let i = 0; i < n; i++) {
-    const [top, left, h, w] = crop ? cropBox(height, width, crop.scale, crop.ratio ?? [3 / 4, 4 / 3], rng) : [0, 0, height, width];
+    const [top, left, h, w] = crop
+      ? cropBox(height, width, crop.scale, crop.ratio ?? [3 / 4, 4 / 3], rng)
+      : [0, 0, height, width];
     // source coordinate of output pixel o: top + (o + 0.5)·h/H − 0.5, shifted by the 1-pixel pad
     const y1 = (top + h / (2 * height) - 0.5 + 1) / (height + 1);
     const y2 = (top + h - h / (2 * height) - 0.5 + 1) / (height + 1);
@@ -119,12 +126,33 @@ function cropAndFlip(images: tf.Tensor4D, pipeline: AugmentationPipeline, rng: R
     const flip = rng.float() < flipP;
     boxes.set([y1, flip ? x2 : x1, y2, flip ? x1 : x2], i * 4);
   }
-  const padded = tf.mirrorPad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric') as tf.Tensor4D;
-  return tf.image.cropAndResize(padded, tf.tensor2d(boxes, [n, 4]), tf.range(0, n, 1, 'int32') as tf.Tensor1D, [height, width], 'bilinear');
+  const padded = tf.mirrorPad(
+    images,
+    [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+    'symmetric',
+  ) as tf.Tensor4D;
+  return tf.image.cropAndResize(
+    padded,
+    tf.tensor2d(boxes, [n, 4]),
+    tf.range(0, n, 1, 'int32') as tf.Tensor1D,
+    [height, width],
+    'bilinear',
+  );
 }
 
 /** torchvision's `RandomResizedCrop.get_params`: [top, left, height, width]. */
-export function cropBox(height: number, width: number, scale: [number, number], ratio: [number, number], rng: Rng): [number, number, number, number] {
+export function cropBox(
+  height: number,
+  width: number,
+  scale: [number, number],
+  ratio: [number, number],
+  rng: Rng,
+): [number, number, number, number] {
   const area = height * width;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -158,7 +186,12 @@ function gaussianBlur(x: tf.Tensor4D, sigmas: Float32Array, kernelSize: number):
   });
   const pass = (t: tf.Tensor4D, axis: 1 | 2) => {
     const size = t.shape[axis];
-    const padding: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    const padding: Array<[number, number]> = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ];
     padding[axis] = [radius, radius];
     const padded = tf.mirrorPad(t, padding, 'reflect');
     let out: tf.Tensor = tf.zerosLike(t);

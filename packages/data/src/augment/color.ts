@@ -35,11 +35,19 @@ export function adjustHue(x: tf.Tensor4D, shift: tf.Tensor1D): tf.Tensor4D {
     const minc = tf.minimum(tf.minimum(r, g), b);
     const delta = tf.sub(maxc, minc);
     const safeDelta = tf.where(tf.equal(delta, 0), tf.onesLike(delta), delta);
-    const saturation = tf.where(tf.equal(maxc, 0), tf.zerosLike(maxc), tf.div(delta, tf.where(tf.equal(maxc, 0), tf.onesLike(maxc), maxc)));
+    const saturation = tf.where(
+      tf.equal(maxc, 0),
+      tf.zerosLike(maxc),
+      tf.div(delta, tf.where(tf.equal(maxc, 0), tf.onesLike(maxc), maxc)),
+    );
     const rc = tf.div(tf.sub(maxc, r), safeDelta);
     const gc = tf.div(tf.sub(maxc, g), safeDelta);
     const bc = tf.div(tf.sub(maxc, b), safeDelta);
-    let hue = tf.where(tf.equal(r, maxc), tf.sub(bc, gc), tf.where(tf.equal(g, maxc), tf.add(2, tf.sub(rc, bc)), tf.add(4, tf.sub(gc, rc))));
+    let hue = tf.where(
+      tf.equal(r, maxc),
+      tf.sub(bc, gc),
+      tf.where(tf.equal(g, maxc), tf.add(2, tf.sub(rc, bc)), tf.add(4, tf.sub(gc, rc))),
+    );
     hue = tf.where(tf.equal(delta, 0), tf.zerosLike(hue), hue);
     hue = tf.add(tf.div(hue, 6), tf.reshape(shift, [-1, 1, 1, 1]));
     hue = tf.sub(hue, tf.floor(hue)); // mod 1

@@ -21,7 +21,12 @@ export function randomCropFlip(images: tf.Tensor4D, rng: Rng, padding = 4): tf.T
     boxes[i * 4 + (flip ? 1 : 3)] = (left + w - 1) / pw;
   }
   return tf.tidy(() => {
-    const padded = tf.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]]) as tf.Tensor4D;
+    const padded = tf.pad(images, [
+      [0, 0],
+      [padding, padding],
+      [padding, padding],
+      [0, 0],
+    ]) as tf.Tensor4D;
     const indices = tf.range(0, n, 1, 'int32') as tf.Tensor1D;
     return tf.image.cropAndResize(padded, tf.tensor2d(boxes, [n, 4]), indices, [h, w], 'nearest');
   });

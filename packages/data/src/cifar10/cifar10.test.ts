@@ -18,10 +18,21 @@ describe.skipIf(!sample)('CIFAR-10 on the real sample', () => {
     expect(data.train.count).toBe(5085);
     expect(data.test.count).toBe(512);
     expect(data.classes).toBe(CIFAR10_CLASSES);
-    expect(Array.from(data.test.labels.subarray(0, 5)).map((l) => data.classes[l])).toEqual(['cat', 'ship', 'ship', 'airplane', 'frog']);
+    expect(Array.from(data.test.labels.subarray(0, 5)).map((l) => data.classes[l])).toEqual([
+      'cat',
+      'ship',
+      'ship',
+      'airplane',
+      'frog',
+    ]);
     // pixel spot checks against the raw bytes: record r, pixel p, channel c is at 1 + c·1024 + p
     const raw = readFileSync(join(sample!, 'test_batch.bin'));
-    for (const [r, p, c] of [[0, 0, 0], [0, 1023, 2], [3, 517, 1], [511, 100, 0]]) {
+    for (const [r, p, c] of [
+      [0, 0, 0],
+      [0, 1023, 2],
+      [3, 517, 1],
+      [511, 100, 0],
+    ]) {
       expect(data.test.images[r * 3072 + p * 3 + c]).toBe(raw[r * 3073 + 1 + c * 1024 + p]);
     }
     const histogram = new Array(10).fill(0);
@@ -43,7 +54,9 @@ describe('parseCifar10', () => {
 
   it('names the file and byte offset of a truncated file or a bad label', async () => {
     expect(() => parseCifar10(new Uint8Array(3073 + 100), 'cut.bin')).toThrow(DataFormatError);
-    expect(() => parseCifar10(new Uint8Array(3073 + 100), 'cut.bin')).toThrow(/cut\.bin \(byte 3073\): truncated.*record 1 is incomplete/);
+    expect(() => parseCifar10(new Uint8Array(3073 + 100), 'cut.bin')).toThrow(
+      /cut\.bin \(byte 3073\): truncated.*record 1 is incomplete/,
+    );
     const bad = new Uint8Array(2 * 3073);
     bad[3073] = 12;
     expect(() => parseCifar10(bad, 'bad.bin')).toThrow(/bad\.bin \(byte 3073\): record 1 has label 12/);
@@ -51,8 +64,13 @@ describe('parseCifar10', () => {
     await writeFile(join(dir, 'test_batch.bin'), new Uint8Array(3073));
     await expect(loadCifar10(dir)).rejects.toThrow(/data_batch_1\.bin: missing or unreadable/);
     // a folder whose data_batch_3.bin was cut inside record 2: loadCifar10 names that file and the record's offset
-    for (const name of CIFAR10_TRAIN_FILES) await writeFile(join(dir, name), new Uint8Array(name === 'data_batch_3.bin' ? 2 * 3073 + 7 : 3073));
-    await expect(loadCifar10(dir)).rejects.toMatchObject({ path: join(dir, 'data_batch_3.bin'), offset: 6146, message: expect.stringMatching(/data_batch_3\.bin \(byte 6146\): truncated/) });
+    for (const name of CIFAR10_TRAIN_FILES)
+      await writeFile(join(dir, name), new Uint8Array(name === 'data_batch_3.bin' ? 2 * 3073 + 7 : 3073));
+    await expect(loadCifar10(dir)).rejects.toMatchObject({
+      path: join(dir, 'data_batch_3.bin'),
+      offset: 6146,
+      message: expect.stringMatching(/data_batch_3\.bin \(byte 6146\): truncated/),
+    });
     await writeFile(join(dir, 'data_batch_3.bin'), new Uint8Array(0)); // 0 records is valid
     expect((await loadCifar10(dir)).train.count).toBe(4);
     expect(() => findCifar10(join(dir, 'nowhere'))).toThrow(/Invalid argument 'dataDir'/);

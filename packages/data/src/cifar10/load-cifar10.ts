@@ -3,7 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError, InvalidArgumentError } from '@moco-robust/core';
 import { CIFAR10_SOURCE, defaultCacheDir, readCifar10Archive } from '../download/datasets';
-import { CIFAR10_CLASSES, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, concatImages, parseCifar10, type Cifar10Images } from './parse-cifar10';
+import {
+  CIFAR10_CLASSES,
+  CIFAR10_TEST_FILE,
+  CIFAR10_TRAIN_FILES,
+  concatImages,
+  parseCifar10,
+  type Cifar10Images,
+} from './parse-cifar10';
 
 /** The CIFAR-10 train and test splits. */
 export interface Cifar10 {
@@ -16,7 +23,9 @@ export interface Cifar10 {
 }
 
 /** What a CIFAR-10 location may be, for error messages. */
-export const CIFAR10_LOCATION = 'a folder holding the CIFAR-10 binary files (test_batch.bin, data_batch_1..5.bin), their parent with cifar-10-batches-bin/, or cifar-10-binary.tar.gz';
+export const CIFAR10_LOCATION =
+  'a folder holding the CIFAR-10 binary files (test_batch.bin, data_batch_1..5.bin), ' +
+  'their parent with cifar-10-batches-bin/, or cifar-10-binary.tar.gz';
 
 /** Is `path` an archive of the binary files (`.tar.gz`, `.tgz`, `.tar`)? */
 const isArchive = (path: string) => /\.(tar\.gz|tgz|tar)$/i.test(path) && existsSync(path) && statSync(path).isFile();

@@ -4,13 +4,30 @@ import { DataFormatError } from '@moco-robust/core';
 export const CIFAR10_RECORD_BYTES = 3073;
 
 /** The five training files of the official binary release, in order (each 10,000 records there). */
-export const CIFAR10_TRAIN_FILES: readonly string[] = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+export const CIFAR10_TRAIN_FILES: readonly string[] = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+];
 
 /** The test file of the official binary release. */
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 
 /** The ten CIFAR-10 classes, in label order. */
-export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+] as const;
 
 /** CIFAR images in host layout: uint8 HWC rows of 32·32·3 bytes and int32 labels. */
 export interface Cifar10Images {
@@ -30,7 +47,9 @@ export function parseCifar10(bytes: Uint8Array, path: string): Cifar10Images {
     throw new DataFormatError({
       path,
       offset: complete * CIFAR10_RECORD_BYTES,
-      message: `truncated or not a CIFAR-10 binary file: ${bytes.length} bytes is not a whole number of 3073-byte records (record ${complete} is incomplete)`,
+      message:
+        `truncated or not a CIFAR-10 binary file: ${bytes.length} bytes is not ` +
+        `a whole number of 3073-byte records (record ${complete} is incomplete)`,
     });
   }
   const count = bytes.length / CIFAR10_RECORD_BYTES;
@@ -39,7 +58,8 @@ export function parseCifar10(bytes: Uint8Array, path: string): Cifar10Images {
   for (let i = 0; i < count; i++) {
     const offset = i * CIFAR10_RECORD_BYTES;
     const label = bytes[offset];
-    if (label > 9) throw new DataFormatError({ path, offset, message: `record ${i} has label ${label}; CIFAR-10 labels are 0–9` });
+    if (label > 9)
+      throw new DataFormatError({ path, offset, message: `record ${i} has label ${label}; CIFAR-10 labels are 0–9` });
     labels[i] = label;
     const out = i * 3072;
     for (let p = 0; p < 1024; p++) {

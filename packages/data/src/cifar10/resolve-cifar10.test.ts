@@ -19,7 +19,10 @@ describe.skipIf(!sample)('resolveCifar10: a local copy, else the cache, else a d
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'data-resolve-'));
     const members: Record<string, Uint8Array> = {};
-    for (const file of [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE]) members[`cifar-10-batches-bin/${file}`] = new Uint8Array(readFileSync(join(sample!, file)).subarray(0, 20 * 3073));
+    for (const file of [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE])
+      members[`cifar-10-batches-bin/${file}`] = new Uint8Array(
+        readFileSync(join(sample!, file)).subarray(0, 20 * 3073),
+      );
     archive = gzipSync(ustar(members));
   });
   beforeEach(() => {
@@ -27,34 +30,44 @@ describe.skipIf(!sample)('resolveCifar10: a local copy, else the cache, else a d
     process.env.MOCO_ROBUST_CACHE = join(root, 'env-cache');
   });
   afterEach(() => {
-    for (const [name, value] of [['MOCO_ROBUST_DATA', saved.data], ['MOCO_ROBUST_CACHE', saved.cache]] as const) {
+    for (const [name, value] of [
+      ['MOCO_ROBUST_DATA', saved.data],
+      ['MOCO_ROBUST_CACHE', saved.cache],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('uses the local copy (option, then MOCO_ROBUST_DATA): a folder of .bin files, its parent, or the .tar.gz', async () => {
-    expect(await resolveCifar10({ data: sample! })).toEqual({ path: sample, origin: 'data' });
-    expect(await resolveCifar10({ data: join(sample!, '..') })).toEqual({ path: sample, origin: 'data' });
-    const tgz = join(root, 'local', 'cifar-10-binary.tar.gz');
-    mkdirSync(join(root, 'local'));
-    writeFileSync(tgz, archive);
-    expect(await resolveCifar10({ data: tgz, download: true })).toEqual({ path: tgz, origin: 'data' });
-    expect(await resolveCifar10({ data: join(root, 'local') })).toEqual({ path: tgz, origin: 'data' });
-    process.env.MOCO_ROBUST_DATA = sample!;
-    expect(await resolveCifar10()).toEqual({ path: sample, origin: 'environment' });
-    expect(await resolveCifar10({ data: tgz })).toEqual({ path: tgz, origin: 'data' }); // the option wins
-    process.env.MOCO_ROBUST_DATA = join(root, 'nothing-here');
-    await expect(resolveCifar10({ download: true })).rejects.toThrow(/Invalid argument 'MOCO_ROBUST_DATA'.*nothing-here/);
-    await expect(resolveCifar10({ data: join(root, 'nothing-here') })).rejects.toThrow(InvalidArgumentError);
-  });
+  it(
+    'uses the local copy (option, then MOCO_ROBUST_DATA): ' + 'a folder of .bin files, its parent, or the .tar.gz',
+    async () => {
+      expect(await resolveCifar10({ data: sample! })).toEqual({ path: sample, origin: 'data' });
+      expect(await resolveCifar10({ data: join(sample!, '..') })).toEqual({ path: sample, origin: 'data' });
+      const tgz = join(root, 'local', 'cifar-10-binary.tar.gz');
+      mkdirSync(join(root, 'local'));
+      writeFileSync(tgz, archive);
+      expect(await resolveCifar10({ data: tgz, download: true })).toEqual({ path: tgz, origin: 'data' });
+      expect(await resolveCifar10({ data: join(root, 'local') })).toEqual({ path: tgz, origin: 'data' });
+      process.env.MOCO_ROBUST_DATA = sample!;
+      expect(await resolveCifar10()).toEqual({ path: sample, origin: 'environment' });
+      expect(await resolveCifar10({ data: tgz })).toEqual({ path: tgz, origin: 'data' }); // the option wins
+      process.env.MOCO_ROBUST_DATA = join(root, 'nothing-here');
+      await expect(resolveCifar10({ download: true })).rejects.toThrow(
+        /Invalid argument 'MOCO_ROBUST_DATA'.*nothing-here/,
+      );
+      await expect(resolveCifar10({ data: join(root, 'nothing-here') })).rejects.toThrow(InvalidArgumentError);
+    },
+  );
 
   it('downloads into the cache only when allowed, then finds it there without a request', async () => {
     const server = await serveBytes(() => archive);
     const cacheDir = join(root, 'cache');
     try {
-      await expect(resolveCifar10({ cacheDir, url: server.url, md5: md5(archive) })).rejects.toThrow(/Nothing in the cache .*cache[/\\]cifar10 either: .*download: true/);
+      await expect(resolveCifar10({ cacheDir, url: server.url, md5: md5(archive) })).rejects.toThrow(
+        /Nothing in the cache .*cache[/\\]cifar10 either: .*download: true/,
+      );
       expect(server.requests).toHaveLength(0);
       const downloaded = await resolveCifar10({ cacheDir, url: server.url, md5: md5(archive), download: true });
       expect(downloaded).toEqual({ path: join(cacheDir, 'cifar10', 'cifar-10-binary.tar.gz'), origin: 'download' });

@@ -31,7 +31,8 @@ export async function resolveCifar10(options: ResolveCifar10Options = {}): Promi
   ].find((c) => !!c.value);
   if (local) {
     const path = locateCifar10(local.value!);
-    if (!path) throw new InvalidArgumentError({ argument: local.argument, expected: CIFAR10_LOCATION, received: local.value });
+    if (!path)
+      throw new InvalidArgumentError({ argument: local.argument, expected: CIFAR10_LOCATION, received: local.value });
     return { path, origin: local.origin };
   }
   const cache = join(options.cacheDir ?? defaultCacheDir(), 'cifar10');
@@ -42,7 +43,9 @@ export async function resolveCifar10(options: ResolveCifar10Options = {}): Promi
       argument: 'data',
       expected: CIFAR10_LOCATION,
       received: undefined,
-      hint: `Nothing in the cache ${cache} either: set MOCO_ROBUST_DATA, or allow the download of ${CIFAR10_SOURCE.url} (download: true; CLI: moco-robust data download).`,
+      hint:
+        `Nothing in the cache ${cache} either: set MOCO_ROBUST_DATA, or allow the download ` +
+        `of ${CIFAR10_SOURCE.url} (download: true; CLI: moco-robust data download).`,
     });
   }
   return { path: await downloadCifar10(options), origin: 'download' };

@@ -10,7 +10,10 @@ import type { CorruptedImages } from './registry';
 export interface Cifar10CWriter {
   /** Writes one severity block (N images) of a corruption; a corruption's file is complete after its 5 severities. */
   write(block: CorruptedImages): Promise<void>;
-  /** Closes the writer; throws `InvalidArgumentError` listing corruptions still missing severities (left as `.npy.part`). */
+  /**
+   * Closes the writer; throws `InvalidArgumentError` listing corruptions still missing severities (left as
+   * `.npy.part`).
+   */
   close(): Promise<void>;
 }
 
@@ -32,7 +35,8 @@ export async function createCifar10CWriter(dir: string, labels: ArrayLike<number
   const repeated = new Uint8Array(5 * count);
   for (let i = 0; i < count; i++) {
     const label = labels[i];
-    if (!(Number.isInteger(label) && label >= 0 && label <= 9)) throw new InvalidArgumentError({ argument: `labels[${i}]`, expected: 'a CIFAR-10 label 0–9', received: label });
+    if (!(Number.isInteger(label) && label >= 0 && label <= 9))
+      throw new InvalidArgumentError({ argument: `labels[${i}]`, expected: 'a CIFAR-10 label 0–9', received: label });
     for (let s = 0; s < 5; s++) repeated[s * count + i] = label;
   }
   await mkdir(dir, { recursive: true });
@@ -43,9 +47,18 @@ export async function createCifar10CWriter(dir: string, labels: ArrayLike<number
     async write(block) {
       const { corruption, severity, images } = block;
       if (images.length !== count * IMAGE_BYTES) {
-        throw new InvalidArgumentError({ argument: 'block.images', expected: `${count}×32×32×3 = ${count * IMAGE_BYTES} bytes (one severity of ${count} images)`, received: `${images.length} bytes` });
+        throw new InvalidArgumentError({
+          argument: 'block.images',
+          expected: `${count}×32×32×3 = ${count * IMAGE_BYTES} bytes (one severity of ${count} images)`,
+          received: `${images.length} bytes`,
+        });
       }
-      if (![1, 2, 3, 4, 5].includes(severity)) throw new InvalidArgumentError({ argument: 'block.severity', expected: 'an integer 1–5', received: severity });
+      if (![1, 2, 3, 4, 5].includes(severity))
+        throw new InvalidArgumentError({
+          argument: 'block.severity',
+          expected: 'an integer 1–5',
+          received: severity,
+        });
       let file = files.get(corruption);
       if (file === undefined) {
         const header = npyHeaderBytes('uint8', [5 * count, 32, 32, 3]);
@@ -71,14 +84,25 @@ export async function createCifar10CWriter(dir: string, labels: ArrayLike<number
       }
       files.clear();
       if (incomplete.length > 0) {
-        throw new InvalidArgumentError({ argument: 'blocks', expected: 'all five severities of every corruption written', received: incomplete.join('; '), hint: 'The incomplete files are kept as <corruption>.npy.part.' });
+        throw new InvalidArgumentError({
+          argument: 'blocks',
+          expected: 'all five severities of every corruption written',
+          received: incomplete.join('; '),
+          hint: 'The incomplete files are kept as <corruption>.npy.part.',
+        });
       }
     },
   };
 }
 
-/** Writes every block of `blocks` (e.g. `corruptImages(...)` over all 5 severities) with {@link createCifar10CWriter}. */
-export async function writeCifar10C(dir: string, labels: ArrayLike<number>, blocks: Iterable<CorruptedImages>): Promise<void> {
+/**
+ * Writes every block of `blocks` (e.g. `corruptImages(...)` over all 5 severities) with {@link createCifar10CWriter}.
+ */
+export async function writeCifar10C(
+  dir: string,
+  labels: ArrayLike<number>,
+  blocks: Iterable<CorruptedImages>,
+): Promise<void> {
   const writer = await createCifar10CWriter(dir, labels);
   try {
     for (const block of blocks) await writer.write(block);

@@ -17,7 +17,10 @@ const COUNT = 7;
 let data: typeof DataNode;
 beforeAll(async () => {
   if (!existsSync(join(dist, 'corrupt-images-worker.js'))) {
-    throw new Error(`${dist}/corrupt-images-worker.js is missing: build the package first (npx turbo run build --filter=@moco-robust/data)`);
+    throw new Error(
+      `${dist}/corrupt-images-worker.js is missing: build the ` +
+        `package first (npx turbo run build --filter=@moco-robust/data)`,
+    );
   }
   data = (await import(pathToFileURL(join(dist, 'index.node.js')).href)) as typeof DataNode;
 });
@@ -41,11 +44,16 @@ describe.skipIf(clean === undefined)('corruptImagesParallel on real CIFAR-10 ima
       const corruptions: CorruptionName[] = ['gaussian_noise', 'glass_blur', 'zoom_blur', 'frost', 'spatter'];
       const options = { seed: 12, corruptions, severities: [2, 5] as const, firstIndex: 40, frostTextures };
       const events: CorruptImagesParallelEvent[] = [];
-      const parallel = await collect(data.corruptImagesParallel(images, COUNT, { ...options, workers, onEvent: (e) => events.push(e) }));
+      const parallel = await collect(
+        data.corruptImagesParallel(images, COUNT, { ...options, workers, onEvent: (e) => events.push(e) }),
+      );
       const single = [...data.corruptImages(images, COUNT, options)];
-      expect(parallel.map((b) => `${b.corruption}/${b.severity}`)).toEqual(single.map((b) => `${b.corruption}/${b.severity}`));
+      expect(parallel.map((b) => `${b.corruption}/${b.severity}`)).toEqual(
+        single.map((b) => `${b.corruption}/${b.severity}`),
+      );
       expect(parallel).toHaveLength(frostTextures === undefined ? 8 : 10);
-      for (let k = 0; k < single.length; k++) expect(parallel[k].images, parallel[k].corruption).toEqual(single[k].images);
+      for (let k = 0; k < single.length; k++)
+        expect(parallel[k].images, parallel[k].corruption).toEqual(single[k].images);
       expect(events[0]).toEqual({ type: 'corruption-workers-started', workers });
       expect(events.filter((e) => e.type === 'corruption-end')).toHaveLength(parallel.length);
       expect(events.at(-1)).toEqual({ type: 'corruption-workers-stopped', workers, reason: 'finished' });
@@ -54,7 +62,12 @@ describe.skipIf(clean === undefined)('corruptImagesParallel on real CIFAR-10 ima
 
   it('terminates its workers when the consumer stops early', async () => {
     const events: CorruptImagesParallelEvent[] = [];
-    for await (const block of data.corruptImagesParallel(images, COUNT, { seed: 1, workers: 2, corruptions: ['zoom_blur', 'snow'], onEvent: (e) => events.push(e) })) {
+    for await (const block of data.corruptImagesParallel(images, COUNT, {
+      seed: 1,
+      workers: 2,
+      corruptions: ['zoom_blur', 'snow'],
+      onEvent: (e) => events.push(e),
+    })) {
       expect(block.corruption).toBe('zoom_blur');
       break;
     }
@@ -64,7 +77,15 @@ describe.skipIf(clean === undefined)('corruptImagesParallel on real CIFAR-10 ima
   it("rethrows a worker's error with its code and terminates the other workers", async () => {
     const broken = Array.from({ length: 5 }, () => ({ height: 40, width: 40, pixels: new Uint8Array(10) }));
     const events: CorruptImagesParallelEvent[] = [];
-    const run = collect(data.corruptImagesParallel(images, COUNT, { seed: 1, workers: 2, corruptions: ['brightness', 'frost'], frostTextures: broken, onEvent: (e) => events.push(e) }));
+    const run = collect(
+      data.corruptImagesParallel(images, COUNT, {
+        seed: 1,
+        workers: 2,
+        corruptions: ['brightness', 'frost'],
+        frostTextures: broken,
+        onEvent: (e) => events.push(e),
+      }),
+    );
     const error = await run.catch((e: unknown) => e);
     expect(MocoRobustError.isInstance(error) && error.code).toBe('invalid-argument');
     expect(String((error as Error).message)).toMatch(/corruption worker \d\/2.*frostTextures\[\d\]/);
@@ -77,10 +98,25 @@ describe('corruptImagesParallel without real images', () => {
 
   it('skips frost without textures in order (event) or throws the typed error at its turn', async () => {
     const events: CorruptImagesParallelEvent[] = [];
-    const blocks = await collect(data.corruptImagesParallel(images, 3, { seed: 0, corruptions: ['frost', 'contrast'], severities: [1], workers: 2, onEvent: (e) => events.push(e) }));
+    const blocks = await collect(
+      data.corruptImagesParallel(images, 3, {
+        seed: 0,
+        corruptions: ['frost', 'contrast'],
+        severities: [1],
+        workers: 2,
+        onEvent: (e) => events.push(e),
+      }),
+    );
     expect(blocks.map((b) => b.corruption)).toEqual(['contrast']);
-    expect(events.map((e) => e.type)).toEqual(['corruption-workers-started', 'corruption-skipped', 'corruption-end', 'corruption-workers-stopped']);
-    const failing = collect(data.corruptImagesParallel(images, 3, { seed: 0, corruptions: ['frost'], onMissingFrostTextures: 'error' }));
+    expect(events.map((e) => e.type)).toEqual([
+      'corruption-workers-started',
+      'corruption-skipped',
+      'corruption-end',
+      'corruption-workers-stopped',
+    ]);
+    const failing = collect(
+      data.corruptImagesParallel(images, 3, { seed: 0, corruptions: ['frost'], onMissingFrostTextures: 'error' }),
+    );
     await expect(failing).rejects.toMatchObject({ code: 'missing-frost-textures' });
   });
 
@@ -88,7 +124,9 @@ describe('corruptImagesParallel without real images', () => {
     await expect(collect(data.corruptImagesParallel(images, 3, { seed: 0, workers: 0 }))).rejects.toThrow(/'workers'/);
     await expect(collect(data.corruptImagesParallel(images, 4, { seed: 0 }))).rejects.toThrow(/'images'/);
     await expect(collect(data.corruptImagesParallel(images, 3, { seed: -1 }))).rejects.toThrow(/'seed'/);
-    const empty = await collect(data.corruptImagesParallel(new Uint8Array(0), 0, { seed: 0, corruptions: ['fog'], severities: [1, 2] }));
+    const empty = await collect(
+      data.corruptImagesParallel(new Uint8Array(0), 0, { seed: 0, corruptions: ['fog'], severities: [1, 2] }),
+    );
     expect(empty.map((b) => b.images.length)).toEqual([0, 0]);
   });
 });

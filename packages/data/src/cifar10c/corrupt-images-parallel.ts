@@ -15,9 +15,15 @@ export type CorruptImagesParallelEvent =
 
 /** Options of {@link corruptImagesParallel}: those of `corruptImages` and the number of worker threads. */
 export interface CorruptImagesParallelOptions extends Omit<CorruptImagesOptions, 'onEvent'> {
-  /** Worker threads (each gets a contiguous slice of the images); default `os.availableParallelism()`, at most one per image. */
+  /**
+   * Worker threads (each gets a contiguous slice of the images); default `os.availableParallelism()`, at most one per
+   * image.
+   */
   workers?: number;
-  /** Receives `corruption-end` (wall time per block), `corruption-skipped` and the workers' start and stop (after they have exited). */
+  /**
+   * Receives `corruption-end` (wall time per block), `corruption-skipped` and the workers' start and stop (after they
+   * have exited).
+   */
   onEvent?: EventListener<CorruptImagesParallelEvent & MocoRobustEvent>;
 }
 
@@ -29,18 +35,29 @@ const WORKER_URL = new URL('./corrupt-images-worker.js', import.meta.url);
 /** One worker and the blocks it has posted, received in order. */
 class WorkerChannel {
   private readonly queue: CorruptImagesWorkerMessage[] = [];
-  private waiting: { resolve: (message: CorruptImagesWorkerMessage) => void; reject: (error: unknown) => void } | undefined;
+  private waiting:
+    | { resolve: (message: CorruptImagesWorkerMessage) => void; reject: (error: unknown) => void }
+    | undefined;
   private failure: unknown;
   readonly worker: Worker;
 
-  constructor(data: CorruptImagesWorkerData, readonly label: string) {
+  constructor(
+    data: CorruptImagesWorkerData,
+    readonly label: string,
+  ) {
     this.worker = new Worker(WORKER_URL, { workerData: data, transferList: [data.images.buffer as ArrayBuffer] });
     this.worker.on('message', (message: CorruptImagesWorkerMessage) => {
       if (message.type === 'error') this.fail(remoteError(message, label));
       else this.deliver(message);
     });
-    this.worker.on('error', (error) => this.fail(new MocoRobustError(`${label} failed: ${error.message}`, { code: 'worker-failed', cause: error })));
-    this.worker.on('exit', (code) => this.fail(new MocoRobustError(`${label} exited (code ${code}) before finishing its blocks`, { code: 'worker-failed' })));
+    this.worker.on('error', (error) =>
+      this.fail(new MocoRobustError(`${label} failed: ${error.message}`, { code: 'worker-failed', cause: error })),
+    );
+    this.worker.on('exit', (code) =>
+      this.fail(
+        new MocoRobustError(`${label} exited (code ${code}) before finishing its blocks`, { code: 'worker-failed' }),
+      ),
+    );
   }
 
   private deliver(message: CorruptImagesWorkerMessage): void {
@@ -59,11 +76,19 @@ class WorkerChannel {
     this.waiting = undefined;
   }
 
-  /** The worker's next block (throws the worker's error, or that it ended early); acknowledges it so the worker may go on. */
+  /**
+   * The worker's next block (throws the worker's error, or that it ended early); acknowledges it so the worker may go
+   * on.
+   */
   async nextBlock(): Promise<Uint8Array> {
-    const message = this.queue.shift() ?? (this.failure === undefined ? await new Promise<CorruptImagesWorkerMessage>((resolve, reject) => (this.waiting = { resolve, reject })) : undefined);
+    const message =
+      this.queue.shift() ??
+      (this.failure === undefined
+        ? await new Promise<CorruptImagesWorkerMessage>((resolve, reject) => (this.waiting = { resolve, reject }))
+        : undefined);
     if (message === undefined) throw this.failure;
-    if (message.type !== 'block') throw new MocoRobustError(`${this.label} finished before its last block`, { code: 'worker-failed' });
+    if (message.type !== 'block')
+      throw new MocoRobustError(`${this.label} finished before its last block`, { code: 'worker-failed' });
     this.worker.postMessage('acknowledge');
     return message.images;
   }
@@ -73,7 +98,8 @@ class WorkerChannel {
 function remoteError(message: Extract<CorruptImagesWorkerMessage, { type: 'error' }>, label: string): MocoRobustError {
   const error = new MocoRobustError(`${label}: ${message.message}`, { code: message.code ?? 'worker-failed' });
   error.name = message.name;
-  if (message.stack !== undefined) error.stack = `${message.name}: ${label}: ${message.message}\n${message.stack.split('\n').slice(1).join('\n')}`;
+  if (message.stack !== undefined)
+    error.stack = `${message.name}: ${label}: ${message.message}\n${message.stack.split('\n').slice(1).join('\n')}`;
   return error;
 }
 
@@ -86,25 +112,36 @@ function remoteError(message: Extract<CorruptImagesWorkerMessage, { type: 'error
 why). Node only (the worker script is
  * `dist/corrupt-images-worker.js` beside this module).
  */
-export async function* corruptImagesParallel(images: Uint8Array, count: number, options: CorruptImagesParallelOptions): AsyncGenerator<CorruptedImages> {
+export async function* corruptImagesParallel(
+  images: Uint8Array,
+  count: number,
+  options: CorruptImagesParallelOptions,
+): AsyncGenerator<CorruptedImages> {
   const { names, severities, firstIndex, frostMissing } = planCorruptImages(images, count, options);
   Rng.fromSeed(options.seed); // validates the seed here rather than in every worker
   const requested = options.workers ?? availableParallelism();
-  if (!(Number.isInteger(requested) && requested >= 1)) throw new InvalidArgumentError({ argument: 'workers', expected: 'an integer ≥ 1', received: requested });
+  if (!(Number.isInteger(requested) && requested >= 1))
+    throw new InvalidArgumentError({ argument: 'workers', expected: 'an integer ≥ 1', received: requested });
   const workerCount = Math.max(1, Math.min(requested, count));
   const running = names.filter((name) => !(name === 'frost' && frostMissing !== undefined));
   const starts = Array.from({ length: workerCount + 1 }, (_, w) => Math.round((w * count) / workerCount));
   const { onEvent, workers: _workers, ...shared } = options;
-  const channels = count === 0 || running.length === 0 || severities.length === 0 ? [] : starts.slice(0, -1).map((start, w) => {
-    const sliceCount = starts[w + 1] - start;
-    const data: CorruptImagesWorkerData = {
-      images: images.slice(start * IMAGE_LENGTH, (start + sliceCount) * IMAGE_LENGTH),
-      count: sliceCount,
-      options: { ...shared, corruptions: running, severities, firstIndex: firstIndex + start },
-      window: WINDOW,
-    };
-    return new WorkerChannel(data, `corruption worker ${w + 1}/${workerCount} (images ${start}–${start + sliceCount - 1})`);
-  });
+  const channels =
+    count === 0 || running.length === 0 || severities.length === 0
+      ? []
+      : starts.slice(0, -1).map((start, w) => {
+          const sliceCount = starts[w + 1] - start;
+          const data: CorruptImagesWorkerData = {
+            images: images.slice(start * IMAGE_LENGTH, (start + sliceCount) * IMAGE_LENGTH),
+            count: sliceCount,
+            options: { ...shared, corruptions: running, severities, firstIndex: firstIndex + start },
+            window: WINDOW,
+          };
+          return new WorkerChannel(
+            data,
+            `corruption worker ${w + 1}/${workerCount} (images ${start}–${start + sliceCount - 1})`,
+          );
+        });
   if (channels.length > 0) emit(onEvent, { type: 'corruption-workers-started', workers: channels.length });
   let reason: 'finished' | 'stopped-early' | 'error' = 'stopped-early';
   try {
@@ -118,7 +155,13 @@ export async function* corruptImagesParallel(images: Uint8Array, count: number, 
         const parts = await Promise.all(channels.map((channel) => channel.nextBlock()));
         const out = new Uint8Array(count * IMAGE_LENGTH);
         parts.forEach((part, w) => out.set(part, starts[w] * IMAGE_LENGTH));
-        emit(onEvent, { type: 'corruption-end', corruption: name, severity, images: count, seconds: (performance.now() - started) / 1000 });
+        emit(onEvent, {
+          type: 'corruption-end',
+          corruption: name,
+          severity,
+          images: count,
+          seconds: (performance.now() - started) / 1000,
+        });
         yield { corruption: name, severity, images: out };
         started = performance.now();
       }

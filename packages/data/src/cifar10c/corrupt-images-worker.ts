@@ -43,7 +43,11 @@ try {
 } catch (error) {
   const e = error as { name?: string; message?: string; code?: unknown; stack?: string };
   port.postMessage({
-    type: 'error', name: String(e?.name ?? 'Error'), message: String(e?.message ?? error), code: typeof e?.code === 'string' ? e.code : undefined, stack: e?.stack,
+    type: 'error',
+    name: String(e?.name ?? 'Error'),
+    message: String(e?.message ?? error),
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    stack: e?.stack,
   } satisfies CorruptImagesWorkerMessage);
 }
 port.off('message', onAcknowledge);

@@ -5,8 +5,21 @@ export type Severity = 1 | 2 | 3 | 4 | 5;
 
 /** The 15 benchmark corruptions of CIFAR-10-C (Hendrycks & Dietterich, ICLR 2019), in the release's order. */
 export const BENCHMARK_CORRUPTIONS = [
-  'gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur',
-  'snow', 'frost', 'fog', 'brightness', 'contrast', 'elastic_transform', 'pixelate', 'jpeg_compression',
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'defocus_blur',
+  'glass_blur',
+  'motion_blur',
+  'zoom_blur',
+  'snow',
+  'frost',
+  'fog',
+  'brightness',
+  'contrast',
+  'elastic_transform',
+  'pixelate',
+  'jpeg_compression',
 ] as const;
 
 /** The 4 extra corruptions of the release. */

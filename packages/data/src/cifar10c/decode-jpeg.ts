@@ -7,13 +7,17 @@ type JpegDecode = (buffer: ArrayBuffer) => Promise<{ width: number; height: numb
 let decoder: Promise<JpegDecode> | undefined;
 const silent = () => {};
 
-/** `@jsquash/jpeg`'s decoder (MozJPEG, that is libjpeg-turbo's decoding, in WebAssembly), its module compiled from the installed file. */
+/**
+ * `@jsquash/jpeg`'s decoder (MozJPEG, that is libjpeg-turbo's decoding, in WebAssembly), its module compiled from the
+ * installed file.
+ */
 function jpegDecoder(): Promise<JpegDecode> {
   decoder ??= (async () => {
     const codec = await import('@jsquash/jpeg/decode.js');
     const wasmPath = createRequire(import.meta.url).resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm');
     const init = codec.init as unknown as (module: WebAssembly.Module, overrides: object) => Promise<void>;
-    await init(await WebAssembly.compile(await readFile(wasmPath)), { print: silent, printErr: silent }); // libraries never print
+    // libraries never print
+    await init(await WebAssembly.compile(await readFile(wasmPath)), { print: silent, printErr: silent });
     return codec.default as unknown as JpegDecode;
   })();
   return decoder;

@@ -16,7 +16,9 @@ const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 function paeth(left: number, up: number, upLeft: number): number {
   const p = left + up - upLeft;
-  const pa = Math.abs(p - left), pb = Math.abs(p - up), pc = Math.abs(p - upLeft);
+  const pa = Math.abs(p - left),
+    pb = Math.abs(p - up),
+    pc = Math.abs(p - upLeft);
   return pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft;
 }
 
@@ -28,9 +30,11 @@ export function decodePng(bytes: Uint8Array, path: string): DecodedImage {
   const fail = (message: string, offset?: number) => new DataFormatError({ path, message, offset });
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw fail('not a PNG file (bad signature)', 0);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let width = 0, height = 0, channels = 0;
+  let width = 0,
+    height = 0,
+    channels = 0;
   const data: Uint8Array[] = [];
-  for (let offset = 8; ;) {
+  for (let offset = 8; ; ) {
     if (offset + 12 > bytes.length) throw fail('truncated before the IEND chunk', offset);
     const length = view.getUint32(offset);
     const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
@@ -42,7 +46,11 @@ export function decodePng(bytes: Uint8Array, path: string): DecodedImage {
       const [depth, colourType, , , interlace] = body.subarray(8, 13);
       channels = CHANNELS[colourType] ?? 0;
       if (depth !== 8 || channels === 0 || interlace !== 0) {
-        throw fail(`unsupported PNG (bit depth ${depth}, colour type ${colourType}, interlace ${interlace}): expected 8-bit grey/RGB(A), not interlaced`, offset + 16);
+        throw fail(
+          `unsupported PNG (bit depth ${depth}, colour type ${colourType}, ` +
+            `interlace ${interlace}): expected 8-bit grey/RGB(A), not interlaced`,
+          offset + 16,
+        );
       }
     } else if (type === 'IDAT') {
       data.push(body);
@@ -59,7 +67,8 @@ export function decodePng(bytes: Uint8Array, path: string): DecodedImage {
     throw new DataFormatError({ path, message: 'corrupt image data (zlib)', cause });
   }
   const stride = width * channels;
-  if (filtered.length !== height * (stride + 1)) throw fail(`expected ${height} rows of ${stride + 1} bytes, got ${filtered.length} bytes of image data`);
+  if (filtered.length !== height * (stride + 1))
+    throw fail(`expected ${height} rows of ${stride + 1} bytes, got ${filtered.length} bytes of image data`);
   const pixels = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
     const filter = filtered[y * (stride + 1)];

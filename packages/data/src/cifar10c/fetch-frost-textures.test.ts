@@ -16,24 +16,35 @@ import { encodePng } from './test-helpers/encode-png';
 /** An image whose every value says where it is: channel c at (y, x) is (y·7 + x·3 + c·50) mod 256. */
 function patterned(width: number, height: number, channels: number): Uint8Array {
   return Uint8Array.from({ length: width * height * channels }, (_, i) => {
-    const c = i % channels, p = (i - c) / channels;
+    const c = i % channels,
+      p = (i - c) / channels;
     return (Math.floor(p / width) * 7 + (p % width) * 3 + c * 50) % 256;
   });
 }
 
 /** A smooth RGB image (red = column, green = row), which survives JPEG within a few levels. */
 function gradient(width: number, height: number): Uint8Array {
-  return Uint8Array.from({ length: width * height * 3 }, (_, i) => [(i / 3) % width, Math.floor(i / 3 / width), 128][i % 3] % 256);
+  return Uint8Array.from(
+    { length: width * height * 3 },
+    (_, i) => [(i / 3) % width, Math.floor(i / 3 / width), 128][i % 3] % 256,
+  );
 }
 
 async function encodeJpeg(rgb: Uint8Array, width: number, height: number, progressive: boolean): Promise<Uint8Array> {
   const require = createRequire(import.meta.url);
   const codec = await import('@jsquash/jpeg/encode.js');
-  await (codec.init as unknown as (module: WebAssembly.Module) => Promise<void>)(await WebAssembly.compile(readFileSync(require.resolve('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm'))));
+  await (codec.init as unknown as (module: WebAssembly.Module) => Promise<void>)(
+    await WebAssembly.compile(readFileSync(require.resolve('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm'))),
+  );
   const data = new Uint8ClampedArray(width * height * 4).fill(255);
   for (let p = 0; p < width * height; p++) data.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
-  const encode = codec.default as unknown as (image: { data: Uint8ClampedArray; width: number; height: number }, options: object) => Promise<ArrayBuffer>;
-  return new Uint8Array(await encode({ data, width, height }, { quality: 100, chroma_subsample: 1, progressive, baseline: !progressive }));
+  const encode = codec.default as unknown as (
+    image: { data: Uint8ClampedArray; width: number; height: number },
+    options: object,
+  ) => Promise<ArrayBuffer>;
+  return new Uint8Array(
+    await encode({ data, width, height }, { quality: 100, chroma_subsample: 1, progressive, baseline: !progressive }),
+  );
 }
 
 /** The source images served for frost1–5: PNGs in three colour types, a progressive and a baseline JPEG. */
@@ -78,43 +89,72 @@ describe('fetchFrostTextures from a local server', () => {
     server.close();
     await rm(workDir, { recursive: true, force: true });
   });
-  const checksums = () => Object.fromEntries([...files].map(([file, bytes]) => [file, createHash('sha256').update(bytes).digest('hex')]));
+  const checksums = () =>
+    Object.fromEntries([...files].map(([file, bytes]) => [file, createHash('sha256').update(bytes).digest('hex')]));
 
   it('downloads, checks, decodes and down-scales frost1–5 into the folder loadFrostTextures reads', async () => {
     const cacheDir = join(workDir, 'textures');
     const events: FetchFrostTexturesEvent[] = [];
     requests = [];
-    const textures = await fetchFrostTextures({ cacheDir, baseUrl, checksums: checksums(), onEvent: (e) => events.push(e) });
+    const textures = await fetchFrostTextures({
+      cacheDir,
+      baseUrl,
+      checksums: checksums(),
+      onEvent: (e) => events.push(e),
+    });
     expect(requests).toEqual(FROST_TEXTURE_SOURCES.map((s) => `/assets/${s.file}`));
-    expect(events.filter((e) => e.type === 'download-end').map((e) => 'path' in e && basename(e.path))).toEqual(FROST_TEXTURE_SOURCES.map((s) => s.file));
+    expect(events.filter((e) => e.type === 'download-end').map((e) => 'path' in e && basename(e.path))).toEqual(
+      FROST_TEXTURE_SOURCES.map((s) => s.file),
+    );
     expect(events.at(-1)).toEqual({ type: 'frost-textures-ready', dir: cacheDir, written: 5 });
     expect(readFileSync(join(cacheDir, 'sources', 'frost4.jpg'))).toEqual(Buffer.from(files.get('frost4.jpg')!));
     expect(await loadFrostTextures(cacheDir)).toEqual(textures);
     // round(0.2·side): 527 → 105, 170 → 34, 166 → 33
-    expect(textures.map((t) => [t.height, t.width])).toEqual([[34, 105], [36, 34], [33, 40], [35, 38], [40, 35]]);
+    expect(textures.map((t) => [t.height, t.width])).toEqual([
+      [34, 105],
+      [36, 34],
+      [33, 40],
+      [35, 38],
+      [40, 35],
+    ]);
     const index = JSON.parse(readFileSync(join(cacheDir, 'index.json'), 'utf8'));
-    expect(index['frost1.rgb']).toMatchObject({ frost_index: 0, source_file: 'frost1.png', source_size_hw: [170, 527], source_sha256: checksums()['frost1.png'] });
+    expect(index['frost1.rgb']).toMatchObject({
+      frost_index: 0,
+      source_file: 'frost1.png',
+      source_size_hw: [170, 527],
+      source_sha256: checksums()['frost1.png'],
+    });
     // PNGs: exactly the pixels (5i + 2, 5j + 2), RGB, alpha dropped, grey repeated
     for (const [position, file] of ['frost1.png', 'frost2.png', 'frost3.png'].entries()) {
       const { width, channels } = SOURCES[file as 'frost1.png'];
       const source = originals.get(file)!;
       const { height: h, width: w, pixels } = textures[position];
-      for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let c = 0; c < 3; c++) {
-        expect(pixels[(i * w + j) * 3 + c]).toBe(source[((5 * i + 2) * width + 5 * j + 2) * channels + (channels >= 3 ? c : 0)]);
-      }
+      for (let i = 0; i < h; i++)
+        for (let j = 0; j < w; j++)
+          for (let c = 0; c < 3; c++) {
+            expect(pixels[(i * w + j) * 3 + c]).toBe(
+              source[((5 * i + 2) * width + 5 * j + 2) * channels + (channels >= 3 ? c : 0)],
+            );
+          }
     }
     // JPEGs (lossy): within a few levels of the source at (5i + 2, 5j + 2), and closer there than at (5i, 5j)
-    for (const [position, file] of [[3, 'frost4.jpg'], [4, 'frost5.jpg']] as const) {
+    for (const [position, file] of [
+      [3, 'frost4.jpg'],
+      [4, 'frost5.jpg'],
+    ] as const) {
       const { width } = SOURCES[file];
       const source = originals.get(file)!;
       const { height: h, width: w, pixels } = textures[position];
-      let error = 0, shiftedError = 0;
-      for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let c = 0; c < 3; c++) {
-        const v = pixels[(i * w + j) * 3 + c];
-        expect(Math.abs(v - source[((5 * i + 2) * width + 5 * j + 2) * 3 + c])).toBeLessThanOrEqual(4);
-        error += Math.abs(v - source[((5 * i + 2) * width + 5 * j + 2) * 3 + c]);
-        shiftedError += Math.abs(v - source[(5 * i * width + 5 * j) * 3 + c]);
-      }
+      let error = 0,
+        shiftedError = 0;
+      for (let i = 0; i < h; i++)
+        for (let j = 0; j < w; j++)
+          for (let c = 0; c < 3; c++) {
+            const v = pixels[(i * w + j) * 3 + c];
+            expect(Math.abs(v - source[((5 * i + 2) * width + 5 * j + 2) * 3 + c])).toBeLessThanOrEqual(4);
+            error += Math.abs(v - source[((5 * i + 2) * width + 5 * j + 2) * 3 + c]);
+            shiftedError += Math.abs(v - source[(5 * i * width + 5 * j) * 3 + c]);
+          }
       expect(error / (h * w * 3)).toBeLessThan(1);
       expect(shiftedError).toBeGreaterThan(error);
     }
@@ -124,23 +164,38 @@ describe('fetchFrostTextures from a local server', () => {
     const cacheDir = join(workDir, 'textures');
     const events: FetchFrostTexturesEvent[] = [];
     requests = [];
-    const textures = await fetchFrostTextures({ cacheDir, baseUrl: 'http://127.0.0.1:9/never/', onEvent: (e) => events.push(e) });
+    const textures = await fetchFrostTextures({
+      cacheDir,
+      baseUrl: 'http://127.0.0.1:9/never/',
+      onEvent: (e) => events.push(e),
+    });
     expect(textures).toHaveLength(5);
     expect(requests).toEqual([]);
     expect(events).toEqual([{ type: 'frost-textures-ready', dir: cacheDir, written: 0 }]);
   });
 
-  it('refuses a checksum mismatch (the upstream checksums by default) and an HTTP error with DownloadError, writing no index', async () => {
-    const cacheDir = join(workDir, 'refused');
-    await expect(fetchFrostTextures({ cacheDir, baseUrl })).rejects.toMatchObject({ code: 'download', message: expect.stringMatching(/frost1\.png: checksum mismatch: expected sha256 ff9f9078/) });
-    expect(existsSync(join(cacheDir, 'sources', 'frost1.png.bad'))).toBe(true);
-    await expect(fetchFrostTextures({ cacheDir, baseUrl: `${baseUrl}missing/`, checksums: checksums() })).rejects.toMatchObject({ code: 'download', message: expect.stringMatching(/HTTP 404/) });
-    expect(existsSync(join(cacheDir, 'index.json'))).toBe(false);
-  });
+  it(
+    'refuses a checksum mismatch (the upstream checksums by default) ' +
+      'and an HTTP error with DownloadError, writing no index',
+    async () => {
+      const cacheDir = join(workDir, 'refused');
+      await expect(fetchFrostTextures({ cacheDir, baseUrl })).rejects.toMatchObject({
+        code: 'download',
+        message: expect.stringMatching(/frost1\.png: checksum mismatch: expected sha256 ff9f9078/),
+      });
+      expect(existsSync(join(cacheDir, 'sources', 'frost1.png.bad'))).toBe(true);
+      await expect(
+        fetchFrostTextures({ cacheDir, baseUrl: `${baseUrl}missing/`, checksums: checksums() }),
+      ).rejects.toMatchObject({ code: 'download', message: expect.stringMatching(/HTTP 404/) });
+      expect(existsSync(join(cacheDir, 'index.json'))).toBe(false);
+    },
+  );
 
   it('names the file of an image it cannot read', async () => {
     files.set('frost1.png', new Uint8Array([137, 80, 78, 71, 1, 2, 3]));
-    await expect(fetchFrostTextures({ cacheDir: join(workDir, 'bad'), baseUrl, checksums: checksums() })).rejects.toMatchObject({ code: 'data-format', message: expect.stringMatching(/frost1\.png.*signature/) });
+    await expect(
+      fetchFrostTextures({ cacheDir: join(workDir, 'bad'), baseUrl, checksums: checksums() }),
+    ).rejects.toMatchObject({ code: 'data-format', message: expect.stringMatching(/frost1\.png.*signature/) });
   });
 });
 
@@ -148,7 +203,12 @@ describe('decodePng', () => {
   it('reverses every filter type in every colour type it supports', () => {
     for (const channels of [1, 2, 3, 4] as const) {
       const pixels = patterned(23, 11, channels);
-      expect(decodePng(encodePng(pixels, 23, 11, channels), 'x.png')).toEqual({ width: 23, height: 11, channels, pixels });
+      expect(decodePng(encodePng(pixels, 23, 11, channels), 'x.png')).toEqual({
+        width: 23,
+        height: 11,
+        channels,
+        pixels,
+      });
     }
   });
   it('rejects palette and 16-bit PNGs and truncated files by name', () => {

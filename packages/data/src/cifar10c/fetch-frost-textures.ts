@@ -14,7 +14,9 @@ import { FROST_TEXTURE_COUNT, loadFrostTextures } from './frost-textures';
  * Where the original generator's frost images are: the hendrycks/robustness repository
  * (Apache-2.0) at the commit the reference outputs were made from.
  */
-export const FROST_TEXTURES_BASE_URL = 'https://raw.githubusercontent.com/hendrycks/robustness/8190fe329f5f072a06e3a2aea02bb5dda69aed9f/ImageNet-C/create_c/';
+export const FROST_TEXTURES_BASE_URL =
+  'https://raw.githubusercontent.com/hendrycks/robustness/' +
+  '8190fe329f5f072a06e3a2aea02bb5dda69aed9f/ImageNet-C/create_c/';
 
 /** The source images of frost1–5 (frost6.jpg is never drawn) and the SHA-256 of the upstream files. */
 export const FROST_TEXTURE_SOURCES: ReadonlyArray<{ file: string; sha256: string }> = [
@@ -30,11 +32,18 @@ export type FetchFrostTexturesEvent = DownloadEvent | { type: 'frost-textures-re
 
 /** Options of {@link fetchFrostTextures}. */
 export interface FetchFrostTexturesOptions {
-  /** The textures folder to fill (`index.json`, `frost1.rgb`…`frost5.rgb`, the source images in `sources/`); a complete one is used as it is. */
+  /**
+   * The textures folder to fill (`index.json`, `frost1.rgb`…`frost5.rgb`, the source images in `sources/`); a
+   * complete
+   * one is used as it is.
+   */
   cacheDir: string;
   /** Folder URL holding `frost1.png`…`frost5.jpg`; default {@link FROST_TEXTURES_BASE_URL}. */
   baseUrl?: string;
-  /** Expected SHA-256 (hex) per source file name, for a mirror with other files; the upstream files' ({@link FROST_TEXTURE_SOURCES}) otherwise. */
+  /**
+   * Expected SHA-256 (hex) per source file name, for a mirror with other files; the upstream files' ({@link
+   * FROST_TEXTURE_SOURCES}) otherwise.
+   */
   checksums?: Readonly<Record<string, string>>;
   /** Receives the download events of each source file and `frost-textures-ready` at the end. */
   onEvent?: EventListener<FetchFrostTexturesEvent & MocoRobustEvent>;
@@ -50,7 +59,12 @@ export function downscaleFrostTexture(image: DecodedImage, path: string): FrostT
   const height = Math.round(image.height * 0.2);
   const width = Math.round(image.width * 0.2);
   if (height <= 32 || width <= 32) {
-    throw new DataFormatError({ path, message: `a ${image.height}×${image.width} image down-scales to ${height}×${width}; frost needs more than 32×32 (a source of at least 163×163)` });
+    throw new DataFormatError({
+      path,
+      message:
+        `a ${image.height}×${image.width} image down-scales to ${height}×${width}; ` +
+        `frost needs more than 32×32 (a source of at least 163×163)`,
+    });
   }
   const { channels } = image;
   const pixels = new Uint8Array(height * width * 3);
@@ -90,7 +104,10 @@ export async function fetchFrostTextures(options: FetchFrostTexturesOptions): Pr
     return cached;
   }
   const baseUrl = (options.baseUrl ?? FROST_TEXTURES_BASE_URL).replace(/\/?$/, '/');
-  const checksums: Record<string, string> = { ...Object.fromEntries(FROST_TEXTURE_SOURCES.map((s) => [s.file, s.sha256])), ...options.checksums };
+  const checksums: Record<string, string> = {
+    ...Object.fromEntries(FROST_TEXTURE_SOURCES.map((s) => [s.file, s.sha256])),
+    ...options.checksums,
+  };
   const index: Record<string, unknown> = {};
   for (const [position, { file }] of FROST_TEXTURE_SOURCES.entries()) {
     const url = new URL(file, baseUrl).href;
@@ -101,8 +118,13 @@ export async function fetchFrostTextures(options: FetchFrostTexturesOptions): Pr
     const name = `frost${position + 1}.rgb`;
     await atomicWriteFile(join(cacheDir, name), texture.pixels);
     index[name] = {
-      frost_index: position, source_file: file, source_sha256: checksums[file], source_size_hw: [image.height, image.width],
-      height: texture.height, width: texture.width, layout: 'uint8, row-major HWC, RGB interleaved',
+      frost_index: position,
+      source_file: file,
+      source_sha256: checksums[file],
+      source_size_hw: [image.height, image.width],
+      height: texture.height,
+      width: texture.width,
+      layout: 'uint8, row-major HWC, RGB interleaved',
     };
   }
   await atomicWriteFile(join(cacheDir, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);

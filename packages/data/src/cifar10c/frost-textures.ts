@@ -26,7 +26,11 @@ export async function loadFrostTextures(dir: string): Promise<FrostTexture[]> {
   try {
     indexText = await readFile(indexPath, 'utf8');
   } catch (cause) {
-    throw new MissingFrostTexturesError({ path: indexPath, message: 'cannot read the frost texture index (expected index.json and frost1.rgb…frost5.rgb)', cause });
+    throw new MissingFrostTexturesError({
+      path: indexPath,
+      message: 'cannot read the frost texture index (expected index.json and frost1.rgb…frost5.rgb)',
+      cause,
+    });
   }
   let index: Record<string, FrostIndexEntry>;
   try {
@@ -40,7 +44,10 @@ export async function loadFrostTextures(dir: string): Promise<FrostTexture[]> {
     if (!(Number.isInteger(position) && position >= 0 && position < FROST_TEXTURE_COUNT)) continue; // frost6 and extras
     const { height, width } = entry;
     if (!(Number.isInteger(height) && Number.isInteger(width) && height > 32 && width > 32)) {
-      throw new DataFormatError({ path: indexPath, message: `entry ${fileName}: expected integer height and width > 32, got ${height}×${width}` });
+      throw new DataFormatError({
+        path: indexPath,
+        message: `entry ${fileName}: expected integer height and width > 32, got ${height}×${width}`,
+      });
     }
     const path = join(dir, fileName);
     let bytes: Uint8Array;
@@ -50,13 +57,20 @@ export async function loadFrostTextures(dir: string): Promise<FrostTexture[]> {
       throw new MissingFrostTexturesError({ path, message: 'cannot read this frost texture', cause });
     }
     if (bytes.length !== height * width * 3) {
-      throw new DataFormatError({ path, message: `expected ${height}×${width}×3 = ${height * width * 3} bytes (uint8 HWC RGB), got ${bytes.length}`, offset: Math.min(bytes.length, height * width * 3) });
+      throw new DataFormatError({
+        path,
+        message: `expected ${height}×${width}×3 = ${height * width * 3} bytes (uint8 HWC RGB), got ${bytes.length}`,
+        offset: Math.min(bytes.length, height * width * 3),
+      });
     }
     textures[position] = { height, width, pixels: bytes };
   }
   for (let i = 0; i < FROST_TEXTURE_COUNT; i++) {
     if (textures[i] === undefined) {
-      throw new MissingFrostTexturesError({ path: indexPath, message: `no texture with frost_index ${i} (frost${i + 1}); the index must list frost1–frost5` });
+      throw new MissingFrostTexturesError({
+        path: indexPath,
+        message: `no texture with frost_index ${i} (frost${i + 1}); the index must list frost1–frost5`,
+      });
     }
   }
   return textures;

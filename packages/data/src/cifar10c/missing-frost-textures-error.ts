@@ -9,7 +9,10 @@ export class MissingFrostTexturesError extends MocoRobustError {
   readonly path: string | undefined;
 
   constructor(options: { message: string; path?: string; cause?: unknown }) {
-    super(`${options.path === undefined ? '' : `${options.path}: `}${options.message}`, { code: 'missing-frost-textures', cause: options.cause });
+    super(`${options.path === undefined ? '' : `${options.path}: `}${options.message}`, {
+      code: 'missing-frost-textures',
+      cause: options.cause,
+    });
     this.name = 'MissingFrostTexturesError';
     this.path = options.path;
   }

@@ -21,11 +21,14 @@ describe('npy', () => {
       expect(decoded.shape).toEqual([5]);
       expect(decoded.data).toEqual(labels);
     }
-    expect(readNpy(writeNpy({ dtype: 'uint8', shape: [], data: [7] }))).toMatchObject({ shape: [], data: Uint8Array.of(7) });
+    expect(readNpy(writeNpy({ dtype: 'uint8', shape: [], data: [7] }))).toMatchObject({
+      shape: [],
+      data: Uint8Array.of(7),
+    });
   });
 
   it('reads the header as NumPy writes it (version 2.0 length field too)', () => {
-    const text = "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }".padEnd(117, ' ') + '\n';
+    const text = `${"{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }".padEnd(117, ' ')}\n`;
     const bytes = new Uint8Array(12 + text.length + 3);
     bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
     new DataView(bytes.buffer).setUint32(8, text.length, true);
@@ -36,13 +39,20 @@ describe('npy', () => {
 
   it('names the file and the offset on bad headers and truncated data', () => {
     const good = writeNpy({ dtype: 'uint8', shape: [4], data: [1, 2, 3, 4] });
-    expect(() => readNpy(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), 'a.npy')).toThrow(/a\.npy \(byte 0\): not a \.npy file/);
+    expect(() => readNpy(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), 'a.npy')).toThrow(
+      /a\.npy \(byte 0\): not a \.npy file/,
+    );
     expect(() => readNpy(good.subarray(0, good.length - 1), 'b.npy')).toThrow(/b\.npy \(byte 131\): truncated/);
-    const edit = (from: string, to: string) => Uint8Array.from(String.fromCharCode(...good).replace(from, to), (c) => c.charCodeAt(0));
-    expect(() => readNpy(edit("'|u1'", "'<f4'"), 'c.npy')).toThrow(/c\.npy \(byte 10\): unsupported element type '<f4'/);
+    const edit = (from: string, to: string) =>
+      Uint8Array.from(String.fromCharCode(...good).replace(from, to), (c) => c.charCodeAt(0));
+    expect(() => readNpy(edit("'|u1'", "'<f4'"), 'c.npy')).toThrow(
+      /c\.npy \(byte 10\): unsupported element type '<f4'/,
+    );
     expect(() => readNpy(edit('False', 'True '), 'd.npy')).toThrow(/Fortran-order/);
     expect(() => readNpy(edit('(4,)', '(x,)'), 'e.npy')).toThrow(/malformed shape/);
-    expect(() => readNpy(writeNpy({ dtype: 'int64', shape: [1], data: [2 ** 40] }), 'f.npy')).toThrow(/f\.npy \(byte 128\): int64 element 0/);
+    expect(() => readNpy(writeNpy({ dtype: 'int64', shape: [1], data: [2 ** 40] }), 'f.npy')).toThrow(
+      /f\.npy \(byte 128\): int64 element 0/,
+    );
     expect(() => npyHeaderBytes('uint8', [-1])).toThrow(/'shape'/);
   });
 });
@@ -59,19 +69,25 @@ describe('CIFAR-10-C release layout', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes <corruption>.npy [5N, 32, 32, 3] + labels.npy and loads back exactly the requested severity block', async () => {
-    const blocks = [...corruptImages(images, count, { seed: 5, corruptions: ['contrast', 'fog'] })];
-    await writeCifar10C(dir, labels, blocks);
-    const whole = readNpy(new Uint8Array(await readFile(join(dir, 'fog.npy'))));
-    expect(whole.shape).toEqual([15, 32, 32, 3]);
-    expect(readNpy(new Uint8Array(await readFile(join(dir, 'labels.npy'))))).toMatchObject({ dtype: 'uint8', shape: [15] });
-    for (const block of blocks) {
-      const loaded = await loadCifar10C(dir, block.corruption, block.severity);
-      expect(loaded.count).toBe(count);
-      expect(loaded.images).toEqual(block.images);
-      expect(Array.from(loaded.labels)).toEqual(labels);
-    }
-  });
+  it(
+    'writes <corruption>.npy [5N, 32, 32, 3] + labels.npy ' + 'and loads back exactly the requested severity block',
+    async () => {
+      const blocks = [...corruptImages(images, count, { seed: 5, corruptions: ['contrast', 'fog'] })];
+      await writeCifar10C(dir, labels, blocks);
+      const whole = readNpy(new Uint8Array(await readFile(join(dir, 'fog.npy'))));
+      expect(whole.shape).toEqual([15, 32, 32, 3]);
+      expect(readNpy(new Uint8Array(await readFile(join(dir, 'labels.npy'))))).toMatchObject({
+        dtype: 'uint8',
+        shape: [15],
+      });
+      for (const block of blocks) {
+        const loaded = await loadCifar10C(dir, block.corruption, block.severity);
+        expect(loaded.count).toBe(count);
+        expect(loaded.images).toEqual(block.images);
+        expect(Array.from(loaded.labels)).toEqual(labels);
+      }
+    },
+  );
 
   it('keeps an incomplete corruption as .npy.part and says which severities are missing', async () => {
     const writer = await createCifar10CWriter(dir, labels);
@@ -85,8 +101,13 @@ describe('CIFAR-10-C release layout', () => {
     await writeCifar10C(dir, labels, blocks);
     const path = join(dir, 'brightness.npy');
     await truncate(path, 128 + 5 * count * 3072 - 10);
-    await expect(loadCifar10C(dir, 'brightness', 1)).rejects.toMatchObject({ name: 'DataFormatError', offset: 128 + 5 * count * 3072 - 10 });
+    await expect(loadCifar10C(dir, 'brightness', 1)).rejects.toMatchObject({
+      name: 'DataFormatError',
+      offset: 128 + 5 * count * 3072 - 10,
+    });
     await writeFile(path, writeNpy({ dtype: 'uint8', shape: [4, 32, 32, 3], data: new Uint8Array(4 * 3072) }));
-    await expect(loadCifar10C(dir, 'brightness', 1)).rejects.toThrow(/brightness\.npy \(byte 0\): expected uint8 images of shape \(5N, 32, 32, 3\)/);
+    await expect(loadCifar10C(dir, 'brightness', 1)).rejects.toThrow(
+      /brightness\.npy \(byte 0\): expected uint8 images of shape \(5N, 32, 32, 3\)/,
+    );
   });
 });

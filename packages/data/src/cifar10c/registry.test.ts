@@ -22,12 +22,21 @@ describe('corruptImages', () => {
     const blocks = [...corruptImages(images, COUNT, { seed: 1, corruptions: ['contrast', 'fog'], severities: [2, 5] })];
     expect(blocks.map((b) => `${b.corruption}/${b.severity}`)).toEqual(['contrast/2', 'contrast/5', 'fog/2', 'fog/5']);
     for (const block of blocks) expect(block.images.length).toBe(COUNT * 3072);
-    expect(blocks[0].images.subarray(3072, 6144)).toEqual(corruptions.contrast.apply(images.subarray(3072, 6144), 2, { rng: Rng.fromSeed(0) }));
+    expect(blocks[0].images.subarray(3072, 6144)).toEqual(
+      corruptions.contrast.apply(images.subarray(3072, 6144), 2, { rng: Rng.fromSeed(0) }),
+    );
   });
 
   it('is deterministic per (seed, corruption, severity, image index), whatever the batch split', () => {
     const whole = [...corruptImages(images, COUNT, { seed: 42, corruptions: random, severities: [3] })];
-    const tail = [...corruptImages(images.subarray(2 * 3072), COUNT - 2, { seed: 42, corruptions: random, severities: [3], firstIndex: 2 })];
+    const tail = [
+      ...corruptImages(images.subarray(2 * 3072), COUNT - 2, {
+        seed: 42,
+        corruptions: random,
+        severities: [3],
+        firstIndex: 2,
+      }),
+    ];
     const again = [...corruptImages(images, COUNT, { seed: 42, corruptions: random, severities: [3] })];
     const other = [...corruptImages(images, COUNT, { seed: 43, corruptions: random, severities: [3] })];
     for (let k = 0; k < random.length; k++) {
@@ -39,7 +48,14 @@ describe('corruptImages', () => {
 
   it('skips frost without textures with an event, or throws the typed error when asked', () => {
     const events: CorruptImagesEvent[] = [];
-    const blocks = [...corruptImages(images, COUNT, { seed: 0, corruptions: ['frost', 'brightness'], severities: [1], onEvent: (e) => events.push(e as CorruptImagesEvent) })];
+    const blocks = [
+      ...corruptImages(images, COUNT, {
+        seed: 0,
+        corruptions: ['frost', 'brightness'],
+        severities: [1],
+        onEvent: (e) => events.push(e as CorruptImagesEvent),
+      }),
+    ];
     expect(blocks.map((b) => b.corruption)).toEqual(['brightness']);
     expect(events[0]).toMatchObject({ type: 'corruption-skipped', corruption: 'frost' });
     expect(events[1]).toMatchObject({ type: 'corruption-end', corruption: 'brightness', severity: 1, images: COUNT });
@@ -54,7 +70,9 @@ describe('corruptImages', () => {
 
   it('rejects bad arguments by name', () => {
     expect(() => corruptImages(images, COUNT + 1, { seed: 0 }).next()).toThrow(/'images'/);
-    expect(() => corruptImages(images, COUNT, { seed: 0, corruptions: ['frozen' as CorruptionName] }).next()).toThrow(/'corruptions'/);
+    expect(() => corruptImages(images, COUNT, { seed: 0, corruptions: ['frozen' as CorruptionName] }).next()).toThrow(
+      /'corruptions'/,
+    );
     expect(() => corruptImages(images, COUNT, { seed: 0, severities: [6 as 1] }).next()).toThrow(/'severities'/);
   });
 });

@@ -26,10 +26,25 @@ import { IMAGE_LENGTH } from './ops/image-buffers';
 
 /** Every CIFAR-10-C corruption by its release name (an explicit registry: nothing registers itself on import). */
 export const corruptions: Readonly<Record<CorruptionName, Corruption>> = {
-  gaussian_noise: gaussianNoise, shot_noise: shotNoise, impulse_noise: impulseNoise, defocus_blur: defocusBlur,
-  glass_blur: glassBlur, motion_blur: motionBlur, zoom_blur: zoomBlur, snow, frost, fog, brightness, contrast,
-  elastic_transform: elasticTransform, pixelate, jpeg_compression: jpegCompression, speckle_noise: speckleNoise,
-  gaussian_blur: gaussianBlur, spatter, saturate,
+  gaussian_noise: gaussianNoise,
+  shot_noise: shotNoise,
+  impulse_noise: impulseNoise,
+  defocus_blur: defocusBlur,
+  glass_blur: glassBlur,
+  motion_blur: motionBlur,
+  zoom_blur: zoomBlur,
+  snow,
+  frost,
+  fog,
+  brightness,
+  contrast,
+  elastic_transform: elasticTransform,
+  pixelate,
+  jpeg_compression: jpegCompression,
+  speckle_noise: speckleNoise,
+  gaussian_blur: gaussianBlur,
+  spatter,
+  saturate,
 };
 
 /** The five severities in order. */
@@ -48,11 +63,17 @@ export interface CorruptImagesOptions {
   severities?: readonly Severity[];
   /** Seed of every random draw; image i of corruption c at severity s always gets the same draws. */
   seed: number | string;
-  /** Global index of `images`' first image, so that a dataset split into batches or workers gives the same result; default 0. */
+  /**
+   * Global index of `images`' first image, so that a dataset split into batches or workers gives the same result;
+   * default 0.
+   */
   firstIndex?: number;
   /** The five frost textures (`loadFrostTextures`); without them frost is skipped (see `onMissingFrostTextures`). */
   frostTextures?: FrostTexture[];
-  /** `'skip'` (default) emits a `corruption-skipped` event and leaves frost out; `'error'` throws `MissingFrostTexturesError`. */
+  /**
+   * `'skip'` (default) emits a `corruption-skipped` event and leaves frost out; `'error'` throws
+   * `MissingFrostTexturesError`.
+   */
   onMissingFrostTextures?: 'skip' | 'error';
   /** Receives `corruption-end` and `corruption-skipped` events. */
   onEvent?: EventListener<CorruptImagesEvent & MocoRobustEvent>;
@@ -74,27 +95,48 @@ export interface CorruptImagesPlan {
   frostMissing: MissingFrostTexturesError | undefined;
 }
 
-/** Checks the arguments of {@link corruptImages} (throws `InvalidArgumentError` naming the argument) and returns its plan. */
+/**
+ * Checks the arguments of {@link corruptImages} (throws `InvalidArgumentError` naming the argument) and returns its
+ * plan.
+ */
 export function planCorruptImages(images: Uint8Array, count: number, options: CorruptImagesOptions): CorruptImagesPlan {
-  if (!(Number.isInteger(count) && count >= 0)) throw new InvalidArgumentError({ argument: 'count', expected: 'a non-negative integer', received: count });
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new InvalidArgumentError({ argument: 'count', expected: 'a non-negative integer', received: count });
   if (!(images instanceof Uint8Array) || images.length !== count * IMAGE_LENGTH) {
-    throw new InvalidArgumentError({ argument: 'images', expected: `a Uint8Array of ${count}×32×32×3 = ${count * IMAGE_LENGTH} values (HWC RGB)`, received: images instanceof Uint8Array ? `${images.length} values` : images });
+    throw new InvalidArgumentError({
+      argument: 'images',
+      expected: `a Uint8Array of ${count}×32×32×3 = ${count * IMAGE_LENGTH} values (HWC RGB)`,
+      received: images instanceof Uint8Array ? `${images.length} values` : images,
+    });
   }
   const names = options.corruptions ?? ALL_CORRUPTIONS;
   for (const name of names) {
     if (!(ALL_CORRUPTIONS as readonly string[]).includes(name)) {
-      throw new InvalidArgumentError({ argument: 'corruptions', expected: `names among ${ALL_CORRUPTIONS.join(', ')}`, received: name });
+      throw new InvalidArgumentError({
+        argument: 'corruptions',
+        expected: `names among ${ALL_CORRUPTIONS.join(', ')}`,
+        received: name,
+      });
     }
   }
   const severities = options.severities ?? SEVERITIES;
   for (const severity of severities) {
-    if (!SEVERITIES.includes(severity)) throw new InvalidArgumentError({ argument: 'severities', expected: 'integers 1–5', received: severity });
+    if (!SEVERITIES.includes(severity))
+      throw new InvalidArgumentError({ argument: 'severities', expected: 'integers 1–5', received: severity });
   }
   const firstIndex = options.firstIndex ?? 0;
-  if (!(Number.isInteger(firstIndex) && firstIndex >= 0)) throw new InvalidArgumentError({ argument: 'firstIndex', expected: 'a non-negative integer', received: firstIndex });
-  const frostMissing = names.includes('frost') && (options.frostTextures === undefined || options.frostTextures.length < 5)
-    ? new MissingFrostTexturesError({ message: 'frost needs the five frost textures (frostTextures option, see loadFrostTextures)' })
-    : undefined;
+  if (!(Number.isInteger(firstIndex) && firstIndex >= 0))
+    throw new InvalidArgumentError({
+      argument: 'firstIndex',
+      expected: 'a non-negative integer',
+      received: firstIndex,
+    });
+  const frostMissing =
+    names.includes('frost') && (options.frostTextures === undefined || options.frostTextures.length < 5)
+      ? new MissingFrostTexturesError({
+          message: 'frost needs the five frost textures (frostTextures option, see loadFrostTextures)',
+        })
+      : undefined;
   return { names, severities, firstIndex, frostMissing };
 }
 
@@ -114,7 +156,11 @@ export function skipMissingFrost(error: MissingFrostTexturesError, options: Corr
  * depend on how a dataset is split into calls. Frost needs `frostTextures` (skipped otherwise, with
  * an event).
  */
-export function* corruptImages(images: Uint8Array, count: number, options: CorruptImagesOptions): Generator<CorruptedImages> {
+export function* corruptImages(
+  images: Uint8Array,
+  count: number,
+  options: CorruptImagesOptions,
+): Generator<CorruptedImages> {
   const { names, severities, firstIndex, frostMissing } = planCorruptImages(images, count, options);
   const root = Rng.fromSeed(options.seed);
   for (const name of names) {
@@ -132,7 +178,13 @@ export function* corruptImages(images: Uint8Array, count: number, options: Corru
         const rng = corruption.random ? stream.fork(String(firstIndex + i)) : stream;
         out.set(corruption.apply(image, severity, { rng, frostTextures: options.frostTextures }), i * IMAGE_LENGTH);
       }
-      emit(options.onEvent, { type: 'corruption-end', corruption: name, severity, images: count, seconds: (performance.now() - started) / 1000 });
+      emit(options.onEvent, {
+        type: 'corruption-end',
+        corruption: name,
+        severity,
+        images: count,
+        seconds: (performance.now() - started) / 1000,
+      });
       yield { corruption: name, severity, images: out };
     }
   }

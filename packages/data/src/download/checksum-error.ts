@@ -16,7 +16,12 @@ export class ChecksumError extends DownloadError {
 
   constructor(options: { url: string; path: string; algorithm: 'md5' | 'sha256'; expected: string; actual: string }) {
     const badPath = `${options.path}.bad`;
-    super({ url: options.url, message: `checksum mismatch: expected ${options.algorithm} ${options.expected}, got ${options.actual}; the file is kept aside as ${badPath} and was not used` });
+    super({
+      url: options.url,
+      message:
+        `checksum mismatch: expected ${options.algorithm} ${options.expected}, got ` +
+        `${options.actual}; the file is kept aside as ${badPath} and was not used`,
+    });
     this.name = 'ChecksumError';
     this.path = options.path;
     this.badPath = badPath;

@@ -9,10 +9,18 @@ import { downloadFile, type DownloadEvent } from './download-file';
 import { readTar } from './tar';
 
 /** The official CIFAR-10 binary archive (Krizhevsky) and its published MD5. */
-export const CIFAR10_SOURCE = { url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', file: 'cifar-10-binary.tar.gz' } as const;
+export const CIFAR10_SOURCE = {
+  url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
+  md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+  file: 'cifar-10-binary.tar.gz',
+} as const;
 
 /** The official CIFAR-10-C release (Hendrycks & Dietterich, Zenodo record 2535967) and the MD5 Zenodo lists for it. */
-export const CIFAR10C_SOURCE = { url: 'https://zenodo.org/records/2535967/files/CIFAR-10-C.tar', md5: '56bf5dcef84df0e2308c6dcbcbbd8499', file: 'CIFAR-10-C.tar' } as const;
+export const CIFAR10C_SOURCE = {
+  url: 'https://zenodo.org/records/2535967/files/CIFAR-10-C.tar',
+  md5: '56bf5dcef84df0e2308c6dcbcbbd8499',
+  file: 'CIFAR-10-C.tar',
+} as const;
 
 /** The cache folder: `MOCO_ROBUST_CACHE`, else `~/.cache/moco-robust`. */
 export function defaultCacheDir(): string {
@@ -31,10 +39,20 @@ export interface DatasetDownloadOptions {
   fetch?: typeof fetch;
 }
 
-/** Downloads (or finds, verified, in the cache) the official CIFAR-10 archive; returns `<cache>/cifar10/cifar-10-binary.tar.gz`. */
+/**
+ * Downloads (or finds, verified, in the cache) the official CIFAR-10 archive; returns
+ * `<cache>/cifar10/cifar-10-binary.tar.gz`.
+ */
 export function downloadCifar10(options: DatasetDownloadOptions = {}): Promise<string> {
   const path = join(options.cacheDir ?? defaultCacheDir(), 'cifar10', CIFAR10_SOURCE.file);
-  return downloadFile({ url: options.url ?? CIFAR10_SOURCE.url, md5: options.md5 ?? CIFAR10_SOURCE.md5, path, onEvent: options.onEvent, signal: options.signal, fetch: options.fetch });
+  return downloadFile({
+    url: options.url ?? CIFAR10_SOURCE.url,
+    md5: options.md5 ?? CIFAR10_SOURCE.md5,
+    path,
+    onEvent: options.onEvent,
+    signal: options.signal,
+    fetch: options.fetch,
+  });
 }
 
 /**
@@ -44,7 +62,14 @@ export function downloadCifar10(options: DatasetDownloadOptions = {}): Promise<s
  */
 export async function downloadCifar10C(options: DatasetDownloadOptions = {}): Promise<string> {
   const root = join(options.cacheDir ?? defaultCacheDir(), 'cifar10c');
-  const archive = await downloadFile({ url: options.url ?? CIFAR10C_SOURCE.url, md5: options.md5 ?? CIFAR10C_SOURCE.md5, path: join(root, CIFAR10C_SOURCE.file), onEvent: options.onEvent, signal: options.signal, fetch: options.fetch });
+  const archive = await downloadFile({
+    url: options.url ?? CIFAR10C_SOURCE.url,
+    md5: options.md5 ?? CIFAR10C_SOURCE.md5,
+    path: join(root, CIFAR10C_SOURCE.file),
+    onEvent: options.onEvent,
+    signal: options.signal,
+    fetch: options.fetch,
+  });
   const out = join(root, 'CIFAR-10-C');
   await mkdir(out, { recursive: true });
   for await (const entry of readTar(createReadStream(archive) as AsyncIterable<Uint8Array>, archive)) {
@@ -68,7 +93,9 @@ export async function downloadCifar10C(options: DatasetDownloadOptions = {}): Pr
  */
 async function* gunzipFile(path: string): AsyncGenerator<Uint8Array> {
   const gunzip = createGunzip();
-  createReadStream(path).on('error', (error) => gunzip.destroy(error)).pipe(gunzip);
+  createReadStream(path)
+    .on('error', (error) => gunzip.destroy(error))
+    .pipe(gunzip);
   let produced = 0;
   try {
     for await (const chunk of gunzip) {
@@ -76,7 +103,12 @@ async function* gunzipFile(path: string): AsyncGenerator<Uint8Array> {
       yield chunk as Buffer;
     }
   } catch (error) {
-    throw new DataFormatError({ path, offset: gunzip.bytesWritten, message: `corrupt or truncated gzip data after ${produced} decompressed bytes (${(error as Error).message})`, cause: error });
+    throw new DataFormatError({
+      path,
+      offset: gunzip.bytesWritten,
+      message: `corrupt or truncated gzip data after ${produced} decompressed bytes (${(error as Error).message})`,
+      cause: error,
+    });
   }
 }
 
@@ -92,13 +124,20 @@ export async function readCifar10Archive(path: string): Promise<{ train: Cifar10
   try {
     for await (const entry of readTar(stream, path)) {
       const name = basename(entry.name);
-      if (name === 'test_batch.bin' || CIFAR10_TRAIN_FILES.includes(name)) members.set(name, parseCifar10(await entry.bytes(), `${path}:${entry.name}`));
+      if (name === 'test_batch.bin' || CIFAR10_TRAIN_FILES.includes(name))
+        members.set(name, parseCifar10(await entry.bytes(), `${path}:${entry.name}`));
     }
   } catch (error) {
     if (MocoRobustError.isInstance(error)) throw error;
     throw new DataFormatError({ path, message: `cannot read the archive (${(error as Error).message})`, cause: error });
   }
   const missing = ['test_batch.bin', ...CIFAR10_TRAIN_FILES].filter((n) => !members.has(n));
-  if (missing.length > 0) throw new DataFormatError({ path, message: `the archive lacks ${missing.join(', ')} (expected cifar-10-batches-bin/data_batch_1..5.bin and test_batch.bin)` });
+  if (missing.length > 0)
+    throw new DataFormatError({
+      path,
+      message:
+        `the archive lacks ${missing.join(', ')} (expected ` +
+        `cifar-10-batches-bin/data_batch_1..5.bin and test_batch.bin)`,
+    });
   return { train: concatImages(CIFAR10_TRAIN_FILES.map((n) => members.get(n)!)), test: members.get('test_batch.bin')! };
 }

@@ -2,7 +2,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AbortedError, DownloadError, emit, InvalidArgumentError, type EventListener, type MocoRobustEvent } from '@moco-robust/core';
+import {
+  AbortedError,
+  DownloadError,
+  emit,
+  InvalidArgumentError,
+  type EventListener,
+  type MocoRobustEvent,
+} from '@moco-robust/core';
 import { ChecksumError } from './checksum-error';
 
 /** Events of {@link downloadFile}; `download-progress` comes at most every 200 ms, and once at the end. */
@@ -44,15 +51,31 @@ const sizeOf = async (path: string) => (await stat(path).catch(() => undefined))
 /** Why a download stopped, as a typed error: `AbortedError` when `signal` fired, else a {@link DownloadError}. */
 function interrupted(options: DownloadFileOptions, when: string, cause?: unknown): Error {
   const part = `${options.path}.part`;
-  if (options.signal?.aborted) return new AbortedError(`The download of ${options.url} was aborted ${when}; ${part} is kept: run again to resume.`, { cause });
-  return new DownloadError({ url: options.url, message: `interrupted ${when}${cause ? ` (${(cause as Error).message})` : ''}; ${part} is kept: run again to resume`, cause });
+  if (options.signal?.aborted)
+    return new AbortedError(
+      `The download of ${options.url} was aborted ${when}; ${part} is kept: run again to resume.`,
+      { cause },
+    );
+  return new DownloadError({
+    url: options.url,
+    message:
+      `interrupted ${when}${cause ? ` (${(cause as Error).message})` : ''}; ` + `${part} is kept: run again to resume`,
+    cause,
+  });
 }
 
 /**
  * Writes the body of `response` to `part` from byte `offset` (appending when resuming), feeding
  * `hash` as the bytes go by; throws when the body ends early or the connection breaks.
  */
-async function receive(response: Response, part: string, offset: number, hash: Hash, options: DownloadFileOptions, totalBytes: number | undefined): Promise<void> {
+async function receive(
+  response: Response,
+  part: string,
+  offset: number,
+  hash: Hash,
+  options: DownloadFileOptions,
+  totalBytes: number | undefined,
+): Promise<void> {
   const { url, onEvent } = options;
   const file = await open(part, offset > 0 ? 'a' : 'w');
   let bytes = offset;
@@ -75,7 +98,8 @@ async function receive(response: Response, part: string, offset: number, hash: H
     await file.close();
   }
   emit(onEvent, { type: 'download-progress', url, bytes, totalBytes });
-  if (totalBytes !== undefined && bytes < totalBytes) throw interrupted(options, `after ${bytes} of ${totalBytes} bytes: the connection ended`);
+  if (totalBytes !== undefined && bytes < totalBytes)
+    throw interrupted(options, `after ${bytes} of ${totalBytes} bytes: the connection ended`);
 }
 
 /**
@@ -89,12 +113,24 @@ async function receive(response: Response, part: string, offset: number, hash: H
 export async function downloadFile(options: DownloadFileOptions): Promise<string> {
   const { url, path } = options;
   const algorithm = options.sha256 ? 'sha256' : options.md5 ? 'md5' : undefined;
-  if (!algorithm) throw new InvalidArgumentError({ argument: 'md5 | sha256', expected: 'the expected checksum of the file', received: undefined });
+  if (!algorithm)
+    throw new InvalidArgumentError({
+      argument: 'md5 | sha256',
+      expected: 'the expected checksum of the file',
+      received: undefined,
+    });
   const expected = (options.sha256 ?? options.md5)!.toLowerCase();
   const started = performance.now();
   const existing = await sizeOf(path);
   if (existing !== undefined && (await fileDigest(path, algorithm)) === expected) {
-    emit(options.onEvent, { type: 'download-end', url, path, bytes: existing, seconds: (performance.now() - started) / 1000, cached: true });
+    emit(options.onEvent, {
+      type: 'download-end',
+      url,
+      path,
+      bytes: existing,
+      seconds: (performance.now() - started) / 1000,
+      cached: true,
+    });
     return path;
   }
   await mkdir(dirname(path), { recursive: true });
@@ -102,11 +138,20 @@ export async function downloadFile(options: DownloadFileOptions): Promise<string
   const resumeFrom = (await sizeOf(part)) ?? 0;
   let response: Response;
   try {
-    response = await (options.fetch ?? fetch)(url, { headers: resumeFrom > 0 ? { Range: `bytes=${resumeFrom}-` } : {}, signal: options.signal, redirect: 'follow' });
+    response = await (options.fetch ?? fetch)(url, {
+      headers: resumeFrom > 0 ? { Range: `bytes=${resumeFrom}-` } : {},
+      signal: options.signal,
+      redirect: 'follow',
+    });
   } catch (cause) {
     if (resumeFrom > 0) throw interrupted(options, 'before the request was answered', cause);
-    if (options.signal?.aborted) throw new AbortedError(`The download of ${url} was aborted before it started.`, { cause });
-    throw new DownloadError({ url, message: `request failed (${(cause as Error).message}); nothing was written`, cause });
+    if (options.signal?.aborted)
+      throw new AbortedError(`The download of ${url} was aborted before it started.`, { cause });
+    throw new DownloadError({
+      url,
+      message: `request failed (${(cause as Error).message}); nothing was written`,
+      cause,
+    });
   }
   let hash: Hash;
   if (response.status === 416 && resumeFrom > 0) {
@@ -116,17 +161,28 @@ export async function downloadFile(options: DownloadFileOptions): Promise<string
   } else {
     if (response.status !== 200 && response.status !== 206) {
       await response.body?.cancel();
-      throw new DownloadError({ url, message: `HTTP ${response.status} ${response.statusText}${resumeFrom > 0 ? `; ${part} is kept for resuming` : ''}` });
+      throw new DownloadError({
+        url,
+        message:
+          `HTTP ${response.status} ` +
+          `${response.statusText}${resumeFrom > 0 ? `; ${part} is kept for resuming` : ''}`,
+      });
     }
     const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
     if (response.status === 206 && (!range || Number(range[1]) !== resumeFrom)) {
       await response.body?.cancel();
       await rm(part, { force: true });
-      throw new DownloadError({ url, message: `asked for bytes ${resumeFrom}- but the server sent Content-Range '${response.headers.get('content-range')}'; ${part} was removed: run again to download from the start` });
+      throw new DownloadError({
+        url,
+        message:
+          `asked for bytes ${resumeFrom}- but the server sent Content-Range ` +
+          `'${response.headers.get('content-range')}'; ${part} was removed: run again to download from the start`,
+      });
     }
     const offset = response.status === 206 ? resumeFrom : 0; // 200: the server ignored Range, start again
     const length = Number(response.headers.get('content-length') ?? NaN);
-    const totalBytes = range && range[2] !== '*' ? Number(range[2]) : Number.isFinite(length) ? offset + length : undefined;
+    const totalBytes =
+      range && range[2] !== '*' ? Number(range[2]) : Number.isFinite(length) ? offset + length : undefined;
     emit(options.onEvent, { type: 'download-start', url, path, resumeFrom: offset, totalBytes });
     hash = createHash(algorithm);
     if (offset > 0) await hashFile(hash, part);
@@ -139,6 +195,13 @@ export async function downloadFile(options: DownloadFileOptions): Promise<string
     throw new ChecksumError({ url, path, algorithm, expected, actual });
   }
   await rename(part, path);
-  emit(options.onEvent, { type: 'download-end', url, path, bytes: (await sizeOf(path))!, seconds: (performance.now() - started) / 1000, cached: false });
+  emit(options.onEvent, {
+    type: 'download-end',
+    url,
+    path,
+    bytes: (await sizeOf(path))!,
+    seconds: (performance.now() - started) / 1000,
+    cached: false,
+  });
   return path;
 }

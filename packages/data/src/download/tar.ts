@@ -16,17 +16,28 @@ class ByteReader {
   private start = 0;
   offset = 0;
   private readonly iterator: AsyncIterator<Uint8Array>;
-  constructor(source: AsyncIterable<Uint8Array>, private readonly path: string) {
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly path: string,
+  ) {
     this.iterator = source[Symbol.asyncIterator]();
   }
 
-  /** The next chunk of the source; a failing source (e.g. corrupt gzip) becomes a `DataFormatError` at the current offset. */
+  /**
+   * The next chunk of the source; a failing source (e.g. corrupt gzip) becomes a `DataFormatError` at the current
+   * offset.
+   */
   private async next(): Promise<IteratorResult<Uint8Array>> {
     try {
       return await this.iterator.next();
     } catch (error) {
       if (MocoRobustError.isInstance(error)) throw error;
-      throw new DataFormatError({ path: this.path, offset: this.offset, message: `the stream broke off after ${this.offset} bytes of tar (${(error as Error).message})`, cause: error });
+      throw new DataFormatError({
+        path: this.path,
+        offset: this.offset,
+        message: `the stream broke off after ${this.offset} bytes of tar (${(error as Error).message})`,
+        cause: error,
+      });
     }
   }
 
@@ -64,13 +75,19 @@ const text = (bytes: Uint8Array) => {
 };
 
 function octal(field: Uint8Array, path: string, offset: number): number {
-  if (field[0] & 0x80) { // GNU base-256 for sizes ≥ 8 GiB
+  if (field[0] & 0x80) {
+    // GNU base-256 for sizes ≥ 8 GiB
     let value = field[0] & 0x7f;
     for (let i = 1; i < field.length; i++) value = value * 256 + field[i];
     return value;
   }
   const digits = text(field).trim();
-  if (!/^[0-7]*$/.test(digits)) throw new DataFormatError({ path, offset, message: `not a tar archive (or corrupt): a header field holds ${JSON.stringify(digits)}, not an octal number` });
+  if (!/^[0-7]*$/.test(digits))
+    throw new DataFormatError({
+      path,
+      offset,
+      message: `not a tar archive (or corrupt): a header field holds ${JSON.stringify(digits)}, not an octal number`,
+    });
   return digits ? parseInt(digits, 8) : 0;
 }
 
@@ -92,7 +109,12 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, path: string):
     if (header.every((b) => b === 0)) return;
     let sum = 0;
     for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i];
-    if (sum !== octal(header.subarray(148, 156), path, headerOffset + 148)) throw new DataFormatError({ path, offset: headerOffset, message: 'not a tar archive (or corrupt): header checksum mismatch' });
+    if (sum !== octal(header.subarray(148, 156), path, headerOffset + 148))
+      throw new DataFormatError({
+        path,
+        offset: headerOffset,
+        message: 'not a tar archive (or corrupt): header checksum mismatch',
+      });
     const size = octal(header.subarray(124, 136), path, headerOffset + 124);
     const type = String.fromCharCode(header[156] || 48);
     const prefix = text(header.subarray(257, 263)).startsWith('ustar') ? text(header.subarray(345, 500)) : '';
@@ -104,7 +126,14 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, path: string):
     const chunks = async function* (): AsyncGenerator<Uint8Array> {
       while (remaining > 0) {
         const piece = await reader.some(Math.min(remaining, 1 << 20));
-        if (piece.length === 0) throw new DataFormatError({ path, offset: reader.offset, message: `truncated inside '${name}': ${remaining} of its ${size} bytes (from byte ${dataOffset}) are missing` });
+        if (piece.length === 0)
+          throw new DataFormatError({
+            path,
+            offset: reader.offset,
+            message:
+              `truncated inside '${name}': ${remaining} of its ` +
+              `${size} bytes (from byte ${dataOffset}) are missing`,
+          });
         remaining -= piece.length;
         yield piece;
       }

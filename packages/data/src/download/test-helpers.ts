@@ -44,7 +44,10 @@ export interface TestServer {
  * `ignoreRange`; with `cutFirstAt`, the first request gets that many bytes and then a dropped
  * connection; with `badRangeStart`, a 206 answers from that byte instead of the one asked for.
  */
-export async function serveBytes(body: () => Uint8Array, options: { cutFirstAt?: number; ignoreRange?: boolean; badRangeStart?: number } = {}): Promise<TestServer> {
+export async function serveBytes(
+  body: () => Uint8Array,
+  options: { cutFirstAt?: number; ignoreRange?: boolean; badRangeStart?: number } = {},
+): Promise<TestServer> {
   const requests: IncomingHttpHeaders[] = [];
   const server = createServer((request, response) => {
     requests.push(request.headers);
@@ -56,7 +59,10 @@ export async function serveBytes(body: () => Uint8Array, options: { cutFirstAt?:
         response.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
         return;
       }
-      response.writeHead(206, { 'content-length': bytes.length - start, 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` });
+      response.writeHead(206, {
+        'content-length': bytes.length - start,
+        'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}`,
+      });
       response.end(bytes.subarray(start));
       return;
     }
@@ -71,9 +77,10 @@ export async function serveBytes(body: () => Uint8Array, options: { cutFirstAt?:
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/file`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

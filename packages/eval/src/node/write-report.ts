@@ -22,11 +22,18 @@ export interface WrittenReport {
  * `index.html`, which shows them with the clean / adversarial / corrupted example grid. Every file
  * is written atomically.
  */
-export async function writeReport(dir: string, runs: readonly RunReport[], options: { title?: string; examples?: ExampleGrid; quoted?: boolean } = {}): Promise<WrittenReport> {
+export async function writeReport(
+  dir: string,
+  runs: readonly RunReport[],
+  options: { title?: string; examples?: ExampleGrid; quoted?: boolean } = {},
+): Promise<WrittenReport> {
   const charts: Record<string, string> = {};
   const written: string[] = [];
   if (runs.some((r) => r.robustness)) {
-    await atomicWriteFile(join(dir, 'charts', 'comparison.svg'), comparisonChart(runs, { quoted: options.quoted ?? true }));
+    await atomicWriteFile(
+      join(dir, 'charts', 'comparison.svg'),
+      comparisonChart(runs, { quoted: options.quoted ?? true }),
+    );
     charts['Clean and robust accuracy (hatched: the paper’s Table 1, ResNet-18, quoted)'] = 'charts/comparison.svg';
   }
   if (runs.some((r) => r.corruptions)) {
@@ -37,6 +44,13 @@ export async function writeReport(dir: string, runs: readonly RunReport[], optio
   const paths = { json: join(dir, 'report.json'), markdown: join(dir, 'report.md'), html: join(dir, 'index.html') };
   await atomicWriteFile(paths.json, `${JSON.stringify({ schema: 'moco-robust/reports@1', runs }, null, 2)}\n`);
   await atomicWriteFile(paths.markdown, reportMarkdown(runs, { title: options.title, charts }));
-  await atomicWriteFile(paths.html, reportHtml(runs, { title: options.title, charts, examples: options.examples && { grid: options.examples, imageUrl: pngDataUrl } }));
+  await atomicWriteFile(
+    paths.html,
+    reportHtml(runs, {
+      title: options.title,
+      charts,
+      examples: options.examples && { grid: options.examples, imageUrl: pngDataUrl },
+    }),
+  );
   return { ...paths, charts: written };
 }

@@ -18,5 +18,7 @@ export function robustnessMarkdown(result: RobustnessResult, title = 'Robustness
 export function robustnessTable(result: RobustnessResult): string {
   const rows = [result.clean, result.fgsm, result.pgd].filter((r): r is AccuracyResult => r !== undefined);
   const width = Math.max(...rows.map((r) => r.attack.length));
-  return rows.map((r) => `  ${r.attack.padEnd(width)}  ${pct(r.accuracy).padStart(7)}  (${r.correct}/${r.total})`).join('\n');
+  return rows
+    .map((r) => `  ${r.attack.padEnd(width)}  ${pct(r.accuracy).padStart(7)}  (${r.correct}/${r.total})`)
+    .join('\n');
 }

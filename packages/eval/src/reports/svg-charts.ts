@@ -23,7 +23,8 @@ export interface BarChartOptions {
 /** Okabe–Ito colours: distinguishable with colour-vision deficiencies. */
 const COLOURS = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
 
-const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * A grouped bar chart as a standalone SVG document (values are fractions, shown as %): one group per
@@ -44,23 +45,34 @@ export function groupedBarChart(options: BarChartOptions): string {
   const y = (value: number) => top + plotHeight * (1 - Math.min(1, Math.max(0, value)));
   const showLabels = options.labels ?? (barWidth >= 22 && categories.length * series.length <= 24);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.round(height)}" viewBox="0 0 ${width} ${Math.round(height)}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
-    '<defs><pattern id="quoted" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#888888"/></pattern></defs>',
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.round(height)}" viewBox="0 ` +
+      `0 ${width} ${Math.round(height)}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    '<defs><pattern id="quoted" width="6" height="6" ' +
+      'patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect ' +
+      'width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#888888"/></pattern></defs>',
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`,
   ];
   series.forEach((s, i) => {
     const lx = left + (i % legendColumns) * 230;
     const ly = 40 + 18 * Math.floor(i / legendColumns);
-    out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${s.quoted ? 'url(#quoted)' : COLOURS[i % COLOURS.length]}" stroke="${COLOURS[i % COLOURS.length]}"/>`);
+    out.push(
+      `<rect x="${lx}" y="${ly - 10}" width="12" height="12" ` +
+        `fill="${s.quoted ? 'url(#quoted)' : COLOURS[i % COLOURS.length]}" stroke="${COLOURS[i % COLOURS.length]}"/>`,
+    );
     out.push(`<text x="${lx + 17}" y="${ly}">${escapeXml(s.name)}${s.quoted ? ' (quoted)' : ''}</text>`);
   });
   for (let tick = 0; tick <= 100; tick += 20) {
     const ty = y(tick / 100);
-    out.push(`<line x1="${left}" x2="${width - 12}" y1="${ty}" y2="${ty}" stroke="${tick === 0 ? '#333333' : '#dddddd'}"/>`);
+    out.push(
+      `<line x1="${left}" x2="${width - 12}" y1="${ty}" y2="${ty}" stroke="${tick === 0 ? '#333333' : '#dddddd'}"/>`,
+    );
     out.push(`<text x="${left - 6}" y="${ty + 4}" text-anchor="end">${tick}</text>`);
   }
-  out.push(`<text transform="translate(16 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel ?? 'accuracy (%)')}</text>`);
+  out.push(
+    `<text transform="translate(16 ${top + plotHeight / 2}) rotate(-90)" ` +
+      `text-anchor="middle">${escapeXml(options.yLabel ?? 'accuracy (%)')}</text>`,
+  );
   categories.forEach((category, c) => {
     const gx = left + 10 + c * groupWidth;
     series.forEach((s, i) => {
@@ -68,11 +80,24 @@ export function groupedBarChart(options: BarChartOptions): string {
       if (value === undefined || Number.isNaN(value)) return;
       const colour = COLOURS[i % COLOURS.length];
       const bx = gx + i * barWidth;
-      out.push(`<rect class="bar" x="${bx}" y="${y(value).toFixed(1)}" width="${barWidth - 2}" height="${(y(0) - y(value)).toFixed(1)}" fill="${s.quoted ? 'url(#quoted)' : colour}" stroke="${colour}"><title>${escapeXml(`${s.name} · ${category}: ${(100 * value).toFixed(2)}%`)}</title></rect>`);
-      if (showLabels) out.push(`<text x="${bx + (barWidth - 2) / 2}" y="${(y(value) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${(100 * value).toFixed(1)}</text>`);
+      out.push(
+        `<rect class="bar" x="${bx}" y="${y(value).toFixed(1)}" ` +
+          `width="${barWidth - 2}" height="${(y(0) - y(value)).toFixed(1)}" ` +
+          `fill="${s.quoted ? 'url(#quoted)' : colour}" ` +
+          `stroke="${colour}"><title>${escapeXml(`${s.name} · ${category}: ${(100 * value).toFixed(2)}%`)}` +
+          '</title></rect>',
+      );
+      if (showLabels)
+        out.push(
+          `<text x="${bx + (barWidth - 2) / 2}" y="${(y(value) - 4).toFixed(1)}" ` +
+            `text-anchor="middle" font-size="10">${(100 * value).toFixed(1)}</text>`,
+        );
     });
     const cx = gx + (series.length * barWidth) / 2;
-    out.push(`<text transform="translate(${cx} ${top + plotHeight + 14}) rotate(-45)" text-anchor="end">${escapeXml(category)}</text>`);
+    out.push(
+      `<text transform="translate(${cx} ${top + plotHeight + 14}) ` +
+        `rotate(-45)" text-anchor="end">${escapeXml(category)}</text>`,
+    );
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
@@ -82,15 +107,23 @@ export function groupedBarChart(options: BarChartOptions): string {
  * The paper's Figures 5–8 for one or several runs: accuracy per corruption (mean over its evaluated
  * severities), one bar per run, plus a final group with each run's mean.
  */
-export function corruptionChart(runs: readonly RunReport[], title = 'CIFAR-10-C accuracy per corruption (mean over severities)'): string {
+export function corruptionChart(
+  runs: readonly RunReport[],
+  title = 'CIFAR-10-C accuracy per corruption (mean over severities)',
+): string {
   const withCorruptions = runs.filter((r) => r.corruptions);
-  const names = ALL_CORRUPTIONS.filter((name) => withCorruptions.some((r) => r.corruptions!.perCorruption[name] !== undefined));
+  const names = ALL_CORRUPTIONS.filter((name) =>
+    withCorruptions.some((r) => r.corruptions!.perCorruption[name] !== undefined),
+  );
   return groupedBarChart({
     title,
     categories: [...names, 'mean'],
     series: withCorruptions.map((run) => ({
       name: run.name,
-      values: [...names.map((name: CorruptionName) => run.corruptions!.perCorruption[name]), run.corruptions!.meanBenchmark ?? run.corruptions!.meanEvaluated],
+      values: [
+        ...names.map((name: CorruptionName) => run.corruptions!.perCorruption[name]),
+        run.corruptions!.meanBenchmark ?? run.corruptions!.meanEvaluated,
+      ],
     })),
     labels: false,
   });
@@ -100,14 +133,26 @@ export function corruptionChart(runs: readonly RunReport[], title = 'CIFAR-10-C 
  * A Table-1-style chart: clean, FGSM and PGD accuracy of each run (measured here), and optionally
  * the paper's quoted ResNet-18 numbers (hatched) for the methods it reports.
  */
-export function comparisonChart(runs: readonly RunReport[], options: { quoted?: boolean; title?: string } = {}): string {
+export function comparisonChart(
+  runs: readonly RunReport[],
+  options: { quoted?: boolean; title?: string } = {},
+): string {
   const measured = runs.filter((r) => r.robustness);
   const series: BarSeries[] = measured.map((run) => ({
     name: run.name,
     values: [run.robustness!.clean.accuracy, run.robustness!.fgsm?.accuracy, run.robustness!.pgd?.accuracy],
   }));
   if (options.quoted) {
-    for (const q of PAPER_TABLE_1) series.push({ name: `${q.method} (paper, R18)`, values: [undefined, q.fgsm.resnet18 / 100, q.pgd.resnet18 / 100], quoted: true });
+    for (const q of PAPER_TABLE_1)
+      series.push({
+        name: `${q.method} (paper, R18)`,
+        values: [undefined, q.fgsm.resnet18 / 100, q.pgd.resnet18 / 100],
+        quoted: true,
+      });
   }
-  return groupedBarChart({ title: options.title ?? 'Clean and robust accuracy', categories: ['clean', 'FGSM', 'PGD'], series });
+  return groupedBarChart({
+    title: options.title ?? 'Clean and robust accuracy',
+    categories: ['clean', 'FGSM', 'PGD'],
+    series,
+  });
 }

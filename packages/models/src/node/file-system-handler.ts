@@ -23,9 +23,17 @@ export function fileSystemHandler(path: string): tf.io.IOHandler {
 
 async function saveArtifacts(directory: string, artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
   if (artifacts.modelTopology == null || artifacts.modelTopology instanceof ArrayBuffer) {
-    throw new CheckpointError({ path: directory, message: 'needs a JSON model topology (a tfjs LayersModel); binary graph-model topologies are not supported' });
+    throw new CheckpointError({
+      path: directory,
+      message: 'needs a JSON model topology (a tfjs LayersModel); binary graph-model topologies are not supported',
+    });
   }
-  const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData]);
+  const weightData =
+    artifacts.weightData === undefined
+      ? new ArrayBuffer(0)
+      : tf.io.concatenateArrayBuffers(
+          Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData],
+        );
   const modelJson: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology,
     format: artifacts.format ?? 'layers-model',
@@ -49,8 +57,13 @@ async function saveArtifacts(directory: string, artifacts: tf.io.ModelArtifacts)
     if (existed) await rm(previous, { recursive: true, force: true });
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
-    if ((await exists(previous)) && !(await exists(directory))) await rename(previous, directory).catch(() => undefined); // put the old model back
-    throw new CheckpointError({ path: directory, message: `could not save the model: ${(error as Error).message}`, cause: error });
+    if ((await exists(previous)) && !(await exists(directory)))
+      await rename(previous, directory).catch(() => undefined); // put the old model back
+    throw new CheckpointError({
+      path: directory,
+      message: `could not save the model: ${(error as Error).message}`,
+      cause: error,
+    });
   }
   return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON({ ...artifacts, weightData }) };
 }
@@ -58,10 +71,20 @@ async function saveArtifacts(directory: string, artifacts: tf.io.ModelArtifacts)
 async function refuseForeignDirectory(directory: string): Promise<void> {
   const info = await stat(directory).catch(() => undefined);
   if (!info) return;
-  if (!info.isDirectory()) throw new CheckpointError({ path: directory, message: 'exists and is not a directory; a model is saved as a directory (model.json + weights.bin)' });
+  if (!info.isDirectory())
+    throw new CheckpointError({
+      path: directory,
+      message: 'exists and is not a directory; a model is saved as a directory (model.json + weights.bin)',
+    });
   const foreign = (await readdir(directory)).filter((name) => !MODEL_FILE.test(name));
   if (foreign.length > 0) {
-    throw new CheckpointError({ path: directory, message: `holds files that are not model files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); it is left intact: save into a new or empty directory` });
+    throw new CheckpointError({
+      path: directory,
+      message:
+        `holds files that are not model files ` +
+        `(${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); ` +
+        `it is left intact: save into a new or empty directory`,
+    });
   }
 }
 
@@ -88,7 +111,11 @@ async function loadArtifacts(path: string): Promise<tf.io.ModelArtifacts> {
   try {
     modelJson = JSON.parse(text);
   } catch (error) {
-    throw new DataFormatError({ path: jsonPath, message: `is not valid JSON: ${(error as Error).message}`, cause: error });
+    throw new DataFormatError({
+      path: jsonPath,
+      message: `is not valid JSON: ${(error as Error).message}`,
+      cause: error,
+    });
   }
   if (modelJson === null || typeof modelJson !== 'object' || modelJson.modelTopology == null) {
     throw new DataFormatError({ path: jsonPath, message: 'has no modelTopology: not a tfjs model.json' });
@@ -99,7 +126,11 @@ async function loadArtifacts(path: string): Promise<tf.io.ModelArtifacts> {
       for (const file of group.paths) {
         const filePath = join(dirname(jsonPath), file);
         const bytes = await readFile(filePath).catch((error: Error) => {
-          throw new DataFormatError({ path: filePath, message: `cannot read a weight file listed in model.json: ${error.message}`, cause: error });
+          throw new DataFormatError({
+            path: filePath,
+            message: `cannot read a weight file listed in model.json: ${error.message}`,
+            cause: error,
+          });
         });
         buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       }

@@ -22,7 +22,10 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
   return model.save(resolveLocation(destination));
 }
 
-/** Loads a model in the tfjs layers format from a directory, its `model.json` path, a `file://` or `http(s)://` URL, or an `IOHandler`; its convolutions compute only the gradients asked for ({@link withPlainConvolutions}). */
+/**
+ * Loads a model in the tfjs layers format from a directory, its `model.json` path, a `file://` or `http(s)://` URL, or
+ * an `IOHandler`; its convolutions compute only the gradients asked for ({@link withPlainConvolutions}).
+ */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
   return withPlainConvolutions(await tfl.loadLayersModel(resolveLocation(source)));
 }

@@ -8,7 +8,10 @@ function runner(backend: Backend, backendName: string) {
   const created: TensorInfo[] = [];
   const run = (name: string, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo => {
     const kernel = tf.getKernel(name, backendName);
-    if (!kernel) throw new Error(`moco-robust's ${backendName} training kernels need the '${name}' kernel, which the backend lacks`);
+    if (!kernel)
+      throw new Error(
+        `moco-robust's ${backendName} training kernels need the '${name}' kernel, which the backend lacks`,
+      );
     const out = kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as TensorInfo;
     created.push(out);
     return out;
@@ -30,7 +33,16 @@ function runner(backend: Backend, backendName: string) {
 function geometry(xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap) {
   const strides = attrs.strides as number | [number, number];
   const pad = attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
   return info;
 }
 
@@ -53,14 +65,36 @@ export function conv2dBackpropFilterFromConv(backendName: string): tf.KernelFunc
     const bottom = Math.max(0, needH - x.shape[1] - top);
     const right = Math.max(0, needW - x.shape[2] - left);
     let padded = x;
-    if (top || bottom || left || right) padded = run('PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
+    if (top || bottom || left || right)
+      padded = run(
+        'PadV2',
+        { x },
+        {
+          paddings: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
     const channelsAsBatch = run('Transpose', { x: padded }, { perm: [3, 1, 2, 0] }); // [Ci, Hp, Wp, N]
     const gradientAsFilter = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [Ho, Wo, N, Co]
-    const correlation = run('Conv2D', { x: channelsAsBatch, filter: gradientAsFilter }, {
-      strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth], dimRoundingMode: undefined,
-    }); // [Ci, ≥kh, ≥kw, Co]
+    const correlation = run(
+      'Conv2D',
+      { x: channelsAsBatch, filter: gradientAsFilter },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dilations: [info.strideHeight, info.strideWidth],
+        dimRoundingMode: undefined,
+      },
+    ); // [Ci, ≥kh, ≥kw, Co]
     let cropped = correlation;
-    if (correlation.shape[1] !== kh || correlation.shape[2] !== kw) cropped = run('Slice', { x: correlation }, { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] });
+    if (correlation.shape[1] !== kh || correlation.shape[2] !== kw)
+      cropped = run('Slice', { x: correlation }, { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] });
     const result = run('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] }); // [kh, kw, Ci, Co]
     release(result);
     return result;
@@ -119,21 +153,39 @@ export function conv2dBackpropInputFromConv(backendName: string): tf.KernelFunc 
     const weights = kernelBackend.readSync(filter.dataId) as Float32Array;
     const phase = (rh: number, rw: number): TensorInfo => {
       const { values, mh, mw } = phaseFilter(weights, filter.shape, strides, [rh, rw]);
-      if (mh === 0 || mw === 0) return adopt(new Float32Array(n * rows.count * cols.count * ci), [n, rows.count, cols.count, ci]);
+      if (mh === 0 || mw === 0)
+        return adopt(new Float32Array(n * rows.count * cols.count * ci), [n, rows.count, cols.count, ci]);
       // correlate dy, padded by (M-1-u₀) before and `back` after, with the phase's taps
       let front = [mh - 1 - rows.first, mw - 1 - cols.first];
       let back = [rows.back, cols.back];
       let source = dy;
       if (front[0] < 0 || front[1] < 0 || back[0] < 0 || back[1] < 0) {
         const begin = [0, Math.max(0, -front[0]), Math.max(0, -front[1]), 0];
-        source = run('Slice', { x: dy }, { begin, size: [n, outH - begin[1] - Math.max(0, -back[0]), outW - begin[2] - Math.max(0, -back[1]), co] });
+        source = run(
+          'Slice',
+          { x: dy },
+          { begin, size: [n, outH - begin[1] - Math.max(0, -back[0]), outW - begin[2] - Math.max(0, -back[1]), co] },
+        );
         front = front.map((v) => Math.max(0, v));
         back = back.map((v) => Math.max(0, v));
       }
       const taps = adopt(values, [mh, mw, co, ci]);
-      return run('Conv2D', { x: source, filter: taps }, {
-        strides: [1, 1], pad: [[0, 0], [front[0], back[0]], [front[1], back[1]], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined,
-      }); // [n, rows.count, cols.count, ci]
+      return run(
+        'Conv2D',
+        { x: source, filter: taps },
+        {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [front[0], back[0]],
+            [front[1], back[1]],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+          dilations: [1, 1],
+          dimRoundingMode: undefined,
+        },
+      ); // [n, rows.count, cols.count, ci]
     };
     let assembled: TensorInfo;
     if (strides[0] === 1 && strides[1] === 1) {
@@ -142,16 +194,23 @@ export function conv2dBackpropInputFromConv(backendName: string): tf.KernelFunc 
       const bands: TensorInfo[] = [];
       for (let rh = 0; rh < strides[0]; rh++) {
         const parts = [];
-        for (let rw = 0; rw < strides[1]; rw++) parts.push(run('Reshape', { x: phase(rh, rw) }, { shape: [n, rows.count, cols.count, 1, ci] }));
-        const band = parts.length === 1 ? parts[0] : run('Concat', parts as unknown as Record<string, TensorInfo>, { axis: 3 });
+        for (let rw = 0; rw < strides[1]; rw++)
+          parts.push(run('Reshape', { x: phase(rh, rw) }, { shape: [n, rows.count, cols.count, 1, ci] }));
+        const band =
+          parts.length === 1 ? parts[0] : run('Concat', parts as unknown as Record<string, TensorInfo>, { axis: 3 });
         bands.push(run('Reshape', { x: band }, { shape: [n, rows.count, 1, cols.count * strides[1], ci] }));
       }
-      const stacked = bands.length === 1 ? bands[0] : run('Concat', bands as unknown as Record<string, TensorInfo>, { axis: 2 });
+      const stacked =
+        bands.length === 1 ? bands[0] : run('Concat', bands as unknown as Record<string, TensorInfo>, { axis: 2 });
       assembled = run('Reshape', { x: stacked }, { shape: [n, rows.count * strides[0], cols.count * strides[1], ci] });
     }
     let result = assembled;
     if (rows.offset || cols.offset || assembled.shape[1] !== inputShape[1] || assembled.shape[2] !== inputShape[2]) {
-      result = run('Slice', { x: assembled }, { begin: [0, rows.offset, cols.offset, 0], size: [n, inputShape[1], inputShape[2], ci] });
+      result = run(
+        'Slice',
+        { x: assembled },
+        { begin: [0, rows.offset, cols.offset, 0], size: [n, inputShape[1], inputShape[2], ci] },
+      );
     }
     release(result);
     return result;

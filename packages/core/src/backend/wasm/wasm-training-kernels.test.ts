@@ -16,7 +16,16 @@ beforeAll(async () => {
   registerWasmTrainingKernels();
 });
 
-type Case = { n: number; h: number; w: number; ci: number; co: number; k: number; stride: number; pad: 'same' | 'valid' };
+type Case = {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number;
+  stride: number;
+  pad: 'same' | 'valid';
+};
 const cases: Case[] = [
   { n: 2, h: 8, w: 8, ci: 3, co: 4, k: 3, stride: 1, pad: 'same' },
   { n: 1, h: 9, w: 7, ci: 4, co: 5, k: 3, stride: 2, pad: 'same' },
@@ -39,7 +48,9 @@ async function gradientsOn(backend: string, c: Case) {
     const w = tf.randomNormal([c.k, c.k, c.ci, c.co], 0, 1, 'float32', 2) as tf.Tensor4D;
     const out = tf.conv2d(x, w, c.stride, c.pad);
     const dy = tf.randomNormal(out.shape, 0, 1, 'float32', 3);
-    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([x, w]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)),
+    )([x, w]);
     return { gx: gx.dataSync().slice(), gw: gw.dataSync().slice() };
   });
 }
@@ -47,15 +58,26 @@ async function gradientsOn(backend: string, c: Case) {
 describe('wasm training kernels (checked against the cpu backend)', () => {
   it("batch-norm's tile-free gradient equals tfjs-core's on 4-D and 2-D inputs", async () => {
     await tf.setBackend('cpu');
-    for (const shape of [[4, 5, 5, 3], [6, 7]]) {
+    for (const shape of [
+      [4, 5, 5, 3],
+      [6, 7],
+    ]) {
       tf.tidy(() => {
         const channels = shape[shape.length - 1];
         const x = tf.randomNormal(shape, 0, 2, 'float32', 1);
         const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
-        const saved = [x, tf.randomNormal([channels], 0, 1, 'float32', 3), tf.randomUniform([channels], 0.5, 2, 'float32', 4), tf.randomNormal([channels], 1, 0.1, 'float32', 5)];
+        const saved = [
+          x,
+          tf.randomNormal([channels], 0, 1, 'float32', 3),
+          tf.randomUniform([channels], 0.5, 2, 'float32', 4),
+          tf.randomNormal([channels], 1, 0.1, 'float32', 5),
+        ];
         const ours = tf.getGradient('FusedBatchNorm').gradFunc(dy, saved, { varianceEpsilon: 1e-3 });
         for (const name of ['x', 'mean', 'variance', 'scale', 'offset']) {
-          const theirs = shape.length === 4 || name !== 'x' ? originalBatchNormGradient.gradFunc(dy, saved, { varianceEpsilon: 1e-3 })[name]() : ours[name]();
+          const theirs =
+            shape.length === 4 || name !== 'x'
+              ? originalBatchNormGradient.gradFunc(dy, saved, { varianceEpsilon: 1e-3 })[name]()
+              : ours[name]();
           expect(maxRelDiff(ours[name]().dataSync(), theirs.dataSync())).toBeLessThan(1e-6);
         }
       });
@@ -72,49 +94,67 @@ describe('wasm training kernels (checked against the cpu backend)', () => {
     });
   }
 
-  it('a small convnet (conv + batch-norm + relu + dense) trains on cpu, wasm and the native backend when built: loss falls, gradients agree, tensor count flat', async () => {
-    const train = async (backend: string, steps: number) => {
-      await tf.setBackend(backend);
-      const x = tf.randomUniform([16, 8, 8, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-      const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 4), 'int32');
-      const conv = tf.variable(tf.randomNormal([3, 3, 3, 8], 0, 0.3, 'float32', 6));
-      const gamma = tf.variable(tf.ones([8]));
-      const beta = tf.variable(tf.zeros([8]));
-      const dense = tf.variable(tf.randomNormal([8 * 4 * 4, 4], 0, 0.1, 'float32', 7));
-      const variables = [conv, gamma, beta, dense];
-      const loss = () => tf.tidy(() => {
-        const h = tf.conv2d(x, conv as tf.Tensor4D, 2, 'same');
-        const { mean, variance } = tf.moments(h, [0, 1, 2]);
-        const normalised = tf.relu(tf.batchNorm(h, mean, variance, beta, gamma, 1e-5));
-        return tf.mean(crossEntropy(tf.matMul(tf.reshape(normalised, [16, -1]), dense) as tf.Tensor2D, y)) as tf.Scalar;
-      });
-      const first = tf.variableGrads(loss, variables);
-      const gradients = variables.map((v) => first.grads[v.name].dataSync().slice());
-      tf.dispose([first.value, first.grads]);
-      const sgd = new Sgd({ learningRate: 0.1, momentum: 0.9 });
-      const losses: number[] = [];
-      const counts: number[] = [];
-      for (let step = 0; step < steps; step++) {
-        const { value, grads } = tf.variableGrads(loss, variables);
-        sgd.step(variables, grads);
-        if (step % 20 === 0 || step === steps - 1) losses.push(value.dataSync()[0]);
-        tf.dispose([value, grads]);
-        if (step >= 10) counts.push(tf.memory().numTensors);
+  it(
+    'a small convnet (conv + batch-norm + relu + dense) trains on cpu, wasm and ' +
+      'the native backend when built: loss falls, gradients agree, tensor count flat',
+    async () => {
+      const train = async (backend: string, steps: number) => {
+        await tf.setBackend(backend);
+        const x = tf.randomUniform([16, 8, 8, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+        const y = tf.tensor1d(
+          Array.from({ length: 16 }, (_, i) => i % 4),
+          'int32',
+        );
+        const conv = tf.variable(tf.randomNormal([3, 3, 3, 8], 0, 0.3, 'float32', 6));
+        const gamma = tf.variable(tf.ones([8]));
+        const beta = tf.variable(tf.zeros([8]));
+        const dense = tf.variable(tf.randomNormal([8 * 4 * 4, 4], 0, 0.1, 'float32', 7));
+        const variables = [conv, gamma, beta, dense];
+        const loss = () =>
+          tf.tidy(() => {
+            const h = tf.conv2d(x, conv as tf.Tensor4D, 2, 'same');
+            const { mean, variance } = tf.moments(h, [0, 1, 2]);
+            const normalised = tf.relu(tf.batchNorm(h, mean, variance, beta, gamma, 1e-5));
+            return tf.mean(
+              crossEntropy(tf.matMul(tf.reshape(normalised, [16, -1]), dense) as tf.Tensor2D, y),
+            ) as tf.Scalar;
+          });
+        const first = tf.variableGrads(loss, variables);
+        const gradients = variables.map((v) => first.grads[v.name].dataSync().slice());
+        tf.dispose([first.value, first.grads]);
+        const sgd = new Sgd({ learningRate: 0.1, momentum: 0.9 });
+        const losses: number[] = [];
+        const counts: number[] = [];
+        for (let step = 0; step < steps; step++) {
+          const { value, grads } = tf.variableGrads(loss, variables);
+          sgd.step(variables, grads);
+          if (step % 20 === 0 || step === steps - 1) losses.push(value.dataSync()[0]);
+          tf.dispose([value, grads]);
+          if (step >= 10) counts.push(tf.memory().numTensors);
+        }
+        sgd.dispose();
+        tf.dispose([x, y, ...variables]);
+        return { gradients, losses, counts };
+      };
+      const cpu = await train('cpu', 200);
+      expect(cpu.losses[cpu.losses.length - 1]).toBeLessThan(cpu.losses[0] * 0.5);
+      expect(new Set(cpu.counts).size).toBe(1);
+      const native = await import('@tensorflow/tfjs-node').then(
+        () => true,
+        () => false,
+      );
+      for (const backend of native ? ['wasm', 'tensorflow'] : ['wasm']) {
+        const run = await train(backend, 200);
+        run.gradients.forEach((g, i) =>
+          expect(maxRelDiff(g, cpu.gradients[i]), `${backend} gradient ${i}`).toBeLessThan(1e-3),
+        );
+        expect(run.losses[run.losses.length - 1], backend).toBeLessThan(run.losses[0] * 0.5);
+        expect(new Set(run.counts).size, backend).toBe(1);
       }
-      sgd.dispose();
-      tf.dispose([x, y, ...variables]);
-      return { gradients, losses, counts };
-    };
-    const cpu = await train('cpu', 200);
-    expect(cpu.losses[cpu.losses.length - 1]).toBeLessThan(cpu.losses[0] * 0.5);
-    expect(new Set(cpu.counts).size).toBe(1);
-    const native = await import('@tensorflow/tfjs-node').then(() => true, () => false);
-    for (const backend of native ? ['wasm', 'tensorflow'] : ['wasm']) {
-      const run = await train(backend, 200);
-      run.gradients.forEach((g, i) => expect(maxRelDiff(g, cpu.gradients[i]), `${backend} gradient ${i}`).toBeLessThan(1e-3));
-      expect(run.losses[run.losses.length - 1], backend).toBeLessThan(run.losses[0] * 0.5);
-      expect(new Set(run.counts).size, backend).toBe(1);
-    }
-    if (!native) console.warn('NATIVE BACKEND NOT BUILT: the convnet was trained on wasm and cpu only (run `npm run native:build`).');
-  });
+      if (!native)
+        console.warn(
+          'NATIVE BACKEND NOT BUILT: the convnet was trained on wasm and cpu only (run `npm run native:build`).',
+        );
+    },
+  );
 });

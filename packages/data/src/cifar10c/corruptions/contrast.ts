@@ -14,7 +14,9 @@ export const contrast: Corruption = {
   apply(image, severity) {
     assertCifarImage(image);
     const factor = severityValue(FACTORS, severity);
-    let red = 0, green = 0, blue = 0;
+    let red = 0,
+      green = 0,
+      blue = 0;
     // NumPy reduces the two outer axes by sequential accumulation per channel
     for (let i = 0; i < IMAGE_LENGTH; i += 3) {
       red += image[i] / 255;
@@ -25,7 +27,7 @@ export const contrast: Corruption = {
     const out = new Uint8Array(IMAGE_LENGTH);
     for (let i = 0; i < IMAGE_LENGTH; i++) {
       const mean = means[i % 3];
-      const v = ((image[i] / 255 - mean) * factor + mean);
+      const v = (image[i] / 255 - mean) * factor + mean;
       out[i] = v > 0 ? (v >= 1 ? 255 : Math.floor(v * 255)) : 0;
     }
     return out;

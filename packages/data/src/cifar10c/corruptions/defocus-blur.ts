@@ -3,7 +3,13 @@ import { assertCifarImage, IMAGE_LENGTH, severityValue, unitToUint8 } from '../o
 import { tapSums3 } from '../ops/tap-sums';
 
 /** Disk radius and anti-alias sigma (pixels) per severity 1–5. */
-const PARAMETERS = [[0.3, 0.4], [0.4, 0.5], [0.5, 0.6], [1, 0.2], [1.5, 0.1]] as const;
+const PARAMETERS = [
+  [0.3, 0.4],
+  [0.4, 0.5],
+  [0.5, 0.6],
+  [1, 0.2],
+  [1.5, 0.1],
+] as const;
 
 /** Nonzero taps of a correlation kernel: offsets and float32 weights (widened to float64). */
 interface SparseKernel {
@@ -33,7 +39,9 @@ export function defocusKernel(radius: number, aliasSigma: number): SparseKernel 
   let count = 0;
   for (let y = -HALF; y <= HALF; y++) for (let x = -HALF; x <= HALF; x++) if (x * x + y * y <= radius * radius) count++;
   const value = Math.fround(1 / count);
-  for (let y = -HALF; y <= HALF; y++) for (let x = -HALF; x <= HALF; x++) if (x * x + y * y <= radius * radius) disk[(y + HALF) * SIDE + x + HALF] = value;
+  for (let y = -HALF; y <= HALF; y++)
+    for (let x = -HALF; x <= HALF; x++)
+      if (x * x + y * y <= radius * radius) disk[(y + HALF) * SIDE + x + HALF] = value;
   const [centre, side] = gaussian3(aliasSigma);
   const f = Math.fround;
   const rows = new Float32Array(SIDE * SIDE);
@@ -44,7 +52,9 @@ export function defocusKernel(radius: number, aliasSigma: number): SparseKernel 
       rows[y * SIDE + x] = f(f(disk[y * SIDE + x] * centre) + f(f(left + right) * side));
     }
   }
-  const dy: number[] = [], dx: number[] = [], weights: number[] = [];
+  const dy: number[] = [],
+    dx: number[] = [],
+    weights: number[] = [];
   for (let y = 0; y < SIDE; y++) {
     for (let x = 0; x < SIDE; x++) {
       const up = rows[reflect101(y - 1, SIDE) * SIDE + x];

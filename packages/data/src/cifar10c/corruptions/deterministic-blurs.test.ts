@@ -7,7 +7,8 @@ import { zoomBlur, zoomBlurFactors } from './zoom-blur';
 describeWithReference('deterministic blurs match the original generator on the 64 reference images', () => {
   for (const corruption of [gaussianBlur, defocusBlur, zoomBlur]) {
     for (const severity of SEVERITIES) {
-      it(`${corruption.name} severity ${severity}: |ts − ref| ≤ 1 everywhere, nearly all exact`, () => expectReferenceMatch(corruption, severity));
+      it(`${corruption.name} severity ${severity}: |ts − ref| ≤ 1 everywhere, nearly all exact`, () =>
+        expectReferenceMatch(corruption, severity));
     }
   }
 });

@@ -9,7 +9,8 @@ import { saturate } from './saturate';
 describeWithReference('deterministic colour, resize and JPEG corruptions match the original generator', () => {
   for (const corruption of [brightness, contrast, saturate, pixelate, jpegCompression]) {
     for (const severity of SEVERITIES) {
-      it(`${corruption.name} severity ${severity}: |ts − ref| ≤ 1 everywhere, nearly all exact`, () => expectReferenceMatch(corruption, severity));
+      it(`${corruption.name} severity ${severity}: |ts − ref| ≤ 1 everywhere, nearly all exact`, () =>
+        expectReferenceMatch(corruption, severity));
     }
   }
 });

@@ -14,10 +14,15 @@ export interface ElasticTransformDraws {
   uniformDy: ArrayLike<number>;
 }
 
-/** Displacement scale alpha, smoothing sigma and affine jitter A (pixels) per severity 1–5 (upstream fractions × 32). */
+/**
+ * Displacement scale alpha, smoothing sigma and affine jitter A (pixels) per severity 1–5 (upstream fractions × 32).
+ */
 const PARAMETERS = [
-  [32 * 0, 32 * 0, 32 * 0.08], [32 * 0.05, 32 * 0.2, 32 * 0.07], [32 * 0.08, 32 * 0.06, 32 * 0.06],
-  [32 * 0.1, 32 * 0.04, 32 * 0.05], [32 * 0.1, 32 * 0.03, 32 * 0.03],
+  [32 * 0, 32 * 0, 32 * 0.08],
+  [32 * 0.05, 32 * 0.2, 32 * 0.07],
+  [32 * 0.08, 32 * 0.06, 32 * 0.06],
+  [32 * 0.1, 32 * 0.04, 32 * 0.05],
+  [32 * 0.1, 32 * 0.03, 32 * 0.03],
 ] as const;
 /** The affine source points (x, y): centre 16 ± 10. */
 const SOURCE_POINTS = [26, 26, 26, 6, 6, 6];
@@ -38,9 +43,20 @@ function reflectIndex(i: number, n: number): number {
 }
 
 /** A displacement field: the smoothed U(−1, 1) draws × alpha, cast to float32 (into `field`). */
-function displacement(field: Float64Array, raw: ArrayLike<number> | undefined, draw: () => number, alpha: number, sigma: number, name: string): void {
+function displacement(
+  field: Float64Array,
+  raw: ArrayLike<number> | undefined,
+  draw: () => number,
+  alpha: number,
+  sigma: number,
+  name: string,
+): void {
   if (raw !== undefined && raw.length !== 1024) {
-    throw new InvalidArgumentError({ argument: `draws.${name}`, expected: '32×32 = 1024 values', received: `${raw.length} values` });
+    throw new InvalidArgumentError({
+      argument: `draws.${name}`,
+      expected: '32×32 = 1024 values',
+      received: `${raw.length} values`,
+    });
   }
   for (let i = 0; i < 1024; i++) field[i] = raw === undefined ? draw() : raw[i];
   gaussianFilter(field, [32, 32], { sigma, truncate: 3, mode: 'reflect' }, field);
@@ -61,7 +77,11 @@ export const elasticTransform: Corruption<ElasticTransformDraws> = {
     const draws = context.draws;
     const rng = context.rng;
     if (draws !== undefined && draws.affineOffsets?.length !== 6) {
-      throw new InvalidArgumentError({ argument: 'draws.affineOffsets', expected: '6 values', received: draws.affineOffsets });
+      throw new InvalidArgumentError({
+        argument: 'draws.affineOffsets',
+        expected: '6 values',
+        received: draws.affineOffsets,
+      });
     }
     for (let i = 0; i < 6; i++) {
       const offset = Math.fround(draws === undefined ? rng.uniform(-jitter, jitter) : draws.affineOffsets[i]);
@@ -69,7 +89,8 @@ export const elasticTransform: Corruption<ElasticTransformDraws> = {
     }
     const matrix = getAffineTransform(SOURCE_POINTS, destination);
     warpAffineBilinear(toUnitFloat32(image, unit), 32, 32, 3, matrix, warped);
-    const uniform = () => rng.nextUint32() * 4.656612873077393e-10 - 1; // U[−1, 1) on a 2⁻³¹ grid (one 32-bit draw)
+    // U[−1, 1) on a 2⁻³¹ grid (one 32-bit draw)
+    const uniform = () => rng.nextUint32() * 4.656612873077393e-10 - 1;
     displacement(fieldX, draws?.uniformDx, uniform, alpha, sigma, 'uniformDx');
     displacement(fieldY, draws?.uniformDy, uniform, alpha, sigma, 'uniformDy');
     for (let y = 0; y < 32; y++) {
@@ -77,10 +98,16 @@ export const elasticTransform: Corruption<ElasticTransformDraws> = {
         const p = y * 32 + x;
         const row = y + fieldY[p];
         const column = x + fieldX[p];
-        const r = Math.floor(row), c = Math.floor(column);
-        const wy1 = row - r, wy0 = 1 - wy1, wx1 = column - c, wx0 = 1 - wx1;
-        const r0 = reflectIndex(r, 32) * 96, r1 = reflectIndex(r + 1, 32) * 96;
-        const c0 = reflectIndex(c, 32) * 3, c1 = reflectIndex(c + 1, 32) * 3;
+        const r = Math.floor(row),
+          c = Math.floor(column);
+        const wy1 = row - r,
+          wy0 = 1 - wy1,
+          wx1 = column - c,
+          wx0 = 1 - wx1;
+        const r0 = reflectIndex(r, 32) * 96,
+          r1 = reflectIndex(r + 1, 32) * 96;
+        const c0 = reflectIndex(c, 32) * 3,
+          c1 = reflectIndex(c + 1, 32) * 3;
         for (let k = 0; k < 3; k++) {
           // SciPy accumulates value·w_row·w_col over the 2×2 taps, rows outer
           let sum = warped[r0 + c0 + k] * wy0 * wx0;

@@ -10,7 +10,13 @@ export interface FogDraws {
 }
 
 /** Fog strength and plasma amplitude decay per severity 1–5. */
-const PARAMETERS = [[0.2, 3], [0.5, 3], [0.75, 2.5], [1, 2], [1.5, 1.75]] as const;
+const PARAMETERS = [
+  [0.2, 3],
+  [0.5, 3],
+  [0.75, 2.5],
+  [1, 2],
+  [1.5, 1.75],
+] as const;
 
 const plasmaScratch = new Float64Array(1024);
 
@@ -28,7 +34,11 @@ export const fog: Corruption<FogDraws> = {
     if (context.draws !== undefined) {
       plasma = context.draws.plasma;
       if (!(plasma instanceof Float64Array) || plasma.length !== 1024) {
-        throw new InvalidArgumentError({ argument: 'draws.plasma', expected: 'a Float64Array of 32×32 values', received: plasma });
+        throw new InvalidArgumentError({
+          argument: 'draws.plasma',
+          expected: 'a Float64Array of 32×32 values',
+          received: plasma,
+        });
       }
     } else {
       const rng = context.rng;

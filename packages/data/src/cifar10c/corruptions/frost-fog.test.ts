@@ -4,7 +4,12 @@ import type { FrostTexture } from '../corruption';
 import { loadFrostTextures } from '../frost-textures';
 import { MissingFrostTexturesError } from '../missing-frost-textures-error';
 import { referenceDraws, referenceFrostTextures } from '../test-helpers/reference';
-import { describeWithReference, expectReferenceMatch, expectWithinSeedSpread, SEVERITIES } from '../test-helpers/reference-checks';
+import {
+  describeWithReference,
+  expectReferenceMatch,
+  expectWithinSeedSpread,
+  SEVERITIES,
+} from '../test-helpers/reference-checks';
 import { fog } from './fog';
 import { frost } from './frost';
 
@@ -15,7 +20,13 @@ describeWithReference('frost and fog match the original generator', () => {
   });
 
   it('loads the five frost textures in frost_index order with the recorded sizes', () => {
-    expect(textures.map((t) => [t.height, t.width])).toEqual([[120, 180], [63, 112], [63, 112], [70, 105], [99, 132]]);
+    expect(textures.map((t) => [t.height, t.width])).toEqual([
+      [120, 180],
+      [63, 112],
+      [63, 112],
+      [70, 105],
+      [99, 132],
+    ]);
   });
 
   for (const severity of SEVERITIES) {
@@ -23,11 +34,17 @@ describeWithReference('frost and fog match the original generator', () => {
       const draws = referenceDraws('frost', severity);
       expectReferenceMatch(frost, severity, {
         frostTextures: textures,
-        drawsFor: (i) => ({ frostIndex: draws[i].frost_index as number, rowStart: draws[i].row_start as number, colStart: draws[i].col_start as number }),
+        drawsFor: (i) => ({
+          frostIndex: draws[i].frost_index as number,
+          rowStart: draws[i].row_start as number,
+          colStart: draws[i].col_start as number,
+        }),
       });
     });
-    it(`frost severity ${severity} with its own draws: statistics within the seed spread`, () => expectWithinSeedSpread(frost, severity, [11, 12, 13], textures));
-    it(`fog severity ${severity}: statistics within the seed spread`, () => expectWithinSeedSpread(fog, severity, [11, 12, 13]));
+    it(`frost severity ${severity} with its own draws: statistics within the seed spread`, () =>
+      expectWithinSeedSpread(frost, severity, [11, 12, 13], textures));
+    it(`fog severity ${severity}: statistics within the seed spread`, () =>
+      expectWithinSeedSpread(fog, severity, [11, 12, 13]));
   }
 });
 

@@ -14,17 +14,35 @@ export interface FrostDraws {
 }
 
 /** Image weight and frost weight per severity 1–5. */
-const WEIGHTS = [[1, 0.2], [1, 0.3], [0.9, 0.4], [0.85, 0.4], [0.75, 0.45]] as const;
+const WEIGHTS = [
+  [1, 0.2],
+  [1, 0.3],
+  [0.9, 0.4],
+  [0.85, 0.4],
+  [0.75, 0.45],
+] as const;
 
 function checkedTexture(textures: FrostTexture[] | undefined, index: number): FrostTexture {
   if (textures === undefined || textures.length < 5) {
     throw new MissingFrostTexturesError({
-      message: `frost needs the five frost textures (frost1–5) in context.frostTextures, got ${textures === undefined ? 'none' : textures.length}; load them with loadFrostTextures(dir) or skip frost`,
+      message:
+        `frost needs the five frost textures (frost1–5) in context.frostTextures, got ` +
+        `${textures === undefined ? 'none' : textures.length}; load them with loadFrostTextures(dir) or skip frost`,
     });
   }
   const texture = textures[index];
-  if (texture === undefined || !(texture.pixels instanceof Uint8Array) || texture.pixels.length !== texture.height * texture.width * 3 || texture.height <= 32 || texture.width <= 32) {
-    throw new InvalidArgumentError({ argument: `frostTextures[${index}]`, expected: 'a uint8 HWC RGB texture larger than 32×32 with height·width·3 pixels', received: texture });
+  if (
+    texture === undefined ||
+    !(texture.pixels instanceof Uint8Array) ||
+    texture.pixels.length !== texture.height * texture.width * 3 ||
+    texture.height <= 32 ||
+    texture.width <= 32
+  ) {
+    throw new InvalidArgumentError({
+      argument: `frostTextures[${index}]`,
+      expected: 'a uint8 HWC RGB texture larger than 32×32 with height·width·3 pixels',
+      received: texture,
+    });
   }
   return texture;
 }
@@ -46,7 +64,11 @@ export const frost: Corruption<FrostDraws> = {
     const rowStart = draws?.rowStart ?? context.rng.int(texture.height - 32); // NumPy randint: upper bound exclusive
     const colStart = draws?.colStart ?? context.rng.int(texture.width - 32);
     if (!(rowStart >= 0 && rowStart + 32 <= texture.height && colStart >= 0 && colStart + 32 <= texture.width)) {
-      throw new InvalidArgumentError({ argument: 'draws', expected: `a crop inside the ${texture.height}×${texture.width} texture`, received: `row ${rowStart}, column ${colStart}` });
+      throw new InvalidArgumentError({
+        argument: 'draws',
+        expected: `a crop inside the ${texture.height}×${texture.width} texture`,
+        received: `row ${rowStart}, column ${colStart}`,
+      });
     }
     const out = new Uint8Array(IMAGE_LENGTH);
     const pixels = texture.pixels;

@@ -13,7 +13,13 @@ export interface GlassBlurDraws {
 }
 
 /** Gaussian sigma (pixels) and iterations per severity 1–5 (max_delta is 1 throughout). */
-const PARAMETERS = [[0.05, 1], [0.25, 1], [0.4, 1], [0.25, 2], [0.4, 2]] as const;
+const PARAMETERS = [
+  [0.05, 1],
+  [0.25, 1],
+  [0.4, 1],
+  [0.25, 2],
+  [0.4, 2],
+] as const;
 const VISITS_PER_ITERATION = 30 * 30;
 
 const unit = new Float64Array(IMAGE_LENGTH);
@@ -39,7 +45,8 @@ export const glassBlur: Corruption<GlassBlurDraws> = {
       });
     }
     gaussianFilter(toUnitFloat64(image, unit), [32, 32, 3], { sigma }, unit);
-    for (let i = 0; i < IMAGE_LENGTH; i++) pixels[i] = Math.floor(unit[i] * 255); // np.uint8 cast, values already in [0, 255]
+    // np.uint8 cast, values already in [0, 255]
+    for (let i = 0; i < IMAGE_LENGTH; i++) pixels[i] = Math.floor(unit[i] * 255);
     let visit = 0;
     let bits = 0;
     for (let iteration = 0; iteration < iterations; iteration++) {

@@ -9,7 +9,13 @@ export interface MotionBlurDraws {
 }
 
 /** ImageMagick radius and sigma (pixels) per severity 1–5. */
-const PARAMETERS = [[6, 1], [6, 1.5], [6, 2], [8, 2], [9, 2.5]] as const;
+const PARAMETERS = [
+  [6, 1],
+  [6, 1.5],
+  [6, 2],
+  [8, 2],
+  [9, 2.5],
+] as const;
 
 /**
  * CIFAR-10-C `motion_blur` (random angle): ImageMagick 6 motion blur (radius 6–9, sigma 1–2.5

@@ -12,7 +12,8 @@ const NOISES: Corruption[] = [gaussianNoise, shotNoise, impulseNoise, speckleNoi
 describeWithReference('noise corruptions match the generator in distribution (README tolerance 3)', () => {
   for (const corruption of NOISES) {
     for (const severity of SEVERITIES) {
-      it(`${corruption.name} severity ${severity}: mad, mean, std, psnr within 6·sd + floor of the seed spread`, () => expectWithinSeedSpread(corruption, severity, [2024]));
+      it(`${corruption.name} severity ${severity}: mad, mean, std, psnr within 6·sd + floor of the seed spread`, () =>
+        expectWithinSeedSpread(corruption, severity, [2024]));
     }
   }
 });

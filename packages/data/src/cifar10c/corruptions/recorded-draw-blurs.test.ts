@@ -2,7 +2,12 @@ import { Rng } from '@moco-robust/core';
 import { describe, expect, it } from 'vitest';
 import type { Corruption } from '../corruption';
 import { referenceDraws } from '../test-helpers/reference';
-import { describeWithReference, expectReferenceMatch, expectWithinSeedSpread, SEVERITIES } from '../test-helpers/reference-checks';
+import {
+  describeWithReference,
+  expectReferenceMatch,
+  expectWithinSeedSpread,
+  SEVERITIES,
+} from '../test-helpers/reference-checks';
 import { glassBlur } from './glass-blur';
 import { motionBlur } from './motion-blur';
 
@@ -10,7 +15,9 @@ describeWithReference('random blurs fed the recorded draws match the original ge
   for (const severity of SEVERITIES) {
     it(`motion_blur severity ${severity}: |ts − ref| ≤ 1 everywhere`, () => {
       const draws = referenceDraws('motion_blur', severity);
-      expectReferenceMatch(motionBlur, severity, { drawsFor: (i) => ({ angleDeg: Math.fround(draws[i].angle_deg as number) }) });
+      expectReferenceMatch(motionBlur, severity, {
+        drawsFor: (i) => ({ angleDeg: Math.fround(draws[i].angle_deg as number) }),
+      });
     });
     it(`glass_blur severity ${severity}: |ts − ref| ≤ 1 everywhere`, () => {
       const draws = referenceDraws('glass_blur', severity);
@@ -19,13 +26,18 @@ describeWithReference('random blurs fed the recorded draws match the original ge
   }
 });
 
-describeWithReference('random blurs with their own draws match the generator in distribution (README tolerance 3)', () => {
-  for (const corruption of [motionBlur, glassBlur] as Corruption[]) {
-    for (const severity of SEVERITIES) {
-      it(`${corruption.name} severity ${severity}: mad, mean, std, psnr within 6·sd + floor of the seed spread`, () => expectWithinSeedSpread(corruption, severity, [99]));
+describeWithReference(
+  'random blurs with their own draws match the generator in distribution (README tolerance 3)',
+  () => {
+    for (const corruption of [motionBlur, glassBlur] as Corruption[]) {
+      for (const severity of SEVERITIES) {
+        const within = 'mad, mean, std, psnr within 6·sd + floor of the seed spread';
+        it(`${corruption.name} severity ${severity}: ${within}`, () =>
+          expectWithinSeedSpread(corruption, severity, [99]));
+      }
     }
-  }
-});
+  },
+);
 
 describe('random blurs: draws and validation', () => {
   const image = Uint8Array.from({ length: 3072 }, (_, i) => (i * 53) % 256);

@@ -3,7 +3,13 @@ import { assertCifarImage, severityValue } from '../ops/image-buffers';
 import { hsvAdjust } from './hsv-adjust';
 
 /** HSV saturation multiplier and offset per severity 1–5. */
-const PARAMETERS = [[0.3, 0], [0.1, 0], [1.5, 0], [2, 0.1], [2.5, 0.2]] as const;
+const PARAMETERS = [
+  [0.3, 0],
+  [0.1, 0],
+  [1.5, 0],
+  [2, 0.1],
+  [2.5, 0.2],
+] as const;
 
 /**
  * CIFAR-10-C `saturate` (deterministic, extra corruption): HSV saturation `S·multiplier + offset`

@@ -19,7 +19,9 @@ export const shotNoise: Corruption = {
   apply(image, severity, context) {
     assertCifarImage(image);
     const scale = severityValue(SCALES, severity);
-    const samplers = (SAMPLERS[severity - 1] ??= Array.from({ length: 256 }, (_, x) => poissonSampler((x / 255) * scale)));
+    const samplers = (SAMPLERS[severity - 1] ??= Array.from({ length: 256 }, (_, x) =>
+      poissonSampler((x / 255) * scale),
+    ));
     for (let i = 0; i < IMAGE_LENGTH; i++) noisy[i] = drawPoisson(context.rng, samplers[image[i]]) / scale;
     return unitToUint8(noisy);
   },

@@ -15,10 +15,15 @@ export interface SnowDraws {
 
 /** loc, scale, zoom, threshold, blur radius, blur sigma, blend — per severity 1–5. */
 const PARAMETERS = [
-  [0.1, 0.2, 1, 0.6, 8, 3, 0.95], [0.1, 0.2, 1, 0.5, 10, 4, 0.9], [0.15, 0.3, 1.75, 0.55, 10, 4, 0.9],
-  [0.25, 0.3, 2.25, 0.6, 12, 6, 0.85], [0.3, 0.3, 1.25, 0.65, 14, 12, 0.8],
+  [0.1, 0.2, 1, 0.6, 8, 3, 0.95],
+  [0.1, 0.2, 1, 0.5, 10, 4, 0.9],
+  [0.15, 0.3, 1.75, 0.55, 10, 4, 0.9],
+  [0.25, 0.3, 2.25, 0.6, 12, 6, 0.85],
+  [0.3, 0.3, 1.25, 0.65, 14, 12, 0.8],
 ] as const;
-const RED = Math.fround(0.299), GREEN = Math.fround(0.587), BLUE = Math.fround(0.114);
+const RED = Math.fround(0.299),
+  GREEN = Math.fround(0.587),
+  BLUE = Math.fround(0.114);
 
 const field = new Float64Array(1024);
 const zoomed = new Float64Array(1024);
@@ -41,7 +46,11 @@ export const snow: Corruption<SnowDraws> = {
       for (let i = 0; i < 1024; i++) field[i] += loc;
     } else {
       if (draws.normalField?.length !== 1024) {
-        throw new InvalidArgumentError({ argument: 'draws.normalField', expected: '32×32 = 1024 values', received: draws.normalField });
+        throw new InvalidArgumentError({
+          argument: 'draws.normalField',
+          expected: '32×32 = 1024 values',
+          received: draws.normalField,
+        });
       }
       for (let i = 0; i < 1024; i++) field[i] = draws.normalField[i];
     }
@@ -54,7 +63,9 @@ export const snow: Corruption<SnowDraws> = {
     const lift = f(1 - blend);
     const out = new Uint8Array(IMAGE_LENGTH);
     for (let p = 0, i = 0; p < 1024; p++, i += 3) {
-      const r = f(image[i] / 255), g = f(image[i + 1] / 255), b = f(image[i + 2] / 255);
+      const r = f(image[i] / 255),
+        g = f(image[i + 1] / 255),
+        b = f(image[i + 2] / 255);
       const gray = f(f(f(r * RED) + f(g * GREEN)) + f(b * BLUE));
       const bright = f(f(gray * 1.5) + 0.5);
       for (let c = 0; c < 3; c++) {

@@ -15,8 +15,11 @@ export interface SpatterDraws {
 
 /** loc, scale, smoothing sigma, threshold, intensity (water) or mask sigma (mud), mud? — per severity 1–5. */
 const PARAMETERS = [
-  [0.62, 0.1, 0.7, 0.7, 0.5, false], [0.65, 0.1, 0.8, 0.7, 0.5, false], [0.65, 0.3, 1, 0.69, 0.5, false],
-  [0.65, 0.1, 0.7, 0.69, 0.6, true], [0.65, 0.1, 0.5, 0.68, 0.6, true],
+  [0.62, 0.1, 0.7, 0.7, 0.5, false],
+  [0.65, 0.1, 0.8, 0.7, 0.5, false],
+  [0.65, 0.3, 1, 0.69, 0.5, false],
+  [0.65, 0.1, 0.7, 0.69, 0.6, true],
+  [0.65, 0.1, 0.5, 0.68, 0.6, true],
 ] as const;
 const EMBOSS = [-2, -1, 0, -1, 1, 1, 0, 1, 2];
 const WATER = [175, 238, 238].map((v) => Math.fround(v / 255));
@@ -82,7 +85,11 @@ export const spatter: Corruption<SpatterDraws> = {
     const [loc, scale, smoothing, threshold, intensity, isMud] = severityValue(PARAMETERS, severity);
     const field = context.draws?.normalField;
     if (context.draws !== undefined && field?.length !== 1024) {
-      throw new InvalidArgumentError({ argument: 'draws.normalField', expected: '32×32 = 1024 values', received: field });
+      throw new InvalidArgumentError({
+        argument: 'draws.normalField',
+        expected: '32×32 = 1024 values',
+        received: field,
+      });
     }
     if (field === undefined) {
       fillNormal(context.rng, liquid, scale);

@@ -18,8 +18,17 @@ export function zoomBlurFactors(stop: number): Float64Array {
 }
 
 const FACTORS = STOPS.map(zoomBlurFactors);
-/** Per severity, whether each factor samples like the one before it (1.02 and 1.03 both crop 32 and up-scale to 33, …): then its zoom is reused. */
-const REPEATS = FACTORS.map((factors) => Array.from(factors, (factor, i) => i > 0 && sameZoomSampling(clippedZoomPlan(32, factor), clippedZoomPlan(32, factors[i - 1]))));
+/**
+ * Per severity, whether each factor samples like the one before it (1.02 and 1.03 both crop 32 and up-scale to 33,
+ * …):
+ * then its zoom is reused.
+ */
+const REPEATS = FACTORS.map((factors) =>
+  Array.from(
+    factors,
+    (factor, i) => i > 0 && sameZoomSampling(clippedZoomPlan(32, factor), clippedZoomPlan(32, factors[i - 1])),
+  ),
+);
 const unit = new Float32Array(IMAGE_LENGTH);
 const zoomed = new Float32Array(IMAGE_LENGTH);
 const sum = new Float32Array(IMAGE_LENGTH);

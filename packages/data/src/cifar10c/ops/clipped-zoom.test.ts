@@ -7,9 +7,32 @@ describe('clippedZoomPlan', () => {
   it('reproduces the crop / top / up-scaled size table of SPEC §B2 for zoom_blur', () => {
     // [ch, top, n] for z = 1.00 … 1.25
     const table = [
-      [32, 0, 32], [32, 0, 32], [32, 0, 33], [32, 0, 33], [31, 0, 32], [31, 0, 33], [31, 0, 33], [30, 1, 32], [30, 1, 32],
-      [30, 1, 33], [30, 1, 33], [29, 1, 32], [29, 1, 32], [29, 1, 33], [29, 1, 33], [28, 2, 32], [28, 2, 32], [28, 2, 33],
-      [28, 2, 33], [27, 2, 32], [27, 2, 32], [27, 2, 33], [27, 2, 33], [27, 2, 33], [26, 3, 32], [26, 3, 33],
+      [32, 0, 32],
+      [32, 0, 32],
+      [32, 0, 33],
+      [32, 0, 33],
+      [31, 0, 32],
+      [31, 0, 33],
+      [31, 0, 33],
+      [30, 1, 32],
+      [30, 1, 32],
+      [30, 1, 33],
+      [30, 1, 33],
+      [29, 1, 32],
+      [29, 1, 32],
+      [29, 1, 33],
+      [29, 1, 33],
+      [28, 2, 32],
+      [28, 2, 32],
+      [28, 2, 33],
+      [28, 2, 33],
+      [27, 2, 32],
+      [27, 2, 32],
+      [27, 2, 33],
+      [27, 2, 33],
+      [27, 2, 33],
+      [26, 3, 32],
+      [26, 3, 33],
     ];
     const factors = zoomBlurFactors(1.26);
     expect(factors.length).toBe(26);
@@ -44,10 +67,11 @@ describe('clippedZoom', () => {
     const ramp = Float64Array.from({ length: 32 * 32 }, (_, i) => Math.floor(i / 32) * 2 + (i % 32));
     const z = 1.25; // crop 26 from row 3, n = 32: output o samples 3 + o·25/31
     const out = clippedZoom(ramp, [32, 32], z);
-    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
-      const expected = (3 + (y * 25) / 31) * 2 + 3 + (x * 25) / 31;
-      expect(out[y * 32 + x]).toBeCloseTo(expected, 10);
-    }
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) {
+        const expected = (3 + (y * 25) / 31) * 2 + 3 + (x * 25) / 31;
+        expect(out[y * 32 + x]).toBeCloseTo(expected, 10);
+      }
     expect(out[0]).toBe(ramp[3 * 32 + 3]);
     expect(out[32 * 32 - 1]).toBe(ramp[28 * 32 + 28]);
   });

@@ -1,7 +1,10 @@
 import { InvalidArgumentError } from '@moco-robust/core';
 import type { FloatBuffer } from './image-buffers';
 
-/** Precomputed sampling of one `clipped_zoom`: crop, up-scaled size, trim, and per kept output index the source index and linear weights. */
+/**
+ * Precomputed sampling of one `clipped_zoom`: crop, up-scaled size, trim, and per kept output index the source index
+ * and linear weights.
+ */
 export interface ClippedZoomPlan {
   /** Side of the centre crop, `ceil(side / zoom)`. */
   crop: number;
@@ -40,7 +43,11 @@ export function clippedZoomPlan(side: number, zoom: number): ClippedZoomPlan {
   const top = Math.trunc((side - crop) / 2);
   const n = roundHalfEven(crop * zoom);
   if (n < side) {
-    throw new InvalidArgumentError({ argument: 'zoom', expected: `a factor whose up-scaled crop covers ${side} pixels (zoom ≥ 1)`, received: zoom });
+    throw new InvalidArgumentError({
+      argument: 'zoom',
+      expected: `a factor whose up-scaled crop covers ${side} pixels (zoom ≥ 1)`,
+      received: zoom,
+    });
   }
   const trim = Math.trunc((n - side) / 2);
   // scipy.ndimage.zoom without grid mode: source coordinate o·(crop−1)/(n−1) ("align corners")
@@ -78,18 +85,29 @@ export function sameZoomSampling(a: ClippedZoomPlan, b: ClippedZoomPlan): boolea
  * @param zoom factor ≥ 1.
  */
 export function clippedZoom<T extends FloatBuffer>(
-  input: T, shape: readonly [number, number] | readonly [number, number, number], zoom: number, output?: T,
+  input: T,
+  shape: readonly [number, number] | readonly [number, number, number],
+  zoom: number,
+  output?: T,
 ): T {
   const [height, width, channels = 1] = shape;
   if (height !== width || input.length !== height * width * channels) {
-    throw new InvalidArgumentError({ argument: 'shape', expected: `a square [side, side, channels?] matching ${input.length} values`, received: shape });
+    throw new InvalidArgumentError({
+      argument: 'shape',
+      expected: `a square [side, side, channels?] matching ${input.length} values`,
+      received: shape,
+    });
   }
   if (!(zoom >= 1) || !Number.isFinite(zoom)) {
     throw new InvalidArgumentError({ argument: 'zoom', expected: 'a finite factor ≥ 1', received: zoom });
   }
-  const out = output ?? (new (input.constructor as { new (n: number): T })(input.length));
+  const out = output ?? new (input.constructor as { new (n: number): T })(input.length);
   if (out === input) {
-    throw new InvalidArgumentError({ argument: 'output', expected: 'a buffer other than the input', received: 'the input buffer' });
+    throw new InvalidArgumentError({
+      argument: 'output',
+      expected: 'a buffer other than the input',
+      received: 'the input buffer',
+    });
   }
   const { top, index, weight0, weight1, identity } = clippedZoomPlan(height, zoom);
   if (identity) {
@@ -108,16 +126,22 @@ export function clippedZoom<T extends FloatBuffer>(
       const c1 = c0 + channels;
       const wx0 = weight0[x];
       const wx1 = weight1[x];
-      const a = r0 + c0, b = r0 + c1, c = r1 + c0, d = r1 + c1;
+      const a = r0 + c0,
+        b = r0 + c1,
+        c = r1 + c0,
+        d = r1 + c1;
       if (channels === 3) {
         out[o++] = input[a] * wy0 * wx0 + input[b] * wy0 * wx1 + input[c] * wy1 * wx0 + input[d] * wy1 * wx1;
-        out[o++] = input[a + 1] * wy0 * wx0 + input[b + 1] * wy0 * wx1 + input[c + 1] * wy1 * wx0 + input[d + 1] * wy1 * wx1;
-        out[o++] = input[a + 2] * wy0 * wx0 + input[b + 2] * wy0 * wx1 + input[c + 2] * wy1 * wx0 + input[d + 2] * wy1 * wx1;
+        out[o++] =
+          input[a + 1] * wy0 * wx0 + input[b + 1] * wy0 * wx1 + input[c + 1] * wy1 * wx0 + input[d + 1] * wy1 * wx1;
+        out[o++] =
+          input[a + 2] * wy0 * wx0 + input[b + 2] * wy0 * wx1 + input[c + 2] * wy1 * wx0 + input[d + 2] * wy1 * wx1;
         continue;
       }
       for (let k = 0; k < channels; k++) {
         // SciPy sums the 2×2 neighbourhood as (value·w_row)·w_col, rows outer, columns inner
-        out[o++] = input[a + k] * wy0 * wx0 + input[b + k] * wy0 * wx1 + input[c + k] * wy1 * wx0 + input[d + k] * wy1 * wx1;
+        out[o++] =
+          input[a + k] * wy0 * wx0 + input[b + k] * wy0 * wx1 + input[c + k] * wy1 * wx0 + input[d + k] * wy1 * wx1;
       }
     }
   }

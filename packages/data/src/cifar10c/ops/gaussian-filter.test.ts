@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { gaussianFilter, gaussianKernel1d } from './gaussian-filter';
 
 /** Direct 2-D Gaussian (separable weights) with the boundary rules written out, for comparison. */
-function naiveFilter(input: Float64Array, h: number, w: number, c: number, sigma: number, truncate: number, mode: 'nearest' | 'reflect') {
+function naiveFilter(
+  input: Float64Array,
+  h: number,
+  w: number,
+  c: number,
+  sigma: number,
+  truncate: number,
+  mode: 'nearest' | 'reflect',
+) {
   const k = gaussianKernel1d(sigma, truncate);
   const r = (k.length - 1) / 2;
   const index = (i: number, n: number) => {
@@ -15,13 +23,16 @@ function naiveFilter(input: Float64Array, h: number, w: number, c: number, sigma
     }
   };
   const out = new Float64Array(input.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) {
-    let sum = 0;
-    for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
-      sum += k[dy + r] * k[dx + r] * input[(index(y + dy, h) * w + index(x + dx, w)) * c + ch];
-    }
-    out[(y * w + x) * c + ch] = sum;
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let ch = 0; ch < c; ch++) {
+        let sum = 0;
+        for (let dy = -r; dy <= r; dy++)
+          for (let dx = -r; dx <= r; dx++) {
+            sum += k[dy + r] * k[dx + r] * input[(index(y + dy, h) * w + index(x + dx, w)) * c + ch];
+          }
+        out[(y * w + x) * c + ch] = sum;
+      }
   return out;
 }
 
@@ -47,17 +58,21 @@ describe('gaussianFilter', () => {
     for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - expected[i])).toBeLessThan(1e-13);
   });
 
-  it('reflect mode (half-sample symmetric) with truncate 3 equals the direct sum, even when the radius nears the side', () => {
-    for (const sigma of [0.96, 6.4]) {
-      const ours = gaussianFilter(field, [32, 32], { sigma, truncate: 3, mode: 'reflect' });
-      const expected = naiveFilter(field, 32, 32, 1, sigma, 3, 'reflect');
+  it(
+    'reflect mode (half-sample symmetric) with truncate 3 ' +
+      'equals the direct sum, even when the radius nears the side',
+    () => {
+      for (const sigma of [0.96, 6.4]) {
+        const ours = gaussianFilter(field, [32, 32], { sigma, truncate: 3, mode: 'reflect' });
+        const expected = naiveFilter(field, 32, 32, 1, sigma, 3, 'reflect');
+        for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - expected[i])).toBeLessThan(1e-13);
+      }
+      const small = Float64Array.from({ length: 5 * 4 }, () => rng.float()); // radius 19 > side: repeated reflection
+      const ours = gaussianFilter(small, [5, 4], { sigma: 6.4, truncate: 3, mode: 'reflect' });
+      const expected = naiveFilter(small, 5, 4, 1, 6.4, 3, 'reflect');
       for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - expected[i])).toBeLessThan(1e-13);
-    }
-    const small = Float64Array.from({ length: 5 * 4 }, () => rng.float()); // radius 19 > side: repeated reflection
-    const ours = gaussianFilter(small, [5, 4], { sigma: 6.4, truncate: 3, mode: 'reflect' });
-    const expected = naiveFilter(small, 5, 4, 1, 6.4, 3, 'reflect');
-    for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - expected[i])).toBeLessThan(1e-13);
-  });
+    },
+  );
 
   it('keeps float32 precision for float32 input and can work in place', () => {
     const input = Float32Array.from(image);

@@ -17,7 +17,9 @@ export interface GaussianFilterOptions {
 const kernelCache = new Map<string, Float64Array>();
 let lineScratch = new Float64Array(256);
 
-/** NumPy's pairwise float64 sum (8 accumulators, then the tail), started from the identity 0 as `ndarray.sum()` does. */
+/**
+ * NumPy's pairwise float64 sum (8 accumulators, then the tail), started from the identity 0 as `ndarray.sum()` does.
+ */
 function numpySum(values: Float64Array): number {
   const n = values.length;
   if (n < 8) {
@@ -74,8 +76,13 @@ function lineExtension(length: number, radius: number, mode: GaussianFilterMode)
 
 /** One SciPy `correlate1d` pass over lines of `length` values (`step` apart, lines starting at `starts`). */
 function filterLines(
-  input: FloatBuffer, output: FloatBuffer, kernel: Float64Array, mode: GaussianFilterMode,
-  length: number, step: number, starts: Int32Array,
+  input: FloatBuffer,
+  output: FloatBuffer,
+  kernel: Float64Array,
+  mode: GaussianFilterMode,
+  length: number,
+  step: number,
+  starts: Int32Array,
 ): void {
   const radius = (kernel.length - 1) >> 1;
   const extension = lineExtension(length, radius, mode);
@@ -118,17 +125,24 @@ function lineStarts(height: number, width: number, channels: number, axis: 0 | 1
  * @param shape `[height, width]` or `[height, width, channels]`.
  */
 export function gaussianFilter<T extends FloatBuffer>(
-  input: T, shape: readonly [number, number] | readonly [number, number, number], options: GaussianFilterOptions, output?: T,
+  input: T,
+  shape: readonly [number, number] | readonly [number, number, number],
+  options: GaussianFilterOptions,
+  output?: T,
 ): T {
   const [height, width, channels = 1] = shape;
   const { sigma, truncate = 4, mode = 'nearest' } = options;
   if (input.length !== height * width * channels) {
-    throw new InvalidArgumentError({ argument: 'input', expected: `${height * width * channels} values for shape [${shape.join(', ')}]`, received: `${input.length} values` });
+    throw new InvalidArgumentError({
+      argument: 'input',
+      expected: `${height * width * channels} values for shape [${shape.join(', ')}]`,
+      received: `${input.length} values`,
+    });
   }
   if (!(sigma >= 0) || !Number.isFinite(sigma)) {
     throw new InvalidArgumentError({ argument: 'sigma', expected: 'a finite number ≥ 0 (pixels)', received: sigma });
   }
-  const out = output ?? (new (input.constructor as { new (n: number): T })(input.length));
+  const out = output ?? new (input.constructor as { new (n: number): T })(input.length);
   if (sigma <= 1e-15) {
     if (out !== input) out.set(input);
     return out;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assertCifarImage, scaledToUint8, severityValue, toUnitFloat32, toUnitFloat64, trunc8, unitToUint8 } from './image-buffers';
+import {
+  assertCifarImage,
+  scaledToUint8,
+  severityValue,
+  toUnitFloat32,
+  toUnitFloat64,
+  trunc8,
+  unitToUint8,
+} from './image-buffers';
 
 describe('image buffers', () => {
   it('trunc8 clips then floors (never rounds); NaN becomes 0', () => {

@@ -38,7 +38,8 @@ describe('motionBlur', () => {
     const kernel = motionBlurKernel(10, 4, -100);
     const single = motionBlur(grey, [32, 32], kernel);
     const triple = motionBlur(rgb, [32, 32, 3], kernel);
-    for (let i = 0; i < 1024; i++) expect([triple[i * 3], triple[i * 3 + 1], triple[i * 3 + 2]]).toEqual([single[i], single[i], single[i]]);
+    for (let i = 0; i < 1024; i++)
+      expect([triple[i * 3], triple[i * 3 + 1], triple[i * 3 + 2]]).toEqual([single[i], single[i], single[i]]);
   });
 
   it('quantises a float [0, 1] layer with trunc8(clip(v)·255) first', () => {

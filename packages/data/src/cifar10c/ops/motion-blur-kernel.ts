@@ -43,7 +43,11 @@ export function motionBlurKernel(radius: number, sigma: number, angleDegrees: nu
     throw new InvalidArgumentError({ argument: 'radius', expected: 'a finite radius > 0 (pixels)', received: radius });
   }
   if (!Number.isFinite(angleDegrees)) {
-    throw new InvalidArgumentError({ argument: 'angleDegrees', expected: 'a finite angle in degrees', received: angleDegrees });
+    throw new InvalidArgumentError({
+      argument: 'angleDegrees',
+      expected: 'a finite angle in degrees',
+      received: angleDegrees,
+    });
   }
   const weights = motionBlurWeights(radius, sigma);
   const width = weights.length;
@@ -72,13 +76,19 @@ const sums = new Float64Array(3);
  * @param shape `[height, width]` or `[height, width, channels]`.
  */
 export function motionBlur(
-  image: Uint8Array | FloatBuffer, shape: readonly [number, number] | readonly [number, number, number],
-  kernel: MotionBlurKernel, output = new Uint8Array(image.length),
+  image: Uint8Array | FloatBuffer,
+  shape: readonly [number, number] | readonly [number, number, number],
+  kernel: MotionBlurKernel,
+  output = new Uint8Array(image.length),
 ): Uint8Array {
   const [height, width, channels = 1] = shape;
   const length = height * width * channels;
   if (image.length !== length || output.length !== length) {
-    throw new InvalidArgumentError({ argument: 'image', expected: `${length} values for shape [${shape.join(', ')}] (and an output as long)`, received: `${image.length} values` });
+    throw new InvalidArgumentError({
+      argument: 'image',
+      expected: `${length} values for shape [${shape.join(', ')}] (and an output as long)`,
+      received: `${image.length} values`,
+    });
   }
   const { weights, rowOffsets, columnOffsets } = kernel;
   const taps = weights.length;
@@ -126,7 +136,10 @@ export function motionBlur(
   return output;
 }
 
-/** A weighted sum of 16-bit quanta → ImageMagick's `ClampToQuantum` (round) → this build's 8-bit PNG writer (truncates). */
+/**
+ * A weighted sum of 16-bit quanta → ImageMagick's `ClampToQuantum` (round) → this build's 8-bit PNG writer
+ * (truncates).
+ */
 function quantumToByte(sum: number): number {
   const q = sum <= 0 ? 0 : sum >= 65535 ? 65535 : Math.floor(sum + 0.5);
   return Math.floor(q / 257);

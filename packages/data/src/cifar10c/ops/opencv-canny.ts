@@ -13,7 +13,14 @@ let stack = new Int32Array(0);
  * (replicated border), the L1 magnitude |gx| + |gy|, fixed-point non-maximum suppression and
  * 8-connected hysteresis (candidates m > low, seeds m > high). Returns 255 on edges, 0 elsewhere.
  */
-export function canny(image: Uint8Array, height: number, width: number, low: number, high: number, output = new Uint8Array(height * width)): Uint8Array {
+export function canny(
+  image: Uint8Array,
+  height: number,
+  width: number,
+  low: number,
+  high: number,
+  output = new Uint8Array(height * width),
+): Uint8Array {
   const paddedWidth = width + 2;
   const paddedLength = (height + 2) * paddedWidth;
   if (magnitude.length < paddedLength) {
@@ -36,9 +43,12 @@ export function canny(image: Uint8Array, height: number, width: number, low: num
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = (y + 1) * paddedWidth + x + 1;
-      const up = p - paddedWidth, down = p + paddedWidth;
-      const dx = source[up + 1] + 2 * source[p + 1] + source[down + 1] - source[up - 1] - 2 * source[p - 1] - source[down - 1];
-      const dy = source[down - 1] + 2 * source[down] + source[down + 1] - source[up - 1] - 2 * source[up] - source[up + 1];
+      const up = p - paddedWidth,
+        down = p + paddedWidth;
+      const dx =
+        source[up + 1] + 2 * source[p + 1] + source[down + 1] - source[up - 1] - 2 * source[p - 1] - source[down - 1];
+      const dy =
+        source[down - 1] + 2 * source[down] + source[down + 1] - source[up - 1] - 2 * source[up] - source[up + 1];
       gradientX[p] = dx;
       gradientY[p] = dy;
       magnitude[p] = (dx < 0 ? -dx : dx) + (dy < 0 ? -dy : dy);
@@ -52,7 +62,8 @@ export function canny(image: Uint8Array, height: number, width: number, low: num
       const p = (y + 1) * paddedWidth + x + 1;
       const m = magnitude[p];
       if (m <= low) continue;
-      const xs = gradientX[p], ys = gradientY[p];
+      const xs = gradientX[p],
+        ys = gradientY[p];
       const ax = Math.abs(xs);
       const ay = Math.abs(ys) * (1 << CANNY_SHIFT);
       const tg22x = ax * TG22;
@@ -74,7 +85,16 @@ export function canny(image: Uint8Array, height: number, width: number, low: num
       }
     }
   }
-  const neighbours = [-paddedWidth - 1, -paddedWidth, -paddedWidth + 1, -1, 1, paddedWidth - 1, paddedWidth, paddedWidth + 1];
+  const neighbours = [
+    -paddedWidth - 1,
+    -paddedWidth,
+    -paddedWidth + 1,
+    -1,
+    1,
+    paddedWidth - 1,
+    paddedWidth,
+    paddedWidth + 1,
+  ];
   while (top > 0) {
     const p = stack[--top];
     for (let n = 0; n < 8; n++) {

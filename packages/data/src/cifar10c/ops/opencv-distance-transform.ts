@@ -13,7 +13,12 @@ let work = new Float64Array(0);
  * 5×5 chamfer distance (weights 1, 1.4, 2.1969 in 16.16 fixed point) from every non-zero pixel to
  * the nearest zero pixel, as float32 pixels.
  */
-export function distanceTransform5x5(image: Uint8Array, height: number, width: number, output = new Float32Array(height * width)): Float32Array {
+export function distanceTransform5x5(
+  image: Uint8Array,
+  height: number,
+  width: number,
+  output = new Float32Array(height * width),
+): Float32Array {
   const stride = width + 2 * BORDER;
   const length = (height + 2 * BORDER) * stride;
   if (work.length < length) work = new Float64Array(length);
@@ -26,7 +31,8 @@ export function distanceTransform5x5(image: Uint8Array, height: number, width: n
         t[p] = 0;
         continue;
       }
-      let d = t[p - 2 * stride - 1] + KNIGHT, e: number;
+      let d = t[p - 2 * stride - 1] + KNIGHT,
+        e: number;
       if ((e = t[p - 2 * stride + 1] + KNIGHT) < d) d = e;
       if ((e = t[p - stride - 2] + KNIGHT) < d) d = e;
       if ((e = t[p - stride - 1] + DIAGONAL) < d) d = e;

@@ -26,8 +26,12 @@ function boxSums(input: ArrayLike<number>, height: number, width: number, sums: 
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = (y + 1) * stride + x + 1;
-      sums[y * width + x] = source[p - stride - 1] + source[p - stride] + source[p - stride + 1]
-        + (source[p - 1] + source[p] + source[p + 1]) + (source[p + stride - 1] + source[p + stride] + source[p + stride + 1]);
+      sums[y * width + x] =
+        source[p - stride - 1] +
+        source[p - stride] +
+        source[p - stride + 1] +
+        (source[p - 1] + source[p] + source[p + 1]) +
+        (source[p + stride - 1] + source[p + stride] + source[p + stride + 1]);
     }
   }
 }
@@ -39,18 +43,32 @@ let sumScratch = new Float64Array(0);
  * double-precision 3×3 sum times 1/9, stored as float32 (exact for the spatter distances, which
  * lie on a 2⁻¹⁶ grid).
  */
-export function boxBlur3x3Float32(input: Float32Array, height: number, width: number, output = new Float32Array(height * width)): Float32Array {
+export function boxBlur3x3Float32(
+  input: Float32Array,
+  height: number,
+  width: number,
+  output = new Float32Array(height * width),
+): Float32Array {
   if (sumScratch.length < height * width) sumScratch = new Float64Array(height * width);
   boxSums(input, height, width, sumScratch);
   for (let i = 0; i < height * width; i++) output[i] = sumScratch[i] * (1 / 9);
   return output;
 }
 
-/** OpenCV 4.6 `blur(image, (3, 3))` of an 8-bit single-channel image: the 3×3 sum / 9 rounded to nearest, reflect-101 border. */
-export function boxBlur3x3Uint8(input: Uint8Array, height: number, width: number, output = new Uint8Array(height * width)): Uint8Array {
+/**
+ * OpenCV 4.6 `blur(image, (3, 3))` of an 8-bit single-channel image: the 3×3 sum / 9 rounded to nearest, reflect-101
+ * border.
+ */
+export function boxBlur3x3Uint8(
+  input: Uint8Array,
+  height: number,
+  width: number,
+  output = new Uint8Array(height * width),
+): Uint8Array {
   if (sumScratch.length < height * width) sumScratch = new Float64Array(height * width);
   boxSums(input, height, width, sumScratch);
-  for (let i = 0; i < height * width; i++) output[i] = Math.floor((sumScratch[i] + 4) / 9); // sums are integers: ties cannot occur
+  // sums are integers: ties cannot occur
+  for (let i = 0; i < height * width; i++) output[i] = Math.floor((sumScratch[i] + 4) / 9);
   return output;
 }
 
@@ -58,16 +76,37 @@ export function boxBlur3x3Uint8(input: Uint8Array, height: number, width: number
  * OpenCV 4.6 `filter2D(image, CV_8U, kernel)` with an integer 3×3 kernel (row-major): a correlation
  * (the kernel is not flipped) anchored at the centre, reflect-101 border, saturated to 0..255.
  */
-export function filter2D3x3Uint8(input: Uint8Array, height: number, width: number, kernel: ArrayLike<number>, output = new Uint8Array(height * width)): Uint8Array {
+export function filter2D3x3Uint8(
+  input: Uint8Array,
+  height: number,
+  width: number,
+  kernel: ArrayLike<number>,
+  output = new Uint8Array(height * width),
+): Uint8Array {
   const source = padReflect101(input, height, width);
   const stride = width + 2;
-  const k0 = kernel[0], k1 = kernel[1], k2 = kernel[2], k3 = kernel[3], k4 = kernel[4], k5 = kernel[5], k6 = kernel[6], k7 = kernel[7], k8 = kernel[8];
+  const k0 = kernel[0],
+    k1 = kernel[1],
+    k2 = kernel[2],
+    k3 = kernel[3],
+    k4 = kernel[4],
+    k5 = kernel[5],
+    k6 = kernel[6],
+    k7 = kernel[7],
+    k8 = kernel[8];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = (y + 1) * stride + x + 1;
-      const sum = k0 * source[p - stride - 1] + k1 * source[p - stride] + k2 * source[p - stride + 1]
-        + k3 * source[p - 1] + k4 * source[p] + k5 * source[p + 1]
-        + k6 * source[p + stride - 1] + k7 * source[p + stride] + k8 * source[p + stride + 1];
+      const sum =
+        k0 * source[p - stride - 1] +
+        k1 * source[p - stride] +
+        k2 * source[p - stride + 1] +
+        k3 * source[p - 1] +
+        k4 * source[p] +
+        k5 * source[p + 1] +
+        k6 * source[p + stride - 1] +
+        k7 * source[p + stride] +
+        k8 * source[p + stride + 1];
       output[y * width + x] = sum < 0 ? 0 : sum > 255 ? 255 : sum;
     }
   }

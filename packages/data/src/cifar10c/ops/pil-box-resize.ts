@@ -48,8 +48,14 @@ function boxAxis(inSize: number, outSize: number): BoxAxis {
 
 /** One Pillow 8-bit resampling pass along rows (`horizontal`) or columns, rounding to uint8. */
 function resamplePass(
-  input: Uint8Array, inHeight: number, inWidth: number, output: Uint8Array, outHeight: number, outWidth: number,
-  channels: number, horizontal: boolean,
+  input: Uint8Array,
+  inHeight: number,
+  inWidth: number,
+  output: Uint8Array,
+  outHeight: number,
+  outWidth: number,
+  channels: number,
+  horizontal: boolean,
 ): void {
   const axis = horizontal ? boxAxis(inWidth, outWidth) : boxAxis(inHeight, outHeight);
   const { start, count, weights, ksize } = axis;
@@ -63,7 +69,9 @@ function resamplePass(
       for (let c = 0; c < channels; c++) {
         let sum = half;
         for (let k = 0; k < taps; k++) {
-          const source = horizontal ? (y * inWidth + first + k) * channels + c : ((first + k) * inWidth + x) * channels + c;
+          const source = horizontal
+            ? (y * inWidth + first + k) * channels + c
+            : ((first + k) * inWidth + x) * channels + c;
           sum += input[source] * weights[base + k];
         }
         const v = sum >> PRECISION_BITS; // Pillow's clip8
@@ -79,13 +87,26 @@ function resamplePass(
  * whose size does not change is not resampled.
  */
 export function pilBoxResize(
-  image: Uint8Array, height: number, width: number, channels: number, outHeight: number, outWidth: number,
+  image: Uint8Array,
+  height: number,
+  width: number,
+  channels: number,
+  outHeight: number,
+  outWidth: number,
 ): Uint8Array {
   if (image.length !== height * width * channels) {
-    throw new InvalidArgumentError({ argument: 'image', expected: `${height * width * channels} values (${height}×${width}×${channels})`, received: `${image.length} values` });
+    throw new InvalidArgumentError({
+      argument: 'image',
+      expected: `${height * width * channels} values (${height}×${width}×${channels})`,
+      received: `${image.length} values`,
+    });
   }
   if (!(Number.isInteger(outHeight) && Number.isInteger(outWidth) && outHeight > 0 && outWidth > 0)) {
-    throw new InvalidArgumentError({ argument: 'outHeight/outWidth', expected: 'positive integers', received: [outHeight, outWidth] });
+    throw new InvalidArgumentError({
+      argument: 'outHeight/outWidth',
+      expected: 'positive integers',
+      received: [outHeight, outWidth],
+    });
   }
   let current = image;
   if (outWidth !== width) {

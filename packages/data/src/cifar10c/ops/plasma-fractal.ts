@@ -10,7 +10,11 @@ const MASK = SIZE - 1;
  * @param uniform returns a uniform draw in [low, high).
  * @returns 32×32 row-major float64 map (into `out` when given).
  */
-export function plasmaFractal(decay: number, uniform: (low: number, high: number) => number, out = new Float64Array(SIZE * SIZE)): Float64Array {
+export function plasmaFractal(
+  decay: number,
+  uniform: (low: number, high: number) => number,
+  out = new Float64Array(SIZE * SIZE),
+): Float64Array {
   const m = out;
   m[0] = 0;
   let step = SIZE;
@@ -20,19 +24,25 @@ export function plasmaFractal(decay: number, uniform: (low: number, high: number
     const n = SIZE / step;
     // squares: centre = mean of the four corners (roll −1 along rows, then along columns)
     for (let i = 0; i < n; i++) {
-      const r0 = i * step, r1 = (r0 + step) & MASK;
+      const r0 = i * step,
+        r1 = (r0 + step) & MASK;
       for (let j = 0; j < n; j++) {
-        const c0 = j * step, c1 = (c0 + step) & MASK;
+        const c0 = j * step,
+          c1 = (c0 + step) & MASK;
         const sum = m[r0 * SIZE + c0] + m[r1 * SIZE + c0] + (m[r0 * SIZE + c1] + m[r1 * SIZE + c1]);
         m[(r0 + half) * SIZE + c0 + half] = sum / 4 + wibble * uniform(-wibble, wibble);
       }
     }
     // diamonds on the top edges: centres above and below, corners left and right
     for (let i = 0; i < n; i++) {
-      const r = i * step, above = (r - half + SIZE) & MASK;
+      const r = i * step,
+        above = (r - half + SIZE) & MASK;
       for (let j = 0; j < n; j++) {
         const c = j * step;
-        const sum = m[(r + half) * SIZE + c + half] + m[above * SIZE + c + half] + (m[r * SIZE + c] + m[r * SIZE + ((c + step) & MASK)]);
+        const sum =
+          m[(r + half) * SIZE + c + half] +
+          m[above * SIZE + c + half] +
+          (m[r * SIZE + c] + m[r * SIZE + ((c + step) & MASK)]);
         m[r * SIZE + c + half] = sum / 4 + wibble * uniform(-wibble, wibble);
       }
     }
@@ -40,8 +50,12 @@ export function plasmaFractal(decay: number, uniform: (low: number, high: number
     for (let i = 0; i < n; i++) {
       const r = i * step;
       for (let j = 0; j < n; j++) {
-        const c = j * step, left = (c - half + SIZE) & MASK;
-        const sum = m[(r + half) * SIZE + c + half] + m[(r + half) * SIZE + left] + (m[r * SIZE + c] + m[((r + step) & MASK) * SIZE + c]);
+        const c = j * step,
+          left = (c - half + SIZE) & MASK;
+        const sum =
+          m[(r + half) * SIZE + c + half] +
+          m[(r + half) * SIZE + left] +
+          (m[r * SIZE + c] + m[((r + step) & MASK) * SIZE + c]);
         m[(r + half) * SIZE + c] = sum / 4 + wibble * uniform(-wibble, wibble);
       }
     }

@@ -7,7 +7,8 @@ describe('poisson', () => {
     it(`λ = ${lambda}: mean and variance match within 5 standard errors over 40 000 draws`, () => {
       const rng = Rng.fromSeed(11);
       const n = 40_000;
-      let sum = 0, sumSquares = 0;
+      let sum = 0,
+        sumSquares = 0;
       for (let i = 0; i < n; i++) {
         const k = poisson(rng, lambda);
         expect(Number.isInteger(k) && k >= 0).toBe(true);
@@ -44,10 +45,14 @@ describe('logFactorial', () => {
 describe('fillNormal', () => {
   it('has mean 0 and the requested standard deviation (odd length)', () => {
     const out = fillNormal(Rng.fromSeed(5), new Float64Array(100_001), 0.1);
-    let sum = 0, sumSquares = 0;
-    for (const v of out) { sum += v; sumSquares += v * v; }
+    let sum = 0,
+      sumSquares = 0;
+    for (const v of out) {
+      sum += v;
+      sumSquares += v * v;
+    }
     const mean = sum / out.length;
-    expect(Math.abs(mean)).toBeLessThan(5 * 0.1 / Math.sqrt(out.length));
+    expect(Math.abs(mean)).toBeLessThan((5 * 0.1) / Math.sqrt(out.length));
     expect(Math.abs(Math.sqrt(sumSquares / out.length - mean * mean) - 0.1)).toBeLessThan(0.001);
     expect(out[out.length - 1]).not.toBe(0);
   });

@@ -38,7 +38,12 @@ export function logFactorial(k: number): number {
   const n = k + 1;
   const inverse = 1 / n;
   const inverse2 = inverse * inverse;
-  return (n - 0.5) * Math.log(n) - n + 0.9189385332046728 + inverse * (1 / 12 - inverse2 * (1 / 360 - inverse2 * (1 / 1260 - inverse2 / 1680)));
+  return (
+    (n - 0.5) * Math.log(n) -
+    n +
+    0.9189385332046728 +
+    inverse * (1 / 12 - inverse2 * (1 / 360 - inverse2 * (1 / 1260 - inverse2 / 1680)))
+  );
 }
 
 /** Precomputed constants of a Poisson(λ) sampler (reuse it for repeated draws with one λ). */
@@ -91,7 +96,8 @@ export function drawPoisson(rng: Rng, sampler: PoissonSampler): number {
     const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
     if (us >= 0.07 && v <= vr) return k;
     if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (Math.log(v) + logInverseAlpha - Math.log(a / (us * us) + b) <= -lambda + k * logLambda - logFactorial(k)) return k;
+    if (Math.log(v) + logInverseAlpha - Math.log(a / (us * us) + b) <= -lambda + k * logLambda - logFactorial(k))
+      return k;
   }
 }
 

@@ -35,11 +35,34 @@ export function hsvToRgbPixel(hue: number, saturation: number, value: number, ou
   const q = value * (1 - f * saturation);
   const t = value * (1 - (1 - f) * saturation);
   switch (((sextant % 6) + 6) % 6) {
-    case 0: out[offset] = value; out[offset + 1] = t; out[offset + 2] = p; break;
-    case 1: out[offset] = q; out[offset + 1] = value; out[offset + 2] = p; break;
-    case 2: out[offset] = p; out[offset + 1] = value; out[offset + 2] = t; break;
-    case 3: out[offset] = p; out[offset + 1] = q; out[offset + 2] = value; break;
-    case 4: out[offset] = t; out[offset + 1] = p; out[offset + 2] = value; break;
-    default: out[offset] = value; out[offset + 1] = p; out[offset + 2] = q;
+    case 0:
+      out[offset] = value;
+      out[offset + 1] = t;
+      out[offset + 2] = p;
+      break;
+    case 1:
+      out[offset] = q;
+      out[offset + 1] = value;
+      out[offset + 2] = p;
+      break;
+    case 2:
+      out[offset] = p;
+      out[offset + 1] = value;
+      out[offset + 2] = t;
+      break;
+    case 3:
+      out[offset] = p;
+      out[offset + 1] = q;
+      out[offset + 2] = value;
+      break;
+    case 4:
+      out[offset] = t;
+      out[offset + 1] = p;
+      out[offset + 2] = value;
+      break;
+    default:
+      out[offset] = value;
+      out[offset + 1] = p;
+      out[offset + 2] = q;
   }
 }

@@ -4,9 +4,17 @@
  * one pass over the taps for all three channels.
  */
 export function tapSums3(
-  values: Float64Array, base: number, weights: Float64Array, deltas: Int32Array, taps: number, out: Float64Array, at: number,
+  values: Float64Array,
+  base: number,
+  weights: Float64Array,
+  deltas: Int32Array,
+  taps: number,
+  out: Float64Array,
+  at: number,
 ): void {
-  let red = 0, green = 0, blue = 0;
+  let red = 0,
+    green = 0,
+    blue = 0;
   for (let t = 0; t < taps; t++) {
     const weight = weights[t];
     const i = base + deltas[t];

@@ -16,7 +16,9 @@ describe('JPEG (libjpeg-turbo arithmetic)', () => {
     expect(() => jpegQuantTables(0)).toThrow(/'quality'/);
   });
   it('keeps a flat grey image exactly and a flat colour within a level', () => {
-    expect(jpegRoundTrip(new Uint8Array(32 * 32 * 3).fill(128), 32, 32, 40)).toEqual(new Uint8Array(32 * 32 * 3).fill(128));
+    expect(jpegRoundTrip(new Uint8Array(32 * 32 * 3).fill(128), 32, 32, 40)).toEqual(
+      new Uint8Array(32 * 32 * 3).fill(128),
+    );
     const colour = Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => [200, 40, 90][i % 3]);
     const out = jpegRoundTrip(colour, 32, 32, 80);
     for (let i = 0; i < out.length; i++) expect(Math.abs(out[i] - colour[i])).toBeLessThanOrEqual(1);
@@ -56,7 +58,9 @@ describe('OpenCV pieces', () => {
   it('getAffineTransform solves the 3-point map; warpAffine with the identity copies the image', () => {
     const points = [26, 26, 26, 6, 6, 6];
     const shifted = points.map((v, i) => v + (i % 2 === 0 ? 1 : -2));
-    expect(Array.from(getAffineTransform(points, shifted)).map((v) => Math.round(v * 1e9) / 1e9 + 0)).toEqual([1, 0, 1, 0, 1, -2]);
+    expect(Array.from(getAffineTransform(points, shifted)).map((v) => Math.round(v * 1e9) / 1e9 + 0)).toEqual([
+      1, 0, 1, 0, 1, -2,
+    ]);
     const image = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => Math.fround((i % 97) / 97));
     expect(warpAffineBilinear(image, 32, 32, 3, getAffineTransform(points, points))).toEqual(image);
   });
@@ -65,7 +69,8 @@ describe('OpenCV pieces', () => {
 describe('Pillow BOX resize', () => {
   it('averages whole pixels when shrinking and repeats pixels when enlarging', () => {
     const image = Uint8Array.of(0, 100, 50, 255); // 2×2 grey
-    expect(Array.from(pilBoxResize(image, 2, 2, 1, 1, 1))).toEqual([102]); // rows round first: 50 and 153 (152.5), then 101.5 → 102
+    // rows round first: 50 and 153 (152.5), then 101.5 → 102
+    expect(Array.from(pilBoxResize(image, 2, 2, 1, 1, 1))).toEqual([102]);
     expect(Array.from(pilBoxResize(Uint8Array.of(10, 20), 1, 2, 1, 1, 4))).toEqual([10, 10, 20, 20]);
     expect(pilBoxResize(image, 2, 2, 1, 2, 2)).toEqual(image);
   });
@@ -81,7 +86,12 @@ describe('scikit-image HSV', () => {
     rgbToHsvPixel(0.2, 0.2, 0.2, hsv, 0);
     expect(Array.from(hsv)).toEqual([0, 0, 0.2]);
     const rgb = new Float64Array(3);
-    for (const [r, g, b] of [[0.1, 0.7, 0.3], [0.9, 0.2, 0.5], [0.3, 0.3, 0.8], [1, 1, 0]]) {
+    for (const [r, g, b] of [
+      [0.1, 0.7, 0.3],
+      [0.9, 0.2, 0.5],
+      [0.3, 0.3, 0.8],
+      [1, 1, 0],
+    ]) {
       rgbToHsvPixel(r, g, b, hsv, 0);
       hsvToRgbPixel(hsv[0], hsv[1], hsv[2], rgb, 0);
       expect(Math.max(Math.abs(rgb[0] - r), Math.abs(rgb[1] - g), Math.abs(rgb[2] - b))).toBeLessThan(1e-12);

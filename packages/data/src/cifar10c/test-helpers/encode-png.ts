@@ -15,7 +15,9 @@ function chunk(type: string, body: Uint8Array): Buffer {
 
 function paeth(left: number, up: number, upLeft: number): number {
   const p = left + up - upLeft;
-  const pa = Math.abs(p - left), pb = Math.abs(p - up), pc = Math.abs(p - upLeft);
+  const pa = Math.abs(p - left),
+    pb = Math.abs(p - up),
+    pc = Math.abs(p - upLeft);
   return pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft;
 }
 

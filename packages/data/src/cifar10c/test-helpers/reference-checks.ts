@@ -17,12 +17,25 @@ export function describeWithReference(name: string, body: () => void): void {
 const FLOORS = { mad: 0.001, mean: 0.001, std: 0.001, psnr: 0.1 } as const;
 const STATISTICS = ['mad', 'mean', 'std', 'psnr'] as const;
 
-/** 64-image averages of per-image mad, mean, std ([0,1] units) and PSNR (dB, infinite ones excluded), as `stats.json → meta`. */
-export function imageStatistics(clean: Uint8Array[], corrupted: Uint8Array[]): { mad: number; mean: number; std: number; psnr: number } {
-  let mad = 0, mean = 0, std = 0, psnr = 0, finite = 0;
+/**
+ * 64-image averages of per-image mad, mean, std ([0,1] units) and PSNR (dB, infinite ones excluded), as `stats.json →
+ * meta`.
+ */
+export function imageStatistics(
+  clean: Uint8Array[],
+  corrupted: Uint8Array[],
+): { mad: number; mean: number; std: number; psnr: number } {
+  let mad = 0,
+    mean = 0,
+    std = 0,
+    psnr = 0,
+    finite = 0;
   for (let n = 0; n < clean.length; n++) {
-    const a = clean[n], b = corrupted[n];
-    let sumAbs = 0, sum = 0, sumSquares = 0;
+    const a = clean[n],
+      b = corrupted[n];
+    let sumAbs = 0,
+      sum = 0,
+      sumSquares = 0;
     for (let i = 0; i < a.length; i++) {
       const d = b[i] - a[i];
       sumAbs += Math.abs(d);
@@ -44,8 +57,14 @@ export function imageStatistics(clean: Uint8Array[], corrupted: Uint8Array[]): {
 }
 
 /** Largest absolute difference and the fraction of values exactly equal between two image lists. */
-export function compareImages(ours: Uint8Array[], reference: Uint8Array[]): { maxDiff: number; exactFraction: number; offByOne: number } {
-  let maxDiff = 0, equal = 0, total = 0, offByOne = 0;
+export function compareImages(
+  ours: Uint8Array[],
+  reference: Uint8Array[],
+): { maxDiff: number; exactFraction: number; offByOne: number } {
+  let maxDiff = 0,
+    equal = 0,
+    total = 0,
+    offByOne = 0;
   for (let n = 0; n < reference.length; n++) {
     for (let i = 0; i < reference[n].length; i++) {
       const d = Math.abs(ours[n][i] - reference[n][i]);
@@ -68,17 +87,30 @@ export interface ReferenceRun<Draws> {
 }
 
 /** Applies `corruption` at `severity` to the 64 clean reference images. */
-export function corruptReferenceImages<Draws>(corruption: Corruption<Draws>, severity: Severity, run: ReferenceRun<Draws> = {}): Uint8Array[] {
+export function corruptReferenceImages<Draws>(
+  corruption: Corruption<Draws>,
+  severity: Severity,
+  run: ReferenceRun<Draws> = {},
+): Uint8Array[] {
   const rng = Rng.fromSeed(run.seed ?? 0);
-  return cleanReferenceImages()!.images.map((image, index) => corruption.apply(image, severity, { rng, draws: run.drawsFor?.(index), frostTextures: run.frostTextures }));
+  return cleanReferenceImages()!.images.map((image, index) =>
+    corruption.apply(image, severity, { rng, draws: run.drawsFor?.(index), frostTextures: run.frostTextures }),
+  );
 }
 
 /**
  * README tolerances 1 and 2: on the 64 reference images (with recorded draws for a random
  * corruption), |ours − reference| ≤ 1 everywhere and more than 99.9 % of the values exact.
  */
-export function expectReferenceMatch<Draws>(corruption: Corruption<Draws>, severity: Severity, run: ReferenceRun<Draws> = {}): void {
-  const result = compareImages(corruptReferenceImages(corruption, severity, run), referenceOutputs(corruption.name, severity).images);
+export function expectReferenceMatch<Draws>(
+  corruption: Corruption<Draws>,
+  severity: Severity,
+  run: ReferenceRun<Draws> = {},
+): void {
+  const result = compareImages(
+    corruptReferenceImages(corruption, severity, run),
+    referenceOutputs(corruption.name, severity).images,
+  );
   expect(result.maxDiff, `off by one: ${result.offByOne}`).toBeLessThanOrEqual(1);
   expect(result.exactFraction).toBeGreaterThan(0.999);
 }
@@ -87,7 +119,12 @@ export function expectReferenceMatch<Draws>(corruption: Corruption<Draws>, sever
  * README tolerance 3: the 64-image mad, mean, std and PSNR averaged over `seeds` lie within
  * 6·sd + floor of the reference's spread over seeds.
  */
-export function expectWithinSeedSpread(corruption: Corruption, severity: Severity, seeds: number[], frostTextures?: FrostTexture[]): void {
+export function expectWithinSeedSpread(
+  corruption: Corruption,
+  severity: Severity,
+  seeds: number[],
+  frostTextures?: FrostTexture[],
+): void {
   const clean = cleanReferenceImages()!.images;
   const averages = { mad: 0, mean: 0, std: 0, psnr: 0 };
   for (const seed of seeds) {
@@ -97,6 +134,8 @@ export function expectWithinSeedSpread(corruption: Corruption, severity: Severit
   const spread = referenceStatistics(corruption.name, severity).seed_spread!;
   for (const key of STATISTICS) {
     const [mean, sd] = spread[key];
-    expect(Math.abs(averages[key] - mean), `${key}: ours ${averages[key]}, seeds ${mean} ± ${sd}`).toBeLessThanOrEqual(6 * sd + FLOORS[key]);
+    expect(Math.abs(averages[key] - mean), `${key}: ours ${averages[key]}, seeds ${mean} ± ${sd}`).toBeLessThanOrEqual(
+      6 * sd + FLOORS[key],
+    );
   }
 }

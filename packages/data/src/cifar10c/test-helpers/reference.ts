@@ -14,7 +14,8 @@ export interface HwcImages {
 /** Reads the first `count` records of a CIFAR-10 binary file into HWC images. */
 export function readCifarBinHwc(path: string, count = 64): HwcImages {
   const bytes = readFileSync(path);
-  if (bytes.length < count * 3073) throw new Error(`${path}: expected at least ${count} records of 3073 bytes, got ${bytes.length} bytes`);
+  if (bytes.length < count * 3073)
+    throw new Error(`${path}: expected at least ${count} records of 3073 bytes, got ${bytes.length} bytes`);
   const images: Uint8Array[] = [];
   const labels = new Uint8Array(count);
   for (let n = 0; n < count; n++) {
@@ -33,14 +34,19 @@ export function readCifarBinHwc(path: string, count = 64): HwcImages {
 
 let clean: HwcImages | undefined;
 
-/** The 64 clean inputs of the reference (records 0–63 of the sample's test batch, read once), or undefined when absent. */
+/**
+ * The 64 clean inputs of the reference (records 0–63 of the sample's test batch, read once), or undefined when
+ * absent.
+ */
 export function cleanReferenceImages(): HwcImages | undefined {
   const dir = cifarSampleDir();
   if (dir !== undefined) clean ??= readCifarBinHwc(join(dir, 'test_batch.bin'));
   return clean;
 }
 
-/** The reference's five down-scaled frost textures (`frost_small/`), or undefined when the reference folder is absent. */
+/**
+ * The reference's five down-scaled frost textures (`frost_small/`), or undefined when the reference folder is absent.
+ */
 export async function referenceFrostTextures(): Promise<FrostTexture[] | undefined> {
   const dir = cifar10cReferenceDir();
   return dir === undefined ? undefined : loadFrostTextures(join(dir, 'frost_small'));
@@ -60,7 +66,9 @@ function referenceFile(...parts: string[]): string {
 
 /** Per-image recorded draws of `params/<name>_s<severity>.json` (the `images` array). */
 export function referenceDraws(name: string, severity: number): Record<string, unknown>[] {
-  const parsed = JSON.parse(readFileSync(referenceFile('params', `${name}_s${severity}.json`), 'utf8')) as { images: Record<string, unknown>[] };
+  const parsed = JSON.parse(readFileSync(referenceFile('params', `${name}_s${severity}.json`), 'utf8')) as {
+    images: Record<string, unknown>[];
+  };
   return parsed.images;
 }
 
