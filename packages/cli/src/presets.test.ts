@@ -1,0 +1,49 @@
+import { PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS } from '@moco-robust/eval';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from './config';
+import { PRESETS, PROTOCOLS, resolveRunConfig } from './presets';
+
+describe('the protocol settings (docs/protocol.md)', () => {
+  it.each(PROTOCOLS)('%s evaluates with PGD-20, ε 8/255, α 2/255, one random start (demo and full)', (protocol) => {
+    for (const preset of ['demo', 'full'] as const) {
+      const e = resolveRunConfig(preset, protocol, 0).eval;
+      expect(e).toMatchObject({ pgdSteps: 20, pgdRestarts: 1 });
+      expect(e.pgdEpsilon).toBeCloseTo(8 / 255, 12);
+      expect(e.pgdStepSize).toBeCloseTo(2 / 255, 12);
+    }
+  });
+
+  it('every preset evaluates PGD with α 2/255 under both protocols', () => {
+    for (const preset of PRESETS)
+      for (const protocol of PROTOCOLS) expect(resolveRunConfig(preset, protocol, 0).eval.pgdStepSize).toBe(2 / 255);
+  });
+
+  it("the library's robustness presets agree with the CLI's: PGD α 2/255 in both, FGSM ε 10/255 (paper) / 8/255", () => {
+    expect(PAPER_ROBUSTNESS).toMatchObject({ pgdSteps: 20, pgdStepSize: 2 / 255, pgdEpsilon: 8 / 255, pgdRestarts: 1 });
+    expect(STANDARD_ROBUSTNESS).toMatchObject({ pgdSteps: 20, pgdStepSize: 2 / 255, pgdEpsilon: 8 / 255 });
+    expect(PAPER_ROBUSTNESS.fgsmEpsilon).toBe(10 / 255);
+    expect(resolveRunConfig('full', 'paper', 0).eval.fgsmEpsilon).toBe(10 / 255);
+    expect(resolveRunConfig('full', 'standard', 0).eval.fgsmEpsilon).toBe(8 / 255);
+  });
+
+  it('fine-tunes with PGD-20 α 8/255 under paper and PGD-10 α 2/255 under standard (full preset)', () => {
+    expect(resolveRunConfig('full', 'paper', 0).finetune).toMatchObject({
+      steps: 20,
+      stepSize: 8 / 255,
+      loss: 'mixed',
+    });
+    expect(resolveRunConfig('full', 'standard', 0).finetune).toMatchObject({
+      steps: 10,
+      stepSize: 2 / 255,
+      loss: 'adversarial',
+    });
+  });
+
+  it('the commands resolve the same evaluation settings (no --protocol: standard; --protocol paper)', async () => {
+    for (const protocol of [undefined, 'paper']) {
+      const config = await resolveConfig({ preset: 'demo', protocol });
+      expect(config.eval.pgdStepSize).toBe(2 / 255);
+      expect(config.eval.pgdSteps).toBe(20);
+    }
+  });
+});
