@@ -4,6 +4,7 @@ export { pretrain } from './pretrain';
 export type { PretrainEvent, PretrainOptions, PretrainResult } from './pretrain';
 export { CPU_PRETRAIN, DEFAULT_PRETRAIN_CONFIG, PAPER_PRETRAIN, resolvePretrainConfig } from './pretrain-config';
 export type { PretrainConfig } from './pretrain-config';
+export { batchPermutation, shuffledForward } from './shuffle-batch';
 export { Queue } from './queue';
 export type { QueueOptions } from './queue';
 export { emaUpdate } from './ema';

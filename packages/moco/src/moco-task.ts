@@ -14,6 +14,7 @@ import {
 import type { TwoViews } from '@moco-robust/data';
 import { emaUpdate } from './ema';
 import { Queue } from './queue';
+import { shuffledForward } from './shuffle-batch';
 
 /** The two-view augmentation MoCo takes as `augment` (defined in @moco-robust/data). */
 export type { TwoViews };
@@ -46,6 +47,13 @@ export interface MocoTaskOptions {
   symmetric?: boolean;
   /** Batch-norm mode of the key encoder's forward; default true (training statistics, as MoCo). */
   keyBatchNormTraining?: boolean;
+  /**
+   * Shuffle-BN: the key batch goes through the key encoder in a seeded random order and its keys are put back in
+   * order, so with split batch-norm a query and its key are normalised with different images; default true (MoCo and
+   * its CIFAR demo; docs/protocol.md, "Shuffle-BN"). The permutation comes from the step's generator, so a resumed run
+   * draws the same one.
+   */
+  shuffleBatchNorm?: boolean;
 }
 
 /**
@@ -69,6 +77,7 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
   const dim = options.dim ?? 128;
   const symmetric = options.symmetric ?? false;
   const keyTraining = options.keyBatchNormTraining ?? true;
+  const shuffle = options.shuffleBatchNorm ?? true;
   let queue: Queue | undefined;
   let keyEncoder: ModelLike | undefined;
   let keyHead: ModelLike | undefined;
@@ -107,11 +116,17 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
       // momentum update of the key encoder before the key forward, as MoCo does
       emaUpdate(weightsOf(live.keyEncoder), live.queryWeights(context), momentum);
       emaUpdate(weightsOf(live.keyHead), weightsOf(context.heads.projection), momentum);
+      // forks do not advance `rng`: the augmentation draws the same views with or without the shuffle
+      const shuffleRng = rng.fork('shuffle-bn');
+      const keysOf = (view: tf.Tensor4D, label: string) => {
+        const forward = (x: tf.Tensor4D) => project(live.keyEncoder, live.keyHead, x, keyTraining);
+        return l2Normalize(shuffle ? shuffledForward(forward, view, shuffleRng.fork(label)) : forward(view));
+      };
       return tf.tidy(() => {
         const [view1, view2] = options.augment(images, rng);
-        const key2 = l2Normalize(project(live.keyEncoder, live.keyHead, view2, keyTraining)); // [N, dim]
+        const key2 = keysOf(view2, 'view2'); // [N, dim], row i the key of image i
         if (!symmetric) return { inputs: view1, targets: { keys: key2 } };
-        const key1 = l2Normalize(project(live.keyEncoder, live.keyHead, view1, keyTraining)); // [N, dim]
+        const key1 = keysOf(view1, 'view1'); // [N, dim]
         return {
           inputs: tf.concat([view1, view2]) as tf.Tensor4D,
           targets: { keys: tf.concat([key2, key1]) as tf.Tensor2D },
@@ -141,7 +156,15 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
       const live = requireState();
       live.queue.loadState({ keys: tensors.queue.dataSync() as Float32Array, pointer: live.queue.pointer });
     },
-    state: (): JsonValue => ({ queuePointer: queue?.pointer ?? 0, version, momentum, temperature, dim, symmetric }),
+    state: (): JsonValue => ({
+      queuePointer: queue?.pointer ?? 0,
+      version,
+      momentum,
+      temperature,
+      dim,
+      symmetric,
+      shuffleBatchNorm: shuffle,
+    }),
     loadState(state) {
       const live = requireState();
       const pointer = (state as { queuePointer?: number })?.queuePointer ?? 0;
