@@ -1,6 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { PRESETS, PROTOCOLS, resolveRunConfig, type PresetName, type ProtocolName, type RunConfig } from './presets';
+import {
+  PRESETS,
+  PROTOCOLS,
+  resolveRunConfig,
+  withMethodDefaults,
+  type PresetName,
+  type ProtocolName,
+  type RunConfig,
+} from './presets';
 import { UsageError } from './usage-error';
 
 /** Allowed values of the config's string fields, by key path (other string fields are free text). */
@@ -135,7 +143,7 @@ export async function resolveConfig(options: {
   let config = resolveRunConfig(preset, protocol, 0);
   if (options.configFile) config = applyOverrides(config, { ...file, preset, protocol }, options.configFile);
   const flags = { ...options.overrides, ...(options.seed === undefined ? {} : { seed: options.seed }) };
-  return applyOverrides(config, flags, 'flags');
+  return withMethodDefaults(applyOverrides(config, flags, 'flags'), [file, flags]);
 }
 
 /** `a.b=c` flag values (`--set pretrain.epochs=3`) as a nested override object; values parse as JSON when they can. */

@@ -2,6 +2,7 @@ import { PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS } from '@moco-robust/eval';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config';
 import { PRESETS, PROTOCOLS, resolveRunConfig } from './presets';
+import { pretextTaskFactory } from './run/tasks';
 
 describe('the protocol settings (docs/protocol.md)', () => {
   it.each(PROTOCOLS)('%s evaluates with PGD-20, ε 8/255, α 2/255, one random start (demo and full)', (protocol) => {
@@ -18,7 +19,7 @@ describe('the protocol settings (docs/protocol.md)', () => {
       for (const protocol of PROTOCOLS) expect(resolveRunConfig(preset, protocol, 0).eval.pgdStepSize).toBe(2 / 255);
   });
 
-  it("the library's robustness presets agree with the CLI's: PGD α 2/255 in both, FGSM ε 10/255 (paper) / 8/255", () => {
+  it("the library's robustness presets agree with the CLI's: PGD α 2/255 in both, FGSM ε 10/255 / 8/255", () => {
     expect(PAPER_ROBUSTNESS).toMatchObject({ pgdSteps: 20, pgdStepSize: 2 / 255, pgdEpsilon: 8 / 255, pgdRestarts: 1 });
     expect(STANDARD_ROBUSTNESS).toMatchObject({ pgdSteps: 20, pgdStepSize: 2 / 255, pgdEpsilon: 8 / 255 });
     expect(PAPER_ROBUSTNESS.fgsmEpsilon).toBe(10 / 255);
@@ -45,5 +46,33 @@ describe('the protocol settings (docs/protocol.md)', () => {
       expect(config.eval.pgdStepSize).toBe(2 / 255);
       expect(config.eval.pgdSteps).toBe(20);
     }
+  });
+});
+
+describe('per-method defaults reach the engine', () => {
+  it('--method moco-v1 trains and attacks at temperature 0.1, moco-v2 at 0.2; an explicit value wins', async () => {
+    const v1 = await resolveConfig({ preset: 'tiny', overrides: { pretrain: { method: 'moco-v1' } } });
+    expect(v1.pretrain.temperature).toBe(0.1);
+    const v2 = await resolveConfig({ preset: 'tiny', overrides: { pretrain: { method: 'moco-v2' } } });
+    expect(v2.pretrain.temperature).toBe(0.2);
+    const set = await resolveConfig({
+      preset: 'tiny',
+      overrides: { pretrain: { method: 'moco-v1', temperature: 0.5 } },
+    });
+    expect(set.pretrain.temperature).toBe(0.5);
+    const task = (await pretextTaskFactory(v1))();
+    expect(task.name).toBe('moco-v1');
+    expect(task.state()).toMatchObject({ version: 'v1', temperature: 0.1 });
+  });
+
+  it("pretrain.combine is a setting: the task's own by default, adversarial or mean when set", async () => {
+    expect((await resolveConfig({ preset: 'tiny' })).pretrain.combine).toBe('task');
+    for (const combine of ['adversarial', 'mean'] as const)
+      expect((await resolveConfig({ preset: 'tiny', overrides: { pretrain: { combine } } })).pretrain.combine).toBe(
+        combine,
+      );
+    await expect(resolveConfig({ preset: 'tiny', overrides: { pretrain: { combine: 'sum' } } })).rejects.toThrow(
+      /'pretrain.combine' must be one of adversarial, mean, task/,
+    );
   });
 });

@@ -28,7 +28,13 @@ export interface RunConfig {
     stepSize: number;
     steps: number;
     queueSize: number;
+    /** InfoNCE temperature of training and of the attack; unless set, the method's own (v1 0.1, v2 0.2). */
     temperature: number;
+    /**
+     * The training loss: `adversarial` (the paper's MoCo), `mean` of the clean and adversarial losses (Chen et al.'s
+     * baselines) or `task`, the method's own choice.
+     */
+    combine: 'task' | 'adversarial' | 'mean';
     checkpointEverySteps: number;
   };
   finetune: {
@@ -108,6 +114,27 @@ const SIZES: Record<
   },
 };
 
+/** Settings whose default depends on `pretrain.method` (MoCo's CIFAR-10 demo: temperature 0.1 for v1, 0.2 for v2). */
+export const METHOD_DEFAULTS: Record<string, { temperature: number }> = {
+  'moco-v1': { temperature: 0.1 },
+  'moco-v2': { temperature: 0.2 },
+};
+
+/**
+ * `config` with the defaults of its `pretrain.method` filled in wherever none of `overrides` (config file, flags) set
+ * them: `--method moco-v1` trains and attacks at v1's temperature 0.1, not the preset's v2 value.
+ */
+export function withMethodDefaults(config: RunConfig, overrides: ReadonlyArray<Record<string, unknown>>): RunConfig {
+  const defaults = METHOD_DEFAULTS[config.pretrain.method];
+  if (!defaults) return config;
+  const pretrain = { ...config.pretrain };
+  for (const [key, value] of Object.entries(defaults) as Array<[keyof typeof defaults, number]>) {
+    const set = overrides.some((o) => Object.hasOwn((o.pretrain ?? {}) as object, key));
+    if (!set) pretrain[key] = value;
+  }
+  return { ...config, pretrain };
+}
+
 /** ε of every L∞ attack in pixel units (the paper's 8/255). */
 const EPSILON = 8 / 255;
 /** The community's PGD step (Chen et al.; Madry et al.): 2/255. */
@@ -141,7 +168,8 @@ export function resolveRunConfig(preset: PresetName, protocol: ProtocolName, see
       stepSize: paper ? PAPER_STEP : STANDARD_STEP,
       steps: preset === 'full' ? 10 : size.attackSteps,
       queueSize: size.queueSize,
-      temperature: 0.2,
+      temperature: METHOD_DEFAULTS['moco-v2'].temperature,
+      combine: 'task',
       checkpointEverySteps: 0,
     },
     finetune: {

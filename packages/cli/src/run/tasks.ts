@@ -30,16 +30,23 @@ export async function pretextTaskFactory(
   importer: (name: string) => Promise<unknown> = importPlugin,
 ): Promise<() => PretextTaskV1> {
   const p = config.pretrain;
+  // the run's `pretrain.combine` replaces the method's own choice of training loss unless it is `task`
+  const withCombine = (task: PretextTaskV1): PretextTaskV1 =>
+    p.combine === undefined || p.combine === 'task' ? task : Object.assign(task, { combine: p.combine });
   if (p.method === 'moco-v1' || p.method === 'moco-v2') {
     const version = p.method === 'moco-v1' ? 'v1' : 'v2';
+    // v1: the MoCo CIFAR-10 demo's augmentation; v2: the same plus Gaussian blur (docs/protocol.md, "Pre-training")
+    const augmentation = version === 'v1' ? MOCO_V1_AUGMENTATION : MOCO_V2_AUGMENTATION;
     return () =>
-      mocoTask({
-        version,
-        augment: (images, rng) => twoViews(images, version === 'v1' ? MOCO_V1_AUGMENTATION : MOCO_V2_AUGMENTATION, rng),
-        projectionHead: (o) => projectionHead(o),
-        queueSize: p.queueSize,
-        temperature: p.temperature,
-      });
+      withCombine(
+        mocoTask({
+          version,
+          augment: (images, rng) => twoViews(images, augmentation, rng),
+          projectionHead: (o) => projectionHead(o),
+          queueSize: p.queueSize,
+          temperature: p.temperature,
+        }),
+      );
   }
   const name = pluginPackage(p.method);
   let module: { default?: unknown };
@@ -86,7 +93,7 @@ export async function pretextTaskFactory(
           `${name}'s default export did not return a PretextTaskV1 (specificationVersion ` +
           `'v1', name, createHeads, makeBatch, loss, state, loadState, combine)`,
       });
-    return task;
+    return withCombine(task);
   };
 }
 

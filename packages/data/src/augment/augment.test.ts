@@ -13,6 +13,18 @@ const images = (n: number, seed = 1) => tf.randomUniform([n, 32, 32, 3], 0, 1, '
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
 describe('augmentations', () => {
+  it('MoCo-v1 is the MoCo CIFAR-10 demo augmentation and v2 the same plus the Gaussian blur (docs/protocol.md)', () => {
+    expect(MOCO_V1_AUGMENTATION).toEqual({
+      randomResizedCrop: { scale: [0.08, 1] },
+      horizontalFlip: 0.5,
+      colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, p: 0.8 },
+      grayscale: 0.2,
+    });
+    const { gaussianBlur, ...rest } = MOCO_V2_AUGMENTATION;
+    expect(rest).toEqual(MOCO_V1_AUGMENTATION);
+    expect(gaussianBlur).toEqual({ sigma: [0.1, 2], kernelSize: 3, p: 0.5 });
+  });
+
   it('keep shapes and the [0, 1] range, reproduce with a seed, and leak nothing', () => {
     const x = images(16);
     for (const pipeline of [MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION]) {

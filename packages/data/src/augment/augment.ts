@@ -17,20 +17,22 @@ export interface AugmentationPipeline {
 }
 
 /**
- * MoCo-v1's CIFAR recipe (DESIGN.md's anchors): RandomResizedCrop(32, scale 0.08–1), RandomGrayscale
- * 0.2, ColorJitter(0.4, 0.4, 0.4, 0.4) always, horizontal flip.
+ * MoCo-v1 on CIFAR-10 as the MoCo CIFAR-10 demo trains it (the project's one source for v1; docs/protocol.md,
+ * "Pre-training"): RandomResizedCrop(32, scale 0.08–1), horizontal flip, ColorJitter(0.4, 0.4, 0.4, 0.1) with p 0.8,
+ * RandomGrayscale 0.2. (MoCo-v1's ImageNet recipe — crop scale 0.2–1, ColorJitter(0.4, 0.4, 0.4, 0.4) always — is
+ * not used.)
  */
 export const MOCO_V1_AUGMENTATION: AugmentationPipeline = {
   randomResizedCrop: { scale: [0.08, 1] },
+  colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, p: 0.8 },
   grayscale: 0.2,
-  colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4, p: 1 },
   horizontalFlip: 0.5,
 };
 
 /**
- * MoCo-v2's CIFAR recipe: RandomResizedCrop(32, scale 0.08–1), ColorJitter(0.4, 0.4, 0.4, 0.1) with
- * p 0.8, RandomGrayscale 0.2, GaussianBlur σ ∈ [0.1, 2] with p 0.5 (kernel 3: ~10% of 32, as MoCo-v2's
- * 23 is of 224), horizontal flip.
+ * MoCo-v2's CIFAR recipe (the demo's v1 augmentation plus MoCo-v2's blur): RandomResizedCrop(32, scale 0.08–1),
+ * ColorJitter(0.4, 0.4, 0.4, 0.1) with p 0.8, RandomGrayscale 0.2, GaussianBlur σ ∈ [0.1, 2] with p 0.5 (kernel 3:
+ * ~10% of 32, as MoCo-v2's 23 is of 224), horizontal flip.
  */
 export const MOCO_V2_AUGMENTATION: AugmentationPipeline = {
   randomResizedCrop: { scale: [0.08, 1] },
