@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertGradientsRegistered, assertImages, assertLabels, toRng } from '@moco-robust/core';
+import { apgdWithDetails, type ApgdOptions } from './apgd';
+import { targetedDlrLoss } from './dlr-loss';
+import { toForward, type ModelLikeForward } from './model-forward';
+import { gatherRows, indicesWhere, replaceRows } from './rows';
+
+/** Options of {@link apgdTargeted}. */
+export interface ApgdTargetedOptions extends Omit<ApgdOptions, 'onCheckpoint'> {
+  /** Target classes tried in turn: the 2nd, 3rd, … highest clean logits; default 9 (AutoAttack's). */
+  targets?: number;
+  /** Batch-norm/dropout mode of a `LayersModel` while attacking; default false (inference). */
+  training?: boolean;
+}
+
+/**
+ * APGD-T (Croce & Hein, ICML 2020): for each of the `targets` classes with the highest clean logits
+ * after the top one, {@link apgd} on the targeted DLR loss towards that class, run only on the
+ * examples no earlier target has broken. Returns, per example, the first misclassified point found
+ * (the clean image where none was). Defaults: ε 8/255, 100 steps, 9 targets, 1 restart, L∞.
+ * One host read per target (which examples are still to attack).
+ */
+export function apgdTargeted(
+  model: ModelLikeForward,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: ApgdTargetedOptions = {},
+): tf.Tensor4D {
+  assertImages(x, 'x', { channels: x?.shape?.[3] });
+  assertLabels(y, 'y', { count: x.shape[0] });
+  assertGradientsRegistered('apgdTargeted');
+  const { targets = 9, training = false, rng, ...apgdOptions } = options;
+  const random = toRng(rng, 0);
+  const forward = toForward(model, 'model', training);
+  const { order, robust } = tf.tidy(() => {
+    const logits = forward(x); // [N, C]
+    return {
+      order: tf.topk(logits, logits.shape[1]).indices, // classes by decreasing clean logit: [N, C]
+      robust: tf.equal(tf.argMax(logits, 1), y),
+    };
+  });
+  const classes = order.shape[1];
+  const ranks = order.arraySync() as number[][];
+  const still = robust.dataSync().slice();
+  tf.dispose([order, robust]);
+  let adversarial = x.clone();
+  const labels = y.dataSync();
+  for (let rank = 1; rank <= Math.min(targets, classes - 1); rank++) {
+    const indices = indicesWhere(still);
+    if (indices.length === 0) break;
+    const xs = gatherRows(x, indices);
+    const ys = tf.tensor1d(
+      indices.map((i) => labels[i]),
+      'int32',
+    );
+    const target = tf.tensor1d(
+      indices.map((i) => ranks[i][rank]),
+      'int32',
+    );
+    const run = apgdWithDetails(
+      (xAdv) =>
+        tf.tidy(() => {
+          const logits = forward(xAdv);
+          return {
+            loss: targetedDlrLoss(logits, ys, target),
+            success: tf.notEqual(tf.argMax(logits, 1), ys) as tf.Tensor1D,
+          };
+        }),
+      xs,
+      { ...apgdOptions, rng: random.fork(`target-${rank}`) },
+    );
+    const success = run.success.dataSync();
+    const broken = indicesWhere(success);
+    if (broken.length > 0) {
+      const rows = gatherRows(run.adversarial, broken);
+      const next = replaceRows(
+        adversarial,
+        broken.map((j) => indices[j]),
+        rows,
+      );
+      adversarial.dispose();
+      rows.dispose();
+      adversarial = next;
+      for (const j of broken) still[indices[j]] = 0;
+    }
+    tf.dispose([xs, ys, target, run.adversarial, run.bestLoss, run.success, run.stepSize]);
+  }
+  return adversarial;
+}
