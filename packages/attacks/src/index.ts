@@ -19,3 +19,5 @@ export { apgdLabelObjective, supervisedApgd } from './supervised-apgd';
 export type { SupervisedApgdOptions } from './supervised-apgd';
 export { apgdTargeted } from './apgd-targeted';
 export type { ApgdTargetedOptions } from './apgd-targeted';
+export { square, squareFraction } from './square';
+export type { SquareOptions, SquareResult } from './square';
