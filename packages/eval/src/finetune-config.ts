@@ -35,6 +35,10 @@ export interface FinetuneConfig {
   /** Random crop (4-pixel padding) + horizontal flip of training batches. */
   augment: boolean;
   checkpointEveryEpochs: number;
+  /** Also checkpoint every this many steps (0: only per epoch); default 0. */
+  checkpointEverySteps?: number;
+  /** Checkpoints kept (the newest ones); default 3. */
+  checkpointKeep?: number;
   logEvery: number;
 }
 
@@ -112,6 +116,8 @@ export function resolveFinetuneConfig(
   int('validationSize', c.validationSize, 0);
   int('validationPgdSteps', c.validationPgdSteps, 1);
   int('checkpointEveryEpochs', c.checkpointEveryEpochs, 0);
+  if (c.checkpointEverySteps !== undefined) int('checkpointEverySteps', c.checkpointEverySteps, 0);
+  if (c.checkpointKeep !== undefined) int('checkpointKeep', c.checkpointKeep, 1);
   int('logEvery', c.logEvery, 1);
   return c;
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  AbortedError,
   assertGradientsRegistered,
   constantSchedule,
   cosineSchedule,
@@ -14,7 +13,10 @@ import {
   Rng,
   Sgd,
   stepSchedule,
+  trainingLoop,
+  type CheckpointFiles,
   type RunOptions,
+  type StoredCheckpoint,
 } from '@moco-robust/core';
 import { pgd, supervisedPgd } from '@moco-robust/attacks';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -51,7 +53,8 @@ export type FinetuneEvent =
       best: boolean;
       numTensors: number;
     }
-  | { type: 'checkpoint'; step: number; location: string; reason: 'epoch' | 'final' | 'abort' }
+  | { type: 'checkpoint'; step: number; location: string; reason: 'steps' | 'epoch' | 'final' | 'abort' }
+  | { type: 'warning'; message: string }
   | { type: 'finetune-end'; steps: number; bestEpoch: number; seconds: number };
 
 /** Options of {@link finetune}. */
@@ -117,16 +120,12 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       ? classifier.head.apply(classifier.encoder.apply(x, { training: false }) as tf.Tensor, { training: true })
       : classifier.model.apply(x, { training: true })) as tf.Tensor2D;
 
-  let step = 0;
   let best = { epoch: -1, score: -Infinity, weights: undefined as tf.Tensor[] | undefined };
   const history: FinetuneResult['history'] = [];
-  let resumedFrom: string | undefined;
-  const latest = options.resume && options.store ? await options.store.latest() : undefined;
-  if (latest) {
+  const restore = async (latest: StoredCheckpoint) => {
     await restoreModelWeights(classifier.model, latest, 'classifier');
     await restoreOptimizer(sgd, variables, latest);
     const state = JSON.parse(await latest.readText('state.json'));
-    step = state.step;
     history.push(...state.history);
     best = { epoch: state.best.epoch, score: state.best.score ?? -Infinity, weights: undefined };
     if (state.best.epoch >= 0) {
@@ -137,13 +136,12 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       classifier.model.setWeights(current);
       tf.dispose(current);
     }
-    resumedFrom = latest.location;
-  }
-  emit(options.onEvent, { type: 'finetune-start', totalSteps, startStep: step, config, resumedFrom });
-
-  const save = async (reason: 'epoch' | 'final' | 'abort') => {
-    if (!options.store) return undefined;
-    const files = { ...(await modelFiles(classifier.model, 'classifier')), ...optimizerFiles(sgd, variables) };
+  };
+  const files = async (step: number) => {
+    const files: CheckpointFiles = {
+      ...(await modelFiles(classifier.model, 'classifier')),
+      ...optimizerFiles(sgd, variables),
+    };
     if (best.weights) {
       const current = classifier.model.getWeights().map((w) => tf.clone(w));
       classifier.model.setWeights(best.weights);
@@ -157,63 +155,50 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
       best: { epoch: best.epoch, score: Number.isFinite(best.score) ? best.score : null },
     });
     files['config.json'] = JSON.stringify({ ...options.metadata, finetune: config }, null, 2);
-    const location = await options.store.write(step, files, {
-      epoch: Math.floor(step / stepsPerEpoch),
-      kind: 'finetune',
-    });
-    emit(options.onEvent, { type: 'checkpoint', step, location, reason });
-    return location;
+    return files;
   };
 
   const started = performance.now();
-  let epochLoss = tf.scalar(0);
-  let windowStart = performance.now();
-  let windowSteps = 0;
-  let checkpoint: string | undefined;
+  let result: Awaited<ReturnType<typeof trainingLoop>>;
   try {
-    while (step < totalSteps) {
-      if (options.signal?.aborted) {
-        checkpoint = await save('abort');
-        throw new AbortedError(
-          `Fine-tuning stopped at step ${step} of ` +
-            `${totalSteps}${checkpoint ? `; checkpoint saved at ${checkpoint}` : ''}.`,
+    result = await trainingLoop({
+      name: 'Fine-tuning',
+      totalSteps,
+      stepsPerEpoch,
+      batchSize: config.batchSize,
+      logEvery: config.logEvery,
+      checkpoint: {
+        everySteps: config.checkpointEverySteps ?? 0,
+        everyEpochs: config.checkpointEveryEpochs,
+        keep: config.checkpointKeep,
+      },
+      store: options.store,
+      resume: options.resume,
+      signal: options.signal,
+      onEvent: options.onEvent,
+      restore,
+      files,
+      meta: (step) => ({ epoch: Math.floor(step / stepsPerEpoch), kind: 'finetune' }),
+      learningRate: (epoch) => {
+        sgd.setLearningRate(schedule(epoch));
+        return sgd.learningRate;
+      },
+      trainStep: (step, epoch, indexInEpoch) => {
+        const stepRng = rng.fork(`step/${step}`);
+        const batch = trainingBatch(train, config.seed, epoch, indexInEpoch, config.batchSize);
+        const x = config.augment ? randomCropFlip(batch.x, stepRng.fork('augment')) : batch.x;
+        if (x !== batch.x) batch.x.dispose();
+        const adversarial = craft(config, classifier, x, batch.y, stepRng);
+        const { value, grads } = tf.variableGrads(
+          () => lossOf(config, forwardTrain, x, adversarial, batch.y),
+          variables,
         );
-      }
-      const epoch = Math.floor(step / stepsPerEpoch);
-      sgd.setLearningRate(schedule(epoch));
-      const stepRng = rng.fork(`step/${step}`);
-      const batch = trainingBatch(train, config.seed, epoch, step % stepsPerEpoch, config.batchSize);
-      const x = config.augment ? randomCropFlip(batch.x, stepRng.fork('augment')) : batch.x;
-      if (x !== batch.x) batch.x.dispose();
-      const adversarial = craft(config, classifier, x, batch.y, stepRng);
-      const { value, grads } = tf.variableGrads(() => lossOf(config, forwardTrain, x, adversarial, batch.y), variables);
-      sgd.step(variables, grads);
-      tf.dispose([grads, x, batch.y]);
-      adversarial?.dispose();
-      const next = tf.add(epochLoss, value) as tf.Scalar;
-      tf.dispose([epochLoss, value]);
-      epochLoss = next;
-      step++;
-      windowSteps++;
-      const stepInEpoch = step % stepsPerEpoch === 0 ? stepsPerEpoch : step % stepsPerEpoch;
-      if (step % config.logEvery === 0 || step % stepsPerEpoch === 0) {
-        const loss = (await epochLoss.data())[0] / stepInEpoch;
-        emit(options.onEvent, {
-          type: 'step-end',
-          step,
-          epoch,
-          totalSteps,
-          loss,
-          learningRate: sgd.learningRate,
-          imagesPerSecond: (windowSteps * config.batchSize * 1000) / (performance.now() - windowStart),
-        });
-        windowStart = performance.now();
-        windowSteps = 0;
-      }
-      if (step % stepsPerEpoch === 0) {
-        const loss = (await epochLoss.data())[0] / stepsPerEpoch;
-        epochLoss.dispose();
-        epochLoss = tf.scalar(0);
+        sgd.step(variables, grads);
+        tf.dispose([grads, x, batch.y]);
+        adversarial?.dispose();
+        return value;
+      },
+      onEpochEnd: (epoch, loss) => {
         const score = validation ? validate(config, classifier, validation) : undefined;
         const selectionScore = score ? (score.robust ?? score.clean) : -loss;
         const improved = selectionScore > best.score;
@@ -230,13 +215,15 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
           best: improved,
           numTensors: tf.memory().numTensors,
         });
-        if (step < totalSteps && config.checkpointEveryEpochs > 0 && (epoch + 1) % config.checkpointEveryEpochs === 0)
-          checkpoint = await save('epoch');
-      }
-    }
-    checkpoint = (await save('final')) ?? checkpoint;
+      },
+      weights: () => variables,
+      onStart: (startStep, resumedFrom) =>
+        emit(options.onEvent, { type: 'finetune-start', totalSteps, startStep, config, resumedFrom }),
+    });
+  } catch (error) {
+    tf.dispose(best.weights ?? []);
+    throw error;
   } finally {
-    epochLoss.dispose();
     sgd.dispose();
   }
   if (best.weights) {
@@ -245,11 +232,11 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   }
   emit(options.onEvent, {
     type: 'finetune-end',
-    steps: step,
+    steps: result.steps,
     bestEpoch: best.epoch,
     seconds: (performance.now() - started) / 1000,
   });
-  return { classifier, bestEpoch: best.epoch, history, checkpoint };
+  return { classifier, bestEpoch: best.epoch, history, checkpoint: result.checkpoint };
 }
 
 function craft(

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  AbortedError,
   assertGradientsRegistered,
   constantSchedule,
   cosineSchedule,
@@ -23,6 +22,7 @@ import {
   type PretextHeads,
   type PretextTaskV1,
   type StoredCheckpoint,
+  trainingLoop,
 } from '@moco-robust/core';
 import { pgd } from '@moco-robust/attacks';
 import { assertImageSet, epochOrder, gatherImages, type ImageSet, type LabelledImageSet } from '@moco-robust/data';
@@ -52,6 +52,7 @@ export type PretrainEvent =
     }
   | { type: 'epoch-end'; epoch: number; loss: number; seconds: number; knnAccuracy?: number; numTensors: number }
   | { type: 'checkpoint'; step: number; location: string; reason: 'steps' | 'epoch' | 'final' | 'abort' }
+  | { type: 'warning'; message: string }
   | { type: 'pretrain-end'; steps: number; loss: number; knnAccuracy?: number; seconds: number };
 
 /** Options of {@link pretrain}. */
@@ -122,135 +123,82 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       : constantSchedule(config.optimizer.learningRate);
   const combine = config.combine ?? task.combine;
 
-  let step = 0;
-  let resumedFrom: string | undefined;
-  const latest = options.resume && store ? await store.latest() : undefined;
-  if (latest) {
-    step = await restore(latest, { models, sgd, variables, task });
-    resumedFrom = latest.location;
-  }
-  emit(options.onEvent, {
-    type: 'pretrain-start',
-    method: task.name,
-    totalSteps,
-    stepsPerEpoch,
-    startStep: step,
-    resumedFrom,
-    config,
-  });
-
-  const save = async (reason: 'steps' | 'epoch' | 'final' | 'abort') => {
-    if (!store) return undefined;
-    const files = await checkpointFiles({
-      models,
-      sgd,
-      variables,
-      task,
-      config,
-      metadata: options.metadata,
-      step,
-      baseRng,
-    });
-    const location = await store.write(step, files, { epoch: Math.floor(step / stepsPerEpoch), method: task.name });
-    emit(options.onEvent, { type: 'checkpoint', step, location, reason });
-    return location;
-  };
-
-  const started = performance.now();
-  let epochLoss = tf.scalar(0);
-  let epochSteps = 0;
-  let lastLoss = NaN;
   let lastKnn: number | undefined;
-  let lastCheckpoint: string | undefined;
-  let windowStart = performance.now();
-  let windowSteps = 0;
   let epochStart = performance.now();
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof trainingLoop>>;
   try {
-    while (step < totalSteps) {
-      if (options.signal?.aborted) {
-        lastCheckpoint = await save('abort');
-        throw new AbortedError(
-          `Pre-training stopped at step ${step} of ` +
-            `${totalSteps}${lastCheckpoint ? `; checkpoint saved at ${lastCheckpoint}` : ''}.`,
+    result = await trainingLoop({
+      name: 'Pre-training',
+      totalSteps,
+      stepsPerEpoch,
+      batchSize: config.batchSize,
+      logEvery: config.logEvery,
+      checkpoint: config.checkpoint,
+      store,
+      resume: options.resume,
+      signal: options.signal,
+      onEvent: options.onEvent,
+      restore: async (latest) => {
+        await restore(latest, { models, sgd, variables, task });
+      },
+      files: (step) =>
+        checkpointFiles({ models, sgd, variables, task, config, metadata: options.metadata, step, baseRng }),
+      meta: (step) => ({ epoch: Math.floor(step / stepsPerEpoch), method: task.name }),
+      learningRate: (epoch) => {
+        sgd.setLearningRate(schedule(epoch));
+        return sgd.learningRate;
+      },
+      trainStep: (step, epoch, indexInEpoch) => {
+        const order = epochOrder(config.seed, epoch, data.count);
+        const images = gatherImages(
+          data,
+          order.subarray(indexInEpoch * config.batchSize, (indexInEpoch + 1) * config.batchSize),
         );
-      }
-      const epoch = Math.floor(step / stepsPerEpoch);
-      const indexInEpoch = step % stepsPerEpoch;
-      const order = epochOrder(config.seed, epoch, data.count);
-      sgd.setLearningRate(schedule(epoch));
-      const stepRng = baseRng.fork(`step/${step}`);
-      const images = gatherImages(
-        data,
-        order.subarray(indexInEpoch * config.batchSize, (indexInEpoch + 1) * config.batchSize),
-      );
-      const loss = trainStep({ task, encoder, heads, variables, sgd, config, combine, images, rng: stepRng, step });
-      images.dispose();
-      const nextLoss = tf.add(epochLoss, loss) as tf.Scalar;
-      tf.dispose([epochLoss, loss]);
-      epochLoss = nextLoss;
-      epochSteps++;
-      windowSteps++;
-      step++;
-
-      if (step % config.logEvery === 0 || step % stepsPerEpoch === 0) {
-        lastLoss = (await epochLoss.data())[0] / epochSteps;
-        const now = performance.now();
-        emit(options.onEvent, {
-          type: 'step-end',
-          step,
-          epoch,
-          totalSteps,
-          loss: lastLoss,
-          learningRate: sgd.learningRate,
-          imagesPerSecond: (windowSteps * config.batchSize * 1000) / (now - windowStart),
-        });
-        windowStart = now;
-        windowSteps = 0;
-      }
-      if (step % stepsPerEpoch === 0) {
-        const finishedEpoch = step / stepsPerEpoch - 1;
-        if (
-          options.knn &&
-          config.knn.everyEpochs > 0 &&
-          ((finishedEpoch + 1) % config.knn.everyEpochs === 0 || step === totalSteps)
-        ) {
-          lastKnn = monitorKnn(encoder, options.knn, config);
+        try {
+          const rng = baseRng.fork(`step/${step}`);
+          return trainStep({ task, encoder, heads, variables, sgd, config, combine, images, rng, step });
+        } finally {
+          images.dispose();
         }
+      },
+      onEpochEnd: (epoch, loss, step) => {
+        const k = config.knn.everyEpochs;
+        if (options.knn && k > 0 && ((epoch + 1) % k === 0 || step === totalSteps))
+          lastKnn = monitorKnn(encoder, options.knn, config);
         emit(options.onEvent, {
           type: 'epoch-end',
-          epoch: finishedEpoch,
-          loss: lastLoss,
+          epoch,
+          loss,
           seconds: (performance.now() - epochStart) / 1000,
           knnAccuracy: lastKnn,
           numTensors: tf.memory().numTensors,
         });
-        epochLoss.dispose();
-        epochLoss = tf.scalar(0);
-        epochSteps = 0;
         epochStart = performance.now();
-        if (
-          step < totalSteps &&
-          config.checkpoint.everyEpochs > 0 &&
-          (finishedEpoch + 1) % config.checkpoint.everyEpochs === 0
-        )
-          lastCheckpoint = await save('epoch');
-      } else if (config.checkpoint.everySteps > 0 && step % config.checkpoint.everySteps === 0) {
-        lastCheckpoint = await save('steps');
-      }
-    }
-    lastCheckpoint = (await save('final')) ?? lastCheckpoint;
+      },
+      weights: () => variables,
+      onStart: (startStep, resumedFrom) =>
+        emit(options.onEvent, {
+          type: 'pretrain-start',
+          method: task.name,
+          totalSteps,
+          stepsPerEpoch,
+          startStep,
+          resumedFrom,
+          config,
+        }),
+    });
   } finally {
-    epochLoss.dispose();
     sgd.dispose();
   }
   emit(options.onEvent, {
     type: 'pretrain-end',
-    steps: step,
-    loss: lastLoss,
+    steps: result.steps,
+    loss: result.loss,
     knnAccuracy: lastKnn,
     seconds: (performance.now() - started) / 1000,
   });
-  return { steps: step, loss: lastLoss, knnAccuracy: lastKnn, heads, checkpoint: lastCheckpoint };
+  return { steps: result.steps, loss: result.loss, knnAccuracy: lastKnn, heads, checkpoint: result.checkpoint };
 }
 
 interface StepInputs {

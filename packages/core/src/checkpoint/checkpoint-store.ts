@@ -7,6 +7,8 @@ export interface StoredCheckpoint {
   location: string;
   step: number;
   meta: Record<string, unknown>;
+  /** What the store noticed while finding it (a damaged `latest`, files left by an interrupted write). */
+  warnings?: string[];
   read(path: string): Promise<Uint8Array>;
   readText(path: string): Promise<string>;
 }
@@ -16,7 +18,13 @@ export interface StoredCheckpoint {
  * `<run>/checkpoints/<step>/` atomically; tests and browsers can use {@link memoryCheckpointStore}.
  */
 export interface CheckpointStore {
-  write(step: number, files: CheckpointFiles, meta?: Record<string, unknown>): Promise<string>;
+  /** Writes the checkpoint of `step`; `keep`: how many of the newest checkpoints to keep (the store's default). */
+  write(
+    step: number,
+    files: CheckpointFiles,
+    meta?: Record<string, unknown>,
+    options?: { keep?: number },
+  ): Promise<string>;
   latest(): Promise<StoredCheckpoint | undefined>;
 }
 

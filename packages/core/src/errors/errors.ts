@@ -111,3 +111,59 @@ export class AbortedError extends MocoRobustError {
     this.name = 'AbortedError';
   }
 }
+
+/** Training produced a NaN or infinite loss or weight; the last finite checkpoint is kept, nothing later is saved. */
+export class NonFiniteError extends MocoRobustError {
+  readonly step: number;
+  readonly what: string;
+  constructor(options: { step: number; what: string; checkpoint?: string; hint?: string }) {
+    super(
+      `${options.what} became non-finite (NaN or Infinity) at step ${options.step}; ` +
+        (options.checkpoint ? `the last finite checkpoint is ${options.checkpoint}` : 'no checkpoint was written') +
+        `.${options.hint ? ` ${options.hint}` : ''}`,
+      { code: 'non-finite' },
+    );
+    this.name = 'NonFiniteError';
+    this.step = options.step;
+    this.what = options.what;
+  }
+}
+
+const FILE_SYSTEM_CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'is a folder where a file was expected',
+};
+
+/** Reading or writing a path failed for a file-system reason (full or read-only disk, permissions, file vs folder). */
+export class FileSystemError extends MocoRobustError {
+  readonly path: string;
+  /** The system error code, e.g. `ENOSPC`. */
+  readonly errno: string;
+  constructor(options: { path: string; errno: string; action?: string; cause?: unknown }) {
+    const reason = FILE_SYSTEM_CAUSES[options.errno] ?? options.errno;
+    super(`${options.path}: cannot ${options.action ?? 'write'}: ${reason} (${options.errno})`, {
+      code: 'file-system',
+      cause: options.cause,
+    });
+    this.name = 'FileSystemError';
+    this.path = options.path;
+    this.errno = options.errno;
+  }
+
+  /**
+   * The {@link FileSystemError} of a Node system error whose code is a file-system failure (ENOSPC, EDQUOT, EROFS,
+   * EACCES, EPERM, ENOTDIR, EISDIR), naming `path` (default: the error's own path); otherwise undefined.
+   */
+  static from(error: unknown, path?: string, action?: string): FileSystemError | undefined {
+    const e = error as { code?: unknown; path?: unknown } | null;
+    if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || !(e.code in FILE_SYSTEM_CAUSES))
+      return undefined;
+    const where = path ?? (typeof e.path === 'string' ? e.path : '(unknown path)');
+    return new FileSystemError({ path: where, errno: e.code, action, cause: error });
+  }
+}

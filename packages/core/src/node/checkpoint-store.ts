@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { CheckpointError } from '../errors/errors';
-import type { CheckpointFiles, CheckpointStore } from '../checkpoint/checkpoint-store';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { CheckpointFiles, CheckpointStore, StoredCheckpoint } from '../checkpoint/checkpoint-store';
+import { CheckpointError, FileSystemError } from '../errors/errors';
 import { atomicWriteFile } from './atomic-write';
 
 /** `manifest.json` of a checkpoint: what it holds and how to verify it. */
@@ -15,36 +15,92 @@ export interface CheckpointManifest {
   meta: Record<string, unknown>;
 }
 
+/**
+ * The steps of {@link writeCheckpoint}'s protocol, in order; after each one the run has a valid `latest`:
+ * - `temp-created`: an empty temporary folder exists; `latest` is unchanged.
+ * - `files-written`: every file is written and flushed (no manifest yet).
+ * - `manifest-written`: the manifest is written; files and folders are flushed.
+ * - `renamed`: the temporary folder has its final name (flushed); `latest` still names the previous checkpoint.
+ * - `latest-switched`: `latest` names the new checkpoint (replaced by rename, flushed).
+ * - `replaced-removed`: older copies of the same step are removed (only now).
+ * - `pruned`: checkpoints beyond `keep` are removed.
+ */
+export const CHECKPOINT_WRITE_STAGES = [
+  'temp-created',
+  'files-written',
+  'manifest-written',
+  'renamed',
+  'latest-switched',
+  'replaced-removed',
+  'pruned',
+] as const;
+export type CheckpointWriteStage = (typeof CHECKPOINT_WRITE_STAGES)[number];
+
+/** Called after each step of the protocol (a fault-injection seam for tests: throw or exit the process there). */
+export type CheckpointStageHook = (stage: CheckpointWriteStage, info: { step: number; dir: string }) => unknown;
+
 const stepDirName = (step: number) => String(step).padStart(9, '0');
+/** `000000008` (first copy of step 8) or `000000008-2` (a later copy written over the same step). */
+const CHECKPOINT_NAME = /^(\d{9,})(?:-(\d+))?$/;
+const TEMPORARY_NAME = /^\.tmp-|^\.latest\..*\.tmp$/;
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function failure(error: unknown, path: string, message: string): Error {
+  const own = (error as { path?: unknown } | null)?.path;
+  return (
+    FileSystemError.from(error, typeof own === 'string' ? own : path, 'write the checkpoint') ??
+    new CheckpointError({ path, message, cause: error })
+  );
+}
 
 /**
- * Writes a checkpoint directory `<runDir>/checkpoints/<step>/` atomically (written under a temporary
- * name, flushed, renamed) with a `manifest.json` of file sizes and SHA-256 digests, then points
- * `<runDir>/checkpoints/latest` at it (replaced by rename) and keeps the newest `keep` checkpoints.
- * Returns the checkpoint directory.
+ * Writes the checkpoint of `step` under `<runDir>/checkpoints/` so that there is never a moment without a valid
+ * checkpoint: files and a `manifest.json` of sizes and SHA-256 digests go to a temporary folder, are flushed (files and
+ * folders), the folder is renamed to `<step>` (or `<step>-<n>` when that step already has a checkpoint: the old one
+ * is never removed first), `latest` is switched to it by rename, and only then are the copies it replaces and the
+ * checkpoints beyond the newest `keep` removed. Returns the checkpoint directory.
  */
 export async function writeCheckpoint(
   runDir: string,
   step: number,
   files: CheckpointFiles,
-  options: { meta?: Record<string, unknown>; keep?: number } = {},
+  options: { meta?: Record<string, unknown>; keep?: number; onStage?: CheckpointStageHook } = {},
 ): Promise<string> {
   const root = join(runDir, 'checkpoints');
-  const finalDir = join(root, stepDirName(step));
   const temporary = join(root, `.tmp-${stepDirName(step)}-${randomBytes(4).toString('hex')}`);
-  await mkdir(temporary, { recursive: true });
+  let finalDir = join(root, stepDirName(step));
+  const stage = async (name: CheckpointWriteStage, dir: string) => {
+    await options.onStage?.(name, { step, dir });
+  };
+  let renamed = false;
   try {
+    await mkdir(temporary, { recursive: true });
+    await stage('temp-created', temporary);
     const entries: CheckpointManifest['files'] = [];
+    const folders = new Set<string>([temporary]);
     for (const [path, content] of Object.entries(files)) {
       const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
       const target = join(temporary, path);
-      await mkdir(join(target, '..'), { recursive: true });
+      await mkdir(dirname(target), { recursive: true });
+      folders.add(dirname(target));
       const handle = await open(target, 'w');
-      await handle.writeFile(bytes);
-      await handle.sync();
-      await handle.close();
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       entries.push({ path, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
     }
+    await stage('files-written', temporary);
     const manifest: CheckpointManifest = {
       format: 'moco-robust-checkpoint/v1',
       step,
@@ -53,41 +109,110 @@ export async function writeCheckpoint(
       meta: options.meta ?? {},
     };
     await atomicWriteFile(join(temporary, 'manifest.json'), JSON.stringify(manifest, null, 2));
-    await rm(finalDir, { recursive: true, force: true });
+    for (const folder of [...folders].sort((a, b) => b.length - a.length)) await syncPath(folder);
+    await stage('manifest-written', temporary);
+    const names = await readdir(root);
+    for (let copy = 1; names.includes(finalDir.slice(root.length + 1)); copy++)
+      finalDir = join(root, `${stepDirName(step)}-${copy}`);
     await rename(temporary, finalDir);
+    renamed = true;
+    await syncPath(root);
+    await stage('renamed', finalDir);
   } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw new CheckpointError({
-      path: finalDir,
-      message: 'could not write the checkpoint; the previous checkpoints are intact',
-      cause: error,
-    });
+    if (!renamed) await rm(temporary, { recursive: true, force: true }).catch(() => undefined);
+    throw failure(error, finalDir, 'could not write the checkpoint; the previous checkpoints are intact');
   }
-  await atomicWriteFile(join(root, 'latest'), `${stepDirName(step)}\n`);
-  if (options.keep !== undefined) await pruneCheckpoints(runDir, options.keep);
+  try {
+    await atomicWriteFile(join(root, 'latest'), `${finalDir.slice(root.length + 1)}\n`);
+    await syncPath(root);
+  } catch (error) {
+    throw failure(error, join(root, 'latest'), `could not point 'latest' at ${finalDir}; the previous one is intact`);
+  }
+  try {
+    await stage('latest-switched', finalDir);
+    const own = (await readdir(root)).filter(
+      (n) => CHECKPOINT_NAME.exec(n)?.[1] === stepDirName(step) && n !== finalDir.slice(root.length + 1),
+    );
+    for (const name of own) await rm(join(root, name), { recursive: true, force: true });
+    await stage('replaced-removed', finalDir);
+    if (options.keep !== undefined) await pruneCheckpoints(runDir, options.keep);
+    await stage('pruned', finalDir);
+  } catch (error) {
+    throw failure(error, finalDir, 'the checkpoint was written and is the latest, but removing older ones failed');
+  }
   return finalDir;
 }
 
-/** The newest complete checkpoint directory of a run (following `latest`), or undefined when none exists. */
-export async function latestCheckpoint(runDir: string): Promise<string | undefined> {
+/** The checkpoint directories of a run, newest first (by step, then by copy). */
+async function checkpointDirs(root: string): Promise<string[]> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  const parsed = names
+    .map((name) => ({ name, match: CHECKPOINT_NAME.exec(name) }))
+    .filter((e): e is { name: string; match: RegExpExecArray } => e.match !== null)
+    .map((e) => ({ name: e.name, step: Number(e.match[1]), copy: Number(e.match[2] ?? 0) }));
+  parsed.sort((a, b) => b.step - a.step || b.copy - a.copy);
+  return parsed.map((e) => join(root, e.name));
+}
+
+/**
+ * The newest intact checkpoint directory of a run, or undefined when there is none: the one `latest` names when it
+ * is intact (manifest present, every file verified); otherwise the newest intact one, after telling `onWarning` why
+ * `latest` was not used. A run whose checkpoints are all damaged is refused with a {@link CheckpointError}.
+ */
+export async function latestCheckpoint(
+  runDir: string,
+  options: { onWarning?: (message: string) => void } = {},
+): Promise<string | undefined> {
   const root = join(runDir, 'checkpoints');
-  let name: string;
+  const candidates = await checkpointDirs(root);
+  let name: string | undefined;
   try {
     name = (await readFile(join(root, 'latest'), 'utf8')).trim();
   } catch {
-    return undefined;
+    name = undefined;
   }
-  const dir = join(root, name);
-  try {
-    await stat(join(dir, 'manifest.json'));
-  } catch (error) {
-    throw new CheckpointError({
-      path: dir,
-      message: `'latest' points at a checkpoint without manifest.json`,
-      cause: error,
-    });
+  if (name !== undefined && CHECKPOINT_NAME.test(name)) {
+    try {
+      await readCheckpointManifest(join(root, name));
+      return join(root, name);
+    } catch (error) {
+      options.onWarning?.(
+        `'latest' names ${join(root, name)}, which is not an intact checkpoint ` +
+          `(${(error as Error).message.split('\n')[0]}); falling back to the newest intact one`,
+      );
+    }
+  } else if (candidates.length > 0) {
+    options.onWarning?.(
+      name === undefined
+        ? `${join(root, 'latest')} is missing; falling back to the newest intact checkpoint`
+        : `${join(root, 'latest')} holds ${JSON.stringify(name.slice(0, 40))}, not a checkpoint name; ` +
+            'falling back to the newest intact checkpoint',
+    );
   }
-  return dir;
+  const problems: string[] = [];
+  for (const dir of candidates) {
+    if (name !== undefined && dir === join(root, name)) continue;
+    try {
+      await readCheckpointManifest(dir);
+      options.onWarning?.(`using ${dir}`);
+      return dir;
+    } catch (error) {
+      problems.push((error as Error).message.split('\n')[0]);
+    }
+  }
+  if (name === undefined && candidates.length === 0) return undefined;
+  throw new CheckpointError({
+    path: root,
+    message: `holds no intact checkpoint (${problems.concat(name ? [`latest: ${name}`] : []).join('; ')})`,
+  });
+}
+
+/** Removes what an interrupted write left behind: temporary checkpoint folders and temporary `latest` files. */
+export async function removeStaleCheckpointFiles(runDir: string): Promise<string[]> {
+  const root = join(runDir, 'checkpoints');
+  const stale = (await readdir(root).catch(() => [] as string[])).filter((n) => TEMPORARY_NAME.test(n));
+  for (const name of stale) await rm(join(root, name), { recursive: true, force: true });
+  return stale.map((n) => join(root, n));
 }
 
 /** Reads and verifies a checkpoint's manifest: every listed file present with its size and SHA-256. */
@@ -137,32 +262,45 @@ export async function readCheckpointFile(dir: string, path: string): Promise<Uin
   }
 }
 
-/** Deletes all but the newest `keep` checkpoints of a run (never the one `latest` points at). */
+/** Deletes all but the newest `keep` (at least 1) checkpointed steps of a run, never the one `latest` names. */
 export async function pruneCheckpoints(runDir: string, keep: number): Promise<void> {
   const root = join(runDir, 'checkpoints');
   const latest = (await readFile(join(root, 'latest'), 'utf8').catch(() => '')).trim();
-  const steps = (await readdir(root)).filter((n) => /^\d+$/.test(n)).sort();
-  for (const name of steps.slice(0, Math.max(0, steps.length - Math.max(1, keep)))) {
-    if (name !== latest) await rm(join(root, name), { recursive: true, force: true });
+  const steps: string[] = [];
+  for (const dir of await checkpointDirs(root)) {
+    const step = CHECKPOINT_NAME.exec(dir.slice(root.length + 1))![1];
+    if (!steps.includes(step)) steps.push(step);
+    if (steps.indexOf(step) >= Math.max(1, keep) && dir !== join(root, latest))
+      await rm(dir, { recursive: true, force: true });
   }
 }
 
 /**
- * The file-system {@link CheckpointStore} of a run directory: writes with {@link writeCheckpoint}
- * (keeping the newest `keep`, default 3) and reads the verified latest checkpoint.
+ * The file-system {@link CheckpointStore} of a run directory: writes with {@link writeCheckpoint} (keeping the newest
+ * `keep`, default 3; `onStage` is the fault-injection seam) and reads the newest intact checkpoint; before reading it
+ * removes what an interrupted write left behind. Warnings (a damaged `latest`, stale files) go to the checkpoint's
+ * `warnings`.
  */
-export function fileCheckpointStore(runDir: string, options: { keep?: number } = {}): CheckpointStore {
+export function fileCheckpointStore(
+  runDir: string,
+  options: { keep?: number; onStage?: CheckpointStageHook } = {},
+): CheckpointStore {
   return {
-    write: (step, files, meta) => writeCheckpoint(runDir, step, files, { meta, keep: options.keep ?? 3 }),
+    write: (step, files, meta, write) =>
+      writeCheckpoint(runDir, step, files, { meta, keep: write?.keep ?? options.keep ?? 3, onStage: options.onStage }),
     async latest() {
-      const dir = await latestCheckpoint(runDir);
-      return dir === undefined ? undefined : openCheckpoint(dir);
+      const warnings = (await removeStaleCheckpointFiles(runDir)).map(
+        (path) => `removed ${path}, left behind by an interrupted checkpoint write`,
+      );
+      const dir = await latestCheckpoint(runDir, { onWarning: (message) => warnings.push(message) });
+      if (dir === undefined) return undefined;
+      return { ...(await openCheckpoint(dir)), warnings };
     },
   };
 }
 
 /** Opens (and verifies) the checkpoint directory `dir` as a {@link StoredCheckpoint}. */
-export async function openCheckpoint(dir: string): Promise<import('../checkpoint/checkpoint-store').StoredCheckpoint> {
+export async function openCheckpoint(dir: string): Promise<StoredCheckpoint> {
   const manifest = await readCheckpointManifest(dir);
   return {
     location: dir,
