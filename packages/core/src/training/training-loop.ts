@@ -129,9 +129,8 @@ export async function trainingLoop(o: TrainingLoopOptions): Promise<TrainingLoop
       await new Promise((resolve) => setImmediate(resolve)); // lets a Ctrl-C handler run between steps
       if (o.signal?.aborted) {
         await save('abort');
-        throw new AbortedError(
-          `${o.name} stopped at step ${step} of ${o.totalSteps}${checkpoint ? `; checkpoint saved at ${checkpoint}` : ''}.`,
-        );
+        const saved = checkpoint ? `; checkpoint saved at ${checkpoint}` : '';
+        throw new AbortedError(`${o.name} stopped at step ${step} of ${o.totalSteps}${saved}.`);
       }
       const epoch = Math.floor(step / o.stepsPerEpoch);
       const learningRate = o.learningRate(epoch);
