@@ -3,11 +3,17 @@ import { BackendUnavailableError, InvalidArgumentError } from '../errors/errors'
 import { emit, type EventListener } from '../events/events';
 import { registerGradients } from '../tensor/gradients';
 
-/** Backends moco-robust can run on, fastest first. */
+/** Backends moco-robust tries in Node, fastest first. */
 export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
 
-/** A backend name: `node-gpu` (@tensorflow/tfjs-node-gpu), `node` (@tensorflow/tfjs-node), `wasm`, `cpu`. */
-export type BackendName = (typeof BACKEND_NAMES)[number];
+/** Backends moco-robust tries in a browser, fastest first. */
+export const BROWSER_BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+/**
+ * A backend name: `node-gpu` (@tensorflow/tfjs-node-gpu), `node` (@tensorflow/tfjs-node), `webgpu`, `webgl` (browsers
+ * only), `wasm`, `cpu`.
+ */
+export type BackendName = (typeof BACKEND_NAMES)[number] | (typeof BROWSER_BACKEND_NAMES)[number];
 
 /** Why a candidate backend was or was not chosen. */
 export interface BackendAttempt {
@@ -42,8 +48,22 @@ export interface SelectBackendOptions {
    * environment variable.
    */
   backend?: BackendName;
-  /** Candidates in order; default {@link BACKEND_NAMES} (native ones are skipped in a browser). */
+  /**
+   * Candidates in order; default {@link BACKEND_NAMES} in Node, {@link BROWSER_BACKEND_NAMES} in a browser (where
+   * native ones are skipped, and backends the page already registered with tfjs, except cpu, are tried first).
+   */
   candidates?: readonly BackendName[];
+  /**
+   * Browser: how to load a backend's package, e.g. `{ webgl: () => import('@tensorflow/tfjs-backend-webgl') }` — a
+   * bundler resolves only literal specifiers. Without one, a backend the page has not registered is imported by name
+   * (which works with an import map); wasm and cpu (dependencies of this package) need none.
+   */
+  loaders?: Partial<Record<BackendName, () => Promise<unknown>>>;
+  /**
+   * Browser: where the wasm backend's `.wasm` files are served (a URL prefix ending in `/`, passed to tfjs's
+   * `setWasmPaths`); default: beside the page.
+   */
+  wasmPaths?: string;
   /** Environment variable that forces a backend; default `MOCO_ROBUST_BACKEND`. */
   environmentVariable?: string;
   onEvent?: EventListener<{ type: 'backend-selected'; selection: BackendSelection }>;
@@ -66,6 +86,7 @@ export interface WasmThreading {
 interface LoadContext {
   threading?: WasmThreading;
   wasmThreads?: number;
+  wasmPaths?: string;
 }
 
 interface Candidate {
@@ -110,7 +131,39 @@ const candidates: Record<BackendName, Candidate> = {
     install: 'Install it with `npm install @tensorflow/tfjs-backend-cpu@4.22.0`.',
     load: () => importOptional('@tensorflow/tfjs-backend-cpu'),
   },
+  webgpu: {
+    packageName: '@tensorflow/tfjs-backend-webgpu',
+    tfBackend: 'webgpu',
+    install: "Import '@tensorflow/tfjs-backend-webgpu' in the page (a browser with WebGPU enabled is needed).",
+    load: () => importOptional('@tensorflow/tfjs-backend-webgpu'),
+  },
+  webgl: {
+    packageName: '@tensorflow/tfjs-backend-webgl',
+    tfBackend: 'webgl',
+    install: "Import '@tensorflow/tfjs-backend-webgl' in the page (a browser with WebGL 2 or 1 is needed).",
+    load: () => importOptional('@tensorflow/tfjs-backend-webgl'),
+  },
 };
+
+/**
+ * The browser's way to load each candidate: a backend the page registered needs no loading; the page's own loader
+ * comes next; wasm and cpu, this package's dependencies, are imported by literal specifiers a bundler resolves.
+ */
+function browserLoad(name: BackendName, candidate: Candidate, options: SelectBackendOptions): Candidate['load'] {
+  if (tf.findBackendFactory(candidate.tfBackend) !== null) return async () => undefined;
+  const loader = options.loaders?.[name];
+  if (loader) return loader;
+  if (name === 'cpu') return () => import('@tensorflow/tfjs-backend-cpu');
+  if (name === 'wasm') return (context) => loadWasmInBrowser(context);
+  return candidate.load;
+}
+
+async function loadWasmInBrowser(context: LoadContext): Promise<number> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (context.wasmPaths !== undefined) wasm.setWasmPaths(context.wasmPaths);
+  await activate('wasm');
+  return wasm.getThreadsCount();
+}
 
 interface WasmPackage {
   setThreadsCount(threads: number): void;
@@ -179,27 +232,28 @@ export function selectBackend(options: SelectBackendOptions = {}): Promise<Backe
 export async function selectBackendWith(
   threading: WasmThreading | undefined,
   options: SelectBackendOptions,
+  inBrowser = !isNode,
 ): Promise<BackendSelection> {
   if (options.wasmThreads !== undefined) assertWasmThreads(options.wasmThreads, 'wasmThreads');
   const variable = options.environmentVariable ?? 'MOCO_ROBUST_BACKEND';
   const fromEnvironment = isNode ? process.env[variable] : undefined;
   const forced = options.backend ?? (fromEnvironment ? (fromEnvironment as BackendName) : undefined);
-  if (forced !== undefined && !BACKEND_NAMES.includes(forced)) {
+  const valid: readonly BackendName[] = inBrowser ? BROWSER_BACKEND_NAMES : BACKEND_NAMES;
+  if (forced !== undefined && !valid.includes(forced)) {
     throw new InvalidArgumentError({
       argument: options.backend !== undefined ? 'backend' : variable,
-      expected: `one of ${BACKEND_NAMES.join(', ')}`,
+      expected: `one of ${valid.join(', ')}`,
       received: forced,
     });
   }
-  const order = forced
-    ? [forced]
-    : (options.candidates ?? BACKEND_NAMES).filter((n) => isNode || (n !== 'node' && n !== 'node-gpu'));
+  const order = forced ? [forced] : candidateOrder(options, inBrowser);
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     const candidate = candidates[name];
     const started = performance.now();
     try {
-      const threads = await candidate.load({ threading, wasmThreads: options.wasmThreads });
+      const load = inBrowser ? browserLoad(name, candidate, options) : candidate.load;
+      const threads = await load({ threading, wasmThreads: options.wasmThreads, wasmPaths: options.wasmPaths });
       await activate(candidate.tfBackend);
       await registerGradients();
       await candidate.registerTraining?.();
@@ -237,6 +291,18 @@ export async function selectBackendWith(
     backend: order.join(','),
     message: `No tfjs backend could be loaded: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`,
   });
+}
+
+/**
+ * The candidates to try: in Node the given order (default {@link BACKEND_NAMES}); in a browser the native ones
+ * dropped, and those the page already registered with tfjs (but cpu) first (default {@link BROWSER_BACKEND_NAMES}).
+ */
+function candidateOrder(options: SelectBackendOptions, inBrowser: boolean): BackendName[] {
+  if (!inBrowser) return [...(options.candidates ?? BACKEND_NAMES)];
+  const names = (options.candidates ?? BROWSER_BACKEND_NAMES).filter((n) => n !== 'node' && n !== 'node-gpu');
+  // cpu stays last: many imports register it as a side effect (it is every other backend's fallback)
+  const registered = (n: BackendName) => n !== 'cpu' && tf.findBackendFactory(candidates[n].tfBackend) !== null;
+  return [...names.filter(registered), ...names.filter((n) => !registered(n))];
 }
 
 /** Throws unless `threads` is a whole number of wasm threads tfjs can start (1–8). @internal */
