@@ -6,7 +6,9 @@ export {
   CheckpointError,
   DataFormatError,
   DownloadError,
+  FileSystemError,
   InvalidArgumentError,
+  NonFiniteError,
   PluginError,
   UnsupportedEnvironmentError,
   describeValue,
@@ -31,6 +33,13 @@ export { optimizerFiles, restoreOptimizer } from './checkpoint/optimizer-files';
 export type { SaveableModel } from './checkpoint/model-files';
 export type { CheckpointFiles, CheckpointStore, StoredCheckpoint } from './checkpoint/checkpoint-store';
 export type { RunOptions } from './checkpoint/run-options';
+export { trainingLoop } from './training/training-loop';
+export type {
+  CheckpointReason,
+  TrainingLoopEvent,
+  TrainingLoopOptions,
+  TrainingLoopResult,
+} from './training/training-loop';
 export type { TensorArchiveEntry, TensorArchiveSpec } from './checkpoint/tensor-archive';
 export { BACKEND_NAMES, BROWSER_BACKEND_NAMES, selectBackend } from './backend/select-backend';
 export { benchmarkConv2d, STANDARD_CONV_SHAPE } from './backend/benchmark-conv';
