@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'adversarial examples against any tfjs model.json, with an image grid',
     load: () => import('./commands/attack'),
   },
+  playground: {
+    summary: 'a page on 127.0.0.1 to attack a run in the browser: FGSM, PGD, label-free MoCo-FGSM / MoCo-PGD',
+    load: () => import('./commands/playground'),
+  },
   corrupt: {
     summary: 'write a CIFAR-10-C-style set (official .npy layout) from CIFAR-10 images',
     load: () => import('./commands/corrupt'),
