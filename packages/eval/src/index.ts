@@ -25,6 +25,8 @@ export { comparisonChart, corruptionChart, groupedBarChart } from './reports/svg
 export type { BarChartOptions, BarSeries } from './reports/svg-charts';
 export { reportHtml } from './reports/report-html';
 export type { ReportHtmlOptions } from './reports/report-html';
+export { pretrainingLabels } from './reports/pretraining-labels';
+export type { PretrainingRecord } from './reports/pretraining-labels';
 export { collectExamples } from './reports/examples';
 export type { CollectExamplesOptions, ExampleGrid, ExampleRow } from './reports/examples';
 export { createGridReport, evaluationLabel, gridRowLabel } from './reports/grid-report';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { robustnessTable } from '@moco-robust/eval';
+import { pretrainingLabels, robustnessTable } from '@moco-robust/eval';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
 import { commandConfig, RUN_FLAGS, startRun } from '../run/command-config';
 import { loadRunData } from '../run/data';
@@ -43,10 +43,6 @@ export async function run(argv: string[]): Promise<number> {
     run.renderer.line(`data: ${data.train.count} training and ${data.test.count} test images from ${data.folder}`);
     const pretrained = await runPretrain(run, join(run.out, 'pretrain'), config, data.train, data.test);
     const tuned = await runFinetune(run, join(run.out, 'finetune'), config, pretrained.encoder, data.train);
-    const p = config.pretrain;
-    const name =
-      `${p.method === 'moco-v1' ? 'MoCo' : p.method === 'moco-v2' ? 'MoCo-v2' : p.method} ` +
-      `(${p.attack === 'moco-pgd' ? `MoCo-PGD-${p.steps}` : p.attack === 'moco-fgsm' ? 'MoCo-FGSM' : 'no attack'})`;
     const { report, html, markdown } = await runEval(
       run,
       run.out,
@@ -54,12 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       tuned.classifier.model,
       data.test,
       { attacks: ['clean', 'fgsm', 'pgd'], cifar10c: config.eval.cifar10c, frostTextures },
-      {
-        name,
-        method: p.method,
-        pretrainAttack: p.attack,
-        model: config.model.architecture,
-      },
+      { ...pretrainingLabels(config.pretrain), model: config.model.architecture },
     );
     const metrics = {
       run: config,

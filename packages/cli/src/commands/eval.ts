@@ -4,7 +4,8 @@ import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { loadModelFrom, resolveModelSource, runEval } from '../run/pipeline';
 import { openRunDir } from '../run/run-dir';
-import { robustnessTable } from '@moco-robust/eval';
+import { pretrainingLabels, robustnessTable } from '@moco-robust/eval';
+import { sourcePretraining } from '../run/lineage';
 import { UsageError } from '../usage-error';
 
 const EVALUATIONS = ['clean', 'fgsm', 'pgd', 'cifar10c'] as const;
@@ -61,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const data = await loadRunData(values.data, config);
   const frostTextures = wanted.includes('cifar10c') && !values.cifar10c ? await loadFrostFlag(values.frost) : undefined;
   const source = await resolveModelSource(values.from, 'classifier'); // verified before anything is written
+  config.pretrain = sourcePretraining(source, config.pretrain); // how the classifier's encoder was made
   const run = await openRunDir('eval', { out: values.out });
   try {
     await startRun(run, config, values.backend);
@@ -73,10 +75,7 @@ export async function run(argv: string[]): Promise<number> {
       model,
       data.test,
       { attacks, cifar10c: wanted.includes('cifar10c'), cifar10cDir: values.cifar10c, frostTextures },
-      {
-        name: values.name ?? values.from,
-        method: 'unknown',
-      },
+      { ...pretrainingLabels(config.pretrain), ...(values.name ? { name: values.name } : {}) },
     );
     if (values.json) process.stdout.write(`${JSON.stringify({ out: run.out, report: html, ...report })}\n`);
     else {

@@ -3,6 +3,7 @@ import { commandConfig, RUN_FLAGS, startRun } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { loadModelFrom, resolveModelSource, runFinetune } from '../run/pipeline';
 import { openRunDir, readRunConfig } from '../run/run-dir';
+import { sourcePretraining } from '../run/lineage';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   const from = values.resume ? ((await readRunConfig<{ from?: string }>(values.out!)).from ?? undefined) : values.from;
   const data = await loadRunData(values.data, config);
   const source = from ? await resolveModelSource(from, 'encoder') : undefined; // verified before anything is written
+  config.pretrain = sourcePretraining(source, config.pretrain); // how the encoder was made, not the preset's default
   const run = await openRunDir('finetune', { out: values.out, resume: values.resume });
   try {
     await startRun(run, Object.assign(config, { from }), values.backend);

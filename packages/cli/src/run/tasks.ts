@@ -106,14 +106,25 @@ async function importPlugin(name: string): Promise<unknown> {
     const manifest = join(dir, 'node_modules', name, 'package.json');
     if (existsSync(manifest)) {
       const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
-        exports?: Record<string, { import?: string; default?: string } | string>;
+        exports?: Record<string, unknown>;
+        module?: string;
         main?: string;
       };
-      const root = pkg.exports?.['.'];
-      const entry = typeof root === 'string' ? root : (root?.import ?? root?.default ?? pkg.main ?? 'index.js');
+      const entry = conditionalEntry(pkg.exports?.['.']) ?? pkg.module ?? pkg.main ?? 'index.js';
       return import(pathToFileURL(join(dirname(manifest), entry)).href);
     }
     if (dirname(dir) === dir) break;
   }
   return import(name);
+}
+
+/** The ES-module file of an `exports` target: a path, or nested conditions (`import` / `node` / `default`). */
+function conditionalEntry(target: unknown): string | undefined {
+  if (typeof target === 'string') return target;
+  if (typeof target !== 'object' || target === null) return undefined;
+  for (const condition of ['import', 'node', 'default']) {
+    const entry = conditionalEntry((target as Record<string, unknown>)[condition]);
+    if (entry) return entry;
+  }
+  return undefined;
 }
