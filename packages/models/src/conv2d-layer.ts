@@ -68,7 +68,7 @@ function plainConv2dClass(): new (args: Conv2dArgs) => Conv2dLayer {
 
 /**
  * tfjs's `Conv2D` layer (same arguments, weights and saved form) whose gradients are computed only
- * for the tensors backpropagation needs — see {@link plainConv2dClass}. The ResNets use it.
+ * for the tensors backpropagation needs — see `plainConv2dClass`. The ResNets use it.
  */
 export function conv2dLayer(args: Conv2dArgs): tfl.layers.Layer {
   const Plain = plainConv2dClass();

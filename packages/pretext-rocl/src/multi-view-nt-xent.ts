@@ -39,7 +39,7 @@ export function multiViewNtXent(views: tf.Tensor2D[], temperature: number): tf.T
 }
 
 /**
- * Instance-discrimination accuracy of two views `z1`, `z2` [N, d]: the fraction of the 2N anchors
+ * Instance-discrimination accuracy of two views `z1`, `z2` (`[N, d]`): the fraction of the 2N anchors
  * whose most cosine-similar other row of `[z1; z2]` is their own other view (chance 1/(2N − 1)), as
  * a scalar tensor.
  */

@@ -1,6 +1,6 @@
 import { DataFormatError } from '../errors/errors';
 
-/** One named tensor in a {@link TensorArchive}. */
+/** One named tensor in a `TensorArchive`. */
 export interface TensorArchiveEntry {
   name: string;
   shape: number[];

@@ -29,7 +29,7 @@ export function infoNce(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, temp
 }
 
 /**
- * Per-anchor SimCLR NT-Xent loss (Chen et al., ICML 2020) of two views `z1`, `z2` [N, d]: every row of
+ * Per-anchor SimCLR NT-Xent loss (Chen et al., ICML 2020) of two views `z1`, `z2` (`[N, d]`): every row of
  * `[z1; z2]` is an anchor whose positive is its other view and whose negatives are the other 2N − 2
  * rows; returns [2N] (the first N for `z1`'s anchors). RoCL uses temperature 0.5.
  */
