@@ -21,3 +21,12 @@ export { apgdTargeted } from './apgd-targeted';
 export type { ApgdTargetedOptions } from './apgd-targeted';
 export { square, squareFraction } from './square';
 export type { SquareOptions, SquareResult } from './square';
+export { mocoApgd } from './moco-apgd';
+export { AUTOATTACK_VERSIONS, autoAttack } from './auto-attack';
+export type {
+  AutoAttackEvent,
+  AutoAttackName,
+  AutoAttackOptions,
+  AutoAttackResult,
+  AutoAttackStage,
+} from './auto-attack';
