@@ -27,7 +27,7 @@ export type ProjectionHeadFactory = (options: {
   rng: Rng;
 }) => ModelLike;
 
-/** Options of {@link mocoTask}; defaults follow MoCo's CIFAR-10 demo. */
+/** Options of {@link mocoTask}; defaults follow MoCo's CIFAR-10 demo (docs/protocol.md, "Pre-training"). */
 export interface MocoTaskOptions {
   /** `v1`: linear head, T 0.1; `v2`: MLP head (hidden = feature width), T 0.2. Default `v2`. */
   version?: 'v1' | 'v2';

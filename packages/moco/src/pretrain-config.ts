@@ -24,7 +24,7 @@ export interface PretrainConfig {
     kind: 'pgd' | 'fgsm' | 'none';
     /** L∞ radius, pixel units; paper 8/255. */
     epsilon: number;
-    /** Step size; paper 8/255, community 2/255. FGSM uses ε. */
+    /** Step size; paper 8/255, community 2/255 (docs/protocol.md, "Pre-training"). FGSM uses ε. */
     stepSize: number;
     /** PGD steps; paper 10. */
     steps: number;
@@ -67,8 +67,8 @@ export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
 };
 
 /**
- * The paper's text literally (§3–4): MoCo-PGD-10 with ε = step = 8/255, batch 128, lr 0.06, wd 5e-4, cosine, 200
- * epochs.
+ * The paper's text literally: MoCo-PGD-10 with ε = step = 8/255, batch 128, lr 0.06, wd 5e-4, cosine, 200 epochs
+ * (docs/protocol.md, "Pre-training").
  */
 export const PAPER_PRETRAIN: PretrainConfig = {
   ...DEFAULT_PRETRAIN_CONFIG,
