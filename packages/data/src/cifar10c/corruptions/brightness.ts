@@ -7,7 +7,7 @@ const SHIFTS = [0.05, 0.1, 0.15, 0.2, 0.3] as const;
 
 /**
  * CIFAR-10-C `brightness` (deterministic): adds 0.05–0.3 to the HSV value (scikit-image HSV),
- * clipped to [0, 1], truncated to uint8 (SPEC §2.11).
+ * clipped to [0, 1], truncated to uint8 (docs/cifar10c.md §2.11).
  */
 export const brightness: Corruption = {
   name: 'brightness',

@@ -6,7 +6,7 @@ const FACTORS = [0.75, 0.5, 0.4, 0.3, 0.15] as const;
 
 /**
  * CIFAR-10-C `contrast` (deterministic): `(u − μ)·c + μ` with μ the per-channel mean of the image
- * in [0, 1] and c = 0.75–0.15, clipped and truncated to uint8 (SPEC §2.12).
+ * in [0, 1] and c = 0.75–0.15, clipped and truncated to uint8 (docs/cifar10c.md §2.12).
  */
 export const contrast: Corruption = {
   name: 'contrast',

@@ -77,8 +77,8 @@ const padded = new Float64Array(PADDED_SIDE * PADDED_SIDE * 3);
 const blurred = new Float64Array(IMAGE_LENGTH);
 
 /**
- * CIFAR-10-C `defocus_blur` (deterministic): each channel correlated (OpenCV `filter2D`,
- * reflect-101 border) with an anti-aliased disk of radius 0.3–1.5 pixels, truncated to uint8 (SPEC §2.4).
+ * CIFAR-10-C `defocus_blur` (deterministic): each channel correlated (OpenCV `filter2D`, reflect-101 border) with
+ * an anti-aliased disk of radius 0.3–1.5 pixels, truncated to uint8 (docs/cifar10c.md §2.4).
  */
 export const defocusBlur: Corruption = {
   name: 'defocus_blur',

@@ -66,7 +66,7 @@ function displacement(
 /**
  * CIFAR-10-C `elastic_transform` (random): a random affine warp (OpenCV `warpAffine`, reflect-101)
  * followed by a smoothed random displacement field sampled bilinearly (SciPy `map_coordinates`,
- * half-sample reflect), in float32, truncated to uint8 (SPEC §2.13).
+ * half-sample reflect), in float32, truncated to uint8 (docs/cifar10c.md §2.13).
  */
 export const elasticTransform: Corruption<ElasticTransformDraws> = {
   name: 'elastic_transform',

@@ -22,7 +22,7 @@ const plasmaScratch = new Float64Array(1024);
 
 /**
  * CIFAR-10-C `fog` (random): adds `a·P` (a = 0.2–1.5) of a fresh plasma fractal P to every
- * channel and rescales by `m/(m + a)` with m the image maximum, truncated to uint8 (SPEC §2.10, B7).
+ * channel and rescales by `m/(m + a)` with m the image maximum, truncated to uint8 (docs/cifar10c.md §2.10, B7).
  */
 export const fog: Corruption<FogDraws> = {
   name: 'fog',

@@ -49,7 +49,7 @@ function checkedTexture(textures: FrostTexture[] | undefined, index: number): Fr
 
 /**
  * CIFAR-10-C `frost` (random): blends `a·x + b·crop` (a = 1–0.75, b = 0.2–0.45, in 0..255 units)
- * with a random 32×32 crop of one of five frost textures, truncated to uint8 (SPEC §2.9). Throws
+ * with a random 32×32 crop of one of five frost textures, truncated to uint8 (docs/cifar10c.md §2.9). Throws
  * {@link MissingFrostTexturesError} when `context.frostTextures` is absent.
  */
 export const frost: Corruption<FrostDraws> = {

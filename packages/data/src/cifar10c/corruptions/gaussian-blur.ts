@@ -9,7 +9,7 @@ const unit = new Float64Array(IMAGE_LENGTH);
 
 /**
  * CIFAR-10-C `gaussian_blur` (deterministic, extra corruption): scikit-image `gaussian` per
- * channel with sigma 0.4–1 pixels, edge pixels repeated, truncated to uint8 (SPEC §2.17).
+ * channel with sigma 0.4–1 pixels, edge pixels repeated, truncated to uint8 (docs/cifar10c.md §2.17).
  */
 export const gaussianBlur: Corruption = {
   name: 'gaussian_blur',

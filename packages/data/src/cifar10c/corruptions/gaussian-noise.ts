@@ -9,7 +9,7 @@ const noise = new Float64Array(IMAGE_LENGTH);
 
 /**
  * CIFAR-10-C `gaussian_noise` (random): `u + N(0, σ²)` per value with σ 0.04–0.10 ([0, 1] units),
- * clipped and truncated to uint8 (SPEC §2.1).
+ * clipped and truncated to uint8 (docs/cifar10c.md §2.1).
  */
 export const gaussianNoise: Corruption = {
   name: 'gaussian_noise',

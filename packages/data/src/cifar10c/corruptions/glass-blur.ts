@@ -28,7 +28,7 @@ const pixels = new Uint8Array(IMAGE_LENGTH);
 /**
  * CIFAR-10-C `glass_blur` (random): Gaussian blur, truncation to uint8, then for each pixel from
  * the bottom-right up to row/column 2 a copy from a random neighbour at offset {−1, 0}² (a copy,
- * not the swap the upstream code appears to write), repeated 1–2 times, then blurred again (SPEC §2.5).
+ * not the swap the upstream code appears to write), repeated 1–2 times, then blurred again (docs/cifar10c.md §2.5).
  */
 export const glassBlur: Corruption<GlassBlurDraws> = {
   name: 'glass_blur',

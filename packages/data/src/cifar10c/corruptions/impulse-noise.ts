@@ -7,7 +7,7 @@ const AMOUNTS = [0.01, 0.02, 0.03, 0.05, 0.07] as const;
 /**
  * CIFAR-10-C `impulse_noise` (random): scikit-image salt & pepper — each value independently
  * replaced with probability 0.01–0.07, by 255 (salt) or 0 (pepper) with equal odds, so the
- * specks are coloured; other values are unchanged (SPEC §2.3).
+ * specks are coloured; other values are unchanged (docs/cifar10c.md §2.3).
  */
 export const impulseNoise: Corruption = {
   name: 'impulse_noise',

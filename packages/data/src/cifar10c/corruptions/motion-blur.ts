@@ -19,7 +19,7 @@ const PARAMETERS = [
 
 /**
  * CIFAR-10-C `motion_blur` (random angle): ImageMagick 6 motion blur (radius 6–9, sigma 1–2.5
- * pixels) in a direction drawn uniformly in [−45°, 45°) per image (SPEC §2.6, B3).
+ * pixels) in a direction drawn uniformly in [−45°, 45°) per image (docs/cifar10c.md §2.6, B3).
  */
 export const motionBlur: Corruption<MotionBlurDraws> = {
   name: 'motion_blur',

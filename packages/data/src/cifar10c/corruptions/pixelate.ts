@@ -7,7 +7,7 @@ const SIDES = [30, 28, 27, 24, 20] as const;
 
 /**
  * CIFAR-10-C `pixelate` (deterministic): Pillow BOX resize of the 8-bit image down to 30–20 pixels
- * and back to 32 (SPEC §2.14, B4).
+ * and back to 32 (docs/cifar10c.md §2.14, B4).
  */
 export const pixelate: Corruption = {
   name: 'pixelate',

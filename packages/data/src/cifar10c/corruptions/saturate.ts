@@ -13,7 +13,7 @@ const PARAMETERS = [
 
 /**
  * CIFAR-10-C `saturate` (deterministic, extra corruption): HSV saturation `S·multiplier + offset`
- * (0.3–2.5, 0–0.2), clipped to [0, 1], truncated to uint8 (SPEC §2.19).
+ * (0.3–2.5, 0–0.2), clipped to [0, 1], truncated to uint8 (docs/cifar10c.md §2.19).
  */
 export const saturate: Corruption = {
   name: 'saturate',

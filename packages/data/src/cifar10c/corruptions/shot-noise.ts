@@ -11,7 +11,7 @@ const SAMPLERS: PoissonSampler[][] = [];
 
 /**
  * CIFAR-10-C `shot_noise` (random): `Poisson(u·c)/c` per value with c 500–50, clipped and
- * truncated to uint8 (SPEC §2.2).
+ * truncated to uint8 (docs/cifar10c.md §2.2).
  */
 export const shotNoise: Corruption = {
   name: 'shot_noise',

@@ -32,7 +32,7 @@ const flakes = new Uint8Array(1024);
 /**
  * CIFAR-10-C `snow` (random): a thresholded, zoomed N(loc, scale) snow layer, motion-blurred with
  * ImageMagick's kernel at a random angle in [−135°, −45°), is added twice (as is and rotated by
- * 180°) to the image brightened towards `1.5·gray + 0.5`, truncated to uint8 (SPEC §2.8).
+ * 180°) to the image brightened towards `1.5·gray + 0.5`, truncated to uint8 (docs/cifar10c.md §2.8).
  */
 export const snow: Corruption<SnowDraws> = {
   name: 'snow',

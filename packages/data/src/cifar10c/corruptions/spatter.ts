@@ -75,7 +75,7 @@ function mud(threshold: number, maskSigma: number): void {
 /**
  * CIFAR-10-C `spatter` (random, extra corruption): a smoothed, thresholded N(loc, scale) liquid
  * layer becomes water drops (Canny edges, distance texture, emboss; severities 1–3) or mud
- * patches (severities 4–5), blended in float32 and truncated to uint8 (SPEC §2.18).
+ * patches (severities 4–5), blended in float32 and truncated to uint8 (docs/cifar10c.md §2.18).
  */
 export const spatter: Corruption<SpatterDraws> = {
   name: 'spatter',

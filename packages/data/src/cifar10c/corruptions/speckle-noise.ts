@@ -9,7 +9,7 @@ const noise = new Float64Array(IMAGE_LENGTH);
 
 /**
  * CIFAR-10-C `speckle_noise` (random, extra corruption): `u + u·N(0, σ²)` per value with σ
- * 0.06–0.2, clipped and truncated to uint8 (SPEC §2.16).
+ * 0.06–0.2, clipped and truncated to uint8 (docs/cifar10c.md §2.16).
  */
 export const speckleNoise: Corruption = {
   name: 'speckle_noise',

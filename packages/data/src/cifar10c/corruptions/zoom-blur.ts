@@ -39,8 +39,8 @@ function addInto(sum: Float32Array, addend: Float32Array): void {
 }
 
 /**
- * CIFAR-10-C `zoom_blur` (deterministic): the float32 mean of the image and its `clipped_zoom`s by
- * 1.00, 1.01, … (7 to 26 factors up to 1.06–1.25 for severities 1–5), truncated to uint8 (SPEC §2.7).
+ * CIFAR-10-C `zoom_blur` (deterministic): the float32 mean of the image and its `clipped_zoom`s by 1.00, 1.01, …
+ * (7 to 26 factors up to 1.06–1.25 for severities 1–5), truncated to uint8 (docs/cifar10c.md §2.7).
  */
 export const zoomBlur: Corruption = {
   name: 'zoom_blur',

@@ -4,7 +4,7 @@ import { zoomBlurFactors } from '../corruptions/zoom-blur';
 import { clippedZoom, clippedZoomPlan } from './clipped-zoom';
 
 describe('clippedZoomPlan', () => {
-  it('reproduces the crop / top / up-scaled size table of SPEC §B2 for zoom_blur', () => {
+  it('reproduces the crop / top / up-scaled size table of docs/cifar10c.md §B2 for zoom_blur', () => {
     // [ch, top, n] for z = 1.00 … 1.25
     const table = [
       [32, 0, 32],

@@ -37,7 +37,7 @@ function naiveFilter(
 }
 
 describe('gaussianKernel1d', () => {
-  it('has the radii of SPEC §B1 (truncate 4 and 3) and sums to 1', () => {
+  it('has the radii of docs/cifar10c.md §B1 (truncate 4 and 3) and sums to 1', () => {
     const radius = (sigma: number, truncate = 4) => (gaussianKernel1d(sigma, truncate).length - 1) / 2;
     expect([0.4, 0.6, 0.7, 0.8, 1, 0.5, 0.25, 0.05].map((s) => radius(s))).toEqual([2, 2, 3, 3, 4, 2, 1, 0]);
     expect([6.4, 1.92, 1.28, 0.96].map((s) => radius(s, 3))).toEqual([19, 6, 4, 3]);

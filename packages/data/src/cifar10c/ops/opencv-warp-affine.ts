@@ -73,7 +73,7 @@ function reflect101(p: number, length: number): number {
 /**
  * OpenCV 4.6 `warpAffine(src, M, size, INTER_LINEAR, BORDER_REFLECT_101)` of a float32 HWC image to
  * the same size: M is inverted, source coordinates are quantised to 1/32 pixel in fixed point, and
- * the four bilinear taps are summed in float32 (SPEC §2.13 step 3).
+ * the four bilinear taps are summed in float32 (docs/cifar10c.md §2.13 step 3).
  */
 export function warpAffineBilinear(
   input: Float32Array,
