@@ -141,10 +141,11 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
       onEvent: options.onEvent,
       restore: async (latest) => {
         await restore(latest, { models, sgd, variables, task });
+        lastKnn = typeof latest.meta.knnAccuracy === 'number' ? latest.meta.knnAccuracy : undefined;
       },
       files: (step) =>
         checkpointFiles({ models, sgd, variables, task, config, metadata: options.metadata, step, baseRng }),
-      meta: (step) => ({ epoch: Math.floor(step / stepsPerEpoch), method: task.name }),
+      meta: (step) => ({ epoch: Math.floor(step / stepsPerEpoch), method: task.name, knnAccuracy: lastKnn }),
       learningRate: (epoch) => {
         sgd.setLearningRate(schedule(epoch));
         return sgd.learningRate;

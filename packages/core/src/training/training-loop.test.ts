@@ -45,7 +45,7 @@ describe('trainingLoop', () => {
   it('stops within one step of an abort, saves there, and resumes to the same weights and losses', async () => {
     const reference = tf.variable(tf.scalar(1));
     const referenceEvents: MocoRobustEvent[] = [];
-    await trainingLoop({ ...toyRun({ w: reference }), onEvent: (e) => referenceEvents.push(e) });
+    const finished = await trainingLoop({ ...toyRun({ w: reference }), onEvent: (e) => referenceEvents.push(e) });
     const w = tf.variable(tf.scalar(1));
     const before = tf.memory().numTensors;
     const store = memoryCheckpointStore();
@@ -72,6 +72,9 @@ describe('trainingLoop', () => {
     // mid-epoch resume: the epoch's mean loss counts the steps before the interruption too
     const losses = (list: MocoRobustEvent[]) => list.filter((e) => e.type === 'step-end').map((e) => [e.step, e.loss]);
     expect(losses(events)).toEqual(losses(referenceEvents));
+    // resuming the finished run writes nothing and reports the same loss
+    const again = await trainingLoop({ ...toyRun({ w }), store, resume: true, onEvent: (e) => events.push(e) });
+    expect(again).toEqual({ steps: 8, loss: finished.loss, checkpoint: 'memory:8' });
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([w, reference]);
   });

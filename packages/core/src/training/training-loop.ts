@@ -80,12 +80,13 @@ export async function trainingLoop(o: TrainingLoopOptions): Promise<TrainingLoop
     await o.restore(latest);
     step = latest.step;
     const loop = await latest.readText('loop.json').then(
-      (text) => JSON.parse(text) as { epochLoss: number; epochSteps: number },
-      () => ({ epochLoss: 0, epochSteps: step % o.stepsPerEpoch }),
+      (text) => JSON.parse(text) as { epochLoss: number; epochSteps: number; lastLoss?: number | null },
+      () => ({ epochLoss: 0, epochSteps: step % o.stepsPerEpoch, lastLoss: null }),
     );
     epochLoss.dispose();
     epochLoss = tf.scalar(loop.epochLoss);
     epochSteps = loop.epochSteps;
+    lastLoss = loop.lastLoss ?? Number.NaN;
     checkpoint = latest.location;
     savedStep = step;
   }
@@ -115,7 +116,8 @@ export async function trainingLoop(o: TrainingLoopOptions): Promise<TrainingLoop
     if (savedStep === step) return checkpoint; // this step is already checkpointed (e.g. resuming a finished run)
     await guard('save');
     const files = await o.files(step);
-    files['loop.json'] = JSON.stringify({ epochLoss: (await epochLoss.data())[0], epochSteps });
+    const loopState = { epochLoss: (await epochLoss.data())[0], epochSteps, lastLoss };
+    files['loop.json'] = JSON.stringify(loopState); // NaN (no step yet) is saved as null
     checkpoint = await o.store.write(step, files, o.meta?.(step) ?? {}, { keep: o.checkpoint.keep });
     savedStep = step;
     emit(o.onEvent, { type: 'checkpoint', step, location: checkpoint, reason });
