@@ -11,6 +11,7 @@ import {
   type PretextTaskV1,
   type Rng,
 } from '@moco-robust/core';
+import { mocoFgsm, mocoPgd } from '@moco-robust/attacks';
 import type { TwoViews } from '@moco-robust/data';
 import { emaUpdate } from './ema';
 import { Queue } from './queue';
@@ -144,6 +145,24 @@ export function mocoTask(options: MocoTaskOptions): PretextTaskV1 {
           temperature,
         ),
       );
+    },
+
+    /**
+     * The paper's label-free attack through the exported {@link mocoPgd} / {@link mocoFgsm} (one implementation): the
+     * query branch as it trains, the batch's clean keys and the queue as the objective; the same numbers as PGD on
+     * `loss`. FGSM is the engine's one step of size ε without a random start.
+     */
+    craft(context, inputs, targets, attack) {
+      const objective = {
+        query: (x: tf.Tensor4D) => project(context.encoder.model, context.heads.projection, x, context.training),
+        keys: targets.keys as tf.Tensor2D,
+        queue: requireState().queue.keys,
+        temperature,
+      };
+      if (!attack.randomStart && attack.steps === 1 && attack.stepSize === attack.epsilon)
+        return mocoFgsm(objective, inputs, { epsilon: attack.epsilon });
+      const { epsilon, stepSize, steps, randomStart, rng } = attack;
+      return mocoPgd(objective, inputs, { epsilon, stepSize, steps, randomStart, rng });
     },
 
     afterStep(_context, batch) {
