@@ -5,6 +5,8 @@ export type { PretrainEvent, PretrainOptions, PretrainResult } from './pretrain'
 export { CPU_PRETRAIN, DEFAULT_PRETRAIN_CONFIG, PAPER_PRETRAIN, resolvePretrainConfig } from './pretrain-config';
 export type { PretrainConfig } from './pretrain-config';
 export { batchPermutation, shuffledForward } from './shuffle-batch';
+export { mocoObjective } from './moco-objective';
+export type { MocoObjectiveOptions } from './moco-objective';
 export { Queue } from './queue';
 export type { QueueOptions } from './queue';
 export { emaUpdate } from './ema';
