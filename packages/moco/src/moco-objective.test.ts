@@ -40,11 +40,15 @@ describe('mocoObjective: the paper’s attack from an encoder, without the cerem
     const fromQueue = mocoObjective(x, { encoder, negatives: queue, temperature: 0.1 });
     expect(fromQueue.queue).toBe(queue.keys);
     expect(fromQueue.temperature).toBe(0.1);
-    fromQueue.dispose();
     expect(queue.keys.isDisposed).toBe(false);
+    const embeddings = mocoObjective(x, { encoder, negatives: fromQueue.queue });
+    expect(embeddings.queue).toBe(queue.keys);
+    embeddings.dispose();
     expect(() => mocoObjective(x, { encoder, negatives: new Queue({ size: 8, dim: 4, rng: 1 }) })).toThrow(
       /'negatives'.*as wide as the encoder's \(16\)/,
     );
+    fromQueue.dispose();
+    expect(queue.keys.isDisposed).toBe(false);
     tf.dispose([x, negatives]);
     queue.dispose();
   });

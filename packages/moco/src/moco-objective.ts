@@ -9,8 +9,11 @@ export interface MocoObjectiveOptions {
   encoder: ModelLikeForward;
   /** The momentum (key) encoder; default `encoder` itself (the attack then pushes x away from its own embedding). */
   keyEncoder?: ModelLikeForward;
-  /** Negatives: an existing {@link Queue} (used as is) or images [K, H, W, 3] in [0, 1] encoded by the key encoder. */
-  negatives: Queue | tf.Tensor4D;
+  /**
+   * Negatives: an existing {@link Queue} or L2-normalised embeddings [K, d] (used as is), or images [K, H, W, 3] in
+   * [0, 1] encoded by the key encoder.
+   */
+  negatives: Queue | tf.Tensor2D | tf.Tensor4D;
   /** InfoNCE temperature; default 0.2 (MoCo-v2; 0.1 for v1). */
   temperature?: number;
   /** Images per forward when encoding `negatives`; default 256. */
@@ -19,8 +22,8 @@ export interface MocoObjectiveOptions {
 
 /**
  * What `mocoPgd` / `mocoFgsm` need to attack the images `x` label-free, built from an encoder: the keys of `x` from the
- * key encoder (inference mode, computed once), and the queue — an existing one, or the L2-normalised embeddings of
- * `negatives`. `dispose()` frees what this built (never a queue passed in).
+ * key encoder (inference mode, computed once), and the queue — an existing one or embeddings as given, or the
+ * L2-normalised embeddings of `negatives` images. `dispose()` frees what this built (never negatives passed in).
  */
 export function mocoObjective(x: tf.Tensor4D, options: MocoObjectiveOptions): MocoObjective & { dispose(): void } {
   assertImages(x, 'x', { channels: 3 });
@@ -31,13 +34,16 @@ export function mocoObjective(x: tf.Tensor4D, options: MocoObjectiveOptions): Mo
   let ownsQueue = false;
   if (options.negatives instanceof Queue) {
     queue = options.negatives.keys;
+  } else if (options.negatives?.rank === 2) {
+    queue = options.negatives as tf.Tensor2D;
   } else {
-    assertImages(options.negatives, 'negatives', { channels: 3 });
+    const images = options.negatives as tf.Tensor4D;
+    assertImages(images, 'negatives', { channels: 3 });
     const batchSize = options.batchSize ?? 256;
     const parts: tf.Tensor2D[] = [];
-    for (let start = 0; start < options.negatives.shape[0]; start += batchSize) {
-      const size = Math.min(batchSize, options.negatives.shape[0] - start);
-      const slice = tf.slice(options.negatives, [start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D;
+    for (let start = 0; start < images.shape[0]; start += batchSize) {
+      const size = Math.min(batchSize, images.shape[0] - start);
+      const slice = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D;
       parts.push(encode(slice));
       slice.dispose();
     }
