@@ -102,7 +102,7 @@ describe('grid report', () => {
     expect(md).toMatch(/failed: PluginError: not installed/);
     expect(md).toMatch(/PGD: PGD-20 \(ε 8\/255, step 2\/255\)/);
     const html = gridReportHtml(report, { charts: { 'a chart': 'charts/x.svg' } });
-    expect(html).toMatch(/<table class="quoted" id="quoted">/);
+    expect(html).toMatch(/<table id="quoted" class="quoted">/);
     expect(html).toContain('51.00 ± 2.48 (n=3)');
     expect(html).toContain('&quot;method&quot;: &quot;moco-v1&quot;');
     expect(html).toContain('<img class="chart" src="charts/x.svg"');

@@ -49,7 +49,8 @@ describe('seed statistics', () => {
     ]);
     const d = pairedDifference(method, reference)!;
     expect(d.seeds).toEqual([0, 1, 2]);
-    // differences 0.02, 0.06, 0: mean 0.02667; deviations −0.00667, 0.03333, −0.02667; s² = 0.00186667/2 = 9.3333e-4
+    // differences 0.02, 0.06, 0: mean 0.02667; deviations −0.00667, 0.03333, −0.02667;
+    // s² = 0.00186667/2 = 9.3333e-4
     expect(d.values.map((v) => Number(v.toFixed(10)))).toEqual([0.02, 0.06, 0]);
     expect(d.mean).toBeCloseTo(0.08 / 3, 12);
     expect(d.halfWidth).toBeCloseTo((4.30265273 * Math.sqrt(9.333333333e-4)) / Math.sqrt(3), 7);

@@ -90,7 +90,8 @@ export function studentTQuantile(p: number, df: number): number {
 }
 
 /**
- * Mean of `values` (one per seed) with the two-sided 95 % Student-t interval `mean ± t(0.975, n−1)·s/√n`; with one
+ * Mean of `values` (one per seed) with the two-sided 95 % Student-t interval `mean ± t(0.975, n−1)·s/√n`; with
+ * one
  * value there is no interval (`halfWidth` undefined). Throws on an empty list or a non-finite value.
  */
 export function summarizeSeeds(values: readonly number[]): SeedSummary {
