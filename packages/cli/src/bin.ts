@@ -43,6 +43,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
       'verified and resumable; `data info`: what was found where',
     load: () => import('./commands/data'),
   },
+  grid: {
+    summary:
+      "the paper's Table 1 as one command: methods × attacks × architectures × seeds, resumable, " +
+      'with confidence intervals and a report',
+    load: () => import('./commands/grid'),
+  },
   bench: {
     summary:
       'images/s per backend: conv, ResNet, attacks, pre-training and ' +
