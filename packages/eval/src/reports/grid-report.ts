@@ -80,6 +80,7 @@ export function gridRowLabel(method: string, pretrainAttack: string): string {
   const name = METHOD_LABELS[method] ?? method;
   if (method === 'none') return name;
   if (pretrainAttack === 'none') return `${name} · clean pre-training`;
+  if (method === 'rocl') return `${name} · instance-wise PGD pre-training`;
   const kind = pretrainAttack === 'moco-fgsm' ? 'FGSM' : 'PGD';
   return `${name} · ${method.startsWith('moco') ? `MoCo-${kind}` : kind} pre-training`;
 }
