@@ -97,7 +97,15 @@ describe('moco-robust (the built binary)', () => {
         'pretrain/encoder/model.json',
       ];
       for (const file of files) expect(existsSync(join(out, file)), file).toBe(true);
+      // the none control: the same fine-tuning from a random initialisation, side by side, with a verdict
+      expect(summary.control.robustness.pgd.total).toBe(128);
+      expect(summary.verdict).toMatch(
+        /^At this budget \(2 adversarial fine-tuning epochs for both\), pre-training (helped|did not help|made no)/,
+      );
+      expect(existsSync(join(out, 'control', 'finetune', 'model', 'model.json'))).toBe(true);
       const report = readFileSync(join(out, 'report.md'), 'utf8');
+      expect(report).toContain('none (adversarial training from scratch)');
+      expect(report).toContain(summary.verdict);
       expect(report).toContain(`${(100 * summary.robustness.pgd.accuracy).toFixed(2)}%`);
       expect(report).toContain(`${(100 * summary.cifar10c.meanBenchmark).toFixed(2)}%`);
       const events = readFileSync(join(out, 'events.jsonl'), 'utf8')

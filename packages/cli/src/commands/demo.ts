@@ -4,6 +4,7 @@ import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
 import { commandConfig, RUN_FLAGS, startRun } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
+import { runDemoControl } from '../grid/demo-control';
 import { runEval, runFinetune, runPretrain } from '../run/pipeline';
 import { openRunDir } from '../run/run-dir';
 import { UsageError } from '../usage-error';
@@ -19,7 +20,9 @@ const FLAGS = {
 
 const SUMMARY =
   "The README's main job: adversarial MoCo-v2 pre-training on label-free MoCo-PGD examples, adversarial fine-tuning, " +
-  'then clean / FGSM / PGD / CIFAR-10-C evaluation, with a report (index.html, report.md) in the run directory.';
+  'then clean / FGSM / PGD / CIFAR-10-C evaluation, with a report (index.html, report.md) in the run directory; ' +
+  'also the none control (the same adversarial fine-tuning from a random initialisation) side by side, saying ' +
+  'whether pre-training helped at this budget.';
 
 /** `moco-robust demo`: the whole pipeline at a small scale. */
 export async function run(argv: string[]): Promise<number> {
@@ -43,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     run.renderer.line(`data: ${data.train.count} training and ${data.test.count} test images from ${data.folder}`);
     const pretrained = await runPretrain(run, join(run.out, 'pretrain'), config, data.train, data.test);
     const tuned = await runFinetune(run, join(run.out, 'finetune'), config, pretrained.encoder, data.train);
-    const { report, html, markdown } = await runEval(
+    const { report } = await runEval(
       run,
       run.out,
       config,
@@ -52,6 +55,11 @@ export async function run(argv: string[]): Promise<number> {
       { attacks: ['clean', 'fgsm', 'pgd'], cifar10c: config.eval.cifar10c, frostTextures },
       { ...pretrainingLabels(config.pretrain), model: config.model.architecture },
     );
+    // the none control at the same fine-tuning budget, and the report rewritten with both side by side
+    const { control, verdict, html, markdown } = await runDemoControl(run, config, data, {
+      report,
+      model: tuned.classifier.model,
+    });
     const metrics = {
       run: config,
       pretrain: {
@@ -62,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
       finetune: { bestEpoch: tuned.bestEpoch, history: tuned.history },
       robustness: report.robustness,
       cifar10c: report.corruptions,
+      control: { method: 'none', robustness: control.robustness },
+      verdict,
     };
     await run.writeJson('metrics.json', metrics);
     const model = join(run.out, 'finetune', 'model', 'model.json');
@@ -76,7 +86,9 @@ export async function run(argv: string[]): Promise<number> {
         : '';
       process.stdout.write(
         `\nReport: ${html}\n        ${markdown}\nModel:  ` +
-          `${model}\n\n${robustnessTable(report.robustness!)}\n${cifar}\n`,
+          `${model}\n\n${robustnessTable(report.robustness!)}\n${cifar}\n\n` +
+          'Control (none: the same fine-tuning from a random initialisation):\n' +
+          `${robustnessTable(control.robustness!)}\n\n${verdict}\n`,
       );
       for (const w of report.robustness!.warnings) process.stdout.write(`  warning: ${w}\n`);
       for (const s of c?.skipped ?? []) process.stdout.write(`  note: ${s.corruption} skipped (${s.reason})\n`);
