@@ -31,6 +31,9 @@ const CHOICES: Record<string, readonly string[]> = {
   'finetune.loss': ['standard', 'adversarial', 'mixed', 'trades'],
 };
 
+/** Keys that would reach an object's prototype; refused in every settings path. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Keys that may be absent from the defaults (optional settings). */
 const OPTIONAL: Record<string, 'string' | 'number' | 'boolean'> = { backend: 'string', from: 'string' };
 
@@ -50,8 +53,9 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, unknow
     const out: Record<string, unknown> = { ...target };
     for (const [key, value] of Object.entries(patch)) {
       const path = prefix ? `${prefix}.${key}` : key;
-      const current = target[key];
-      if (!(key in target) && !(path in OPTIONAL)) {
+      if (FORBIDDEN_KEYS.has(key)) throw new UsageError(`${source}: '${path}' is not a setting`);
+      const current = Object.hasOwn(target, key) ? target[key] : undefined;
+      if (!Object.hasOwn(target, key) && !Object.hasOwn(OPTIONAL, path)) {
         throw new UsageError(
           `${source}: unknown key '${path}'; valid keys${prefix ? ` in '${prefix}'` : ''}: ${Object.keys(target)
             .concat(prefix ? [] : Object.keys(OPTIONAL))
@@ -146,13 +150,28 @@ export async function resolveConfig(options: {
   return withMethodDefaults(applyOverrides(config, flags, 'flags'), [file, flags]);
 }
 
-/** `a.b=c` flag values (`--set pretrain.epochs=3`) as a nested override object; values parse as JSON when they can. */
+/**
+ * `a.b=c` flag values (`--set pretrain.epochs=3`) as a nested override object; values parse as JSON when they can.
+ * Refuses empty keys, `__proto__` / `constructor` / `prototype`, and paths that conflict (`a.b=1` with `a.b.c=2`).
+ */
 export function parseSetFlags(values: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const leaves = new Map<string, string>(); // key path → the --set entry that gave it a value
   for (const entry of values) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set: expected key=value (e.g. pretrain.epochs=3); got '${entry}'`);
-    const keys = entry.slice(0, eq).split('.');
+    const path = entry.slice(0, eq);
+    const keys = path.split('.');
+    if (keys.some((k) => k === '')) throw new UsageError(`--set: '${path}' has an empty key; got '${entry}'`);
+    const forbidden = keys.find((k) => FORBIDDEN_KEYS.has(k));
+    if (forbidden) throw new UsageError(`--set: '${forbidden}' is not a setting (in '${entry}')`);
+    for (const [other, from] of leaves) {
+      if (other !== path && (other.startsWith(`${path}.`) || path.startsWith(`${other}.`)))
+        throw new UsageError(
+          `--set: '${entry}' conflicts with '${from}' (one sets a section, the other a value in it)`,
+        );
+    }
+    leaves.set(path, entry);
     const raw = entry.slice(eq + 1);
     let value: unknown = raw;
     try {
@@ -161,7 +180,10 @@ export function parseSetFlags(values: string[]): Record<string, unknown> {
       // a plain string
     }
     let node = out;
-    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    for (const key of keys.slice(0, -1)) {
+      if (!Object.hasOwn(node, key)) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
     node[keys.at(-1)!] = value;
   }
   return out;

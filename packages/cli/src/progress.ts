@@ -78,6 +78,10 @@ export class ProgressRenderer {
           this.line(`  checkpoint (${String(event.reason)}): ${String(event.location)}`);
         }
         break;
+      case 'warning':
+        this.finishLine();
+        this.line(`  warning: ${String(event.message)}`);
+        break;
       case 'backend-selected':
       case 'native-build-phase':
         this.finishLine();

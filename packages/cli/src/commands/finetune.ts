@@ -1,10 +1,11 @@
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, RUN_FLAGS, startRun } from '../run/command-config';
+import { commandConfig, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { loadModelFrom, resolveModelSource, runFinetune } from '../run/pipeline';
 import { openRunDir, readRunConfig } from '../run/run-dir';
 import { sourcePretraining } from '../run/lineage';
 import { UsageError } from '../usage-error';
+import { InvalidArgumentError } from '@moco-robust/core';
 
 const FLAGS = {
   ...RUN_FLAGS,
@@ -38,17 +39,29 @@ export async function run(argv: string[]): Promise<number> {
   if (values.mode !== undefined) finetune.mode = values.mode;
   if (values.loss !== undefined) finetune.loss = values.loss;
   const config = await commandConfig('finetune', values, Object.keys(finetune).length ? { finetune } : {});
+  await validateSettings('finetune', config);
   const from = values.resume ? ((await readRunConfig<{ from?: string }>(values.out!)).from ?? undefined) : values.from;
   const data = await loadRunData(values.data, config);
   const source = from ? await resolveModelSource(from, 'encoder') : undefined; // verified before anything is written
   config.pretrain = sourcePretraining(source, config.pretrain); // how the encoder was made, not the preset's default
   const run = await openRunDir('finetune', { out: values.out, resume: values.resume });
   try {
-    await startRun(run, Object.assign(config, { from }), values.backend);
-    const { createResnetEncoder } = await import('@moco-robust/models');
-    const encoder = source
-      ? await loadModelFrom(source, 'encoder')
-      : createResnetEncoder({ architecture: config.model.architecture as never, rng: config.seed }).model;
+    // the backend, config.json and the encoder: a failure here leaves --out as it was
+    const encoder = await run.starting(async () => {
+      await startRun(run, Object.assign(config, { from }), values.backend);
+      const { createResnetEncoder } = await import('@moco-robust/models');
+      const model = source
+        ? await loadModelFrom(source, 'encoder')
+        : createResnetEncoder({ architecture: config.model.architecture as never, rng: config.seed }).model;
+      const shape = model.inputs[0]?.shape ?? [];
+      if (shape.length !== 4 || shape.slice(1).join(',') !== '32,32,3')
+        throw new InvalidArgumentError({
+          argument: '--from',
+          expected: `an encoder of CIFAR-10 images (input [batch, 32, 32, 3]) at ${source}`,
+          received: `input [${shape.map((d) => d ?? 'batch').join(', ')}]`,
+        });
+      return model;
+    });
     const result = await runFinetune(run, run.out, config, encoder, data.train);
     const metrics = {
       from: from ?? 'random initialisation',

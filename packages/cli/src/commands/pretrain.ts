@@ -1,5 +1,5 @@
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, RUN_FLAGS, startRun } from '../run/command-config';
+import { commandConfig, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { runPretrain } from '../run/pipeline';
 import { openRunDir } from '../run/run-dir';
@@ -39,11 +39,12 @@ export async function run(argv: string[]): Promise<number> {
   if (values.method !== undefined) pretrain.method = values.method;
   if (values.attack !== undefined) pretrain.attack = values.attack;
   const config = await commandConfig('pretrain', values, Object.keys(pretrain).length ? { pretrain } : {});
+  await validateSettings('pretrain', config);
   const data = await loadRunData(values.data, config);
   const taskFactory = await pretextTaskFactory(config); // a missing plugin fails here, before anything is written
   const run = await openRunDir('pretrain', { out: values.out, resume: values.resume });
   try {
-    await startRun(run, config, values.backend);
+    await run.starting(() => startRun(run, config, values.backend));
     const { result } = await runPretrain(run, run.out, config, data.train, data.test, taskFactory);
     const metrics = {
       steps: result.steps,

@@ -111,3 +111,53 @@ export async function startRun(run: RunDir, config: RunConfig, backendFlag: stri
   if (run.resumed) run.renderer.line(`resuming ${run.out} on the ${selection.name} backend`);
   return selection.name;
 }
+
+const ENGINE_ATTACK = { 'moco-pgd': 'pgd', 'moco-fgsm': 'fgsm', none: 'none' } as const;
+
+/** The pre-training library's settings of a run (`pretrain()`'s `config`). */
+export function pretrainSettings(config: RunConfig) {
+  const p = config.pretrain;
+  return {
+    seed: config.seed,
+    epochs: p.epochs,
+    batchSize: p.batchSize,
+    optimizer: { learningRate: p.learningRate, weightDecay: p.weightDecay },
+    attack: { kind: ENGINE_ATTACK[p.attack], epsilon: p.epsilon, stepSize: p.stepSize, steps: p.steps },
+    checkpoint: { everySteps: p.checkpointEverySteps },
+    logEvery: 5,
+  };
+}
+
+/** The fine-tuning library's settings of a run (`finetune()`'s `config`). */
+export function finetuneSettings(config: RunConfig) {
+  const f = config.finetune;
+  return {
+    seed: config.seed,
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    mode: f.mode,
+    frozenStages: f.frozenStages,
+    loss: f.loss,
+    attack: { epsilon: f.epsilon, stepSize: f.stepSize, steps: f.steps },
+    optimizer: { learningRate: f.learningRate, weightDecay: f.weightDecay, schedule: 'cosine' as const },
+    validationSize: f.validationImages,
+    validationPgdSteps: Math.min(10, Math.max(1, f.steps * 2)),
+    checkpointEverySteps: f.checkpointEverySteps ?? 0,
+    logEvery: 5,
+  };
+}
+
+/**
+ * Range-checks the settings `command` will use with the libraries' own validators, before anything is written: a bad
+ * value fails here with the library's error naming the setting (exit code 2), and the output folder is untouched.
+ */
+export async function validateSettings(command: 'pretrain' | 'finetune' | 'demo', config: RunConfig): Promise<void> {
+  if (command !== 'finetune') {
+    const { resolvePretrainConfig } = await import('@moco-robust/moco');
+    resolvePretrainConfig(pretrainSettings(config));
+  }
+  if (command !== 'pretrain') {
+    const { resolveFinetuneConfig } = await import('@moco-robust/eval');
+    resolveFinetuneConfig(finetuneSettings(config));
+  }
+}

@@ -20,7 +20,8 @@ import {
 import { createResnetEncoder, loadModel, saveModel } from '@moco-robust/models';
 import { pretrain, type PretrainResult } from '@moco-robust/moco';
 import type { RunConfig } from '../presets';
-import type { RunDir } from './run-dir';
+import { finetuneSettings, pretrainSettings } from './command-config';
+import { checkpointFaultHook, type RunDir } from './run-dir';
 import { pretextTaskFactory } from './tasks';
 
 /**
@@ -28,15 +29,13 @@ import { pretextTaskFactory } from './tasks';
  */
 function runOptions(run: RunDir, dir: string, config: RunConfig) {
   return {
-    store: fileCheckpointStore(dir),
+    store: fileCheckpointStore(dir, { onStage: checkpointFaultHook() }),
     resume: run.resumed,
     signal: run.signal,
     onEvent: run.renderer.listener,
     metadata: { run: config },
   };
 }
-
-const ENGINE_ATTACK = { 'moco-pgd': 'pgd', 'moco-fgsm': 'fgsm', none: 'none' } as const;
 
 /**
  * Adversarial self-supervised pre-training of the config's encoder; checkpoints under `<dir>/checkpoints`, the final
@@ -67,15 +66,7 @@ export async function runPretrain(
     encoder,
     data: train,
     knn: { bank: takeImages(train, Math.min(train.count, 2000)), test },
-    config: {
-      seed: config.seed,
-      epochs: p.epochs,
-      batchSize: p.batchSize,
-      optimizer: { learningRate: p.learningRate, weightDecay: p.weightDecay },
-      attack: { kind: ENGINE_ATTACK[p.attack], epsilon: p.epsilon, stepSize: p.stepSize, steps: p.steps },
-      checkpoint: { everySteps: p.checkpointEverySteps },
-      logEvery: 5,
-    },
+    config: pretrainSettings(config),
     ...runOptions(run, dir, config),
   });
   await saveModel(encoder.model, join(dir, 'encoder'));
@@ -98,19 +89,7 @@ export async function runFinetune(
   const result = await finetune({
     encoder,
     train,
-    config: {
-      seed: config.seed,
-      epochs: f.epochs,
-      batchSize: f.batchSize,
-      mode: f.mode,
-      frozenStages: f.frozenStages,
-      loss: f.loss,
-      attack: { epsilon: f.epsilon, stepSize: f.stepSize, steps: f.steps },
-      optimizer: { learningRate: f.learningRate, weightDecay: f.weightDecay, schedule: 'cosine' },
-      validationSize: f.validationImages,
-      validationPgdSteps: Math.min(10, Math.max(1, f.steps * 2)),
-      logEvery: 5,
-    },
+    config: finetuneSettings(config),
     ...runOptions(run, dir, config),
   });
   await saveModel(result.classifier.model, join(dir, 'model'));
@@ -216,6 +195,11 @@ export async function resolveModelSource(from: string, role: 'encoder' | 'classi
     });
   if (statSync(from).isFile()) return from;
   const isCheckpoint = existsSync(join(from, 'manifest.json'));
+  if (!isCheckpoint && ['state.json', 'optimizer.json', 'loop.json'].some((f) => existsSync(join(from, f))))
+    throw new CheckpointError({
+      path: from,
+      message: 'is a checkpoint folder without manifest.json: refused unverified',
+    });
   if (!isCheckpoint) {
     for (const sub of role === 'encoder' ? ['encoder'] : ['model'])
       if (existsSync(join(from, sub, 'model.json'))) return join(from, sub);

@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { atomicWriteFile } from '@moco-robust/core';
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { atomicWriteFile, FileSystemError } from '@moco-robust/core';
 import { ProgressRenderer } from '../progress';
 import { UsageError } from '../usage-error';
 
@@ -13,6 +14,12 @@ export interface RunDir {
   resumed: boolean;
   /** Writes a JSON file in the run directory atomically. */
   writeJson(name: string, value: unknown): Promise<void>;
+  /**
+   * Runs the start of a run (backend, config.json, loading models); when it fails, puts the output folder back
+   * exactly as it was before {@link openRunDir} (a new folder is removed, a resumed run's log is cut back) and
+   * rethrows.
+   */
+  starting<T>(start: () => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -37,6 +44,16 @@ export async function openRunDir(
   options: { out?: string; resume?: boolean; quiet?: boolean },
 ): Promise<RunDir> {
   const out = resolve(options.out ?? join('runs', `${command}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  await assertWritableFolder(out);
+  const existed = await stat(out).then(
+    () => true,
+    () => false,
+  );
+  const logFile = join(out, 'events.jsonl');
+  const logBytes = await stat(logFile).then(
+    (s) => s.size,
+    () => undefined,
+  );
   if (options.resume) {
     const existing = await readdir(out).catch(() => [] as string[]);
     if (!existing.includes('config.json'))
@@ -46,8 +63,10 @@ export async function openRunDir(
   } else {
     await assertEmptyOutput(command, out, 'choose a new directory or pass --resume');
   }
-  await mkdir(out, { recursive: true });
-  const renderer = new ProgressRenderer({ logFile: join(out, 'events.jsonl'), quiet: options.quiet });
+  const created = await mkdir(out, { recursive: true }).catch((error) => {
+    throw FileSystemError.from(error, out, 'create the folder') ?? error;
+  });
+  const renderer = new ProgressRenderer({ logFile, quiet: options.quiet });
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -61,9 +80,49 @@ export async function openRunDir(
     renderer,
     signal: controller.signal,
     resumed: Boolean(options.resume),
-    writeJson: (name, value) => atomicWriteFile(join(out, name), `${JSON.stringify(value, null, 2)}\n`),
+    writeJson: async (name, value) => {
+      await atomicWriteFile(join(out, name), `${JSON.stringify(value, null, 2)}\n`).catch((error) => {
+        throw FileSystemError.from(error, join(out, name)) ?? error;
+      });
+    },
+    async starting(start) {
+      try {
+        return await start();
+      } catch (error) {
+        // a failed start leaves the folder as it was: remove what this run created, cut the log back
+        if (created !== undefined) await rm(created, { recursive: true, force: true });
+        else if (!existed || !options.resume) {
+          for (const name of await readdir(out).catch(() => [] as string[]))
+            await rm(join(out, name), { recursive: true, force: true });
+        } else if (logBytes === undefined) await rm(logFile, { force: true });
+        else await truncate(logFile, logBytes).catch(() => undefined);
+        throw error;
+      }
+    },
     close: () => process.off('SIGINT', onSigint),
   };
+}
+
+/**
+ * Refuses an output path that cannot become a writable folder, before anything is written: a file in its place or
+ * on its way (ENOTDIR), a read-only file system (EROFS) or no permission (EACCES) on the nearest existing folder.
+ */
+export async function assertWritableFolder(out: string): Promise<void> {
+  let path = out;
+  for (;;) {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined; // look further up
+      throw FileSystemError.from(error, path, 'use the folder') ?? error;
+    });
+    if (info && !info.isDirectory())
+      throw new FileSystemError({ path, errno: 'ENOTDIR', action: `use ${out} as the output folder` });
+    if (info) break;
+    if (dirname(path) === path) return;
+    path = dirname(path);
+  }
+  await access(path, constants.W_OK).catch((error) => {
+    throw FileSystemError.from(error, path, 'write into the folder') ?? error;
+  });
 }
 
 /** The `config.json` a run saved (resume uses it instead of presets and flags). */
@@ -75,4 +134,27 @@ export async function readRunConfig<T>(out: string): Promise<T> {
       `--resume: ${join(out, 'config.json')} is not readable JSON (${(error as Error).message.split('\n')[0]})`,
     );
   }
+}
+
+/**
+ * The fault-injection seam of the crash tests: `MOCO_ROBUST_TEST_CHECKPOINT_FAULT=<stage>@<n>` kills the process
+ * (SIGKILL: no clean-up runs, as in a power cut) when the `n`-th checkpoint write of this process reaches `<stage>`
+ * of the protocol (`temp-created`, `files-written`, `manifest-written`, `renamed`, `latest-switched`,
+ * `replaced-removed`, `pruned`); `<stage>@<n>:<ERRNO>` throws that system error there instead (e.g. `ENOSPC`, a full
+ * disk). Unset: no hook.
+ */
+export function checkpointFaultHook(
+  setting = process.env.MOCO_ROBUST_TEST_CHECKPOINT_FAULT,
+): ((stage: string, info: { dir: string }) => void) | undefined {
+  if (!setting) return undefined;
+  const [where, errno] = setting.split(':');
+  const [stage, nth] = where.split('@');
+  const target = Number(nth ?? 1);
+  let writes = 0;
+  return (reached, info) => {
+    if (reached === 'temp-created') writes++;
+    if (reached !== stage || writes !== target) return;
+    if (!errno) process.kill(process.pid, 'SIGKILL');
+    throw Object.assign(new Error(`${errno}: injected fault, write '${info.dir}'`), { code: errno });
+  };
 }
