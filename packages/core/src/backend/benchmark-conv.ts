@@ -18,7 +18,7 @@ export interface ConvBenchmarkResult {
   filterGradient: number | string;
 }
 
-/** DESIGN.md's benchmark shape: 3×3 conv 64→64 on 32×32, batch 32. */
+/** The benchmark shape of docs/benchmarks.md: 3×3 conv 64→64 on 32×32, batch 32. */
 export const STANDARD_CONV_SHAPE: ConvBenchmarkShape = {
   batch: 32,
   size: 32,
