@@ -5,7 +5,7 @@ import { PRESETS, PROTOCOLS, type PresetName, type RunConfig } from '../presets'
 import { UsageError } from '../usage-error';
 import { readRunConfig, type RunDir } from './run-dir';
 
-/** Flags every run command shares (DESIGN.md's CLI words). */
+/** Flags every run command shares (docs/cli.md). */
 export const RUN_FLAGS = {
   data: {
     type: 'string',
