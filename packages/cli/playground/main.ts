@@ -144,11 +144,12 @@ async function runAttack(): Promise<void> {
     $('summary').textContent = `${results.length}/${items.length} images, ${seconds(performance.now() - started)}`;
   }
   const total = performance.now() - started;
+  const perImage = (total / Math.max(1, results.length)).toFixed(0);
   const robust = results.filter((r) => r.adversarialPrediction === r.label).length;
   const clean = results.filter((r) => r.cleanPrediction === r.label).length;
   $('summary').textContent =
     `robust accuracy ${robust}/${results.length} (${percent(robust, results.length)}) · clean ` +
-    `${clean}/${results.length} · ${seconds(total)} (${(total / Math.max(1, results.length)).toFixed(0)} ms/image on ` +
+    `${clean}/${results.length} · ${seconds(total)} (${perImage} ms/image on ` +
     `${document.body.dataset.backend})`;
   document.body.dataset.state = 'done';
 }

@@ -29,6 +29,7 @@ for (const file of readdirSync(join(wasmDir, 'dist')).filter((f) => f.endsWith('
 const sizes = readdirSync(out).map((f) => [f, statSync(join(out, f)).size]);
 const total = (pattern) => sizes.filter(([f]) => pattern.test(f)).reduce((sum, [, s]) => sum + s, 0);
 console.log(
-  `playground: ${(total(/\.js$/) / 1024).toFixed(0)} KiB JavaScript (${sizes.filter(([f]) => f.endsWith('.js')).length} files), ` +
+  `playground: ${(total(/\.js$/) / 1024).toFixed(0)} KiB JavaScript ` +
+    `(${sizes.filter(([f]) => f.endsWith('.js')).length} files), ` +
     `${(total(/\.wasm$/) / 1024).toFixed(0)} KiB wasm → ${out}`,
 );

@@ -187,7 +187,7 @@ describe.skipIf(!sample)('moco-robust playground (Chromium)', () => {
     expect(await page.textContent('#summary')).toMatch(/robust accuracy \d\/4/);
   });
 
-  it('runs the label-free MoCo-PGD in the page with the predictions Node computes, and shows the screenshot', async () => {
+  it('runs the label-free MoCo-PGD in the page with the predictions Node computes, and screenshots it', async () => {
     const shown = await runInPage('moco-pgd', 3, '2/255');
     expect(shown.every((r) => r.cosine !== undefined && r.cosine < 1)).toBe(true);
     expectSame(shown, await inNode('moco-pgd', 3, 2 / 255), true);

@@ -32,7 +32,8 @@ const FLAGS = {
 
 const SUMMARY =
   "Serves the browser playground on 127.0.0.1: attack a run's classifier with FGSM, PGD and the label-free " +
-  'MoCo-FGSM / MoCo-PGD on its test images, in the browser (webgpu → webgl → wasm → cpu). Nothing leaves the machine.';
+  'MoCo-FGSM / MoCo-PGD on its test images, in the browser (webgpu, webgl, wasm or cpu). ' +
+  'Nothing leaves the machine.';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
