@@ -9,7 +9,7 @@ const report = (clean: number, pgd: number) =>
     robustness: {
       clean: { attack: 'clean', accuracy: clean, correct: 0, total: 128, perClass: [] },
       pgd: { attack: 'PGD-5', accuracy: pgd, correct: 0, total: 128, perClass: [] },
-    } as RobustnessResult,
+    } as unknown as RobustnessResult,
   });
 
 describe('the demo’s pre-training verdict', () => {
@@ -19,8 +19,8 @@ describe('the demo’s pre-training verdict', () => {
     expect(helped).toBe(
       'At this budget (4 adversarial fine-tuning epochs for both), pre-training helped: PGD-5 accuracy 30.00% with ' +
         'pre-training vs 20.00% from a random initialisation (+10.00 points; clean 50.00% vs 40.00%). The difference ' +
-        'is within the sampling noise of 128 test images (±10.5 points) and one seed; `moco-robust grid` measures it ' +
-        'over seeds with intervals.',
+        'is within the sampling noise of 128 test images (±10.5 points) and one seed; ' +
+        '`moco-robust grid` measures it over seeds with intervals.',
     );
     expect(pretrainingVerdict(report(0.5, 0.1), report(0.4, 0.4), 4)).toMatch(
       /pre-training did not help \(it was worse\): .* \(-30\.00 points; .*exceeds the sampling noise/,
