@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, emit, InvalidArgumentError, Rng, type EventListener } from '@moco-robust/core';
-import { fgsm, supervisedPgd, toForward, type ModelLikeForward } from '@moco-robust/attacks';
+import {
+  autoAttack,
+  fgsm,
+  supervisedPgd,
+  toForward,
+  type AutoAttackStage,
+  type ModelLikeForward,
+} from '@moco-robust/attacks';
 import { assertImageSet, sliceImages, sliceLabels, type LabelledImageSet } from '@moco-robust/data';
 
 /** Settings of a robustness evaluation; ε and steps in [0, 1] pixel units. */
@@ -18,6 +25,8 @@ export interface RobustnessSettings {
   /** Images per batch; default 128. */
   batchSize: number;
   seed: number;
+  /** AutoAttack version for `autoattack`: `standard` (default) or `cpu` (APGD-CE + APGD-T); its ε is `pgdEpsilon`. */
+  autoAttackVersion?: 'standard' | 'cpu';
 }
 
 /** Accuracy of one attack (or none), overall and per class. */
@@ -35,6 +44,8 @@ export interface RobustnessResult {
   clean: AccuracyResult;
   fgsm?: AccuracyResult;
   pgd?: AccuracyResult;
+  /** AutoAttack robust accuracy, with the cascade summed over batches and what was skipped. */
+  autoAttack?: AccuracyResult & { cascade: AutoAttackStage[]; notes: string[] };
   settings: RobustnessSettings;
   /** Gradient-masking flags in the spirit of AutoAttack's: each with a message when raised. */
   warnings: string[];
@@ -75,7 +86,7 @@ export function evaluateRobustness(
   test: LabelledImageSet,
   options: {
     settings?: Partial<RobustnessSettings>;
-    attacks?: Array<'clean' | 'fgsm' | 'pgd'>;
+    attacks?: Array<'clean' | 'fgsm' | 'pgd' | 'autoattack'>;
     numClasses?: number;
     onEvent?: EventListener<EvaluateEvent>;
   } = {},
@@ -97,7 +108,10 @@ export function evaluateRobustness(
     clean: newCounter(numClasses),
     fgsm: newCounter(numClasses),
     pgd: newCounter(numClasses),
+    autoAttack: newCounter(numClasses),
   };
+  const cascade = new Map<string, AutoAttackStage>();
+  const autoAttackNotes = new Set<string>();
   let zeroGradients = 0;
   for (let start = 0; start < test.count; start += settings.batchSize) {
     const size = Math.min(settings.batchSize, test.count - start);
@@ -122,6 +136,30 @@ export function evaluateRobustness(
       tally(counters.pgd, predict(forward, adversarial), labels);
       adversarial.dispose();
     }
+    if (attacks.has('autoattack')) {
+      const auto = autoAttack(model, x, y, {
+        version: settings.autoAttackVersion ?? 'standard',
+        epsilon: settings.pgdEpsilon,
+        seed: rng.fork(`autoattack/${start}`).tfSeed(),
+        batchSize: size,
+      });
+      auto.adversarial.dispose();
+      tally(
+        counters.autoAttack,
+        Int32Array.from(auto.robustFlags, (r, i) => (r ? labels[i] : -1)),
+        labels,
+      );
+      for (const stage of auto.cascade) {
+        const sum = cascade.get(stage.attack) ?? { attack: stage.attack, attacked: 0, broke: 0, robustAfter: 0 };
+        cascade.set(stage.attack, {
+          ...sum,
+          attacked: sum.attacked + stage.attacked,
+          broke: sum.broke + stage.broke,
+          robustAfter: sum.robustAfter + stage.robustAfter,
+        });
+      }
+      for (const note of auto.notes) autoAttackNotes.add(note);
+    }
     tf.dispose([x, y]);
     emit(options.onEvent, {
       type: 'eval-progress',
@@ -144,6 +182,15 @@ export function evaluateRobustness(
         `${settings.pgdRestarts} restart${settings.pgdRestarts > 1 ? 's' : ''})`,
     );
   }
+  if (attacks.has('autoattack')) {
+    const version = settings.autoAttackVersion ?? 'standard';
+    result.autoAttack = {
+      ...finish(counters.autoAttack, `AutoAttack ${version} (L∞, ε=${fraction255(settings.pgdEpsilon)})`),
+      cascade: [...cascade.values()],
+      notes: [...autoAttackNotes],
+    };
+    result.warnings.push(...autoAttackWarnings(result));
+  }
   if (result.zeroGradientFraction > 0.05) {
     result.warnings.push(
       `${(100 * result.zeroGradientFraction).toFixed(1)}% of test images have an all-zero ` +
@@ -162,6 +209,32 @@ export function evaluateRobustness(
     );
   }
   return result;
+}
+
+/** AutoAttack more than this far below PGD (accuracy fraction) flags gradient masking. */
+export const GRADIENT_MASKING_GAP = 0.05;
+
+/**
+ * Gradient-masking flags from AutoAttack: far below PGD at the same ε (PGD was misled by the gradients),
+ * or Square — which never reads a gradient — breaking points the gradient attacks left (AutoAttack's own check).
+ */
+function autoAttackWarnings(result: RobustnessResult): string[] {
+  const warnings: string[] = [];
+  const auto = result.autoAttack!;
+  if (result.pgd && result.settings.pgdEpsilon > 0 && result.pgd.accuracy - auto.accuracy > GRADIENT_MASKING_GAP) {
+    warnings.push(
+      `AutoAttack (${pct(auto.accuracy)}) is ${(100 * (result.pgd.accuracy - auto.accuracy)).toFixed(2)} points ` +
+        `below PGD (${pct(result.pgd.accuracy)}): PGD overestimates robustness here, a sign of gradient masking.`,
+    );
+  }
+  const squareStage = auto.cascade.find((s) => s.attack === 'square');
+  if (squareStage && squareStage.broke > 0.002 * auto.total) {
+    warnings.push(
+      `Square (score-based, no gradients) broke ${squareStage.broke} points the gradient attacks could not: ` +
+        `the gradients may be masked; consider an adaptive attack.`,
+    );
+  }
+  return warnings;
 }
 
 /** `k/255` when ε is a multiple of 1/255, else the decimal. */

@@ -98,7 +98,7 @@ export async function runFinetune(
 
 /** What `eval` measures. */
 export interface EvalChoice {
-  attacks: Array<'clean' | 'fgsm' | 'pgd'>;
+  attacks: Array<'clean' | 'fgsm' | 'pgd' | 'autoattack'>;
   cifar10c: boolean;
   /** A folder of the official CIFAR-10-C arrays; otherwise the corruptions are generated. */
   cifar10cDir?: string;
