@@ -286,12 +286,30 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     },
   );
 
-  it('a plugin method that is not installed exits 7 saying what to install', () => {
-    const result = cli(['pretrain', '--preset', 'tiny', '--method', 'nonexistent', '--out', join(root, 'plugin')]);
+  it('a plugin method that is not installed exits 7 saying what to install, or what was meant', () => {
+    const methods = 'built-in methods: moco-v1, moco-v2; plugins: rotation, jigsaw, selfie, rocl';
+    const result = cli([
+      'pretrain',
+      '--preset',
+      'tiny',
+      '--method',
+      '@someone/pretext-x',
+      '--out',
+      join(root, 'plugin'),
+    ]);
     expect(result.status).toBe(7);
     expect(result.stderr.trim()).toBe(
-      "moco-robust: method 'nonexistent' needs the plugin package @moco-robust/pretext-nonexistent, which " +
-        'is not installed: npm install @moco-robust/pretext-nonexistent (built-in methods: moco-v1, moco-v2)',
+      "moco-robust: method '@someone/pretext-x' needs the plugin package @someone/pretext-x, which is not installed: " +
+        `npm install @someone/pretext-x (${methods})`,
     );
+    const misspelt = cli(['pretrain', '--preset', 'tiny', '--method', 'rotaton', '--out', join(root, 'plugin')]);
+    expect(misspelt.status).toBe(7);
+    expect(misspelt.stderr.trim()).toBe(
+      "moco-robust: method 'rotaton' needs the plugin package @moco-robust/pretext-rotaton, which is not installed " +
+        `and is not a published plugin: did you mean 'rotation'? (${methods})`,
+    );
+    const unknown = cli(['pretrain', '--preset', 'tiny', '--method', 'nonexistent', '--out', join(root, 'plugin')]);
+    expect(unknown.stderr).toMatch(/is not a published plugin: built-in methods: .*; or give a plugin's package name/);
+    expect(unknown.stderr).not.toMatch(/npm install/);
   });
 });

@@ -6,9 +6,13 @@ import { MOCO_V1_AUGMENTATION, MOCO_V2_AUGMENTATION, randomCropFlip, twoViews } 
 import { projectionHead } from '@moco-robust/models';
 import { mocoTask } from '@moco-robust/moco';
 import type { RunConfig } from '../presets';
+import { closestName } from './closest-name';
 
 /** Built-in methods; any other name is a plugin package. */
 export const BUILT_IN_METHODS = ['moco-v1', 'moco-v2'] as const;
+
+/** The plugin methods published as `@moco-robust/pretext-<name>`. */
+export const KNOWN_PLUGIN_METHODS = ['rotation', 'jigsaw', 'selfie', 'rocl'] as const;
 
 /** Chen et al.'s (CVPR 2020) pretext baselines, pre-trained on padded-random-crop + flip augmented images as there. */
 const CHEN_BASELINES = ['rotation', 'jigsaw', 'selfie'];
@@ -58,13 +62,7 @@ export async function pretextTaskFactory(
       (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
       String((error as Error).message).includes(name)
     ) {
-      throw new PluginError({
-        plugin: name,
-        message:
-          `method '${p.method}' needs the plugin package ${name}, which is not installed: ` +
-          `npm install ${name} (built-in methods: ${BUILT_IN_METHODS.join(', ')})`,
-        cause: error,
-      });
+      throw new PluginError({ plugin: name, message: missingPluginMessage(p.method, name), cause: error });
     }
     throw new PluginError({
       plugin: name,
@@ -95,6 +93,25 @@ export async function pretextTaskFactory(
       });
     return withCombine(task);
   };
+}
+
+/**
+ * What to say when the package of `method` is not installed: the install line for a published plugin or a package
+ * name; for a short name that is neither, the closest built-in or published method ("did you mean") or the list.
+ */
+function missingPluginMessage(method: string, name: string): string {
+  const known = [...BUILT_IN_METHODS, ...KNOWN_PLUGIN_METHODS];
+  const methods = `built-in methods: ${BUILT_IN_METHODS.join(', ')}; plugins: ${KNOWN_PLUGIN_METHODS.join(', ')}`;
+  if (name === method || (KNOWN_PLUGIN_METHODS as readonly string[]).includes(method))
+    return (
+      `method '${method}' needs the plugin package ${name}, which is not installed: ` +
+      `npm install ${name} (${methods})`
+    );
+  const suggestion = closestName(method, known);
+  return (
+    `method '${method}' needs the plugin package ${name}, which is not installed and is not a published plugin: ` +
+    (suggestion ? `did you mean '${suggestion}'? (${methods})` : `${methods}; or give a plugin's package name`)
+  );
 }
 
 /**
