@@ -21,10 +21,23 @@ const FLAGS = {
     type: 'string',
     description:
       'fgsm / pgd use the labels (the model outputs logits); instance is ' +
-      "label-free (RoCL's instance-wise PGD on the model's output features)",
-    choices: ['fgsm', 'pgd', 'instance'],
+      "label-free (RoCL's instance-wise PGD on the model's output features); moco-pgd / moco-fgsm are the paper's " +
+      'label-free attacks on the MoCo loss of --encoder',
+    choices: ['fgsm', 'pgd', 'instance', 'moco-pgd', 'moco-fgsm'],
     default: 'pgd',
   },
+  encoder: {
+    type: 'string',
+    description:
+      'moco-pgd / moco-fgsm: the encoder (a pretrain run, checkpoint or model.json); --model is then optional (the ' +
+      'classifier whose accuracy the crafted images cost)',
+  },
+  negatives: {
+    type: 'string',
+    description: 'moco-pgd / moco-fgsm: training images encoded as the queue of negatives',
+    default: '256',
+  },
+  temperature: { type: 'string', description: 'moco-pgd / moco-fgsm: InfoNCE temperature', default: '0.2' },
   epsilon: { type: 'string', description: 'L∞ radius: a fraction of 255 like 8/255, or a number', default: '8/255' },
   'step-size': { type: 'string', description: 'PGD step (a fraction of 255 or a number)', default: '2/255' },
   steps: { type: 'string', description: 'PGD steps', default: '10' },
@@ -42,7 +55,8 @@ const FLAGS = {
 } satisfies FlagSpec;
 
 const SUMMARY =
-  'Crafts adversarial examples against a tfjs model and writes ' +
+  'Crafts adversarial examples against a tfjs model (or, label-free, against an encoder with MoCo-PGD / MoCo-FGSM) ' +
+  'and writes ' +
   '<out>/adversarial.npy (uint8 [N,32,32,3]), labels.npy, ' +
   'result.json (clean vs adversarial accuracy) and grid.png (clean, adversarial and the perturbation magnified).';
 
@@ -63,7 +77,12 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`attack: unexpected argument '${positionals[0]}'`);
-  if (!values.model) throw new UsageError('attack: --model <model.json | folder | URL | run> is required');
+  const moco = values.attack === 'moco-pgd' || values.attack === 'moco-fgsm';
+  if (moco && !values.encoder)
+    throw new UsageError(`attack: --attack ${values.attack} needs --encoder <pretrain run | checkpoint | model.json>`);
+  if (!moco && values.encoder)
+    throw new UsageError(`attack: --encoder is for --attack moco-pgd | moco-fgsm; got --attack ${values.attack}`);
+  if (!moco && !values.model) throw new UsageError('attack: --model <model.json | folder | URL | run> is required');
   if (!values.out) throw new UsageError('attack: --out <folder> is required');
   const epsilon = parseFraction('attack', 'epsilon', values.epsilon!);
   const stepSize = parseFraction('attack', 'step-size', values['step-size']!);
@@ -74,7 +93,13 @@ export async function run(argv: string[]): Promise<number> {
   const folder = findCifar10(values.data);
   if (!folder)
     throw new UsageError('attack: no CIFAR-10 binary files found: pass --data <folder> or set MOCO_ROBUST_DATA');
-  const source = /^[a-z]+:\/\//i.test(values.model) ? undefined : await resolveModelSource(values.model, 'classifier');
+  const temperature = Number(values.temperature);
+  if (!(temperature > 0))
+    throw new UsageError(`attack: --temperature must be a number > 0; got '${values.temperature}'`);
+  const isUrl = (path: string | undefined) => path !== undefined && /^[a-z]+:\/\//i.test(path);
+  const source =
+    !values.model || isUrl(values.model) ? undefined : await resolveModelSource(values.model, 'classifier');
+  const encoderSource = values.encoder ? await resolveModelSource(values.encoder, 'encoder') : undefined;
   const renderer = new ProgressRenderer();
   const selection = await selectBackend({
     backend: values.backend as BackendName | undefined,
@@ -85,10 +110,14 @@ export async function run(argv: string[]): Promise<number> {
     values.split === 'train' ? all.train : all.test,
     integerFlag('attack', 'images', values.images, 256),
   );
-  const model = /^[a-z]+:\/\//i.test(values.model)
-    ? await (await import('@moco-robust/models')).loadModel(values.model)
-    : await loadModelFrom(source!, 'classifier');
-  const forward = toForward(model);
+  const model = !values.model
+    ? undefined
+    : isUrl(values.model)
+      ? await (await import('@moco-robust/models')).loadModel(values.model)
+      : await loadModelFrom(source!, 'classifier');
+  const forward = model ? toForward(model) : undefined;
+  const encoder = encoderSource ? await loadModelFrom(encoderSource, 'encoder') : undefined;
+  const label = moco ? await mocoLabelFree(encoder!, all.train, values, temperature) : undefined;
   const rng = Rng.fromSeed(integerFlag('attack', 'seed', values.seed, 0));
   const adversarial = new Uint8Array(set.images.length);
   let cleanCorrect = 0;
@@ -99,41 +128,51 @@ export async function run(argv: string[]): Promise<number> {
     const x = sliceImages(set, start, size);
     const y = sliceLabels(set, start, size);
     let xAdv: tf.Tensor4D;
-    if (values.attack === 'fgsm') xAdv = fgsm(model, x, y, { epsilon });
-    else if (values.attack === 'pgd')
-      xAdv = supervisedPgd(model, x, y, { epsilon, stepSize, steps, rng: rng.fork(`batch/${start}`) });
+    const batchRng = rng.fork(`batch/${start}`);
+    if (label) xAdv = label.craft(x, { epsilon, stepSize, steps, rng: batchRng });
+    else if (values.attack === 'fgsm') xAdv = fgsm(model!, x, y, { epsilon });
+    else if (values.attack === 'pgd') xAdv = supervisedPgd(model!, x, y, { epsilon, stepSize, steps, rng: batchRng });
     else {
-      const positives = tf.tidy(() => forward(x));
-      xAdv = instancePgd({ embed: model, positives }, x, { epsilon, stepSize, steps, rng: rng.fork(`batch/${start}`) });
+      const positives = tf.tidy(() => forward!(x));
+      xAdv = instancePgd({ embed: model!, positives }, x, { epsilon, stepSize, steps, rng: batchRng });
       positives.dispose();
     }
-    const [bytes, cleanPredictions, adversarialPredictions] = tf.tidy(() => [
-      tf.cast(tf.round(tf.mul(xAdv, 255)), 'int32'),
-      tf.cast(tf.argMax(forward(x), 1), 'int32'),
-      tf.cast(tf.argMax(forward(xAdv), 1), 'int32'),
-    ]);
+    const bytes = tf.tidy(() => tf.cast(tf.round(tf.mul(xAdv, 255)), 'int32'));
     adversarial.set(Uint8Array.from(await bytes.data()), start * 3072);
-    const [p, q] = [await cleanPredictions.data(), await adversarialPredictions.data()];
-    for (let i = 0; i < size; i++) {
-      if (p[i] === set.labels[start + i]) cleanCorrect++;
-      if (q[i] === set.labels[start + i]) adversarialCorrect++;
+    if (label) await label.measure(x, xAdv);
+    if (forward) {
+      const [cleanPredictions, adversarialPredictions] = tf.tidy(() => [
+        tf.cast(tf.argMax(forward(x), 1), 'int32'),
+        tf.cast(tf.argMax(forward(xAdv), 1), 'int32'),
+      ]);
+      const [p, q] = [await cleanPredictions.data(), await adversarialPredictions.data()];
+      for (let i = 0; i < size; i++) {
+        if (p[i] === set.labels[start + i]) cleanCorrect++;
+        if (q[i] === set.labels[start + i]) adversarialCorrect++;
+      }
+      tf.dispose([cleanPredictions, adversarialPredictions]);
     }
-    tf.dispose([x, y, xAdv, bytes, cleanPredictions, adversarialPredictions]);
+    tf.dispose([x, y, xAdv, bytes]);
     renderer.listener({ type: 'eval-progress', done: start + size, total: set.count, attack: values.attack! });
   }
   renderer.finishLine();
-  const labelled = values.attack !== 'instance';
+  label?.dispose();
+  const labelled = values.attack !== 'instance' && model !== undefined;
   const result = {
     model: values.model,
+    encoder: values.encoder,
     backend: selection.name,
     attack:
       values.attack === 'fgsm'
         ? `FGSM ε=${values.epsilon}`
-        : `${values.attack === 'pgd' ? 'PGD' : 'instance-wise PGD (label-free)'}-${steps} ` +
-          `ε=${values.epsilon} α=${values['step-size']}`,
+        : values.attack === 'moco-fgsm'
+          ? `MoCo-FGSM (label-free) ε=${values.epsilon} T=${temperature}`
+          : `${ATTACK_NAMES[values.attack!]}-${steps} ε=${values.epsilon} α=${values['step-size']}` +
+            (moco ? ` T=${temperature}` : ''),
     images: set.count,
     cleanAccuracy: labelled ? cleanCorrect / set.count : undefined,
     adversarialAccuracy: labelled ? adversarialCorrect / set.count : undefined,
+    representation: label?.summary(set.count),
     seconds: (performance.now() - started) / 1000,
   };
   await atomicWriteFile(
@@ -150,9 +189,81 @@ export async function run(argv: string[]): Promise<number> {
   else
     process.stdout.write(
       `\n${result.attack} on ${set.count} images${labelled ? `: accuracy ${accuracies(result)}` : ''}\n` +
+        representationLine(result.representation) +
         `Wrote ${out}/adversarial.npy, labels.npy, grid.png, result.json\n`,
     );
   return 0;
+}
+
+/** How far the representation moved, for the summary ('' for a labelled attack). */
+function representationLine(r: { cosineSimilarity: number; cleanLoss: number; adversarialLoss: number } | undefined) {
+  if (!r) return '';
+  const moved = `cosine similarity to the clean embedding ${r.cosineSimilarity.toFixed(4)}`;
+  return `Representation: ${moved}, MoCo loss ${r.cleanLoss.toFixed(4)} → ${r.adversarialLoss.toFixed(4)}\n`;
+}
+
+const ATTACK_NAMES: Record<string, string> = {
+  pgd: 'PGD',
+  instance: 'instance-wise PGD (label-free)',
+  'moco-pgd': 'MoCo-PGD (label-free)',
+};
+
+/**
+ * The paper's label-free attack on an encoder: the first `--negatives` training images, encoded once, are the queue;
+ * each batch's clean embeddings are its keys (`mocoObjective`). Measures how far the representation moved: the mean
+ * cosine similarity of each adversarial embedding to its clean one and the MoCo loss before and after.
+ */
+async function mocoLabelFree(
+  encoder: import('@tensorflow/tfjs-layers').LayersModel,
+  train: import('@moco-robust/data').LabelledImageSet,
+  values: { attack?: string; negatives?: string; 'batch-size'?: string },
+  temperature: number,
+) {
+  const { mocoFgsm, mocoPgd, mocoLoss } = await import('@moco-robust/attacks');
+  const { mocoObjective } = await import('@moco-robust/moco');
+  const negativeSet = takeImages(train, Math.max(1, integerFlag('attack', 'negatives', values.negatives, 256)));
+  const negatives = sliceImages(negativeSet, 0, negativeSet.count);
+  const first = sliceImages(negativeSet, 0, 1);
+  const built = mocoObjective(first, { encoder, negatives, temperature });
+  const queue = built.queue; // [K, d]: the negatives' normalised embeddings, owned here
+  tf.dispose([negatives, first, built.keys]);
+  const totals = { cosine: 0, cleanLoss: 0, adversarialLoss: 0 };
+  return {
+    craft(x: tf.Tensor4D, options: { epsilon: number; stepSize: number; steps: number; rng: Rng }): tf.Tensor4D {
+      const objective = mocoObjective(x, { encoder, negatives: queue, temperature });
+      try {
+        return values.attack === 'moco-fgsm'
+          ? mocoFgsm(objective, x, { epsilon: options.epsilon })
+          : mocoPgd(objective, x, options);
+      } finally {
+        objective.dispose();
+      }
+    },
+    async measure(x: tf.Tensor4D, xAdv: tf.Tensor4D): Promise<void> {
+      const objective = mocoObjective(x, { encoder, negatives: queue, temperature });
+      const [cosine, cleanLoss, adversarialLoss] = tf.tidy(() => {
+        const adversarialEmbedding = encoder.apply(xAdv, { training: false }) as tf.Tensor2D; // [N, d]
+        const unit = tf.div(adversarialEmbedding, tf.norm(adversarialEmbedding, 'euclidean', 1, true));
+        const loss = mocoLoss(objective);
+        return [tf.sum(tf.mul(unit, objective.keys)), tf.sum(loss(x)), tf.sum(loss(xAdv))];
+      });
+      totals.cosine += (await cosine.data())[0];
+      totals.cleanLoss += (await cleanLoss.data())[0];
+      totals.adversarialLoss += (await adversarialLoss.data())[0];
+      tf.dispose([cosine, cleanLoss, adversarialLoss]);
+      objective.dispose();
+    },
+    summary(count: number) {
+      return {
+        cosineSimilarity: totals.cosine / count,
+        cleanLoss: totals.cleanLoss / count,
+        adversarialLoss: totals.adversarialLoss / count,
+        negatives: queue.shape[0],
+        temperature,
+      };
+    },
+    dispose: () => queue.dispose(),
+  };
 }
 
 /**
