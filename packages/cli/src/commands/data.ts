@@ -8,10 +8,13 @@ import {
   defaultCacheDir,
   downloadCifar10,
   downloadCifar10C,
+  FROST_TEXTURES_BASE_URL,
+  fetchFrostTextures,
   findCifar10,
   loadCifar10,
 } from '@moco-robust/data';
 import { ProgressRenderer } from '../progress';
+import { frostCacheDir } from '../run/frost';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
 import { UsageError } from '../usage-error';
 
@@ -30,13 +33,24 @@ const FLAGS = {
     description: 'download: the cache folder (default $MOCO_ROBUST_CACHE or ~/.cache/moco-robust)',
   },
   url: { type: 'string', description: 'download: a mirror of the CIFAR-10 archive (the official MD5 still applies)' },
+  frost: {
+    type: 'boolean',
+    description:
+      'download: only the frost textures of the CIFAR-10-C generator (SHA-256-verified) into <cache>/frost, where ' +
+      'eval, corrupt and demo find them',
+  },
+  'frost-url': {
+    type: 'string',
+    description: 'download: a mirror folder of the frost source images (the official SHA-256 still applies)',
+  },
   json: { type: 'boolean', description: 'print one JSON object on stdout' },
 } satisfies FlagSpec;
 
 const SUMMARY =
   '`moco-robust data download` fetches the official cifar-10-binary.tar.gz (MD5-verified, resumable: an interrupted ' +
   'download resumes with an HTTP Range request) into the cache, where every command finds it; --with-cifar10c ' +
-  'adds CIFAR-10-C.\n`moco-robust data info` says where CIFAR-10 was found, how many records each split ' +
+  'adds CIFAR-10-C; --frost fetches only the frost textures of the CIFAR-10-C generator.\n' +
+  '`moco-robust data info` says where CIFAR-10 was found, how many records each split ' +
   'holds and how the classes are distributed (and, with --cifar10c, which CIFAR-10-C arrays a folder holds).';
 
 /** `moco-robust data info`. */
@@ -96,6 +110,8 @@ async function download(values: {
   cache?: string;
   url?: string;
   'with-cifar10c'?: boolean;
+  frost?: boolean;
+  'frost-url'?: string;
   json?: boolean;
 }): Promise<number> {
   const renderer = new ProgressRenderer();
@@ -115,6 +131,18 @@ async function download(values: {
       renderer.line(`resuming ${String(event.url)} from byte ${String(event.resumeFrom)}`);
   };
   try {
+    if (values.frost) {
+      const dir = frostCacheDir(cacheDir);
+      renderer.startPhase(`frost textures (${values['frost-url'] ?? FROST_TEXTURES_BASE_URL})`);
+      const textures = await fetchFrostTextures({ cacheDir: dir, baseUrl: values['frost-url'], onEvent });
+      renderer.finishLine();
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ frost: dir, textures: textures.length })}\n`
+          : `frost textures: ${textures.length} in ${dir} (SHA-256 verified; eval, corrupt and demo use them)\n`,
+      );
+      return 0;
+    }
     renderer.startPhase(`CIFAR-10 (${values.url ?? CIFAR10_SOURCE.url})`);
     const archive = await downloadCifar10({ cacheDir, url: values.url, onEvent, signal: controller.signal });
     const result: Record<string, string> = { cifar10: archive };
