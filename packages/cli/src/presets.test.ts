@@ -76,3 +76,11 @@ describe('per-method defaults reach the engine', () => {
     );
   });
 });
+
+describe('pretrain.combine reaches the task the engine trains', () => {
+  it('a set combine replaces the method’s own; `task` keeps it', async () => {
+    const mean = await resolveConfig({ preset: 'tiny', overrides: { pretrain: { combine: 'mean' } } });
+    expect((await pretextTaskFactory(mean))().combine).toBe('mean');
+    expect((await pretextTaskFactory(await resolveConfig({ preset: 'tiny' })))().combine).toBe('adversarial');
+  });
+});
