@@ -120,7 +120,7 @@ describe.concurrent('the packages as published, from a local registry', () => {
       expect(existsSync(join(out, file)), file).toBe(true);
   }, 1_200_000);
 
-  it("a fresh project installs the attacks README's line and runs its example from ESM, CommonJS and TypeScript", async () => {
+  it("a fresh project runs the attacks README's install line and example: ESM, CommonJS, TypeScript", async () => {
     const readme = readmeBlocks(join(repo, 'packages/attacks/README.md'));
     const project = join(work, 'library-user');
     mkdirSync(project);
