@@ -11,6 +11,7 @@ import {
   finetune,
   generatedCorruptions,
   officialCorruptions,
+  pretrainingLabels,
   writeReport,
   type CorruptionResult,
   type FinetuneResult,
@@ -56,11 +57,8 @@ export async function runPretrain(
     batchNormGroups: config.model.batchNormGroups,
   });
   const task = (taskFactory ?? (await pretextTaskFactory(config)))();
-  const attack =
-    p.attack === 'none' ? 'none' : `${p.attack === 'moco-pgd' ? `PGD-${p.steps}` : 'FGSM'} on the pretext loss`;
-  const mocoAttack = p.attack === 'moco-pgd' ? `MoCo-PGD-${p.steps}` : 'MoCo-FGSM';
-  const shown = p.method.startsWith('moco') && p.attack !== 'none' ? mocoAttack : attack;
-  run.renderer.startPhase(`pre-training (${p.method}, ${shown}, ${config.model.architecture})`);
+  const { pretrainAttack } = pretrainingLabels({ method: p.method, attack: p.attack, steps: p.steps });
+  run.renderer.startPhase(`pre-training (${p.method}, ${pretrainAttack}, ${config.model.architecture})`);
   const result = await pretrain({
     task,
     encoder,
