@@ -60,7 +60,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
     }
   });
 
-  it('--out under a regular file, or on a read-only file system, is a file-system error (exit 9) naming the path', () => {
+  it('--out under a regular file or on a read-only file system: a file-system error (exit 9) naming the path', () => {
     const file = join(root, 'a-file');
     writeFileSync(file, 'not a folder');
     const under = cli(['pretrain', ...SMALL, '--out', join(file, 'run')]);

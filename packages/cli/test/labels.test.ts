@@ -38,7 +38,7 @@ function expectRotationReport(dir: string) {
 }
 
 describe.skipIf(!sample)('a baseline run is labelled as what it is all the way through (tiny preset)', () => {
-  it('rotation: pretrain → finetune → eval keep `rotation` and its attack in config.json, report rows and legends', () => {
+  it('rotation: pretrain → finetune → eval keep `rotation` and its attack in config, report rows, legends', () => {
     const root = mkdtempSync(join(tmpdir(), 'mr-labels-'));
     const pretrain = cli(['pretrain', '--preset', 'tiny', '--method', 'rotation', '--out', join(root, 'pretrain')]);
     expect(pretrain.status, pretrain.stderr).toBe(0);

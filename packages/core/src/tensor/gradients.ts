@@ -21,7 +21,7 @@ export function assertGradientsRegistered(caller: string): void {
 export async function registerGradients(): Promise<boolean> {
   if (tf.getGradient('Sum') != null) return true;
   try {
-    // biome-ignore lint/correctness/noUndeclaredDependencies: optional; registers tfjs's gradients when installed
+    // an optional peer: registers tfjs's gradients when installed
     await import(/* @vite-ignore */ '@tensorflow/tfjs-layers');
   } catch {
     // not installed: assertGradientsRegistered explains what to do when gradients are needed
