@@ -49,6 +49,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
       'with confidence intervals and a report',
     load: () => import('./commands/grid'),
   },
+  worker: {
+    summary:
+      'run grid cells from a Redis queue (BullMQ) on this machine: grid --queue submits them (docs/scale-out.md)',
+    load: () => import('./commands/worker'),
+  },
   bench: {
     summary:
       'images/s per backend: conv, ResNet, attacks, pre-training and ' +

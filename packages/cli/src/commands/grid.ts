@@ -12,7 +12,7 @@ import { loadFrostFlag } from '../run/frost';
 import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
-const FLAGS = {
+export const FLAGS = {
   spec: { type: 'string', description: 'JSON or YAML grid spec (keys as the flags below; flags override it)' },
   methods: {
     type: 'string',
@@ -63,7 +63,7 @@ const SPEC_FLAGS = [
   'reference',
 ] as const;
 
-async function readSpecFile(path: string): Promise<Record<string, unknown>> {
+export async function readSpecFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -85,6 +85,9 @@ async function readSpecFile(path: string): Promise<Record<string, unknown>> {
 
 /** `moco-robust grid`. */
 export async function run(argv: string[]): Promise<number> {
+  // the scale-out on Redis (docs/scale-out.md): grid --queue …, grid status|report
+  if (argv[0] === 'status' || argv[0] === 'report' || argv.some((a) => a === '--queue' || a.startsWith('--queue=')))
+    return (await import('../queue/grid-queue-command')).run(argv);
   const { values, help, positionals } = parseFlags('grid', argv, FLAGS);
   if (help) {
     process.stdout.write(helpText('grid', SUMMARY, FLAGS));
@@ -217,7 +220,7 @@ async function dryRun(
   return 0;
 }
 
-function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+export function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b))
     out[k] =
