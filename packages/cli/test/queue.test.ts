@@ -148,6 +148,9 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     expect(JSON.parse(again.stdout)).toMatchObject({ added: [], existing: cellNames });
     const counts = status(queue, 'g').counts;
     expect(counts.waiting + counts.running).toBe(2);
+    const nobody = cli(['grid', ...GRID, '--queue', `redis://127.0.0.1:${await freePort()}`, '--out', 'g']);
+    expect(nobody.status).toBe(1);
+    expect(nobody.stderr).toMatch(/cannot reach Redis at 127\.0\.0\.1:\d+ \(db 0\): .*expected a running redis-server/);
     const other = cli(['grid', ...GRID, '--seeds', '1', '--queue', queue, '--out', 'g']);
     expect(other.status).toBe(2); // the name g is taken by other cells
     expect(other.stderr).toMatch(/a grid named 'g' with other cells is already on the queue/);

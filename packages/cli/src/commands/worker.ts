@@ -18,7 +18,7 @@ const FLAGS = {
     type: 'string',
     description: "job lock and cell lease (default 60): a dead worker's cell goes to another after it",
   },
-  'stalled-seconds': { type: 'string', description: 'how often to look for dead workers’ jobs (default lock-seconds)' },
+  'stalled-seconds': { type: 'string', description: "how often to look for dead workers' jobs (default lock-seconds)" },
   name: { type: 'string', description: 'worker name shown by grid status (default <host>:<pid>)' },
 } satisfies FlagSpec;
 
@@ -40,7 +40,7 @@ function describe(event: WorkerEvent): string {
     case 'worker-ready':
       return `worker ${event.worker}: ready (backend ${event.backend}, moco-robust ${event.version})`;
     case 'cell-start':
-      return `${event.cell}: ${event.resuming ? `resuming (attempt ${event.attempt})` : 'starting'} [grid ${event.grid}]`;
+      return `${event.cell}: ${event.resuming ? `resuming (attempt ${event.attempt})` : 'starting'} (${event.grid})`;
     case 'cell-end':
       return `${event.cell}: done in ${event.seconds.toFixed(1)} s`;
     case 'cell-failed':

@@ -34,7 +34,7 @@ export interface CellLease {
   release(): Promise<void>;
 }
 
-/** The renewing thread (CommonJS, run with `eval`): every third of the lease, rewrite it by temp + rename if still ours. */
+/** The renewing thread (CommonJS, run by `eval`): each third of the lease, rewrite it (temp + rename) if still ours. */
 const RENEWER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { readFileSync, writeFileSync, renameSync } = require('node:fs');

@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     partial.settings = mergeDeep((partial.settings ?? {}) as Record<string, unknown>, parseSetFlags(values.set));
   const gridSpec = resolveGridSpec(partial, values.spec ?? 'grid');
   const cells = expandGrid(gridSpec);
-  const queue = await openCellQueue(connection);
+  const queue = await openCellQueue(connection, { failFast: true });
   try {
     const { added, existing } = await submitGrid(queue, gridName, gridSpec, cells);
     if (values.json)
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
 async function openGrid(values: { queue?: string; grid?: string }, command: string) {
   if (!values.grid) throw new UsageError(`grid ${command}: --grid <name> is required`);
   const gridName = checkGridName(values.grid);
-  const queue = await openCellQueue(parseQueueUrl(values.queue!));
+  const queue = await openCellQueue(parseQueueUrl(values.queue!), { failFast: true });
   const file = await readGridFile(queue, gridName);
   if (!file) {
     await queue.close();
@@ -137,7 +137,9 @@ async function report(argv: string[]): Promise<number> {
     return 0;
   }
   if (Boolean(values.queue) === Boolean(values.store))
-    throw new UsageError('grid report: give either --queue redis://… --grid <name> or --store <folder> --grid <name>');
+    throw new UsageError(
+      'grid report: give either --queue redis://... --grid <name> or --store <folder> --grid <name>',
+    );
   let dir: string;
   if (values.store) {
     if (!values.grid) throw new UsageError('grid report: --grid <name> is required');

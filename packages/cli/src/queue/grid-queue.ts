@@ -1,3 +1,4 @@
+import { MocoRobustError } from '@moco-robust/core';
 import type { Job, Queue } from 'bullmq';
 import { canonicalJson, type GridCell, type GridSpec } from '../grid/grid-spec';
 import type { CellResult } from '../grid/run-cell';
@@ -39,10 +40,44 @@ export interface QueuedCellState {
 export const GRIDS_KEY = 'moco-robust:grids';
 export const WORKERS_KEY = 'moco-robust:workers';
 
-/** Opens the cell queue (`bullmq` is loaded here, only by the commands that use Redis). */
-export async function openCellQueue(connection: QueueConnection): Promise<Queue<CellJobData, CellResult>> {
+/** Redis could not be reached (or stopped answering) at the `--queue` address. */
+export class QueueUnreachableError extends MocoRobustError {
+  constructor(connection: QueueConnection, cause: unknown) {
+    super(
+      `cannot reach Redis at ${connection.host}:${connection.port} (db ${connection.db}): ` +
+        `${(cause as Error)?.message ?? String(cause)}; expected a running redis-server (docs/scale-out.md)`,
+      { code: 'queue-unreachable', cause },
+    );
+    this.name = 'QueueUnreachableError';
+  }
+}
+
+/**
+ * Opens the cell queue (`bullmq` is loaded here, only by the commands that use Redis). With `failFast` (the
+ * submitting, status and report commands) an unreachable Redis is a {@link QueueUnreachableError} within seconds;
+ * without it (workers) the connection waits and reconnects while Redis restarts.
+ */
+export async function openCellQueue(
+  connection: QueueConnection,
+  options: { failFast?: boolean } = {},
+): Promise<Queue<CellJobData, CellResult>> {
   const { Queue } = await import('bullmq');
-  return new Queue<CellJobData, CellResult>(CELL_QUEUE, { connection });
+  const settings = options.failFast
+    ? { ...connection, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5000 }
+    : connection;
+  const queue = new Queue<CellJobData, CellResult>(CELL_QUEUE, { connection: settings });
+  let failure: unknown;
+  queue.on('error', (error) => {
+    failure = error; // reported by the ping below (fail fast) or retried by ioredis (workers)
+  });
+  if (options.failFast)
+    try {
+      await (await queue.client).hexists(GRIDS_KEY, 'ping');
+    } catch (error) {
+      await queue.close().catch(() => undefined);
+      throw new QueueUnreachableError(connection, failure ?? error);
+    }
+  return queue;
 }
 
 /**
