@@ -1,10 +1,22 @@
 // The playground's attack step: one image at a time through @moco-robust/attacks (no attack code here).
 import * as tf from '@tensorflow/tfjs-core';
-import { fgsm, mocoFgsm, mocoPgd, supervisedPgd, toForward, type ModelLikeForward } from '@moco-robust/attacks';
+import {
+  fgsm,
+  mocoApgd,
+  mocoFgsm,
+  mocoPgd,
+  supervisedApgd,
+  supervisedPgd,
+  toForward,
+  type ModelLikeForward,
+} from '@moco-robust/attacks';
 import { imagesFromUint8, l2Normalize, Rng } from '@moco-robust/core';
 
-/** The attacks the page offers: FGSM and PGD use the label; MoCo-FGSM and MoCo-PGD use none. */
-export const PLAYGROUND_ATTACKS = ['fgsm', 'pgd', 'moco-fgsm', 'moco-pgd'] as const;
+/**
+ * The attacks the page offers: FGSM, PGD and APGD-CE (AutoAttack's first attack; no step size) use the label;
+ * MoCo-FGSM, MoCo-PGD and MoCo-APGD use none.
+ */
+export const PLAYGROUND_ATTACKS = ['fgsm', 'pgd', 'apgd-ce', 'moco-fgsm', 'moco-pgd', 'moco-apgd'] as const;
 export type PlaygroundAttack = (typeof PLAYGROUND_ATTACKS)[number];
 
 /** The label-free attacks' objective: the query encoder + projection, the key encoder + projection and the queue. */
@@ -92,12 +104,12 @@ function craft(
   rng: Rng,
 ): tf.Tensor4D {
   const { attack, epsilon, stepSize, steps } = settings;
-  if (attack === 'fgsm' || attack === 'pgd') {
+  if (attack === 'fgsm' || attack === 'pgd' || attack === 'apgd-ce') {
     const y = tf.tensor1d([label], 'int32');
-    const xAdv =
-      attack === 'fgsm'
-        ? fgsm(forward, x, y, { epsilon })
-        : supervisedPgd(forward, x, y, { epsilon, stepSize, steps, rng });
+    let xAdv: tf.Tensor4D;
+    if (attack === 'fgsm') xAdv = fgsm(forward, x, y, { epsilon });
+    else if (attack === 'pgd') xAdv = supervisedPgd(forward, x, y, { epsilon, stepSize, steps, rng });
+    else xAdv = supervisedApgd(forward, x, y, { epsilon, steps, rng });
     y.dispose();
     return xAdv;
   }
@@ -106,10 +118,10 @@ function craft(
   // the key of the clean image from the momentum encoder, constant during the attack (as in pre-training)
   const keys = tf.tidy(() => moco.key(x)); // [1, d]
   const objective = { query: moco.query, keys, queue: moco.queue, temperature: moco.temperature };
-  const xAdv =
-    attack === 'moco-fgsm'
-      ? mocoFgsm(objective, x, { epsilon })
-      : mocoPgd(objective, x, { epsilon, stepSize, steps, rng });
+  let xAdv: tf.Tensor4D;
+  if (attack === 'moco-fgsm') xAdv = mocoFgsm(objective, x, { epsilon });
+  else if (attack === 'moco-pgd') xAdv = mocoPgd(objective, x, { epsilon, stepSize, steps, rng });
+  else xAdv = mocoApgd(objective, x, { epsilon, steps, rng });
   keys.dispose();
   return xAdv;
 }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { fgsm, mocoPgd } from '@moco-robust/attacks';
+import { fgsm, mocoPgd, supervisedApgd } from '@moco-robust/attacks';
 import { decodeTensorArchive, imagesFromUint8, l2Normalize, Rng, selectBackend } from '@moco-robust/core';
 import { loadCifar10 } from '@moco-robust/data';
 import { loadModel } from '@moco-robust/models';
@@ -115,7 +115,7 @@ describe.skipIf(!sample)('moco-robust playground (Chromium)', () => {
   }
 
   /** Node's side: the same images, attacks and seeds on the cpu backend, one image per batch like the page. */
-  async function inNode(attack: 'fgsm' | 'moco-pgd', steps: number, stepSize: number): Promise<Row[]> {
+  async function inNode(attack: 'fgsm' | 'apgd-ce' | 'moco-pgd', steps: number, stepSize: number): Promise<Row[]> {
     await selectBackend({ backend: 'cpu' });
     const { test } = await loadCifar10(sample!);
     const classifier = await loadModel(join(root, 'demo', 'finetune', 'model'));
@@ -137,9 +137,12 @@ describe.skipIf(!sample)('moco-robust playground (Chromium)', () => {
       const x = imagesFromUint8(test.images.slice(i * 3072, (i + 1) * 3072), 1);
       const rng = Rng.fromSeed(SEED).fork(`image/test/${i}`);
       let xAdv: tf.Tensor4D;
-      if (attack === 'fgsm') {
+      if (attack === 'fgsm' || attack === 'apgd-ce') {
         const y = tf.tensor1d([test.labels[i]], 'int32');
-        xAdv = fgsm(classifier, x, y, { epsilon: EPSILON });
+        xAdv =
+          attack === 'fgsm'
+            ? fgsm(classifier, x, y, { epsilon: EPSILON })
+            : supervisedApgd(classifier, x, y, { epsilon: EPSILON, steps, rng });
         y.dispose();
       } else {
         const keys = tf.tidy(() => embed(keyEncoder, keyHead)(x));
@@ -185,6 +188,11 @@ describe.skipIf(!sample)('moco-robust playground (Chromium)', () => {
     const shown = await runInPage('fgsm', 1, '2/255');
     expectSame(shown, await inNode('fgsm', 1, 2 / 255), false);
     expect(await page.textContent('#summary')).toMatch(/robust accuracy \d\/4/);
+  });
+
+  it("runs AutoAttack's APGD-CE in the page with the predictions Node computes", async () => {
+    const shown = await runInPage('apgd-ce', 5, '2/255');
+    expectSame(shown, await inNode('apgd-ce', 5, 2 / 255), false);
   });
 
   it('runs the label-free MoCo-PGD in the page with the predictions Node computes, and screenshots it', async () => {
