@@ -17,6 +17,7 @@ import {
   type CheckpointFiles,
   type RunOptions,
   type StoredCheckpoint,
+  type TrainingLoopEvent,
 } from '@moco-robust/core';
 import { pgd, supervisedPgd } from '@moco-robust/attacks';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -36,15 +37,7 @@ import {
 /** Events of {@link finetune}. */
 export type FinetuneEvent =
   | { type: 'finetune-start'; totalSteps: number; startStep: number; config: FinetuneConfig; resumedFrom?: string }
-  | {
-      type: 'step-end';
-      step: number;
-      epoch: number;
-      totalSteps: number;
-      loss: number;
-      learningRate: number;
-      imagesPerSecond: number;
-    }
+  | TrainingLoopEvent
   | {
       type: 'epoch-end';
       epoch: number;
@@ -53,8 +46,6 @@ export type FinetuneEvent =
       best: boolean;
       numTensors: number;
     }
-  | { type: 'checkpoint'; step: number; location: string; reason: 'steps' | 'epoch' | 'final' | 'abort' }
-  | { type: 'warning'; message: string }
   | { type: 'finetune-end'; steps: number; bestEpoch: number; seconds: number };
 
 /** Options of {@link finetune}. */

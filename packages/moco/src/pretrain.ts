@@ -22,6 +22,7 @@ import {
   type PretextHeads,
   type PretextTaskV1,
   type StoredCheckpoint,
+  type TrainingLoopEvent,
   trainingLoop,
 } from '@moco-robust/core';
 import { pgd } from '@moco-robust/attacks';
@@ -41,18 +42,8 @@ export type PretrainEvent =
       resumedFrom?: string;
       config: PretrainConfig;
     }
-  | {
-      type: 'step-end';
-      step: number;
-      epoch: number;
-      totalSteps: number;
-      loss: number;
-      learningRate: number;
-      imagesPerSecond: number;
-    }
+  | TrainingLoopEvent
   | { type: 'epoch-end'; epoch: number; loss: number; seconds: number; knnAccuracy?: number; numTensors: number }
-  | { type: 'checkpoint'; step: number; location: string; reason: 'steps' | 'epoch' | 'final' | 'abort' }
-  | { type: 'warning'; message: string }
   | { type: 'pretrain-end'; steps: number; loss: number; knnAccuracy?: number; seconds: number };
 
 /** Options of {@link pretrain}. */
