@@ -198,11 +198,13 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     const cellDir = join(store, 'k', 'cells', name);
     const workers = { a: startWorker(queue, store, 'a', 10), b: startWorker(queue, store, 'b', 10) };
     children.push(workers.a, workers.b);
-    // killed after the first fine-tuning checkpoint (epoch 1 of 2), before the fine-tuned model is written
+    // killed after the first fine-tuning checkpoint (epoch 1 of 2), before the fine-tuned model is written: the
+    // probe is a file check, so poll every 50 ms (one tiny epoch can take under 2 s on a quiet machine)
     await waitFor(
       'a fine-tuning checkpoint',
       () => existsSync(join(cellDir, 'finetune', 'checkpoints', 'latest')),
       600,
+      50,
     );
     const holder = readJson(join(cellDir, 'lease.json')).worker as 'a' | 'b';
     const survivor = holder === 'a' ? 'b' : 'a';
