@@ -31,7 +31,9 @@ const disposeAll = (models: object) => {
 // adversarially by the engine — PGD on the jigsaw loss, training on the mean of the clean and adversarial
 // losses (Chen et al.'s combine) — with Chen et al.'s ε 8/255 and step 2/255 but, for the CI budget,
 // one attack step after the random start instead of 10 (PGD-3 for 80 steps only taught a small ResNet
-// to tell shuffled from unshuffled images; 186 steps of PGD-1 place shuffled images above chance).
+// to tell shuffled from unshuffled images; 248 steps (8 epochs) of PGD-1 place shuffled images at 8.4 %, chance
+// 3.3 %: 6 epochs had a thin margin, 6.9 %, and fell to 4.3 % when the training-loop and build changes of session 4
+// moved the trajectory).
 describe.skipIf(!train || !test)(
   'jigsaw adversarial pre-training on the real CIFAR sample (ResNet-10, PGD-1, mean combine, fastest backend)',
   () => {
@@ -49,7 +51,7 @@ describe.skipIf(!train || !test)(
         data: train!,
         config: {
           seed: 1,
-          epochs: 6,
+          epochs: 8,
           batchSize: 32,
           optimizer: { learningRate: 0.1 },
           attack: { kind: 'pgd', steps: 1, stepSize: 2 / 255, epsilon: 8 / 255 },
