@@ -63,7 +63,7 @@ const SPEC_FLAGS = [
   'reference',
 ] as const;
 
-export async function readSpecFile(path: string): Promise<Record<string, unknown>> {
+async function readSpecFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -124,13 +124,7 @@ export async function run(argv: string[]): Promise<number> {
           'start a new grid (nothing was changed)',
       );
   } else {
-    const partial: Record<string, unknown> = values.spec ? await readSpecFile(values.spec) : {};
-    for (const key of ['methods', 'attacks', 'architectures', 'preset', 'protocol', 'name', 'reference'] as const)
-      if (values[key] !== undefined) partial[key] = values[key];
-    if (values.seeds !== undefined) partial.seeds = parseSeeds(values.seeds);
-    if (values.set?.length)
-      partial.settings = mergeDeep((partial.settings ?? {}) as Record<string, unknown>, parseSetFlags(values.set));
-    spec = resolveGridSpec(partial, values.spec ?? 'grid');
+    spec = await specFromFlags(values);
     cells = expandGrid(spec);
     out = resolve(values.out ?? join('runs', `grid-${new Date().toISOString().replace(/[:.]/g, '-')}`));
     isNew = true;
@@ -220,7 +214,25 @@ async function dryRun(
   return 0;
 }
 
-export function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+type SpecFlag = 'methods' | 'attacks' | 'architectures' | 'preset' | 'protocol' | 'name' | 'reference';
+
+/**
+ * The grid spec the flags describe: the `--spec` file, then each spec flag over it, `--seeds` parsed and `--set`
+ * merged into its settings — the same for a local grid and one submitted to a queue.
+ */
+export async function specFromFlags(
+  values: Partial<Record<SpecFlag | 'spec' | 'seeds', string>> & { set?: string[] },
+): Promise<ReturnType<typeof resolveGridSpec>> {
+  const partial: Record<string, unknown> = values.spec ? await readSpecFile(values.spec) : {};
+  for (const key of ['methods', 'attacks', 'architectures', 'preset', 'protocol', 'name', 'reference'] as const)
+    if (values[key] !== undefined) partial[key] = values[key];
+  if (values.seeds !== undefined) partial.seeds = parseSeeds(values.seeds);
+  if (values.set?.length)
+    partial.settings = mergeDeep((partial.settings ?? {}) as Record<string, unknown>, parseSetFlags(values.set));
+  return resolveGridSpec(partial, values.spec ?? 'grid');
+}
+
+function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b))
     out[k] =

@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { atomicWriteFile } from '@moco-robust/core';
-import { parseSetFlags } from '../config';
-import { FLAGS as GRID_FLAGS, mergeDeep, readSpecFile } from '../commands/grid';
-import { expandGrid, parseSeeds, resolveGridSpec } from '../grid/grid-spec';
+import { FLAGS as GRID_FLAGS, specFromFlags } from '../commands/grid';
+import { expandGrid } from '../grid/grid-spec';
 import { writeGridReport } from '../grid/write-grid-report';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
 import { UsageError } from '../usage-error';
@@ -49,13 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     values.out ?? `grid-${new Date().toISOString().replace(/[:.]/g, '-')}`,
     '--out (with --queue)',
   );
-  const partial: Record<string, unknown> = values.spec ? await readSpecFile(values.spec) : {};
-  for (const key of ['methods', 'attacks', 'architectures', 'preset', 'protocol', 'name', 'reference'] as const)
-    if (values[key] !== undefined) partial[key] = values[key];
-  if (values.seeds !== undefined) partial.seeds = parseSeeds(values.seeds);
-  if (values.set?.length)
-    partial.settings = mergeDeep((partial.settings ?? {}) as Record<string, unknown>, parseSetFlags(values.set));
-  const gridSpec = resolveGridSpec(partial, values.spec ?? 'grid');
+  const gridSpec = await specFromFlags(values);
   const cells = expandGrid(gridSpec);
   const queue = await openCellQueue(connection, { failFast: true });
   try {
