@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Cifar10Images } from '@moco-robust/data';
-import { collectExamples, writeReport, type RunReport } from '@moco-robust/eval';
+import { writeReport, type RunReport } from '@moco-robust/eval';
 import type { RunConfig } from '../presets';
-import { runEval, runFinetune } from '../run/pipeline';
+import { reportExamples, runEval, runFinetune } from '../run/pipeline';
 import type { RunDir } from '../run/run-dir';
 import { initialEncoder } from './initial-encoder';
 
@@ -102,17 +102,7 @@ export async function runDemoControl(
   const verdict = pretrainingVerdict(pretrained.report, control, config.finetune.epochs);
   const notes = [...pretrained.report.notes, verdict];
   if (pretrained.report.corruptions) notes.push('CIFAR-10-C was measured for the pre-trained model only.');
-  const e = config.eval;
-  const examples = collectExamples(pretrained.model, data.test, {
-    count: 8,
-    settings: {
-      pgdSteps: e.pgdSteps,
-      pgdStepSize: e.pgdStepSize,
-      pgdEpsilon: e.pgdEpsilon,
-      fgsmEpsilon: e.fgsmEpsilon,
-    },
-    seed: config.seed,
-  });
+  const examples = reportExamples(pretrained.model, data.test, config);
   const written = await writeReport(run.out, [{ ...pretrained.report, notes }, control], {
     title: `moco-robust — ${pretrained.report.name} and its none control: ${headline(pretrained.report, control)}`,
     examples,

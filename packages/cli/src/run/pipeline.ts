@@ -166,17 +166,10 @@ export async function runEval(
     corruptions,
     notes,
   });
-  const examples = collectExamples(model, test, {
-    count: 8,
-    settings: {
-      pgdSteps: e.pgdSteps,
-      pgdStepSize: e.pgdStepSize,
-      pgdEpsilon: e.pgdEpsilon,
-      fgsmEpsilon: e.fgsmEpsilon,
-    },
-    seed: config.seed,
+  const written = await writeReport(dir, [report], {
+    title: `moco-robust — ${describe.name}`,
+    examples: reportExamples(model, test, config),
   });
-  const written = await writeReport(dir, [report], { title: `moco-robust — ${describe.name}`, examples });
   return { report, html: written.html, markdown: written.markdown };
 }
 
@@ -229,4 +222,19 @@ export async function loadModelFrom(from: string, role: 'encoder' | 'classifier'
       cause: error,
     });
   }
+}
+
+/** The report's 8 example images (clean, FGSM, PGD, corrupted) under the run's evaluation settings. */
+export function reportExamples(model: tfl.LayersModel, test: Cifar10Images, config: RunConfig) {
+  const e = config.eval;
+  return collectExamples(model, test, {
+    count: 8,
+    settings: {
+      pgdSteps: e.pgdSteps,
+      pgdStepSize: e.pgdStepSize,
+      pgdEpsilon: e.pgdEpsilon,
+      fgsmEpsilon: e.fgsmEpsilon,
+    },
+    seed: config.seed,
+  });
 }
