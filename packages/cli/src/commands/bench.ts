@@ -34,8 +34,9 @@ const FLAGS = {
   },
   'torch-script': {
     type: 'string',
-    description: 'the PyTorch reference script',
-    default: '../shared/bench/torch_ref.py',
+    description:
+      "the PyTorch reference script (required by --compare-torch; the repository's `npm run bench` passes the " +
+      'workplace reference)',
   },
   python: { type: 'string', description: 'the Python with torch (Debian: python3-torch)', default: '/usr/bin/python3' },
   'corruption-images': {
@@ -171,11 +172,13 @@ export async function run(argv: string[]): Promise<number> {
   let torch: TorchReference | undefined;
   let ratios: Record<string, Record<string, number | null>> | undefined;
   if (values['compare-torch']) {
+    if (!values['torch-script'])
+      throw new UsageError('bench: --compare-torch needs --torch-script <path to the PyTorch reference script>');
     process.stderr.write('bench: PyTorch reference…\n');
     const { runTorchReference } = await import('../bench/torch-reference');
     const measured = results.find((r): r is BackendMeasurement => 'workloads' in r && r.workloads !== undefined);
     torch = runTorchReference({
-      script: resolve(values['torch-script']!),
+      script: resolve(values['torch-script']),
       python: values.python!,
       batch: measured?.workloads?.batch ?? 32,
       reps: tiny ? 1 : 3,
