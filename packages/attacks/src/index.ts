@@ -11,6 +11,14 @@ export { resolveAttackOptions } from './attack-options';
 export type { AttackOptions, ResolvedAttackOptions } from './attack-options';
 export { ascentDirection, project, randomStart } from './projection';
 export { toForward } from './model-forward';
+export {
+  checkAttackInputs,
+  checkImages,
+  checkLabelValues,
+  modelOutputWidth,
+  PIXEL_RANGE_TOLERANCE,
+} from './input-checks';
+export type { AttackInputChecks } from './input-checks';
 export type { ModelLikeForward } from './model-forward';
 export { dlrLoss, targetedDlrLoss } from './dlr-loss';
 export { apgd, apgdCheckpoints, apgdWithDetails } from './apgd';
