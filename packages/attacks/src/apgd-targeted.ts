@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertGradientsRegistered, assertImages, assertLabels, toRng } from '@moco-robust/core';
+import { assertGradientsRegistered, toRng } from '@moco-robust/core';
 import { apgdWithDetails, type ApgdOptions } from './apgd';
 import { targetedDlrLoss } from './dlr-loss';
+import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { gatherRows, indicesWhere, replaceRows } from './rows';
 
@@ -26,8 +27,7 @@ export function apgdTargeted(
   y: tf.Tensor1D,
   options: ApgdTargetedOptions = {},
 ): tf.Tensor4D {
-  assertImages(x, 'x', { channels: x?.shape?.[3] });
-  assertLabels(y, 'y', { count: x.shape[0] });
+  checkAttackInputs(x, { y, model });
   assertGradientsRegistered('apgdTargeted');
   const { targets = 9, training = false, rng, ...apgdOptions } = options;
   const random = toRng(rng, 0);

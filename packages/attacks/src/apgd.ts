@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertGradientsRegistered, assertImages, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { assertGradientsRegistered, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { checkImages } from './input-checks';
 import { ascentDirection, project, randomStart } from './projection';
 
 /**
@@ -79,7 +80,7 @@ export function apgdWithDetails(objective: ApgdObjective, x: tf.Tensor4D, option
       expected: 'a function (xAdv) => per-example losses [N] or {loss, success}',
       received: objective,
     });
-  assertImages(x, 'x', { channels: x?.shape?.[3] });
+  checkImages(x);
   assertGradientsRegistered('apgd');
   const o = resolveApgdOptions(options);
   const n = x.shape[0];

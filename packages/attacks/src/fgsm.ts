@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { assertLabels } from '@moco-robust/core';
+import { checkAttackInputs } from './input-checks';
 import type { ModelLikeForward } from './model-forward';
 import { pgd } from './pgd';
 import { labelLoss, type LabelAttackOptions } from './supervised-pgd';
@@ -14,7 +14,7 @@ export function fgsm(
   y: tf.Tensor1D,
   options: Pick<LabelAttackOptions, 'epsilon' | 'targeted' | 'training' | 'norm'> = {},
 ): tf.Tensor4D {
-  assertLabels(y, 'y', { count: x?.shape?.[0] });
+  checkAttackInputs(x, { y, model });
   const epsilon = options.epsilon ?? 8 / 255;
   return pgd(labelLoss(model, y, options), x, {
     epsilon,

@@ -2,8 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { InvalidArgumentError, MocoRobustError } from '@moco-robust/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { apgd } from './apgd';
+import { apgdTargeted } from './apgd-targeted';
+import { fgsm } from './fgsm';
 import { checkAttackInputs, checkImages, checkLabelValues, modelOutputWidth } from './input-checks';
-import { randomBatch, tinyConvNet } from './test-helpers/test-models';
+import { instancePgd } from './instance-pgd';
+import { mocoApgd } from './moco-apgd';
+import { mocoFgsm, mocoPgd } from './moco-pgd';
+import { pgd } from './pgd';
+import { square } from './square';
+import { supervisedApgd } from './supervised-apgd';
+import { supervisedPgd } from './supervised-pgd';
+import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/test-models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -141,4 +151,52 @@ describe('checkLabelValues', () => {
     expect(error.message).toMatch(/label 9 at index 1/);
     expect(refusal(() => checkLabelValues([0, -2], 10)).message).toMatch(/label -2 at index 1/);
   });
+});
+
+describe('every public attack checks its inputs at the entry', () => {
+  const model = tinyConvNet(10);
+  const embedder = tinyConvNet(16, 2);
+  const { x, y } = randomBatch(4);
+  const keys = randomUnitRows(4, 16, 11);
+  const queue = randomUnitRows(8, 16, 12);
+  const objective = { query: embedder, keys, queue };
+  const loss = (xAdv: tf.Tensor4D) => tf.tidy(() => tf.mean(xAdv, [1, 2, 3]) as tf.Tensor1D);
+  const few = { steps: 1 };
+  const labelled: Record<string, (images: tf.Tensor4D, labels: tf.Tensor1D) => unknown> = {
+    fgsm: (images, labels) => fgsm(model, images, labels),
+    supervisedPgd: (images, labels) => supervisedPgd(model, images, labels, few),
+    supervisedApgd: (images, labels) => supervisedApgd(model, images, labels, few),
+    apgdTargeted: (images, labels) => apgdTargeted(model, images, labels, { ...few, targets: 1 }),
+    square: (images, labels) => square(model, images, labels, { queries: 2 }),
+  };
+  const labelFree: Record<string, (images: tf.Tensor4D) => unknown> = {
+    pgd: (images) => pgd(loss, images, few),
+    apgd: (images) => apgd(loss, images, few),
+    mocoPgd: (images) => mocoPgd(objective, images, few),
+    mocoFgsm: (images) => mocoFgsm(objective, images),
+    mocoApgd: (images) => mocoApgd(objective, images, few),
+    instancePgd: (images) => instancePgd({ embed: embedder, positives: keys }, images, few),
+  };
+  const x255 = tf.mul(x, 255) as tf.Tensor4D;
+  const xNaN = tf.tidy(() => tf.concat([tf.fill([1, 8, 8, 3], Number.NaN), tf.slice(x, 1, 3)])) as tf.Tensor4D;
+  const single = tf.randomUniform([8, 8, 3]) as unknown as tf.Tensor4D;
+  const badLabels = tf.tensor1d([0, 1, 2, 12], 'int32');
+
+  for (const [name, attack] of Object.entries(labelled)) {
+    it(`${name}: refuses 0–255 and NaN pixels as x, a label ≥ 10 as y, a single image as x; no leaks`, () => {
+      const scaled = refusal(() => attack(x255, y));
+      expect([scaled.argument, /divide by 255/.test(scaled.message)]).toEqual(['x', true]);
+      expect(refusal(() => attack(xNaN, y)).argument).toBe('x');
+      const label = refusal(() => attack(x, badLabels));
+      expect([label.argument, /\[0, 10\)/.test(label.message)]).toEqual(['y', true]);
+      expect(refusal(() => attack(single, y)).argument).toBe('x');
+    });
+  }
+  for (const [name, attack] of Object.entries(labelFree)) {
+    it(`${name}: refuses 0–255 and NaN pixels and a single image as x; no leaks`, () => {
+      expect(refusal(() => attack(x255)).message).toMatch(/Invalid argument 'x'.*divide by 255/);
+      expect(refusal(() => attack(xNaN)).argument).toBe('x');
+      expect(refusal(() => attack(single)).argument).toBe('x');
+    });
+  }
 });

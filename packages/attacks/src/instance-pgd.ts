@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ntXent } from '@moco-robust/core';
 import type { AttackOptions } from './attack-options';
+import { checkImages } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { pgd } from './pgd';
 
@@ -27,7 +28,8 @@ export function instancePgd(
   x: tf.Tensor4D,
   options: Omit<AttackOptions, 'earlyStop'> = {},
 ): tf.Tensor4D {
-  const n = x?.shape?.[0];
+  checkImages(x);
+  const n = x.shape[0];
   if (objective?.positives?.rank !== 2 || objective.positives.shape[0] !== n) {
     throw new InvalidArgumentError({
       argument: 'objective.positives',

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError } from '@moco-robust/core';
 import { apgd, type ApgdOptions } from './apgd';
+import { checkImages } from './input-checks';
 import { mocoLoss, type MocoObjective } from './moco-pgd';
 
 /**
@@ -14,6 +15,7 @@ export function mocoApgd(
   x: tf.Tensor4D,
   options: Omit<ApgdOptions, 'onCheckpoint'> = {},
 ): tf.Tensor4D {
+  checkImages(x);
   if (objective?.keys?.shape?.[0] !== x?.shape?.[0]) {
     throw new InvalidArgumentError({
       argument: 'objective.keys',

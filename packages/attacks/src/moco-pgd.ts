@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { infoNce, InvalidArgumentError } from '@moco-robust/core';
 import type { AttackOptions } from './attack-options';
+import { checkImages } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { pgd } from './pgd';
 
@@ -72,6 +73,7 @@ export function mocoFgsm(
 }
 
 function checkBatch(objective: MocoObjective, x: tf.Tensor4D): void {
+  checkImages(x);
   if (objective?.keys?.shape?.[0] !== x?.shape?.[0]) {
     throw new InvalidArgumentError({
       argument: 'objective.keys',

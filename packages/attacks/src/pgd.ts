@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertGradientsRegistered, assertImages, InvalidArgumentError } from '@moco-robust/core';
+import { assertGradientsRegistered, InvalidArgumentError } from '@moco-robust/core';
+import { checkImages } from './input-checks';
 import { resolveAttackOptions, type AttackOptions } from './attack-options';
 import { ascentDirection, project, randomStart } from './projection';
 
@@ -42,7 +43,7 @@ function runPgd(
       expected: 'a function (xAdv) => per-example losses [N]',
       received: loss,
     });
-  assertImages(x, 'x', { channels: x?.shape?.[3] });
+  checkImages(x);
   assertGradientsRegistered('pgd');
   const o = resolveAttackOptions(options);
   const lossOf = (xAdv: tf.Tensor4D) => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertImages, assertLabels, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { gatherRows, indicesWhere, replaceRows } from './rows';
 
@@ -56,8 +57,7 @@ export function square(
   y: tf.Tensor1D,
   options: SquareOptions = {},
 ): SquareResult {
-  assertImages(x, 'x', { channels: x?.shape?.[3] });
-  assertLabels(y, 'y', { count: x.shape[0] });
+  checkAttackInputs(x, { y, model });
   const o = resolveSquareOptions(options);
   const forward = toForward(model, 'model', o.training);
   const [n, h, w, c] = x.shape;

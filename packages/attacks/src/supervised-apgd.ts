@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLabels, crossEntropy, InvalidArgumentError } from '@moco-robust/core';
+import { crossEntropy, InvalidArgumentError } from '@moco-robust/core';
 import { apgd, type ApgdObjective, type ApgdOptions } from './apgd';
 import { dlrLoss } from './dlr-loss';
+import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 
 /** Options of {@link supervisedApgd}. */
@@ -45,7 +46,7 @@ export function supervisedApgd(
   y: tf.Tensor1D,
   options: SupervisedApgdOptions = {},
 ): tf.Tensor4D {
-  assertLabels(y, 'y', { count: x?.shape?.[0] });
+  checkAttackInputs(x, { y, model });
   const { loss, training, ...rest } = options;
   return apgd(apgdLabelObjective(model, y, { loss, training }), x, rest);
 }

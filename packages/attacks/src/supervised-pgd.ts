@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertLabels, crossEntropy } from '@moco-robust/core';
+import { crossEntropy } from '@moco-robust/core';
 import type { AttackOptions } from './attack-options';
+import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { pgd } from './pgd';
 
@@ -38,7 +39,7 @@ export function supervisedPgd(
   y: tf.Tensor1D,
   options: LabelAttackOptions = {},
 ): tf.Tensor4D {
-  assertLabels(y, 'y', { count: x?.shape?.[0] });
+  checkAttackInputs(x, { y, model });
   const forward = toForward(model, 'model', options.training ?? false);
   const earlyStop = options.earlyStop
     ? (xAdv: tf.Tensor4D) =>
