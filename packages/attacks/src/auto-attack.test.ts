@@ -35,8 +35,8 @@ describe('autoAttack', () => {
     });
     expect(result.version).toBe('standard');
     expect(result.clean).toBe(8);
-    expect(result.cascade.map((s) => s.attack)).toEqual(['apgd-ce', 'apgd-t', 'square']);
-    expect(result.notes.join(' ')).toMatch(/FAB-T/);
+    expect(result.cascade.map((s) => s.attack)).toEqual(['apgd-ce', 'apgd-t', 'fab-t', 'square']);
+    expect(result.notes).toEqual([]);
     let robust = result.clean;
     for (const stage of result.cascade) {
       expect(stage.attacked).toBe(robust); // only the points no earlier attack broke

@@ -29,6 +29,8 @@ export { apgdTargeted } from './apgd-targeted';
 export type { ApgdTargetedOptions } from './apgd-targeted';
 export { square, squareFraction } from './square';
 export type { SquareOptions, SquareResult } from './square';
+export { fabTargeted, linfHyperplaneBoxProjection } from './fab';
+export type { FabOptions, FabResult } from './fab';
 export { mocoApgd } from './moco-apgd';
 export { AUTOATTACK_VERSIONS, autoAttack } from './auto-attack';
 export type {

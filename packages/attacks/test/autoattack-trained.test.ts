@@ -61,6 +61,7 @@ describe.skipIf(!train || !test)('AutoAttack on a tiny convnet trained on the re
       `ε=1/255, 96 test images: clean ${clean}, FGSM ${fgsmAccuracy}, PGD-20 ${pgdAccuracy}, ` +
         `APGD-CE ${apgdAccuracy}, AutoAttack ${auto.robustAccuracy} (${line})`,
     );
+    expect(auto.cascade.map((s) => s.attack)).toEqual(['apgd-ce', 'apgd-t', 'fab-t', 'square']);
     expect(clean).toBeGreaterThan(0.25);
     expect(auto.cleanAccuracy).toBeCloseTo(clean, 5);
     expect(fgsmAccuracy).toBeLessThanOrEqual(clean);
