@@ -3,7 +3,14 @@ export { CIFAR10_MEAN, CIFAR10_STD, createResnetEncoder, setNormalization } from
 export type { ResnetEncoder, ResnetEncoderOptions } from './resnet';
 export { featureWidth, RESNET_PRESETS, resolveResnetConfig } from './resnet-config';
 export type { ResnetConfig, ResnetPreset } from './resnet-config';
-export { batchNormGroupsOf, splitBatchNormalization } from './split-batch-normalization';
+export {
+  BATCH_NORM_GROUPS_METADATA,
+  batchNormGroupsByLayer,
+  batchNormGroupsOf,
+  recordBatchNormGroups,
+  restoreBatchNormGroups,
+  splitBatchNormalization,
+} from './split-batch-normalization';
 export { classifierHead, composeModels, projectionHead } from './heads';
 export type { ProjectionHeadOptions } from './heads';
 export { countTrainableParameters, trainableVariables } from './trainable-variables';

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError, Rng, toRng } from '@moco-robust/core';
 import { conv2dLayer } from './conv2d-layer';
 import { kaimingNormalFanOut } from './initializers';
-import { splitBatchNormalization } from './split-batch-normalization';
+import { recordBatchNormGroups, splitBatchNormalization } from './split-batch-normalization';
 import { featureWidth, resolveResnetConfig, type ResnetConfig, type ResnetPreset } from './resnet-config';
 
 /** CIFAR-10 channel means (the MoCo CIFAR demo's), applied inside the model. */
@@ -105,6 +105,7 @@ function buildModel(config: ResnetConfig, rng: Rng, options: ResnetEncoderOption
   });
   const features = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as Tensor;
   const model = tfl.model({ inputs: input, outputs: features, name: options.name ?? 'encoder' });
+  recordBatchNormGroups(model); // checkpoints (model.save) carry the split batch-norm groups
   setNormalization(normalize, options.normalization ?? { mean: CIFAR10_MEAN, std: CIFAR10_STD });
   return model;
 }

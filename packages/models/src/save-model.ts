@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError } from '@moco-robust/core';
 import { withPlainConvolutions } from './conv2d-layer';
+import { recordBatchNormGroups, restoreBatchNormGroups } from './split-batch-normalization';
 
 /**
  * Where a model is saved or loaded from: a tfjs `IOHandler` or a tfjs URL (`indexeddb://name`, `localstorage://name`,
@@ -13,7 +14,7 @@ export type ModelLocation = string | tf.io.IOHandler;
  * Saves `model` in the standard tfjs layers format (`model.json` + weights) through a tfjs `IOHandler`
  * or URL (`indexeddb://…`, `downloads://…`, `tf.io.withSaveHandler(…)`). The Node entry of this
  * package also takes a directory path. The model holds only built-in layers, so plain
- * `tf.loadLayersModel` loads it back.
+ * `tf.loadLayersModel` loads it back; split batch-norm groups travel in its metadata ({@link recordBatchNormGroups}).
  */
 export async function saveModel(model: tfl.LayersModel, destination: ModelLocation): Promise<tf.io.SaveResult> {
   if (typeof destination === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(destination)) {
@@ -25,14 +26,16 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
       received: destination,
     });
   }
+  recordBatchNormGroups(model);
   return model.save(destination);
 }
 
 /**
  * Loads a model saved in the tfjs layers format from an `IOHandler` or URL (a relative URL in a browser too); the same
  * as `tf.loadLayersModel` (which needs no project code), with convolutions that compute only the gradients asked for
- * ({@link withPlainConvolutions}).
+ * ({@link withPlainConvolutions}) and split batch-norm restored where the model was saved with it
+ * ({@link restoreBatchNormGroups}).
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return withPlainConvolutions(await tfl.loadLayersModel(source));
+  return restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(source)));
 }

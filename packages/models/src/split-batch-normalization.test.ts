@@ -1,10 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { InvalidArgumentError } from '@moco-robust/core';
+import { DataFormatError, InvalidArgumentError, modelFiles } from '@moco-robust/core';
 import { maxAbsDiff, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { classifierHead, composeModels } from './heads';
 import { createResnetEncoder } from './resnet';
-import { batchNormGroupsOf, splitBatchNormalization } from './split-batch-normalization';
+import { loadModel, saveModel } from './save-model';
+import {
+  BATCH_NORM_GROUPS_METADATA,
+  batchNormGroupsByLayer,
+  batchNormGroupsOf,
+  restoreBatchNormGroups,
+  splitBatchNormalization,
+} from './split-batch-normalization';
 
 const args = { momentum: 0.9, epsilon: 1e-5 };
 
@@ -137,4 +145,113 @@ describe('split batch-norm (cpu)', () => {
       plain.model.dispose();
     },
   );
+});
+
+/** Saves `model` through `save` into memory and returns the artifacts. */
+async function saveToMemory(save: (handler: tf.io.IOHandler) => Promise<unknown>): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await save(
+    tf.io.withSaveHandler(async (saved) => {
+      artifacts = saved;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return artifacts!;
+}
+
+/** Batch-norm layers' configs and groups of a model, in order. */
+function batchNorms(model: tfl.LayersModel) {
+  const layers: tfl.layers.Layer[] = [];
+  const visit = (m: tfl.LayersModel) =>
+    m.layers.forEach((l) => (l instanceof tfl.LayersModel ? visit(l) : layers.push(l)));
+  visit(model);
+  return layers
+    .filter((l) => l.getClassName() === 'BatchNormalization')
+    .map((l) => ({ name: l.name, config: l.getConfig(), groups: batchNormGroupsOf(l) }));
+}
+
+describe('split batch-norm survives save and load (cpu)', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+
+  /** An encoder with 2 batch-norm groups and a head, trained one step so moving statistics are not the defaults. */
+  function splitModel(): tfl.LayersModel {
+    const encoder = createResnetEncoder({ architecture: 'resnet6-w8', rng: 7, batchNormGroups: 2 });
+    const model = composeModels(
+      encoder.model,
+      classifierHead({ inputDim: encoder.featureDim, numClasses: 10, rng: 8 }),
+    );
+    tf.tidy(() => model.apply(tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 1), { training: true }) as tf.Tensor);
+    return model;
+  }
+
+  /** The two halves of a batch at different brightness, so that split and plain batch-norm differ in training. */
+  const batch = () =>
+    tf.tidy(() => {
+      const x = tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 8);
+      return tf.concat([tf.mul(tf.slice(x, 0, 2), 0.2), tf.slice(x, 2, 2)]) as tf.Tensor4D;
+    });
+
+  /** Outputs in training mode (one step, moving statistics move), then in inference mode, and the weights after. */
+  function outputs(model: tfl.LayersModel, x: tf.Tensor4D) {
+    const training = model.apply(x, { training: true }) as tf.Tensor;
+    const inference = model.apply(x, { training: false }) as tf.Tensor;
+    return { training, inference, weights: model.getWeights() };
+  }
+
+  it('loadModel gives the same layer configs, groups and outputs in training and inference mode', async () => {
+    const original = splitModel();
+    expect(batchNorms(original).every((b) => b.groups === 2)).toBe(true);
+    const artifacts = await saveToMemory((handler) => saveModel(original, handler));
+    expect(JSON.stringify(artifacts.modelTopology)).not.toMatch(/groups|Split/); // plain BatchNormalization on disk
+    expect(Object.keys(artifacts.userDefinedMetadata?.[BATCH_NORM_GROUPS_METADATA] ?? {})).toHaveLength(
+      batchNorms(original).length,
+    );
+    const loaded = await loadModel(tf.io.fromMemory(artifacts));
+    expect(batchNorms(loaded)).toEqual(batchNorms(original));
+    const x = batch();
+    const before = outputs(original, x);
+    const after = outputs(loaded, x);
+    expect(maxAbsDiff(after.training, before.training)).toBe(0);
+    expect(maxAbsDiff(after.inference, before.inference)).toBe(0);
+    after.weights.forEach((w, i) => expect(maxAbsDiff(w, before.weights[i])).toBe(0));
+    // plain tfjs loads the same file as plain batch-norm: the same inference, different training statistics
+    const plain = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+    expect(batchNorms(plain).every((b) => b.groups === 1)).toBe(true);
+    const plainInference = plain.apply(x, { training: false }) as tf.Tensor;
+    const originalInference = (await loadModel(tf.io.fromMemory(artifacts))).apply(x, { training: false }) as tf.Tensor;
+    expect(maxAbsDiff(plainInference, originalInference)).toBe(0);
+    expect(maxAbsDiff(plain.apply(x, { training: true }) as tf.Tensor, before.training)).toBeGreaterThan(1e-3);
+  });
+
+  it('checkpoints (core modelFiles) of an encoder keep the groups too', async () => {
+    const encoder = createResnetEncoder({ architecture: 'resnet6-w8', rng: 3, batchNormGroups: 4 });
+    const files = await modelFiles(encoder.model, 'encoder');
+    const modelJson = JSON.parse(files['encoder/model.json'] as string);
+    const weights = files['encoder/weights.bin'] as Uint8Array;
+    const loaded = await loadModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest[0].weights,
+        weightData: weights.slice().buffer,
+        userDefinedMetadata: modelJson.userDefinedMetadata,
+      }),
+    );
+    expect(batchNormGroupsByLayer(loaded)).toEqual(batchNormGroupsByLayer(encoder.model));
+    expect(Object.values(batchNormGroupsByLayer(loaded)).every((g) => g === 4)).toBe(true);
+  });
+
+  it('a model without split layers saves no entry; an entry that does not fit the model is refused', async () => {
+    const plainEncoder = createResnetEncoder({ architecture: 'resnet6-w8', rng: 3 });
+    const artifacts = await saveToMemory((handler) => saveModel(plainEncoder.model, handler));
+    expect(artifacts.userDefinedMetadata).toBeUndefined();
+    plainEncoder.model.setUserDefinedMetadata({ [BATCH_NORM_GROUPS_METADATA]: { pool: 2 } });
+    expect(() => restoreBatchNormGroups(plainEncoder.model)).toThrow(DataFormatError);
+    plainEncoder.model.setUserDefinedMetadata({ [BATCH_NORM_GROUPS_METADATA]: { missing_layer: 2 } });
+    expect(() => restoreBatchNormGroups(plainEncoder.model)).toThrow(/missing_layer/);
+    const bn = batchNorms(plainEncoder.model)[0].name;
+    plainEncoder.model.setUserDefinedMetadata({ [BATCH_NORM_GROUPS_METADATA]: { [bn]: 0 } });
+    expect(() => restoreBatchNormGroups(plainEncoder.model)).toThrow(DataFormatError);
+  });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { InvalidArgumentError } from '@moco-robust/core';
+import { DataFormatError, InvalidArgumentError } from '@moco-robust/core';
 
 /** Arguments of tfjs's built-in `batchNormalization` layer. */
 type BatchNormalizationArgs = NonNullable<Parameters<typeof tfl.layers.batchNormalization>[0]>;
@@ -108,4 +108,79 @@ export function splitBatchNormalization(args: BatchNormalizationArgs & { groups:
 /** Batch-norm groups of a layer made by {@link splitBatchNormalization} (1 for any other layer). */
 export function batchNormGroupsOf(layer: tfl.layers.Layer): number {
   return splitClass !== undefined && layer instanceof splitClass ? layer.groups : 1;
+}
+
+/**
+ * Key of a model's tfjs `userDefinedMetadata` that records its split batch-norm layers as `{ "<layer path>": groups }`
+ * (nested models as `outer/inner`). tfjs keeps it in `model.json`; plain `tf.loadLayersModel` ignores it, so the model
+ * still loads as plain batch-norm anywhere, and {@link restoreBatchNormGroups} splits the layers again.
+ */
+export const BATCH_NORM_GROUPS_METADATA = 'mocoRobustBatchNormGroups';
+
+/** Every layer of `model` with its path (`outer/inner` inside nested models), depth first. */
+function layerPaths(model: tfl.LayersModel, prefix = ''): Array<[string, tfl.layers.Layer]> {
+  return model.layers.flatMap(
+    (layer): Array<[string, tfl.layers.Layer]> =>
+      layer instanceof tfl.LayersModel
+        ? layerPaths(layer, `${prefix}${layer.name}/`)
+        : [[`${prefix}${layer.name}`, layer]],
+  );
+}
+
+/** The groups of every split batch-norm layer of `model` with more than one group, by layer path. */
+export function batchNormGroupsByLayer(model: tfl.LayersModel): Record<string, number> {
+  const groups: Record<string, number> = {};
+  for (const [path, layer] of layerPaths(model))
+    if (batchNormGroupsOf(layer) > 1) groups[path] = batchNormGroupsOf(layer);
+  return groups;
+}
+
+/**
+ * Records the split batch-norm groups of `model` in its user-defined metadata ({@link BATCH_NORM_GROUPS_METADATA}),
+ * keeping any other metadata, so that `model.save` (and so every checkpoint) carries them; a model without split
+ * layers gets no entry.
+ */
+export function recordBatchNormGroups(model: tfl.LayersModel): void {
+  const groups = batchNormGroupsByLayer(model);
+  const { [BATCH_NORM_GROUPS_METADATA]: _previous, ...other } = (model.getUserDefinedMetadata() ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const metadata = Object.keys(groups).length > 0 ? { ...other, [BATCH_NORM_GROUPS_METADATA]: groups } : other;
+  if (Object.keys(metadata).length > 0 || model.getUserDefinedMetadata() !== undefined)
+    model.setUserDefinedMetadata(metadata);
+}
+
+/**
+ * Gives the batch-norm layers recorded in a loaded model's metadata ({@link recordBatchNormGroups}) their split
+ * training behaviour back — same weights, same inference — so a model saved with split batch-norm trains as it did
+ * before saving. A model without the entry is returned unchanged. Throws a `DataFormatError` naming the layer when the
+ * entry does not fit the model.
+ */
+export function restoreBatchNormGroups(model: tfl.LayersModel): tfl.LayersModel {
+  const recorded = (model.getUserDefinedMetadata() as Record<string, unknown> | undefined)?.[
+    BATCH_NORM_GROUPS_METADATA
+  ];
+  if (recorded === undefined) return model;
+  const layers = new Map(layerPaths(model));
+  const SplitBatchNormalization = splitBatchNormalizationClass();
+  const Base = Object.getPrototypeOf(SplitBatchNormalization.prototype).constructor as abstract new (
+    ...args: never[]
+  ) => unknown;
+  const entries: Array<[string, unknown]> =
+    typeof recorded === 'object' && recorded !== null ? Object.entries(recorded) : [['', recorded]];
+  for (const [path, groups] of entries) {
+    const layer = layers.get(path);
+    if (!(layer instanceof Base) || !(Number.isInteger(groups) && (groups as number) >= 1)) {
+      throw new DataFormatError({
+        path: `model.json userDefinedMetadata.${BATCH_NORM_GROUPS_METADATA}`,
+        message:
+          `entry '${path}': ${JSON.stringify(groups)} does not fit the model ` +
+          `(expected a BatchNormalization layer of the model and a positive integer number of groups)`,
+      });
+    }
+    if (!(layer instanceof SplitBatchNormalization)) Object.setPrototypeOf(layer, SplitBatchNormalization.prototype);
+    Object.defineProperty(layer, 'groups', { value: groups, writable: false, configurable: true, enumerable: true });
+  }
+  return model;
 }

@@ -35,6 +35,7 @@ export async function modelFiles(model: SaveableModel, prefix: string): Promise<
     generatedBy: artifacts.generatedBy,
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+    ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
   };
   return { [`${prefix}/model.json`]: JSON.stringify(modelJson), [`${prefix}/weights.bin`]: new Uint8Array(weightData) };
 }

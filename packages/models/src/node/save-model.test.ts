@@ -10,6 +10,7 @@ import { useBackend } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifierHead, composeModels, projectionHead } from '../heads';
 import { createResnetEncoder } from '../resnet';
+import { BATCH_NORM_GROUPS_METADATA, batchNormGroupsByLayer } from '../split-batch-normalization';
 import { saveModel as saveModelBrowser } from '../save-model';
 import { fileSystemHandler } from './file-system-handler';
 import { loadModel, saveModel } from './save-model';
@@ -72,6 +73,11 @@ describe.each(['cpu', 'wasm'])('saving ResNets in the tfjs layers format (node, 
         return Array.from((loaded.predict(x) as tf.Tensor).dataSync());
       };
       expect(await predictions(await loadModel(directory))).toEqual(expected);
+      // the split batch-norm groups travel in model.json's metadata and come back with loadModel
+      expect(Object.values(batchNormGroupsByLayer(await loadModel(directory)))).toEqual(
+        Object.values(batchNormGroupsByLayer(model)),
+      );
+      expect(Object.keys(modelJson.userDefinedMetadata[BATCH_NORM_GROUPS_METADATA]).length).toBeGreaterThan(0);
       expect(await predictions(await loadModel(pathToFileURL(join(directory, 'model.json')).href))).toEqual(expected);
       const memory = tf.io.fromMemory({
         modelTopology: modelJson.modelTopology,

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { fileURLToPath } from 'node:url';
 import { withPlainConvolutions } from '../conv2d-layer';
+import { recordBatchNormGroups, restoreBatchNormGroups } from '../split-batch-normalization';
 import type { ModelLocation } from '../save-model';
 import { fileSystemHandler } from './file-system-handler';
 
@@ -16,16 +17,19 @@ function resolveLocation(location: ModelLocation): tf.io.IOHandler | string {
 /**
  * Saves `model` in the standard tfjs layers format. In Node a directory path (or `file://` URL)
  * gets `model.json` + `weights.bin`, written atomically (temporary directory, then rename); an
- * `IOHandler` or another tfjs URL is passed to `model.save`. Plain `tf.loadLayersModel` loads the result.
+ * `IOHandler` or another tfjs URL is passed to `model.save`. Plain `tf.loadLayersModel` loads the result (split
+ * batch-norm groups travel in its metadata and come back with {@link loadModel}).
  */
 export async function saveModel(model: tfl.LayersModel, destination: ModelLocation): Promise<tf.io.SaveResult> {
+  recordBatchNormGroups(model);
   return model.save(resolveLocation(destination));
 }
 
 /**
  * Loads a model in the tfjs layers format from a directory, its `model.json` path, a `file://` or `http(s)://` URL, or
- * an `IOHandler`; its convolutions compute only the gradients asked for ({@link withPlainConvolutions}).
+ * an `IOHandler`; its convolutions compute only the gradients asked for ({@link withPlainConvolutions}), and split
+ * batch-norm recorded by {@link saveModel} is restored.
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return withPlainConvolutions(await tfl.loadLayersModel(resolveLocation(source)));
+  return restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(resolveLocation(source))));
 }
