@@ -128,7 +128,7 @@ function refuseBadPixels(stats: Stats, x: tf.Tensor, argument: string): void {
     stats.min >= 0 && stats.max <= 255
       ? `${range}: these look like 0–255 pixels; divide by 255.`
       : stats.min < 0 && stats.max <= 255
-        ? `${range}: these look normalised; pass raw pixels in [0, 1] (mean/std normalisation belongs inside the model).`
+        ? `${range}: these look normalised; pass raw pixels in [0, 1] (normalisation belongs inside the model).`
         : `${range}; rescale the images to [0, 1].`;
   throw new InvalidArgumentError({ argument, expected, received: x, hint });
 }
