@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors/errors';
 import { emit, type EventListener } from '../events/events';
 import { registerGradients } from '../tensor/gradients';
+import { BackendStartError, browserStartFailure } from './browser-start-failure';
 
 /** Backends moco-robust tries in Node, fastest first. */
 export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -207,9 +208,9 @@ async function registerNativeTraining(): Promise<void> {
 
 async function activate(tfBackend: string): Promise<void> {
   if (tf.findBackendFactory(tfBackend) === null)
-    throw new Error(`the package loaded but registered no '${tfBackend}' backend`);
+    throw new BackendStartError(`the package loaded but registered no '${tfBackend}' backend`);
   const ok = await tf.setBackend(tfBackend);
-  if (!ok) throw new Error(`tf.setBackend('${tfBackend}') failed to initialise the backend`);
+  if (!ok) throw new BackendStartError(`tf.setBackend('${tfBackend}') failed to initialise the backend`);
   await tf.ready();
 }
 
@@ -269,19 +270,24 @@ export async function selectBackendWith(
       emit(options.onEvent, { type: 'backend-selected', selection });
       return selection;
     } catch (error) {
+      // tfjs only logs why a backend failed to start: in a browser, find the cause (e.g. wasm's binary not served)
+      const loaded = error instanceof BackendStartError;
+      const cause = inBrowser && loaded ? await browserStartFailure(candidate.tfBackend, options.wasmPaths) : undefined;
+      const reason = cause ?? reasonOf(error, candidate.packageName);
       attempts.push({
         name,
         ok: false,
         packageName: candidate.packageName,
-        reason: reasonOf(error, candidate.packageName),
+        reason,
         milliseconds: performance.now() - started,
       });
       if (forced) {
         throw new BackendUnavailableError({
           backend: name,
+          // wasm and cpu come with this package: once loaded, installing them again fixes nothing
           message:
-            `Backend '${name}' (${candidate.packageName}) could not ` +
-            `be loaded: ${firstLine(error)}. ${candidate.install}`,
+            `Backend '${name}' (${candidate.packageName}) could not be ${loaded ? 'started' : 'loaded'}: ${reason}.` +
+            (loaded && (name === 'wasm' || name === 'cpu') ? '' : ` ${candidate.install}`),
           cause: error,
         });
       }
@@ -326,6 +332,12 @@ function reasonOf(error: unknown, packageName: string): string {
 }
 
 function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  // tfjs's wasm loader rejects with a plain `{ message }` object
+  const message =
+    error instanceof Error
+      ? error.message
+      : typeof (error as { message?: unknown })?.message === 'string'
+        ? (error as { message: string }).message
+        : String(error);
   return message.split('\n')[0].slice(0, 300);
 }
