@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,4 +80,99 @@ describe('moco-robust bench (harness check with tiny shapes; CI never asserts a 
       expect(readdirSync(out)).toHaveLength(1);
     },
   );
+
+  // A stand-in for the PyTorch reference with its command-line contract (--configs arch:batch, --workloads, --json,
+  // --tuned-malloc re-executing itself with the allocator settings): it touches 100 MiB per image of the batch, so the
+  // peak the harness measures from outside is known, and reports a fixed torch version.
+  const standIn = (version: string) => `
+import argparse, json, os, sys
+ap = argparse.ArgumentParser()
+for flag in ("--configs", "--workloads", "--reps", "--json", "--md"): ap.add_argument(flag)
+ap.add_argument("--tuned-malloc", action="store_true"); ap.add_argument("--skip-micro", action="store_true")
+a = ap.parse_args()
+if a.tuned_malloc and not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, MALLOC_MMAP_THRESHOLD_="4294967296"))
+arch, batch = a.configs.split(":")
+block = bytearray(int(batch) * 100 * 2**20)
+for i in range(0, len(block), 4096): block[i] = 1
+malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "default"
+workloads = a.workloads.split(",")
+results = [{"workload": w, "images_per_s": 10.0 * (k + 1), "malloc": malloc} for k, w in enumerate(workloads)]
+json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, open(a.json, "w"))
+`;
+
+  it('--compare-torch with two references (--python a,b): one ratio table per PyTorch, labelled by version', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-bench-torch-'));
+    writeFileSync(join(dir, 'old.py'), standIn('1.13.1'));
+    writeFileSync(join(dir, 'new.py'), standIn('2.13.0+cpu'));
+    // one interpreter, two scripts: run the second reference through a wrapper interpreter script
+    const python2 = join(dir, 'python-new');
+    writeFileSync(python2, `#!/bin/sh\nshift\nexec python3 ${join(dir, 'new.py')} "$@"\n`, { mode: 0o755 });
+    const run = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'bench',
+        '--tiny',
+        '--backends',
+        'wasm',
+        '--corruption-images',
+        '0',
+        '--compare-torch',
+        '--torch-script',
+        join(dir, 'old.py'),
+        '--python',
+        `python3,${python2}`,
+        '--out',
+        dir,
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 300_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.torch.map((t: { torch: string }) => t.torch)).toEqual(['1.13.1', '2.13.0+cpu']);
+    expect(Object.keys(report.ratios)).toEqual(['PyTorch 1.13.1', 'PyTorch 2.13.0+cpu']);
+    const ours = report.results[0].workloads;
+    // the stand-in reports 10, 20, 30, 40 images/s for infer, sup_pgd, moco_adv_step, sup_adv_step
+    expect(report.ratios['PyTorch 1.13.1'].wasm.infer).toBeCloseTo(ours.infer / 10, 10);
+    expect(report.ratios['PyTorch 2.13.0+cpu'].wasm.sup_adv_step).toBeCloseTo(ours.supAdvStep / 40, 10);
+  });
+
+  it("--memory --compare-torch measures PyTorch's peak for the same step in the same run, per allocator", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-bench-torch-memory-'));
+    writeFileSync(join(dir, 'ref.py'), standIn('2.13.0+cpu'));
+    const run = spawnSync(
+      process.execPath,
+      [bin, 'bench', '--memory', '--tiny', '--backends', 'none', '--compare-torch'].concat([
+        '--torch-script',
+        join(dir, 'ref.py'),
+        '--python',
+        'python3',
+        '--out',
+        dir,
+        '--json',
+      ]),
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const { memory } = JSON.parse(run.stdout);
+    expect(memory.errors).toEqual([]);
+    expect(memory.torch.map((t: { malloc: string }) => t.malloc)).toEqual(['default', 'tuned']);
+    for (const t of memory.torch) {
+      expect(t.torch).toBe('2.13.0+cpu');
+      expect(t.batch).toBe(2);
+      // 200 MiB touched by the stand-in (2 images × 100 MiB), measured through the re-exec of --tuned-malloc too
+      expect(t.peakMiB).toBeGreaterThan(200);
+      expect(t.peakMiB).toBeLessThan(400);
+    }
+  });
+
+  it('--compare-torch without --torch-script is a usage error (no default points outside the project)', () => {
+    const run = spawnSync(process.execPath, [bin, 'bench', '--tiny', '--backends', 'none', '--compare-torch'], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--compare-torch needs --torch-script');
+  });
 });

@@ -7,6 +7,7 @@ import { Rng, selectBackend, type BackendName } from '@moco-robust/core';
 import { MOCO_V2_AUGMENTATION, twoViews } from '@moco-robust/data';
 import { createResnetEncoder, projectionHead, type ResnetPreset } from '@moco-robust/models';
 import { benchmarkPretrain, mocoTask, pretrain } from '@moco-robust/moco';
+import { measureTorchStepMemory, type TorchStepMemory } from './torch-reference';
 
 /**
  * glibc malloc settings PyTorch's reference uses with `--tuned-malloc`: keep freed big blocks in the heap instead of
@@ -167,6 +168,8 @@ export async function traceTensorCount(
 /** What `bench --memory` measured. */
 export interface MemoryReport {
   steps: StepMemory[];
+  /** PyTorch's peak for the same step, per reference and allocator, measured in the same run (`--compare-torch`). */
+  torch: TorchStepMemory[];
   tensorCounts: TensorCountTrace[];
   errors: Array<{ backend: string; what: string; error: string }>;
 }
@@ -181,8 +184,9 @@ export function runMemoryBenchmark(options: {
   tiny: boolean;
   batch: number;
   tensorSteps: number;
+  torch?: { script: string; pythons: string[] };
 }): MemoryReport {
-  const report: MemoryReport = { steps: [], tensorCounts: [], errors: [] };
+  const report: MemoryReport = { steps: [], torch: [], tensorCounts: [], errors: [] };
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')));
   const child = (args: string[], env: Record<string, string | undefined>) => {
     const run = spawnSync(process.execPath, [options.bin, 'bench', ...args, ...(options.tiny ? ['--tiny'] : [])], {
@@ -233,6 +237,28 @@ export function runMemoryBenchmark(options: {
       }
     }
   }
+  for (const python of options.torch?.pythons ?? [])
+    for (const malloc of ['default', 'tuned'] as const) {
+      process.stderr.write(`bench: PyTorch's memory of the same step (${python}), ${malloc} malloc…\n`);
+      try {
+        report.torch.push(
+          measureTorchStepMemory({
+            script: options.torch!.script,
+            python,
+            malloc,
+            ...(options.tiny
+              ? { architecture: 'resnet18', batch: 2, reps: 1 }
+              : { architecture: 'resnet18', batch: options.batch, reps: 2 }),
+          }),
+        );
+      } catch (error) {
+        report.errors.push({
+          backend: python,
+          what: `PyTorch step, ${malloc} malloc`,
+          error: (error as Error).message,
+        });
+      }
+    }
   return report;
 }
 
@@ -267,6 +293,24 @@ export function formatMemory(report: MemoryReport): string {
         `| ${fixed(s.minorPageFaultsPerStep)} | ${fixed(s.systemSecondsPerStep, 2)} ` +
         `| ${fixed(s.userSecondsPerStep, 2)} | ${fixed(s.imagesPerSecond, 2)} |`,
     );
+  for (const t of report.torch)
+    out.push(
+      `| PyTorch ${t.torch} | ${t.architecture} b${t.batch}, ${t.workload} | ${t.malloc} | ${fixed(t.peakMiB)} ` +
+        `| | | | | ${fixed(t.imagesPerSecond, 2)} |`,
+    );
+  const peers = report.steps.flatMap((s) =>
+    report.torch.filter((t) => t.malloc === s.malloc && t.batch === s.batch).map((t) => ({ s, t })),
+  );
+  if (peers.length > 0) {
+    out.push(
+      '',
+      '| backend | malloc | against | peak RSS ours / PyTorch |',
+      '|---|---|---|---:|',
+      ...peers.map(
+        ({ s, t }) => `| ${s.backend} | ${s.malloc} | PyTorch ${t.torch} | ${fixed(s.peakMiB / t.peakMiB, 2)}× |`,
+      ),
+    );
+  }
   if (report.tensorCounts.length > 0) {
     out.push(
       '',

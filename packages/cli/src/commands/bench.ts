@@ -38,7 +38,13 @@ const FLAGS = {
       "the PyTorch reference script (required by --compare-torch; the repository's `npm run bench` passes the " +
       'workplace reference)',
   },
-  python: { type: 'string', description: 'the Python with torch (Debian: python3-torch)', default: '/usr/bin/python3' },
+  python: {
+    type: 'string',
+    description:
+      "the Python(s) with torch, comma-separated: one reference each, e.g. Debian's python3-torch and a venv with " +
+      'PyTorch 2.x',
+    default: '/usr/bin/python3',
+  },
   'corruption-images': {
     type: 'string',
     description: 'images for the CIFAR-10-C generator benchmark (0 skips it)',
@@ -123,11 +129,15 @@ export async function run(argv: string[]): Promise<number> {
     if (!['node-gpu', 'node', 'wasm', 'cpu'].includes(b))
       throw new UsageError(`bench: --backends must list node-gpu, node, wasm or cpu; got '${b}'`);
   const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
+  const pythons = values.python!.split(',').map((p) => p.trim());
+  if (values['compare-torch'] && !values['torch-script'])
+    throw new UsageError('bench: --compare-torch needs --torch-script <path to the PyTorch reference script>');
+  const torchScript = values['compare-torch'] ? resolve(values['torch-script']!) : undefined;
   if (values.memory)
     return runMemory(
       bin,
       backends.filter((b) => b !== 'cpu' || tiny),
-      memoryOptions,
+      { ...memoryOptions, torch: torchScript ? { script: torchScript, pythons } : undefined },
       values.out!,
       Boolean(values.json),
     );
@@ -169,35 +179,22 @@ export async function run(argv: string[]): Promise<number> {
       frost: values.frost ?? process.env.MOCO_ROBUST_FROST,
     });
   }
-  let torch: TorchReference | undefined;
-  let ratios: Record<string, Record<string, number | null>> | undefined;
-  if (values['compare-torch']) {
-    if (!values['torch-script'])
-      throw new UsageError('bench: --compare-torch needs --torch-script <path to the PyTorch reference script>');
-    process.stderr.write('bench: PyTorch reference…\n');
+  let torch: TorchReference[] | undefined;
+  let ratios: Record<string, Record<string, Record<string, number | null>>> | undefined;
+  if (torchScript) {
     const { runTorchReference } = await import('../bench/torch-reference');
     const measured = results.find((r): r is BackendMeasurement => 'workloads' in r && r.workloads !== undefined);
-    torch = runTorchReference({
-      script: resolve(values['torch-script']),
-      python: values.python!,
-      batch: measured?.workloads?.batch ?? 32,
-      reps: tiny ? 1 : 3,
-      architecture: tiny ? undefined : values.architecture,
+    torch = pythons.map((python) => {
+      process.stderr.write(`bench: PyTorch reference (${python})…\n`);
+      return runTorchReference({
+        script: torchScript,
+        python,
+        batch: measured?.workloads?.batch ?? 32,
+        reps: tiny ? 1 : 3,
+        architecture: tiny ? undefined : values.architecture,
+      });
     });
-    ratios = {};
-    for (const r of results) {
-      if (!('workloads' in r) || !r.workloads) continue;
-      const w = r.workloads;
-      const ours: Record<string, number> = {
-        infer: w.infer,
-        sup_pgd: w.supPgd,
-        moco_adv_step: w.mocoAdvStep,
-        sup_adv_step: w.supAdvStep,
-      };
-      ratios[r.backend] = Object.fromEntries(
-        Object.entries(ours).map(([k, v]) => [k, torch!.imagesPerSecond[k] ? v / torch!.imagesPerSecond[k] : null]),
-      );
-    }
+    ratios = Object.fromEntries(torch.map((t) => [torchLabel(t, torch!), ratiosAgainst(results, t)]));
   }
   const machine = {
     cpus: cpus().length,
@@ -221,6 +218,32 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** `PyTorch 2.13.0+cpu`, with the interpreter when two references share a version. */
+export const torchLabel = (t: { torch: string; python: string }, all: ReadonlyArray<{ torch: string }>) =>
+  all.filter((o) => o.torch === t.torch).length > 1 ? `PyTorch ${t.torch} (${t.python})` : `PyTorch ${t.torch}`;
+
+/** Ours / PyTorch images/s per backend and compared workload. */
+function ratiosAgainst(
+  results: Array<BackendMeasurement | { backend: string; error: string }>,
+  torch: TorchReference,
+): Record<string, Record<string, number | null>> {
+  const ratios: Record<string, Record<string, number | null>> = {};
+  for (const r of results) {
+    if (!('workloads' in r) || !r.workloads) continue;
+    const w = r.workloads;
+    const ours: Record<string, number> = {
+      infer: w.infer,
+      sup_pgd: w.supPgd,
+      moco_adv_step: w.mocoAdvStep,
+      sup_adv_step: w.supAdvStep,
+    };
+    ratios[r.backend] = Object.fromEntries(
+      Object.entries(ours).map(([k, v]) => [k, torch.imagesPerSecond[k] ? v / torch.imagesPerSecond[k] : null]),
+    );
+  }
+  return ratios;
+}
+
 const label = (r: BackendMeasurement) =>
   r.threads !== undefined && r.threads > 1 ? `${r.backend} (${r.threads} threads)` : r.backend;
 
@@ -228,7 +251,12 @@ const label = (r: BackendMeasurement) =>
 async function runMemory(
   bin: string,
   backends: string[],
-  options: { tiny: boolean; batch: number; tensorSteps: number },
+  options: {
+    tiny: boolean;
+    batch: number;
+    tensorSteps: number;
+    torch?: { script: string; pythons: string[] };
+  },
   out: string,
   json: boolean,
 ): Promise<number> {
@@ -257,8 +285,8 @@ export function formatBench(report: {
   machine: { cpus: number; model?: string; node: string; tiny: boolean };
   results: Array<BackendMeasurement | { backend: string; error: string }>;
   corruptions?: CorruptionBenchmark;
-  torch?: TorchReference;
-  ratios?: Record<string, Record<string, number | null>>;
+  torch?: TorchReference[];
+  ratios?: Record<string, Record<string, Record<string, number | null>>>;
 }): string {
   const out: string[] = [
     `machine: ${report.machine.cpus}× ${report.machine.model}, Node ${report.machine.node}, tfjs ` +
@@ -318,31 +346,22 @@ export function formatBench(report: {
         `| ${fmt(c.memory.singlePeakMiB)} | ${fmt(c.memory.parallelPeakMiB)} |`,
     );
   }
-  if (report.torch && report.ratios) {
-    const t = report.torch;
+  for (const t of report.torch ?? []) {
+    const ratios = report.ratios?.[torchLabel(t, report.torch!)] ?? {};
+    const backends = Object.keys(ratios);
     out.push(
       '',
-      `Against PyTorch ${t.torch} CPU (${t.threads} threads, ${t.malloc} ` +
-        `malloc), same machine, same run — images/s ratios (ours / PyTorch):`,
+      `Against ${torchLabel(t, report.torch!)} CPU (${t.threads} threads, ${t.malloc} malloc), ` +
+        'same machine, same run — images/s ratios (ours / PyTorch):',
       '',
-      '| workload | PyTorch img/s | ' +
-        Object.keys(report.ratios)
-          .map((b) => `${b} ×`)
-          .join(' | ') +
-        ' |',
-      '|---|---:|' +
-        Object.keys(report.ratios)
-          .map(() => '---:')
-          .join('|') +
-        '|',
+      `| workload | PyTorch img/s | ${backends.map((b) => `${b} ×`).join(' | ')} |`,
+      `|---|---:|${backends.map(() => '---:').join('|')}|`,
     );
-    for (const workload of ['infer', 'sup_pgd', 'moco_adv_step', 'sup_adv_step']) {
+    for (const workload of ['infer', 'sup_pgd', 'moco_adv_step', 'sup_adv_step'])
       out.push(
-        `| ${workload} | ${fmt(t.imagesPerSecond[workload])} | ${Object.values(report.ratios)
-          .map((r) => fmt(r[workload]))
-          .join(' | ')} |`,
+        `| ${workload} | ${fmt(t.imagesPerSecond[workload])} | ` +
+          `${backends.map((b) => fmt(ratios[b]![workload])).join(' | ')} |`,
       );
-    }
   }
   return `${out.join('\n')}\n`;
 }
