@@ -14,6 +14,8 @@ export {
 export type { FetchFrostTexturesEvent, FetchFrostTexturesOptions } from './cifar10c/fetch-frost-textures';
 export { loadCifar10C } from './cifar10c/cifar10c-loader';
 export type { Cifar10CBlock } from './cifar10c/cifar10c-loader';
+export { checkCifar10CFolder } from './cifar10c/check-cifar10c-folder';
+export type { Cifar10CFolder } from './cifar10c/check-cifar10c-folder';
 export { createCifar10CWriter, writeCifar10C } from './cifar10c/cifar10c-writer';
 export type { Cifar10CWriter } from './cifar10c/cifar10c-writer';
 export { corruptImagesParallel } from './cifar10c/corrupt-images-parallel';

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { pretrainingLabels, robustnessTable } from '@moco-robust/eval';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, RUN_FLAGS, startRun } from '../run/command-config';
+import { commandConfig, prepareBackend, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { runDemoControl } from '../grid/demo-control';
 import { runEval, runFinetune, runPretrain } from '../run/pipeline';
-import { openRunDir } from '../run/run-dir';
+import { openRunDir, writePhaseConfig } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
@@ -32,20 +32,24 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`demo: unexpected argument '${positionals[0]}'`);
-  if (values.resume)
-    throw new UsageError(
-      'demo: --resume is not supported by demo; resume its phases with ' +
-        '`pretrain --resume --out <run>/pretrain` and `finetune --resume`',
-    );
+  // --resume continues every phase from its latest checkpoint (a finished phase returns its saved result at once;
+  // evaluation is deterministic and reruns), reaching the weights and numbers of an uninterrupted demo
   const config = await commandConfig('demo', values, {}, 'demo');
-  const data = await loadRunData(values.data, config);
+  await validateSettings('demo', config);
+  const data = await loadRunData(values.data, config, { train: true, test: true });
   const frostTextures = await loadFrostFlag(values.frost);
-  const run = await openRunDir('demo', { out: values.out });
+  const backend = await prepareBackend(config, values.backend);
+  const run = await openRunDir('demo', { out: values.out, resume: values.resume });
   try {
-    await startRun(run, config, values.backend);
+    await run.starting(() => startRun(run, config, backend));
     run.renderer.line(`data: ${data.train.count} training and ${data.test.count} test images from ${data.folder}`);
-    const pretrained = await runPretrain(run, join(run.out, 'pretrain'), config, data.train, data.test);
-    const tuned = await runFinetune(run, join(run.out, 'finetune'), config, pretrained.encoder, data.train);
+    // each phase folder holds its own config.json, so `pretrain --resume` / `finetune --resume` also continue it
+    const pretrainDir = join(run.out, 'pretrain');
+    await writePhaseConfig(pretrainDir, config);
+    const pretrained = await runPretrain(run, pretrainDir, config, data.train, data.test);
+    const finetuneDir = join(run.out, 'finetune');
+    await writePhaseConfig(finetuneDir, { ...config, from: pretrainDir });
+    const tuned = await runFinetune(run, finetuneDir, config, pretrained.encoder, data.train);
     const { report } = await runEval(
       run,
       run.out,
@@ -56,6 +60,8 @@ export async function run(argv: string[]): Promise<number> {
       { ...pretrainingLabels(config.pretrain), model: config.model.architecture },
     );
     // the none control at the same fine-tuning budget, and the report rewritten with both side by side
+    const controlConfig = { ...config, pretrain: { ...config.pretrain, method: 'none', attack: 'none' as const } };
+    await writePhaseConfig(join(run.out, 'control', 'finetune'), controlConfig);
     const { control, verdict, html, markdown } = await runDemoControl(run, config, data, {
       report,
       model: tuned.classifier.model,

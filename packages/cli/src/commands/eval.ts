@@ -1,18 +1,26 @@
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, RUN_FLAGS, startRun } from '../run/command-config';
+import { checkCifar10CFolder } from '@moco-robust/data';
+import { checkModel } from '../run/check-model';
+import { commandConfig, prepareBackend, RUN_FLAGS, startRun } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { loadModelFrom, resolveModelSource, runEval } from '../run/pipeline';
-import { openRunDir } from '../run/run-dir';
+import { openRunDir, readRunConfig } from '../run/run-dir';
 import { pretrainingLabels, robustnessTable } from '@moco-robust/eval';
 import { sourcePretraining } from '../run/lineage';
 import { UsageError } from '../usage-error';
 
 const EVALUATIONS = ['clean', 'fgsm', 'pgd', 'autoattack', 'cifar10c'] as const;
-const { resume: _resume, ...RUN } = RUN_FLAGS;
+const DEFAULT_EVALUATIONS = 'clean,fgsm,pgd,cifar10c'; // autoattack on request: minutes per 100 images on a CPU
 
 const FLAGS = {
-  ...RUN,
+  ...RUN_FLAGS,
+  resume: {
+    type: 'boolean',
+    description:
+      'restart the evaluation in --out from the start with its saved settings and --from (a stopped or failed ' +
+      'eval; the reports are replaced)',
+  },
   from: {
     type: 'string',
     description:
@@ -21,8 +29,7 @@ const FLAGS = {
   },
   attacks: {
     type: 'string',
-    description: `comma-separated evaluations among ${EVALUATIONS.join(', ')}`,
-    default: 'clean,fgsm,pgd,cifar10c', // autoattack on request: minutes per 100 images on a CPU
+    description: `comma-separated evaluations among ${EVALUATIONS.join(', ')} (default ${DEFAULT_EVALUATIONS})`,
   },
   cifar10c: {
     type: 'string',
@@ -50,23 +57,35 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`eval: unexpected argument '${positionals[0]}'`);
-  if (!values.from) throw new UsageError('eval: --from <finetune run | checkpoint | model.json> is required');
-  const wanted = values
-    .attacks!.split(',')
+  // --resume restarts the evaluation with what the folder's config.json recorded: evaluation keeps no state worth a
+  // checkpoint (it is deterministic per seed), so a restart reaches the same report
+  const saved = values.resume ? await savedEvaluation(values) : undefined;
+  const from = saved?.from ?? values.from;
+  if (!from) throw new UsageError('eval: --from <finetune run | checkpoint | model.json> is required');
+  const wanted = (saved?.attacks ?? values.attacks ?? DEFAULT_EVALUATIONS)
+    .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   for (const w of wanted)
     if (!(EVALUATIONS as readonly string[]).includes(w))
       throw new UsageError(`eval: --attacks must list values among ${EVALUATIONS.join(', ')}; got '${w}'`);
+  const cifar10cDir = saved ? saved.cifar10c : values.cifar10c;
+  const name = saved ? saved.name : values.name;
   const config = await commandConfig('eval', values, {});
-  const data = await loadRunData(values.data, config);
-  const frostTextures = wanted.includes('cifar10c') && !values.cifar10c ? await loadFrostFlag(values.frost) : undefined;
-  const source = await resolveModelSource(values.from, 'classifier'); // verified before anything is written
+  // everything is checked before the output folder is touched: data, the CIFAR-10-C files, the model against the data
+  const data = await loadRunData(values.data, config, { test: true });
+  const cifar10cFolder =
+    wanted.includes('cifar10c') && cifar10cDir ? await checkCifar10CFolder(cifar10cDir) : undefined;
+  const frostTextures = wanted.includes('cifar10c') && !cifar10cDir ? await loadFrostFlag(values.frost) : undefined;
+  const source = await resolveModelSource(from, 'classifier'); // verified before anything is written
   config.pretrain = sourcePretraining(source, config.pretrain); // how the classifier's encoder was made
-  const run = await openRunDir('eval', { out: values.out });
+  const backend = await prepareBackend(config, values.backend);
+  const model = await loadModelFrom(source, 'classifier');
+  checkModel(model, { role: 'classifier', source, argument: '--from', maxLabel: Math.max(...data.test.labels) });
+  const run = await openRunDir('eval', { out: values.out, resume: values.resume });
   try {
-    await startRun(run, config, values.backend);
-    const model = await loadModelFrom(source, 'classifier');
+    const evaluation = { from, attacks: wanted.join(','), cifar10c: cifar10cDir, name };
+    await run.starting(() => startRun(run, Object.assign(config, { from, evaluation }), backend));
     const attacks = wanted.filter((w): w is 'clean' | 'fgsm' | 'pgd' | 'autoattack' => w !== 'cifar10c');
     const { report, html } = await runEval(
       run,
@@ -74,8 +93,8 @@ export async function run(argv: string[]): Promise<number> {
       config,
       model,
       data.test,
-      { attacks, cifar10c: wanted.includes('cifar10c'), cifar10cDir: values.cifar10c, frostTextures },
-      { ...pretrainingLabels(config.pretrain), ...(values.name ? { name: values.name } : {}) },
+      { attacks, cifar10c: wanted.includes('cifar10c'), cifar10cDir, cifar10cFolder, frostTextures },
+      { ...pretrainingLabels(config.pretrain), ...(name ? { name } : {}) },
     );
     if (values.json) process.stdout.write(`${JSON.stringify({ out: run.out, report: html, ...report })}\n`);
     else {
@@ -91,4 +110,22 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     run.close();
   }
+}
+
+/** What an eval's config.json recorded about its evaluation (`--resume`); evaluation flags are refused with it. */
+async function savedEvaluation(values: {
+  out?: string;
+  from?: string;
+  attacks?: string;
+  cifar10c?: string;
+  name?: string;
+}): Promise<{ from?: string; attacks?: string; cifar10c?: string; name?: string }> {
+  if (!values.out) throw new UsageError('eval: --resume needs --out <the eval folder to restart>');
+  const given = (['from', 'attacks', 'cifar10c', 'name'] as const).filter((k) => values[k] !== undefined);
+  if (given.length > 0)
+    throw new UsageError(
+      `eval: --resume restarts with the folder's saved settings; drop ${given.map((k) => `--${k}`).join(', ')}`,
+    );
+  const saved = await readRunConfig<{ from?: string; evaluation?: Record<string, string | undefined> }>(values.out);
+  return { from: saved.from, ...saved.evaluation };
 }

@@ -1,11 +1,12 @@
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
+import { checkModel } from '../run/check-model';
+import { commandConfig, prepareBackend, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
+import { initialEncoder } from '../grid/initial-encoder';
 import { loadRunData } from '../run/data';
 import { loadModelFrom, resolveModelSource, runFinetune } from '../run/pipeline';
 import { openRunDir, readRunConfig } from '../run/run-dir';
 import { sourcePretraining } from '../run/lineage';
 import { UsageError } from '../usage-error';
-import { InvalidArgumentError } from '@moco-robust/core';
 
 const FLAGS = {
   ...RUN_FLAGS,
@@ -41,27 +42,17 @@ export async function run(argv: string[]): Promise<number> {
   const config = await commandConfig('finetune', values, Object.keys(finetune).length ? { finetune } : {});
   await validateSettings('finetune', config);
   const from = values.resume ? ((await readRunConfig<{ from?: string }>(values.out!)).from ?? undefined) : values.from;
-  const data = await loadRunData(values.data, config);
+  const data = await loadRunData(values.data, config, { train: true });
   const source = from ? await resolveModelSource(from, 'encoder') : undefined; // verified before anything is written
   config.pretrain = sourcePretraining(source, config.pretrain); // how the encoder was made, not the preset's default
+  // the backend and the encoder, loaded and checked before the output folder is touched
+  const backend = await prepareBackend(config, values.backend);
+  // no --from: the random initialisation a pre-training run of this config starts from (the demo's control too)
+  const encoder = source ? await loadModelFrom(source, 'encoder') : initialEncoder(config);
+  if (source) checkModel(encoder, { role: 'encoder', source, argument: '--from' });
   const run = await openRunDir('finetune', { out: values.out, resume: values.resume });
   try {
-    // the backend, config.json and the encoder: a failure here leaves --out as it was
-    const encoder = await run.starting(async () => {
-      await startRun(run, Object.assign(config, { from }), values.backend);
-      const { createResnetEncoder } = await import('@moco-robust/models');
-      const model = source
-        ? await loadModelFrom(source, 'encoder')
-        : createResnetEncoder({ architecture: config.model.architecture as never, rng: config.seed }).model;
-      const shape = model.inputs[0]?.shape ?? [];
-      if (shape.length !== 4 || shape.slice(1).join(',') !== '32,32,3')
-        throw new InvalidArgumentError({
-          argument: '--from',
-          expected: `an encoder of CIFAR-10 images (input [batch, 32, 32, 3]) at ${source}`,
-          received: `input [${shape.map((d) => d ?? 'batch').join(', ')}]`,
-        });
-      return model;
-    });
+    await run.starting(() => startRun(run, Object.assign(config, { from }), backend));
     const result = await runFinetune(run, run.out, config, encoder, data.train);
     const metrics = {
       from: from ?? 'random initialisation',

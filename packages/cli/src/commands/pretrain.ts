@@ -1,5 +1,5 @@
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
+import { commandConfig, prepareBackend, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { runPretrain } from '../run/pipeline';
 import { openRunDir } from '../run/run-dir';
@@ -40,11 +40,12 @@ export async function run(argv: string[]): Promise<number> {
   if (values.attack !== undefined) pretrain.attack = values.attack;
   const config = await commandConfig('pretrain', values, Object.keys(pretrain).length ? { pretrain } : {});
   await validateSettings('pretrain', config);
-  const data = await loadRunData(values.data, config);
+  const data = await loadRunData(values.data, config, { train: true, test: true });
   const taskFactory = await pretextTaskFactory(config); // a missing plugin fails here, before anything is written
+  const backend = await prepareBackend(config, values.backend);
   const run = await openRunDir('pretrain', { out: values.out, resume: values.resume });
   try {
-    await run.starting(() => startRun(run, config, values.backend));
+    await run.starting(() => startRun(run, config, backend));
     const { result } = await runPretrain(run, run.out, config, data.train, data.test, taskFactory);
     const metrics = {
       steps: result.steps,

@@ -95,21 +95,43 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   return out;
 }
 
+/** A backend selected before the run directory was opened, with the selection's events for the run's log. */
+export interface PreparedBackend {
+  name: string;
+  events: unknown[];
+}
+
 /**
- * Selects the backend (flag, else the config's, else the fastest that loads) and records it in the config; saves
- * config.json on a new run.
+ * Selects the backend (flag, else the config's, else the fastest that loads) without writing anything, so models can
+ * be loaded and checked before the run directory exists; {@link startRun} replays its events into the run's log.
  */
-export async function startRun(run: RunDir, config: RunConfig, backendFlag: string | undefined): Promise<string> {
+export async function prepareBackend(config: RunConfig, backendFlag: string | undefined): Promise<PreparedBackend> {
+  const events: unknown[] = [];
   const selection = await selectBackend({
     backend: (backendFlag ?? config.backend) as BackendName | undefined,
-    onEvent: run.renderer.listener,
+    onEvent: (event) => events.push(event),
   });
+  return { name: selection.name, events };
+}
+
+/**
+ * Selects the backend (a {@link prepareBackend} result, else the flag, else the config's, else the fastest that
+ * loads) and records it in the config; saves config.json on a new run.
+ */
+export async function startRun(
+  run: RunDir,
+  config: RunConfig,
+  backend: string | undefined | PreparedBackend,
+): Promise<string> {
+  const prepared = typeof backend === 'object' ? backend : await prepareBackend(config, backend);
   if (!run.resumed) {
-    config.backend = selection.name;
+    // config.json first: a run killed after it can be resumed, one killed before holds nothing
+    config.backend = prepared.name;
     await run.writeJson('config.json', config);
   }
-  if (run.resumed) run.renderer.line(`resuming ${run.out} on the ${selection.name} backend`);
-  return selection.name;
+  for (const event of prepared.events) run.renderer.listener(event as never);
+  if (run.resumed) run.renderer.line(`resuming ${run.out} on the ${prepared.name} backend`);
+  return prepared.name;
 }
 
 const ENGINE_ATTACK = { 'moco-pgd': 'pgd', 'moco-fgsm': 'fgsm', none: 'none' } as const;

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { fileCheckpointStore, latestCheckpoint, openCheckpoint, CheckpointError } from '@moco-robust/core';
-import { takeImages, type Cifar10Images } from '@moco-robust/data';
+import { checkCifar10CFolder, takeImages, type Cifar10CFolder, type Cifar10Images } from '@moco-robust/data';
 import {
   collectExamples,
   createRunReport,
@@ -100,6 +100,8 @@ export interface EvalChoice {
   cifar10c: boolean;
   /** A folder of the official CIFAR-10-C arrays; otherwise the corruptions are generated. */
   cifar10cDir?: string;
+  /** The folder's {@link checkCifar10CFolder} result when the command checked it up front. */
+  cifar10cFolder?: Cifar10CFolder;
   frostTextures?: import('@moco-robust/data').FrostTexture[];
 }
 
@@ -129,6 +131,8 @@ export async function runEval(
         pgdSteps: e.pgdSteps,
         pgdRestarts: e.pgdRestarts,
         seed: config.seed,
+        autoAttackVersion: e.autoAttack,
+        autoAttackSteps: e.autoAttackSteps,
       },
       onEvent: run.renderer.listener,
     });
@@ -137,12 +141,19 @@ export async function runEval(
   const notes: string[] = [];
   if (choice.cifar10c) {
     if (choice.cifar10cDir) {
+      // every file checked before the first is evaluated; missing corruptions (frost) are skipped and reported
+      const folder = choice.cifar10cFolder ?? (await checkCifar10CFolder(choice.cifar10cDir));
       run.renderer.startPhase(`CIFAR-10-C (official arrays in ${choice.cifar10cDir})`);
-      corruptions = await evaluateCorruptions(model, officialCorruptions(choice.cifar10cDir), {
-        source: 'official',
-        expectedBlocks: 95,
-        onEvent: run.renderer.listener,
-      });
+      corruptions = await evaluateCorruptions(
+        model,
+        officialCorruptions(choice.cifar10cDir, { corruptions: folder.present }),
+        {
+          source: 'official',
+          skipped: folder.missing,
+          expectedBlocks: 5 * folder.present.length,
+          onEvent: run.renderer.listener,
+        },
+      );
     } else {
       const images = takeImages(test, e.cifar10cImages);
       const what = `${images.count} test images, 19 corruptions × 5 severities`;

@@ -125,6 +125,24 @@ export async function assertWritableFolder(out: string): Promise<void> {
   });
 }
 
+/**
+ * Writes the `config.json` of a phase folder of a bigger run (the demo's `pretrain/`, `finetune/`, `control/finetune/`)
+ * unless it has one, so `pretrain --resume` / `finetune --resume` can continue that folder on its own.
+ */
+export async function writePhaseConfig(dir: string, config: object): Promise<void> {
+  const path = join(dir, 'config.json');
+  if (
+    await stat(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  await atomicWriteFile(path, `${JSON.stringify(config, null, 2)}\n`).catch((error) => {
+    throw FileSystemError.from(error, path) ?? error;
+  });
+}
+
 /** The `config.json` a run saved (resume uses it instead of presets and flags). */
 export async function readRunConfig<T>(out: string): Promise<T> {
   try {

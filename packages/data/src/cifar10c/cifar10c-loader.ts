@@ -17,7 +17,8 @@ export interface Cifar10CBlock extends Cifar10Images {
 const IMAGE_BYTES = 32 * 32 * 3;
 const HEADER_PROBE = 4096;
 
-async function openData(path: string): Promise<FileHandle> {
+/** Opens a CIFAR-10-C file for reading, or throws `DataFormatError` naming it. */
+export async function openData(path: string): Promise<FileHandle> {
   try {
     return await open(path, 'r');
   } catch (cause) {
@@ -30,7 +31,12 @@ async function openData(path: string): Promise<FileHandle> {
 }
 
 /** Reads exactly `length` bytes at `position`, or throws `DataFormatError` (truncated) naming the file and offset. */
-async function readExactly(file: FileHandle, path: string, position: number, length: number): Promise<Uint8Array> {
+export async function readExactly(
+  file: FileHandle,
+  path: string,
+  position: number,
+  length: number,
+): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
   let done = 0;
   while (done < length) {
@@ -46,7 +52,8 @@ async function readExactly(file: FileHandle, path: string, position: number, len
   return buffer;
 }
 
-async function readHeader(file: FileHandle, path: string): Promise<NpyHeader> {
+/** The `.npy` header of an open file, checked against the file's size (truncated files throw). */
+export async function readHeader(file: FileHandle, path: string): Promise<NpyHeader> {
   const { size } = await file.stat();
   const probe = await readExactly(file, path, 0, Math.min(size, HEADER_PROBE));
   let header: NpyHeader;

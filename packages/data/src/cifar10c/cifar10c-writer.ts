@@ -1,7 +1,7 @@
-import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '@moco-robust/core';
+import { atomicWriteFile, InvalidArgumentError } from '@moco-robust/core';
 import type { CorruptionName, Severity } from './corruption';
 import { npyHeaderBytes, writeNpy } from './npy';
 import type { CorruptedImages } from './registry';
@@ -40,8 +40,7 @@ export async function createCifar10CWriter(dir: string, labels: ArrayLike<number
     for (let s = 0; s < 5; s++) repeated[s * count + i] = label;
   }
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'labels.npy.part'), writeNpy({ dtype: 'uint8', shape: [5 * count], data: repeated }));
-  await rename(join(dir, 'labels.npy.part'), join(dir, 'labels.npy'));
+  await atomicWriteFile(join(dir, 'labels.npy'), writeNpy({ dtype: 'uint8', shape: [5 * count], data: repeated }));
   const files = new Map<CorruptionName, OpenFile>();
   return {
     async write(block) {
@@ -71,6 +70,7 @@ export async function createCifar10CWriter(dir: string, labels: ArrayLike<number
       await file.handle.write(images, 0, images.length, file.dataOffset + (severity - 1) * count * IMAGE_BYTES);
       file.severities.add(severity);
       if (file.severities.size === 5) {
+        await file.handle.sync(); // on the disk before the rename makes it the complete file
         await file.handle.close();
         await rename(join(dir, `${corruption}.npy.part`), join(dir, `${corruption}.npy`));
         files.delete(corruption);
