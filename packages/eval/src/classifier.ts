@@ -18,7 +18,14 @@ export interface Classifier {
 export function composeClassifier(encoder: tfl.LayersModel, numClasses: number, rng: Rng): Classifier {
   if (!(Number.isInteger(numClasses) && numClasses > 1))
     throw new InvalidArgumentError({ argument: 'numClasses', expected: 'an integer > 1', received: numClasses });
-  const featureDim = (encoder.outputs[0].shape as number[])[1];
+  const featureShape = encoder?.outputs?.[0]?.shape;
+  if (!(Array.isArray(featureShape) && featureShape.length === 2 && (featureShape[1] ?? 0) > 0))
+    throw new InvalidArgumentError({
+      argument: 'encoder',
+      expected: 'a tfjs LayersModel images → features [N, d]',
+      received: featureShape ? `a model with output [${featureShape.map((d) => d ?? 'N').join(', ')}]` : encoder,
+    });
+  const featureDim = featureShape[1] as number;
   const bound = 1 / Math.sqrt(featureDim);
   const head = tfl.sequential({
     name: 'classifier_head',

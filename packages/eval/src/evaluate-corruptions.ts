@@ -11,6 +11,7 @@ import {
   type LabelledImageSet,
   type Severity,
 } from '@moco-robust/data';
+import { checkClassifierData } from './check-model-data';
 
 /**
  * One corruption at one severity: `count` uint8 HWC 32×32 images and their labels (an official block or a generated
@@ -102,8 +103,11 @@ export async function evaluateCorruptions(
     throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });
   const forward = toForward(model);
   const results: CorruptionAccuracy[] = [];
+  let classes: number | undefined;
   for await (const block of blocks) {
-    assertImageSet(block, `blocks (${block?.corruption} severity ${block?.severity})`, { labelled: true });
+    const name = `blocks (${block?.corruption} severity ${block?.severity})`;
+    assertImageSet(block, name, { labelled: true });
+    classes = checkClassifierData(model, block, { numClasses: classes, argument: name });
     let correct = 0;
     for (let start = 0; start < block.count; start += batchSize) {
       const size = Math.min(batchSize, block.count - start);

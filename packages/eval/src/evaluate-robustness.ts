@@ -9,6 +9,7 @@ import {
   type ModelLikeForward,
 } from '@moco-robust/attacks';
 import { assertImageSet, sliceImages, sliceLabels, type LabelledImageSet } from '@moco-robust/data';
+import { checkClassifierData } from './check-model-data';
 
 /** Settings of a robustness evaluation; ε and steps in [0, 1] pixel units. */
 export interface RobustnessSettings {
@@ -101,7 +102,7 @@ export function evaluateRobustness(
       received: settings.batchSize,
     });
   const attacks = new Set(options.attacks ?? ['clean', 'fgsm', 'pgd']);
-  const numClasses = options.numClasses ?? 10;
+  const numClasses = checkClassifierData(model, test, { numClasses: options.numClasses });
   const forward = toForward(model);
   const rng = Rng.fromSeed(settings.seed);
   const counters = {

@@ -21,7 +21,9 @@ import {
 } from '@moco-robust/core';
 import { pgd, supervisedPgd } from '@moco-robust/attacks';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkLabelValues } from '@moco-robust/attacks';
 import { composeClassifier, finetuneVariables, type Classifier } from './classifier';
+import { checkModelInput } from './check-model-data';
 import { evaluateRobustness } from './evaluate-robustness';
 import { resolveFinetuneConfig, type FinetuneConfig } from './finetune-config';
 import {
@@ -81,9 +83,12 @@ export interface FinetuneResult {
 export async function finetune(options: FinetuneOptions): Promise<FinetuneResult> {
   assertImageSet(options.train, 'train', { labelled: true });
   assertGradientsRegistered('finetune');
+  const numClasses = options.numClasses ?? 10;
+  checkModelInput(options.encoder, options.train, 'encoder');
+  checkLabelValues(options.train.labels, numClasses, 'train.labels');
   const config = resolveFinetuneConfig(options.config, options.base);
   const rng = Rng.fromSeed(config.seed);
-  const classifier = composeClassifier(options.encoder, options.numClasses ?? 10, rng.fork('head'));
+  const classifier = composeClassifier(options.encoder, numClasses, rng.fork('head'));
   const { train, validation } = splitValidation(options.train, config.validationSize, config.seed);
   const stepsPerEpoch = Math.floor(train.count / config.batchSize);
   if (stepsPerEpoch < 1)
