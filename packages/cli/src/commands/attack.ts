@@ -1,11 +1,12 @@
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { atomicWriteFile, Rng, selectBackend, type BackendName } from '@moco-robust/core';
+import { atomicWriteFile, DataFormatError, Rng, selectBackend, type BackendName } from '@moco-robust/core';
 import { fgsm, instancePgd, supervisedPgd, toForward } from '@moco-robust/attacks';
 import { findCifar10, loadCifar10, sliceImages, sliceLabels, takeImages, writeNpy } from '@moco-robust/data';
 import { encodePng } from '@moco-robust/eval';
 import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
 import { ProgressRenderer } from '../progress';
+import { checkModel } from '../run/check-model';
 import { loadModelFrom, resolveModelSource } from '../run/pipeline';
 import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
@@ -88,6 +89,8 @@ export async function run(argv: string[]): Promise<number> {
   const stepSize = parseFraction('attack', 'step-size', values['step-size']!);
   const steps = integerFlag('attack', 'steps', values.steps, 10);
   const batchSize = Math.max(1, integerFlag('attack', 'batch-size', values['batch-size'], 128));
+  const imageCount = integerFlag('attack', 'images', values.images, 256);
+  if (imageCount === 0) throw new UsageError(`attack: --images must be at least 1; got '${values.images}'`);
   const out = resolve(values.out);
   await assertEmptyOutput('attack', out);
   const folder = findCifar10(values.data);
@@ -106,15 +109,22 @@ export async function run(argv: string[]): Promise<number> {
     onEvent: renderer.listener,
   });
   const all = await loadCifar10(folder);
-  const set = takeImages(
-    values.split === 'train' ? all.train : all.test,
-    integerFlag('attack', 'images', values.images, 256),
-  );
+  const set = takeImages(values.split === 'train' ? all.train : all.test, imageCount);
+  if (set.count === 0)
+    throw new DataFormatError({
+      path: join(folder, values.split === 'train' ? 'data_batch_*.bin' : 'test_batch.bin'),
+      message: `holds no ${values.split} image (0 records); attack needs at least one`,
+    });
   const model = !values.model
     ? undefined
     : isUrl(values.model)
       ? await (await import('@moco-robust/models')).loadModel(values.model)
       : await loadModelFrom(source!, 'classifier');
+  if (model) {
+    // instance is label-free on the model's output features: any output width; the others need a classifier
+    const role = values.attack === 'instance' ? 'encoder' : 'classifier';
+    checkModel(model, { role, source: values.model!, argument: '--model' });
+  }
   const forward = model ? toForward(model) : undefined;
   const encoder = encoderSource ? await loadModelFrom(encoderSource, 'encoder') : undefined;
   const label = moco ? await mocoLabelFree(encoder!, all.train, values, temperature) : undefined;

@@ -25,7 +25,7 @@ export function checkModel(
     if (model.outputs.length !== 1 || output.length !== 2 || typeof classes !== 'number' || classes < needed)
       throw new InvalidArgumentError({
         argument: options.argument,
-        expected: `a classifier with ${needed} outputs (logits of the CIFAR-10 classes 0–${needed - 1}) at ${options.source}`,
+        expected: `a classifier with ${needed} outputs (logits of the classes 0–${needed - 1}) at ${options.source}`,
         received: `output [${output.map((d) => d ?? 'batch').join(', ')}]`,
       });
   }

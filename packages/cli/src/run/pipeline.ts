@@ -1,7 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { fileCheckpointStore, latestCheckpoint, openCheckpoint, CheckpointError } from '@moco-robust/core';
+import {
+  CheckpointError,
+  FileSystemError,
+  fileCheckpointStore,
+  latestCheckpoint,
+  openCheckpoint,
+} from '@moco-robust/core';
 import { checkCifar10CFolder, takeImages, type Cifar10CFolder, type Cifar10Images } from '@moco-robust/data';
 import {
   collectExamples,
@@ -180,6 +186,8 @@ export async function runEval(
   const written = await writeReport(dir, [report], {
     title: `moco-robust — ${describe.name}`,
     examples: reportExamples(model, test, config),
+  }).catch((error) => {
+    throw FileSystemError.from(error, dir, 'write the report') ?? error; // a full disk names the folder
   });
   return { report, html: written.html, markdown: written.markdown };
 }
