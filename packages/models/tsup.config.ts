@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
 import { packageConfig } from '../../tsup.base';
 
-export default defineConfig(packageConfig({ entry: ['src/index.ts', 'src/index.node.ts'], splitting: true }));
+export default defineConfig(
+  packageConfig({ entry: ['src/index.ts', 'src/index.node.ts', 'src/bench.ts'], splitting: true }),
+);

@@ -42,8 +42,6 @@ export type {
 } from './training/training-loop';
 export type { TensorArchiveEntry, TensorArchiveSpec } from './checkpoint/tensor-archive';
 export { BACKEND_NAMES, BROWSER_BACKEND_NAMES, selectBackend } from './backend/select-backend';
-export { benchmarkConv2d, STANDARD_CONV_SHAPE } from './backend/benchmark-conv';
-export type { ConvBenchmarkResult, ConvBenchmarkShape } from './backend/benchmark-conv';
 export type { BackendAttempt, BackendName, BackendSelection, SelectBackendOptions } from './backend/select-backend';
 export { isPretextTaskV1 } from './pretext/pretext-task';
 export type {

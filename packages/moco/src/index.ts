@@ -13,5 +13,3 @@ export { emaUpdate } from './ema';
 export { knnAccuracy, knnPredict } from './knn';
 export type { KnnOptions } from './knn';
 export { encodeFeatures } from './encode-features';
-export { benchmarkPretrain } from './benchmark-pretrain';
-export type { PretrainBenchmarkOptions, PretrainBenchmarkResult } from './benchmark-pretrain';

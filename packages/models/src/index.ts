@@ -20,5 +20,3 @@ export { loadModel, saveModel } from './save-model';
 export type { ModelLocation } from './save-model';
 export { conv2dLayer, withPlainConvolutions } from './conv2d-layer';
 export { kaimingNormalFanOut, linearInit } from './initializers';
-export { benchmarkResnet } from './benchmark-resnet';
-export type { ResnetBenchmarkOptions, ResnetBenchmarkResult } from './benchmark-resnet';

@@ -1,18 +1,10 @@
 // One backend's measurements, run in a child process of `moco-robust bench` (one process per backend).
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  benchmarkConv2d,
-  crossEntropy,
-  Rng,
-  selectBackend,
-  Sgd,
-  STANDARD_CONV_SHAPE,
-  type BackendName,
-} from '@moco-robust/core';
+import { crossEntropy, Rng, selectBackend, Sgd, type BackendName } from '@moco-robust/core';
+import { benchmarkConv2d, STANDARD_CONV_SHAPE } from '@moco-robust/core/bench';
 import { fgsm, mocoPgd, supervisedPgd } from '@moco-robust/attacks';
 import { MOCO_V2_AUGMENTATION, twoViews } from '@moco-robust/data';
 import {
-  benchmarkResnet,
   classifierHead,
   composeModels,
   createResnetEncoder,
@@ -20,7 +12,8 @@ import {
   trainableVariables,
   type ResnetPreset,
 } from '@moco-robust/models';
-import { benchmarkPretrain } from '@moco-robust/moco';
+import { benchmarkResnet } from '@moco-robust/models/bench';
+import { benchmarkPretrain } from '@moco-robust/moco/bench';
 
 /** What one backend measured. */
 export interface BackendMeasurement {

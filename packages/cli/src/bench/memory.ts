@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, selectBackend, type BackendName } from '@moco-robust/core';
 import { MOCO_V2_AUGMENTATION, twoViews } from '@moco-robust/data';
 import { createResnetEncoder, projectionHead, type ResnetPreset } from '@moco-robust/models';
-import { benchmarkPretrain, mocoTask, pretrain } from '@moco-robust/moco';
+import { mocoTask, pretrain } from '@moco-robust/moco';
+import { benchmarkPretrain } from '@moco-robust/moco/bench';
 import { measureTorchStepMemory, type TorchStepMemory } from './torch-reference';
 
 /**
