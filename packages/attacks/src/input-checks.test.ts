@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { InvalidArgumentError, MocoRobustError } from '@moco-robust/core';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { useBackend } from '@moco-robust/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apgd } from './apgd';
 import { apgdTargeted } from './apgd-targeted';
 import { fgsm } from './fgsm';
@@ -199,4 +200,26 @@ describe('every public attack checks its inputs at the entry', () => {
       expect(refusal(() => attack(single)).argument).toBe('x');
     });
   }
+});
+
+describe('the checks on the wasm backend (the browser playground)', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+  afterAll(async () => {
+    await useBackend('cpu');
+  });
+
+  it('refuses 0–255 and NaN pixels and out-of-range labels with the same errors, leaking nothing', () => {
+    const model = tinyConvNet(10);
+    const { x, y } = randomBatch(4);
+    const x255 = tf.mul(x, 255) as tf.Tensor4D;
+    const xNaN = tf.tidy(() => tf.concat([tf.fill([1, 8, 8, 3], Number.NaN), tf.slice(x, 1, 3)])) as tf.Tensor4D;
+    const badLabels = tf.tensor1d([0, 1, 2, 12], 'int32');
+    expect(() => checkAttackInputs(x, { y, model })).not.toThrow();
+    expect(refusal(() => fgsm(model, x255, y)).message).toMatch(/divide by 255/);
+    expect(refusal(() => checkAttackInputs(xNaN, { y, model })).message).toMatch(/192 NaN or infinite values/);
+    expect(refusal(() => checkAttackInputs(x, { y: badLabels, model })).argument).toBe('y');
+    tf.dispose([x, y, x255, xNaN, badLabels]);
+  });
 });
