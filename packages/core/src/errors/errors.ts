@@ -157,9 +157,11 @@ export class FileSystemError extends MocoRobustError {
 
   /**
    * The {@link FileSystemError} of a Node system error whose code is a file-system failure (ENOSPC, EDQUOT, EROFS,
-   * EACCES, EPERM, ENOTDIR, EISDIR), naming `path` (default: the error's own path); otherwise undefined.
+   * EACCES, EPERM, ENOTDIR, EISDIR), naming `path` (default: the error's own path); a `FileSystemError` as it is;
+   * otherwise undefined.
    */
   static from(error: unknown, path?: string, action?: string): FileSystemError | undefined {
+    if (MocoRobustError.isInstance(error) && error.code === 'file-system') return error as FileSystemError;
     const e = error as { code?: unknown; path?: unknown } | null;
     if (typeof e !== 'object' || e === null || typeof e.code !== 'string' || !(e.code in FILE_SYSTEM_CAUSES))
       return undefined;
