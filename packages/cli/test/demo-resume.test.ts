@@ -1,0 +1,125 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cifarSampleDir } from '@moco-robust/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// `demo --resume` on the real CLI (issue 16): a demo SIGKILLed during pre-training, during fine-tuning and during the
+// control run resumes to the weights and numbers of an uninterrupted demo, byte for byte; an occupied --out is refused.
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const sample = cifarSampleDir();
+const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
+// 128 images: 4 pre-training steps, 3 fine-tuning steps per epoch × 2 epochs (the control too), a checkpoint per
+// step so that a kill lands mid-phase; CIFAR-10-C off (it keeps no state and only adds minutes)
+const ARGS = [
+  ...['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'],
+  ...['--set', 'pretrain.checkpointEverySteps=1', '--set', 'finetune.checkpointEverySteps=1'],
+  ...['--set', 'eval.cifar10c=false'],
+];
+/** The files of a finished demo that must be identical: every phase's final weights and the metrics. */
+const OUTPUTS = [
+  'pretrain/encoder/weights.bin',
+  'finetune/model/weights.bin',
+  'control/finetune/model/weights.bin',
+  'metrics.json',
+];
+/** Where to kill: the phase's first step checkpoint appears, and the file that exists only once the phase is done. */
+const KILLS = {
+  'pre-training': { marker: 'pretrain/checkpoints/latest', done: 'pretrain/encoder/model.json' },
+  'fine-tuning': { marker: 'finetune/checkpoints/latest', done: 'finetune/model/model.json' },
+  control: { marker: 'control/finetune/checkpoints/latest', done: 'control/finetune/model/model.json' },
+} as const;
+type Phase = keyof typeof KILLS;
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+  });
+const demo = (args: string[]) =>
+  spawn(process.execPath, [bin, 'demo', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts a demo into `out` and SIGKILLs it as soon as `marker` appears (polled every 50 ms). */
+async function killedDemo(out: string, marker: string) {
+  const child = demo([...ARGS, '--out', out]);
+  const exit = exited(child);
+  let running = true;
+  void exit.then(() => {
+    running = false;
+  });
+  while (running && !existsSync(join(out, marker))) await sleep(50);
+  if (running) child.kill('SIGKILL');
+  return exit;
+}
+
+/** Every file under `dir` with its size and modification time. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    const info = statSync(path);
+    out[path] = `${info.size}:${info.mtimeMs}`;
+  }
+  return out;
+}
+
+const digest = (out: string) =>
+  Object.fromEntries(OUTPUTS.map((f) => [f, readFileSync(join(out, f)).toString('base64')]));
+
+describe.skipIf(!sample)('demo --resume: a killed demo continues to an uninterrupted one', () => {
+  let root = '';
+  const killed = {} as Record<Phase, Awaited<ReturnType<typeof killedDemo>>>;
+  let reference: Awaited<ReturnType<typeof exited>>;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'mr-demo-resume-'));
+    // the reference and the three killed demos side by side
+    const [ref, ...kills] = await Promise.all([
+      exited(demo([...ARGS, '--out', join(root, 'ref')])),
+      ...(Object.keys(KILLS) as Phase[]).map((phase) => killedDemo(join(root, phase), KILLS[phase].marker)),
+    ]);
+    reference = ref!;
+    (Object.keys(KILLS) as Phase[]).forEach((phase, i) => {
+      killed[phase] = kills[i]!;
+    });
+  }, 900_000);
+
+  it('resumes a demo killed during pre-training, fine-tuning and the control run to identical weights and metrics', {
+    timeout: 900_000,
+  }, async () => {
+    expect(reference.code, reference.stderr).toBe(0);
+    const expected = digest(join(root, 'ref'));
+    for (const phase of Object.keys(KILLS) as Phase[]) {
+      expect(killed[phase].signal, `${phase}: ${killed[phase].stderr}`).toBe('SIGKILL');
+      // the kill landed inside the phase: its checkpoint was written, its final model not yet
+      expect(existsSync(join(root, phase, KILLS[phase].done)), phase).toBe(false);
+    }
+    const resumed = await Promise.all(
+      (Object.keys(KILLS) as Phase[]).map((phase) => exited(demo(['--resume', '--out', join(root, phase)]))),
+    );
+    (Object.keys(KILLS) as Phase[]).forEach((phase, i) => {
+      expect(resumed[i]!.code, `${phase}: ${resumed[i]!.stderr}`).toBe(0);
+      expect(resumed[i]!.stderr, phase).toMatch(/resuming/);
+      expect(digest(join(root, phase)), phase).toEqual(expected);
+    });
+  });
+
+  it('refuses a new demo into an occupied --out, suggesting --resume, and changes nothing', async () => {
+    expect(reference.code, reference.stderr).toBe(0);
+    const out = join(root, 'ref');
+    const before = snapshot(out);
+    const result = spawnSync(process.execPath, [bin, 'demo', ...ARGS, '--out', out], { encoding: 'utf8', env });
+    expect(result.status, result.stderr).toBe(2);
+    const last = result.stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toContain(out);
+    expect(last).toMatch(/--resume/);
+    expect(snapshot(out)).toEqual(before);
+  });
+});
