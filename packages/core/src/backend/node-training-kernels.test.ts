@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { maxRelDiff } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { inputGradientIsConvolution } from './conv2d-gradient';
 import { registerNodeTrainingKernels } from './register-node-training-kernels';
 
-let original: { relu: tf.GradConfig; batchNorm: tf.GradConfig };
+let original: { relu: tf.GradConfig; batchNorm: tf.GradConfig; conv: tf.GradConfig };
 let native = false;
 
 beforeAll(async () => {
@@ -14,7 +15,11 @@ beforeAll(async () => {
     () => true,
     () => false,
   );
-  original = { relu: tf.getGradient('Relu'), batchNorm: tf.getGradient('FusedBatchNorm') };
+  original = {
+    relu: tf.getGradient('Relu'),
+    batchNorm: tf.getGradient('FusedBatchNorm'),
+    conv: tf.getGradient('Conv2D'),
+  };
   registerNodeTrainingKernels();
   if (!native)
     console.warn('NATIVE BACKEND NOT BUILT: the native ReluGrad kernel is not checked (run `npm run native:build`).');
@@ -38,7 +43,69 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
   it('are registered: the Relu and FusedBatchNorm gradients are replaced', () => {
     expect(tf.getGradient('Relu')).not.toBe(original.relu);
     expect(tf.getGradient('FusedBatchNorm')).not.toBe(original.batchNorm);
+    expect(tf.getGradient('Conv2D')).not.toBe(original.conv);
   });
+
+  it('the input gradient is a forward convolution exactly when stride 1, no dilation, NHWC, symmetric padding', () => {
+    const attrs = { strides: 1, dilations: 1, pad: 'same', dataFormat: 'NHWC' } as const;
+    expect(inputGradientIsConvolution([3, 3, 8, 16], attrs)).toBe(true);
+    expect(inputGradientIsConvolution([5, 1, 8, 16], { ...attrs, strides: [1, 1] })).toBe(true);
+    expect(inputGradientIsConvolution([1, 1, 8, 16], { ...attrs, pad: 'valid' })).toBe(true);
+    expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, pad: 'valid' })).toBe(false); // output smaller
+    expect(inputGradientIsConvolution([2, 2, 8, 16], attrs)).toBe(false); // 'same' pads one side more
+    expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, strides: 2 })).toBe(false);
+    expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, dilations: [1, 2] })).toBe(false);
+    expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, dataFormat: 'NCHW' })).toBe(false);
+  });
+
+  it(
+    "conv2d's gradients equal tfjs-core's (Conv2DBackpropInput / -Filter) on cpu and on the native backend, " +
+      'for kernels that take the rotated-filter convolution and for those that fall back',
+    async () => {
+      const cases = [
+        { x: [2, 8, 8, 3], filter: [3, 3, 3, 5], strides: 1, pad: 'same' },
+        { x: [2, 6, 6, 4], filter: [1, 1, 4, 6], strides: 1, pad: 'valid' },
+        { x: [1, 9, 7, 2], filter: [5, 3, 2, 3], strides: 1, pad: 'same' },
+        { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' }, // falls back
+        { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'valid' }, // falls back
+      ] as const;
+      const run = async (backend: string, config: tf.GradConfig, c: (typeof cases)[number]) => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const x = tf.randomNormal([...c.x], 0, 1, 'float32', 21);
+          const filter = tf.randomNormal([...c.filter], 0, 0.5, 'float32', 22);
+          const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, c.strides, c.pad);
+          const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 23);
+          const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1 };
+          return gradientValues(config, dy, [x, filter], attrs as unknown as tf.NamedAttrMap, ['x', 'filter']);
+        });
+      };
+      for (const c of cases) {
+        const reference = await run('cpu', original.conv, c);
+        const onCpu = await run('cpu', tf.getGradient('Conv2D'), c);
+        expect(maxRelDiff(onCpu.x, reference.x), `cpu ${c.filter} x`).toBe(0);
+        expect(maxRelDiff(onCpu.filter, reference.filter), `cpu ${c.filter} filter`).toBe(0);
+        if (native) {
+          const before = tf.memory().numTensors;
+          const ours = await run('tensorflow', tf.getGradient('Conv2D'), c);
+          expect(tf.memory().numTensors).toBe(before);
+          expect(maxRelDiff(ours.x, reference.x), `native ${c.filter} s${c.strides} ${c.pad} x`).toBeLessThan(1e-5);
+          expect(maxRelDiff(ours.filter, reference.filter), `native ${c.filter} filter`).toBeLessThan(1e-5);
+          // the native input gradient runs as a forward Conv2D where that is exact, else as Conv2DBackpropInput
+          const { kernels } = await tf.profile(() => {
+            tf.tidy(() => {
+              const x = tf.randomNormal([...c.x], 0, 1, 'float32', 21) as tf.Tensor4D;
+              const filter = tf.randomNormal([...c.filter], 0, 0.5, 'float32', 22) as tf.Tensor4D;
+              tf.grad((input: tf.Tensor4D) => tf.sum(tf.conv2d(input, filter, c.strides, c.pad)))(x).dataSync();
+            });
+          });
+          const takesConvolution = c.strides === 1 && (c.pad === 'same' || c.filter[0] === 1);
+          expect(kernels.some((k) => k.name === 'Conv2DBackpropInput')).toBe(!takesConvolution);
+          expect(kernels.filter((k) => k.name === 'Conv2D')).toHaveLength(takesConvolution ? 2 : 1);
+        }
+      }
+    },
+  );
 
   it(
     "batch-norm's lazy gradient equals tfjs-core's for x, " + 'mean, variance, scale and offset (4-D, 2-D, no scale)',
