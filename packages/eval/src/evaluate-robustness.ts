@@ -28,6 +28,8 @@ export interface RobustnessSettings {
   seed: number;
   /** AutoAttack version for `autoattack`: `standard` (default) or `cpu` (APGD-CE + APGD-T); its ε is `pgdEpsilon`. */
   autoAttackVersion?: 'standard' | 'cpu';
+  /** APGD iterations of `autoattack`; default AutoAttack's 100 (fewer: a weaker, cheaper attack, named in reports). */
+  autoAttackSteps?: number;
 }
 
 /** Accuracy of one attack (or none), overall and per class. */
@@ -143,6 +145,7 @@ export function evaluateRobustness(
         epsilon: settings.pgdEpsilon,
         seed: rng.fork(`autoattack/${start}`).tfSeed(),
         batchSize: size,
+        ...(settings.autoAttackSteps === undefined ? {} : { steps: settings.autoAttackSteps }),
       });
       auto.adversarial.dispose();
       tally(
@@ -186,7 +189,11 @@ export function evaluateRobustness(
   if (attacks.has('autoattack')) {
     const version = settings.autoAttackVersion ?? 'standard';
     result.autoAttack = {
-      ...finish(counters.autoAttack, `AutoAttack ${version} (L∞, ε=${fraction255(settings.pgdEpsilon)})`),
+      ...finish(
+        counters.autoAttack,
+        `AutoAttack ${version} (L∞, ε=${fraction255(settings.pgdEpsilon)}` +
+          `${settings.autoAttackSteps === undefined ? '' : `, APGD ${settings.autoAttackSteps} iterations`})`,
+      ),
       cascade: [...cascade.values()],
       notes: [...autoAttackNotes],
     };

@@ -34,6 +34,8 @@ export type { GridCellRecord, GridEntry, GridReport, GridRow } from './reports/g
 export { gridReportMarkdown, formatDuration } from './reports/grid-report-markdown';
 export { gridReportHtml } from './reports/grid-report-html';
 export { gridCharts } from './reports/grid-report-charts';
+export { gridClaims } from './reports/grid-claims';
+export type { GridClaim } from './reports/grid-claims';
 export type { GridChart } from './reports/grid-report-charts';
 export { formatSummary, pairedDifference, studentTCdf, studentTQuantile, summarizeSeeds } from './reports/statistics';
 export type { PairedDifference, SeedSummary } from './reports/statistics';

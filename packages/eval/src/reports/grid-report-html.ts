@@ -1,4 +1,5 @@
-import type { GridReport } from './grid-report';
+import { gridClaims } from './grid-claims';
+import { evaluationLabel, type GridReport } from './grid-report';
 import { attackLines, formatDuration, gridColumns } from './grid-report-markdown';
 import { formatSummary, type SeedSummary } from './statistics';
 
@@ -52,6 +53,15 @@ export function gridReportHtml(report: GridReport, options: { charts?: Record<st
   const compared = report.rows.filter((r) => r.reference);
   const differences = compared.map((r) =>
     row(r.label, [td(r.reference!), ...columns.map((c) => differenceCell(r.entries[c.key]?.difference))]),
+  );
+  const claims = gridClaims(report).map((c) =>
+    row(c.question, [
+      td(c.row),
+      td(c.versus),
+      td(`${c.architecture} ${evaluationLabel(c.evaluation)}`),
+      differenceCell(c.difference),
+      td(c.verdict),
+    ]),
   );
   const corruptionRows = report.rows
     .filter((r) => Object.keys(r.corruptions).length > 0)
@@ -132,6 +142,15 @@ ${
 <p class="note">Percentage points, row − reference seed by seed; green: the 95 % interval lies above 0, red: below,
 grey: it spans 0 or n = 1.</p>
 ${table('differences', ['method', 'reference', ...titles], differences)}`
+    : ''
+}
+${
+  claims.length > 0
+    ? `<h2>The paper's claims at this scale</h2>
+<p class="note">Paired difference first − second in percentage points over shared seeds, mean ± 95 % t-interval (n);
+holds: above 0, reversed: below 0, unresolved: spans 0 or n = 1. FGSM pairs with FGSM-type pre-training, PGD and
+AutoAttack with PGD-type, as in the paper's Table 1.</p>
+${table('claims', ['claim', 'first', 'second', 'column', 'difference', 'verdict'], claims)}`
     : ''
 }
 ${

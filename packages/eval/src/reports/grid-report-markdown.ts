@@ -1,3 +1,4 @@
+import { gridClaims } from './grid-claims';
 import { evaluationLabel, type GridReport } from './grid-report';
 import { formatSummary } from './statistics';
 
@@ -69,6 +70,26 @@ export function gridReportMarkdown(report: GridReport, options: { charts?: Recor
         `| ${row.label} | ${row.reference} | ` +
           `${columns.map((c) => formatSummary(row.entries[c.key]?.difference, 2, true)).join(' | ')} |`,
       );
+  }
+  const claims = gridClaims(report);
+  if (claims.length > 0) {
+    lines.push(
+      '',
+      "## The paper's claims at this scale",
+      '',
+      'Each claim as the paired difference `first − second` in percentage points over the seeds both share, ' +
+        'mean ± 95 % t-interval (n). holds: the interval lies above 0; reversed: below 0; unresolved: it spans 0 ' +
+        'or n = 1. FGSM pairs with FGSM-type pre-training, PGD and AutoAttack with PGD-type, as in the paper’s ' +
+        'Table 1.',
+      '',
+      '| claim | first | second | column | difference | verdict |',
+      '|---|---|---|---|---:|---|',
+      ...claims.map(
+        (c) =>
+          `| ${c.question} | ${c.row} | ${c.versus} | ${c.architecture} ${evaluationLabel(c.evaluation)} | ` +
+          `${formatSummary(c.difference, 2, true)} | ${c.verdict} |`,
+      ),
+    );
   }
   const corruptionRows = report.rows.filter((r) => Object.keys(r.corruptions).length > 0);
   if (corruptionRows.length > 0) {
