@@ -9,7 +9,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** The smallest L∞ norm of d with w·(t + d) = b and t + d in [0, 1]ᴰ, by bisection on the norm (Infinity: none). */
+/** The smallest L∞ norm of d with w·(t + d) = b and t + d in [0, 1]ᴰ, by bisection on the norm (∞: none). */
 function smallestStep(t: number[], w: number[], b: number): number {
   const reach = (lambda: number) => {
     let low = 0;

@@ -36,41 +36,60 @@ export interface FabResult {
   success: Uint8Array;
 }
 
+/** Bisection halvings of {@link linfHyperplaneBoxProjection} before its exact solve (float32 resolution). */
+const BISECTION_STEPS = 26;
+
 /**
  * The L∞-smallest step `d` that puts each row of `points` on its hyperplane `w·z = b` while
  * staying in the box [0, 1]ᴰ (rows: `points`, `w` [n, D], `b` [n]); where no point of the box lies
- * on the hyperplane, the step to the box corner closest to it. Exact: the steps `d_i = ±min(λ, p_i)`
- * (`p_i` the room to the box edge in the helpful direction) are sorted once and λ solved on the
- * piece of the piecewise-linear `w·d(λ)` that reaches `b` (Croce & Hein, ICML 2020, FAB).
+ * on the hyperplane, the step to the box corner closest to it. The step is `d_i = ±min(λ, p_i)`
+ * (`p_i` the room to the box edge in the helpful direction), and `Σ |w_i|·min(λ, p_i)` is piecewise
+ * linear in λ: bisection finds the piece that reaches `b` (no sort, a fixed number of batched ops,
+ * no host read) and λ is then solved exactly on it (Croce & Hein, ICML 2020, FAB).
  */
 export function linfHyperplaneBoxProjection(points: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [n, size] = points.shape;
+  const [n] = points.shape;
+  const { direction, room, weight, wanted, nonzero } = tf.tidy(() => {
     // orient each hyperplane so that the row has to decrease w·z: w·t − b ≥ 0
     const above = tf.greaterEqual(tf.sub(tf.sum(tf.mul(w, points), 1), b), 0);
-    const orientation = tf.sub(tf.mul(tf.cast(above, 'float32'), 2), 1); // ±1: [n]
-    const wo = tf.mul(w, tf.reshape(orientation, [n, 1])); // [n, D]
-    const needed = tf.sub(tf.mul(b, orientation), tf.sum(tf.mul(wo, points), 1)); // change of w·z wanted, ≤ 0: [n]
+    const orientation = tf.reshape(tf.sub(tf.mul(tf.cast(above, 'float32'), 2), 1), [n, 1]); // ±1: [n, 1]
+    const wo = tf.mul(w, orientation); // [n, D]
     const up = tf.cast(tf.less(wo, 0), 'float32'); // 1 where the coordinate moves up (towards 1): [n, D]
-    const direction = tf.sub(tf.mul(up, 2), 1); // ±1
-    const room = tf.add(up, tf.mul(points, tf.neg(direction))); // distance to the edge it moves to: [n, D]
-    const weight = tf.abs(wo);
-    // by decreasing room: with λ between the k-th and (k+1)-th room, w·d(λ) = S_k − Σ_all|w|·room − λ·W_k
-    const sorted = tf.topk(room, size);
-    const weightSorted = tf.gather(weight, sorted.indices, 1, 1); // [n, D]
-    const weightSum = tf.cumsum(weightSorted, 1); // W_k: [n, D]
-    const weightedRoom = tf.cumsum(tf.mul(weightSorted, sorted.values), 1); // S_k: [n, D]
-    const total = tf.slice(weightedRoom, [0, size - 1], [n, 1]); // Σ |w|·room: [n, 1]
-    const atKnots = tf.sub(tf.sub(weightedRoom, total), tf.mul(weightSum, sorted.values)); // w·d(room_k), rising in k
-    const reached = tf.sum(tf.cast(tf.lessEqual(atKnots, tf.reshape(needed, [n, 1])), 'int32'), 1); // [n]
-    const piece = tf.reshape(tf.cast(tf.clipByValue(tf.sub(reached, 1), 0, size - 1), 'int32'), [n, 1]);
-    const pick = (t: tf.Tensor) => tf.reshape(tf.gather(t, piece, 1, 1), [n]); // t at each row's piece: [n]
-    const lambda = tf.relu(
-      tf.div(tf.sub(tf.sub(pick(weightedRoom), tf.reshape(total, [n])), needed), tf.maximum(pick(weightSum), 1e-30)),
-    ); // [n]
-    const step = tf.mul(direction, tf.minimum(room, tf.reshape(lambda, [n, 1])));
-    return tf.mul(step, tf.cast(tf.notEqual(wo, 0), 'float32')) as tf.Tensor2D;
+    const direction = tf.sub(tf.mul(up, 2), 1); // ±1: [n, D]
+    return {
+      direction,
+      room: tf.add(up, tf.mul(points, tf.neg(direction))), // distance to the edge it moves to: [n, D]
+      weight: tf.abs(wo),
+      // how far w·z must fall: w·t − b ≥ 0: [n, 1]
+      wanted: tf.mul(tf.sub(tf.sum(tf.mul(w, points), 1, true), tf.reshape(b, [n, 1])), orientation),
+      nonzero: tf.cast(tf.notEqual(wo, 0), 'float32'),
+    };
   });
+  const fall = (lambda: tf.Tensor) => tf.sum(tf.mul(weight, tf.minimum(room, lambda)), 1, true); // [n, 1]
+  let low: tf.Tensor = tf.zeros([n, 1]);
+  let high: tf.Tensor = tf.max(room, 1, true);
+  for (let i = 0; i < BISECTION_STEPS; i++) {
+    const next = tf.tidy(() => {
+      const middle = tf.div(tf.add(low, high), 2);
+      const enough = tf.greaterEqual(fall(middle), wanted);
+      return { low: tf.where(enough, low, middle), high: tf.where(enough, middle, high) };
+    });
+    tf.dispose([low, high]);
+    ({ low, high } = next);
+  }
+  const step = tf.tidy(() => {
+    // on the piece holding λ: the coordinates with room above it move by λ, the others to their edge
+    const middle = tf.div(tf.add(low, high), 2);
+    const capped = tf.cast(tf.greater(room, middle), 'float32');
+    const cappedWeight = tf.sum(tf.mul(weight, capped), 1, true);
+    const edgesFall = tf.sum(tf.mul(tf.mul(weight, room), tf.sub(1, capped)), 1, true);
+    const exact = tf.relu(tf.div(tf.sub(wanted, edgesFall), tf.maximum(cappedWeight, 1e-30)));
+    const reachable = tf.lessEqual(wanted, fall(tf.scalar(2))); // else: the corner closest to the hyperplane
+    const lambda = tf.where(reachable, tf.where(tf.greater(cappedWeight, 0), exact, middle), tf.fill([n, 1], 2));
+    return tf.mul(tf.mul(direction, tf.minimum(room, lambda)), nonzero) as tf.Tensor2D;
+  });
+  tf.dispose([direction, room, weight, wanted, nonzero, low, high]);
+  return step;
 }
 
 /**
