@@ -29,13 +29,19 @@ const CHOICES: Record<string, readonly string[]> = {
   'pretrain.combine': ['adversarial', 'mean', 'task'],
   'finetune.mode': ['linear', 'partial', 'full'],
   'finetune.loss': ['standard', 'adversarial', 'mixed', 'trades'],
+  'eval.autoAttack': ['standard', 'cpu'],
 };
 
 /** Keys that would reach an object's prototype; refused in every settings path. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Keys that may be absent from the defaults (optional settings). */
-const OPTIONAL: Record<string, 'string' | 'number' | 'boolean'> = { backend: 'string', from: 'string' };
+const OPTIONAL: Record<string, 'string' | 'number' | 'boolean'> = {
+  backend: 'string',
+  from: 'string',
+  'eval.autoAttack': 'string',
+  'eval.autoAttackSteps': 'number',
+};
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -58,7 +64,11 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, unknow
       if (!Object.hasOwn(target, key) && !Object.hasOwn(OPTIONAL, path)) {
         throw new UsageError(
           `${source}: unknown key '${path}'; valid keys${prefix ? ` in '${prefix}'` : ''}: ${Object.keys(target)
-            .concat(prefix ? [] : Object.keys(OPTIONAL))
+            .concat(
+              Object.keys(OPTIONAL).flatMap((k) =>
+                prefix ? (k.startsWith(`${prefix}.`) ? [k.slice(prefix.length + 1)] : []) : k.includes('.') ? [] : [k],
+              ),
+            )
             .join(', ')}`,
         );
       }

@@ -1,7 +1,8 @@
 /**
  * Exit codes of the CLI, the one source (docs/cli.md repeats the table): 2 bad usage/input, 3 data, 4 backend,
  * 5 checkpoint, 6 download, 7 plugin, 8 non-finite training (NaN/Inf loss or weights), 9 file system (full or
- * read-only disk, permissions, a file where a folder belongs or the reverse), 130 interrupted.
+ * read-only disk, permissions, a file where a folder belongs or the reverse), 10 a grid finished with failed cells
+ * (the others ran and the report was written), 130 interrupted.
  */
 export const EXIT_CODES: Readonly<Record<string, number>> = {
   'invalid-argument': 2,
@@ -13,6 +14,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   plugin: 7,
   'non-finite': 8,
   'file-system': 9,
+  'grid-cells-failed': 10,
   aborted: 130,
 };
 

@@ -1,5 +1,5 @@
 /** Size presets (`--preset`) × protocols (`--protocol`): a run's scale and the paper's or the community's settings. */
-export const PRESETS = ['tiny', 'demo', 'full'] as const;
+export const PRESETS = ['tiny', 'demo', 'study', 'full'] as const;
 export const PROTOCOLS = ['standard', 'paper'] as const;
 export type PresetName = (typeof PRESETS)[number];
 export type ProtocolName = (typeof PROTOCOLS)[number];
@@ -64,6 +64,10 @@ export interface RunConfig {
     pgdRestarts: number;
     cifar10c: boolean;
     cifar10cImages: number;
+    /** AutoAttack version evaluated besides clean / FGSM / PGD (`cpu`: APGD-CE + APGD-T); absent: not run. */
+    autoAttack?: 'standard' | 'cpu';
+    /** APGD iterations of that AutoAttack; absent: AutoAttack's 100. */
+    autoAttackSteps?: number;
   };
 }
 
@@ -100,6 +104,19 @@ const SIZES: Record<
     attackSteps: 3,
     evalSteps: 20,
     cifar10cImages: 512,
+  },
+  // `grid --preset study`: the whole Table 1 grid (42 cells) in about two hours on a quiet 2-core CPU, sized from
+  // measured steps (docs/grid.md, "--preset study"); every method gets this same budget
+  study: {
+    data: { trainImages: 3072, testImages: 512 },
+    model: { architecture: 'resnet8-w16', batchNormGroups: 8 },
+    pretrainEpochs: 1,
+    finetuneEpochs: 2,
+    batchSize: 64,
+    queueSize: 1024,
+    attackSteps: 3,
+    evalSteps: 20,
+    cifar10cImages: 64,
   },
   full: {
     data: { trainImages: 50000, testImages: 10000 },

@@ -15,8 +15,12 @@ const chromium = chromiumPath(); // throws in CI when missing
 const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, timeout: 600_000 });
-/** A small tiny-preset budget: 128 training and 64 test images, CIFAR-10-C from 4 images. */
+/** A small tiny-preset budget: 128 training and 64 test images, CIFAR-10-C from 4 images, AutoAttack cpu APGD-5. */
 const SMALL = [
+  '--autoattack',
+  'cpu',
+  '--set',
+  'eval.autoAttackSteps=5',
   '--preset',
   'tiny',
   '--set',
@@ -161,11 +165,15 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
     expect(plan.cells[0].pretrainSeconds).toBe(0);
     expect(plan.cells[1].pretrainSeconds).toBeGreaterThan(0);
     expect(plan.cells[1].finetuneSeconds).toBeGreaterThan(0);
+    for (const cell of plan.cells) {
+      expect(cell.autoAttackSeconds).toBeGreaterThan(0);
+      expect(cell.cifar10cSeconds).toBeGreaterThan(0);
+    }
     expect(plan.totalSeconds).toBeCloseTo(plan.cells[0].totalSeconds + plan.cells[1].totalSeconds, 6);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('runs 2 methods × 2 seeds, records a failing cell while the others finish, and --retry-failed reruns it', () => {
+  it('runs 2 methods × 2 seeds, records a failing cell (exit 10), the others finish; --retry-failed reruns it', () => {
     grid = join(root, 'grid');
     const result = cli([
       'grid',
@@ -180,7 +188,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
       grid,
       '--json',
     ]);
-    expect(result.status, result.stderr).toBe(1); // some cells failed
+    expect(result.status, result.stderr).toBe(10); // some cells failed: the grid's own exit code (docs/cli.md)
     const summary = JSON.parse(result.stdout);
     expect(summary).toMatchObject({ done: 4, failed: 2, cells: 6 });
     const file = readJson(join(grid, 'grid.json'));
@@ -198,7 +206,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
       expect(existsSync(join(dir, 'pretrain', 'encoder', 'model.json'))).toBe(c.method !== 'none');
     }
     const retry = cli(['grid', '--resume', '--retry-failed', '--out', grid, '--json']);
-    expect(retry.status).toBe(1);
+    expect(retry.status).toBe(10);
     expect(retry.stderr).toMatch(/none\.resnet6-w8\.s0\.[0-9a-f]{10}: skipped \(done\)/);
     for (const c of failed) expect(readJson(join(grid, 'cells', c.name, 'status.json')).attempts).toBe(2);
   });
@@ -215,7 +223,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
       const row = report.rows.find(
         (r: { method: string; pretrainAttack: string }) => r.method === method && r.pretrainAttack === attack,
       );
-      for (const evaluation of ['clean', 'fgsm', 'pgd']) {
+      for (const evaluation of ['clean', 'fgsm', 'pgd', 'autoAttack']) {
         const values = results.map(
           (r: Record<string, Record<string, { accuracy: number }>>) => r.robustness![evaluation]!.accuracy,
         );
@@ -234,6 +242,12 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
     const pgd = none.entries['resnet6-w8/pgd'].summary;
     expect(md).toContain(`${(100 * pgd.mean).toFixed(2)} ± ${(100 * pgd.halfWidth).toFixed(2)} (n=2)`);
     expect(md).toMatch(/## The paper's Table 1 \(quoted, not reproduced here\)/);
+    // AutoAttack is its own column per architecture, and the report names the attack and settings behind it
+    expect(report.evaluations).toEqual(['clean', 'fgsm', 'pgd', 'autoAttack']);
+    expect(md).toContain('| resnet6-w8 clean | resnet6-w8 FGSM | resnet6-w8 PGD | resnet6-w8 AutoAttack |');
+    expect(md).toContain('- AutoAttack: AutoAttack cpu (L∞, ε=8/255, APGD 5 iterations)');
+    const auto = none.entries['resnet6-w8/autoAttack'].summary;
+    expect(md).toContain(`${(100 * auto.mean).toFixed(2)} ± ${(100 * auto.halfWidth).toFixed(2)} (n=2)`);
     for (const f of ['report.html', 'charts/table1-resnet6-w8.svg', 'charts/cifar10c-resnet6-w8.svg'])
       expect(existsSync(join(grid, f)), f).toBe(true);
     if (!chromium) return;
@@ -242,7 +256,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
       const page = await withHeadlessChromium(`http://127.0.0.1:${port}/probe`, result);
       expect(page.broken).toEqual([]);
       expect(page.charts).toBe(2);
-      expect(page.tables).toEqual(['table1', 'differences', 'cifar10c', 'quoted', 'cells']);
+      expect(page.tables).toEqual(['table1', 'differences', 'claims', 'cifar10c', 'quoted', 'cells']);
       expect(page.text as string).toContain(
         `${(100 * pgd.mean).toFixed(2)} ± ${(100 * pgd.halfWidth).toFixed(2)} (n=2)`,
       );

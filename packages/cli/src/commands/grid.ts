@@ -2,7 +2,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { parseSetFlags } from '../config';
-import { expandGrid, GRID_ATTACKS, parseSeeds, resolveGridSpec, type GridCell } from '../grid/grid-spec';
+import { EXIT_CODES } from '../exit-codes';
+import {
+  expandGrid,
+  GRID_ATTACKS,
+  GRID_AUTOATTACK_VERSIONS,
+  parseSeeds,
+  resolveGridSpec,
+  type GridCell,
+} from '../grid/grid-spec';
 import { createGridDir, runGridLocally, type GridEvent, type GridFile } from '../grid/run-grid';
 import { writeGridReport } from '../grid/write-grid-report';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
@@ -21,7 +29,16 @@ export const FLAGS = {
   attacks: { type: 'string', description: `pre-training attacks, comma list of ${GRID_ATTACKS.join(', ')}` },
   architectures: { type: 'string', description: 'comma list (default resnet18,resnet50 at full, else the preset’s)' },
   seeds: { type: 'string', description: 'seeds: 0,1,2 or 0-2 (default 0-2)' },
-  preset: { type: 'string', description: 'size of every cell (default demo)', choices: PRESETS },
+  preset: {
+    type: 'string',
+    description: 'size of every cell (default demo); study: the whole Table 1 grid in about 2 h on a CPU',
+    choices: PRESETS,
+  },
+  autoattack: {
+    type: 'string',
+    description: 'also evaluate every cell with AutoAttack of this version (cpu: APGD-CE + APGD-T)',
+    choices: GRID_AUTOATTACK_VERSIONS,
+  },
   protocol: { type: 'string', description: 'settings of every cell (default standard)', choices: PROTOCOLS },
   set: {
     type: 'string',
@@ -58,6 +75,7 @@ const SPEC_FLAGS = [
   'seeds',
   'preset',
   'protocol',
+  'autoattack',
   'set',
   'name',
   'reference',
@@ -164,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
           `${failed ? `, ${failed} failed (see report; --resume --retry-failed reruns them)` : ''}\n` +
           `Report: ${written.html}\n        ${written.markdown}\n`,
       );
-    return failed > 0 ? 1 : 0;
+    return failed > 0 ? EXIT_CODES['grid-cells-failed']! : 0;
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -193,10 +211,24 @@ async function dryRun(
   const { selectBackend } = await import('@moco-robust/core');
   const selection = await selectBackend({ backend: backend as never });
   const { estimateGridCost } = await import('../grid/estimate-cost');
+  const { availableParallelism, loadavg } = await import('node:os');
+  // the estimate is wall time on this machine as loaded now: say how loaded, and how much CPU the measuring got
+  const [loadAverage] = loadavg();
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
   const estimates = await estimateGridCost(cells, data);
+  const cpu = process.cpuUsage(cpuStart);
+  const measured = {
+    loadAverage: Number(loadAverage!.toFixed(2)),
+    cores: availableParallelism(),
+    wallSeconds: (performance.now() - wallStart) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
   const total = estimates.reduce((a, e) => a + e.totalSeconds, 0);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ backend: selection.name, cells: estimates, totalSeconds: total })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ backend: selection.name, measured, cells: estimates, totalSeconds: total })}\n`,
+    );
     return 0;
   }
   const { formatDuration } = await import('@moco-robust/eval');
@@ -205,16 +237,21 @@ async function dryRun(
     (e) =>
       `  ${e.cell.padEnd(width)}  ${formatDuration(e.totalSeconds).padStart(12)}  ` +
       `(pre-train ${formatDuration(e.pretrainSeconds)}, ` +
-      `fine-tune ${formatDuration(e.finetuneSeconds)}, eval ${formatDuration(e.evalSeconds)})`,
+      `fine-tune ${formatDuration(e.finetuneSeconds)}, eval ${formatDuration(e.evalSeconds)}` +
+      `${e.autoAttackSeconds ? `, AutoAttack ≤ ${formatDuration(e.autoAttackSeconds)}` : ''}` +
+      `${e.cifar10cSeconds ? `, CIFAR-10-C ${formatDuration(e.cifar10cSeconds)}` : ''})`,
   );
   process.stdout.write(
-    `${cells.length} cells (cost measured on the ${selection.name} backend from one step of each kind; ` +
-      `CIFAR-10-C not included):\n${lines.join('\n')}\nTotal: ${formatDuration(total)}\n`,
+    `${cells.length} cells (cost measured on the ${selection.name} backend from one step of each kind):\n` +
+      `${lines.join('\n')}\nTotal: ${formatDuration(total)}\n` +
+      `Measured at a load average of ${measured.loadAverage} on ${measured.cores} cores; the measuring used ` +
+      `${(measured.cpuSeconds / measured.wallSeconds).toFixed(2)} cores on average ` +
+      `(a quiet machine runs faster when this is below what the backend can use).\n`,
   );
   return 0;
 }
 
-type SpecFlag = 'methods' | 'attacks' | 'architectures' | 'preset' | 'protocol' | 'name' | 'reference';
+type SpecFlag = 'methods' | 'attacks' | 'architectures' | 'preset' | 'protocol' | 'autoattack' | 'name' | 'reference';
 
 /**
  * The grid spec the flags describe: the `--spec` file, then each spec flag over it, `--seeds` parsed and `--set`
@@ -224,7 +261,16 @@ export async function specFromFlags(
   values: Partial<Record<SpecFlag | 'spec' | 'seeds', string>> & { set?: string[] },
 ): Promise<ReturnType<typeof resolveGridSpec>> {
   const partial: Record<string, unknown> = values.spec ? await readSpecFile(values.spec) : {};
-  for (const key of ['methods', 'attacks', 'architectures', 'preset', 'protocol', 'name', 'reference'] as const)
+  for (const key of [
+    'methods',
+    'attacks',
+    'architectures',
+    'preset',
+    'protocol',
+    'autoattack',
+    'name',
+    'reference',
+  ] as const)
     if (values[key] !== undefined) partial[key] = values[key];
   if (values.seeds !== undefined) partial.seeds = parseSeeds(values.seeds);
   if (values.set?.length)

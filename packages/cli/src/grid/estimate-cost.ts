@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeImages, type Cifar10Images } from '@moco-robust/data';
+import { pretrainingLabels } from '@moco-robust/eval';
+import { classifierHead, composeModels } from '@moco-robust/models';
 import type { RunConfig } from '../presets';
 import { ProgressRenderer } from '../progress';
-import { runFinetune, runPretrain } from '../run/pipeline';
+import { runEval, runFinetune, runPretrain } from '../run/pipeline';
 import type { RunDir } from '../run/run-dir';
 import type { GridCell } from './grid-spec';
 import { cellRunDir } from './cell-run-dir';
@@ -15,9 +17,17 @@ export interface CellEstimate {
   cell: string;
   pretrainSeconds: number;
   finetuneSeconds: number;
+  /** Clean, FGSM and PGD evaluation. */
   evalSeconds: number;
+  /** AutoAttack (when the cell runs it): an upper bound, as if no point were broken before its last attack. */
+  autoAttackSeconds: number;
+  /** CIFAR-10-C generation and evaluation, measured on a few images and scaled to the cell's count. */
+  cifar10cSeconds: number;
   totalSeconds: number;
 }
+
+/** AutoAttack's default APGD iterations, APGD-T target classes and Square queries (attacks/auto-attack.ts). */
+const AUTOATTACK = { steps: 100, targets: 9, queries: 5000 };
 
 /** Seconds of one run of `work` on `steps` batches. */
 async function timeSteps(
@@ -50,7 +60,8 @@ async function secondsPerStep(
 /**
  * Estimates each cell's cost by measuring one pre-training step per distinct method × attack × architecture and one
  * fine-tuning step per architecture (on the grid's own data and settings), times the cell's step counts; evaluation
- * is scaled from the fine-tuning step by attack steps. CIFAR-10-C generation is not included.
+ * is scaled from the fine-tuning step by attack steps, AutoAttack likewise by its iterations; CIFAR-10-C is measured
+ * once per architecture on 2 and 6 images (their difference, so start-up cancels) and scaled to the cell's count.
  */
 export async function estimateGridCost(
   cells: readonly GridCell[],
@@ -66,6 +77,7 @@ export async function estimateGridCost(
   });
   const pretrainStep = new Map<string, number>();
   const finetuneStep = new Map<string, number>();
+  const corruptionImage = new Map<string, number>();
   const estimates: CellEstimate[] = [];
   for (const cell of cells) {
     const c = cell.config;
@@ -96,6 +108,31 @@ export async function estimateGridCost(
           c.finetune.batchSize,
         ),
       );
+    const cKey = c.model.architecture;
+    if (c.eval.cifar10c && !corruptionImage.has(cKey)) {
+      const seconds = async (images: number) => {
+        const dir = await mkdtemp(join(tmpdir(), 'mr-grid-estimate-'));
+        // an untrained classifier of the architecture: corrupting and classifying cost the same whatever the weights
+        const encoder = initialEncoder(c);
+        const head = classifierHead({ inputDim: encoder.outputs[0]!.shape[1] as number, rng: c.seed });
+        const model = composeModels(encoder, head);
+        try {
+          const start = performance.now();
+          const config = { ...c, eval: { ...c.eval, cifar10cImages: images } };
+          const describe = { ...pretrainingLabels(c.pretrain), name: 'estimate', model: c.model.architecture };
+          const test = takeImages(data.test, images);
+          await runEval(run(), dir, config, model, test, { attacks: [], cifar10c: true }, describe);
+          return (performance.now() - start) / 1000;
+        } finally {
+          encoder.dispose();
+          head.dispose();
+          await rm(dir, { recursive: true, force: true });
+        }
+      };
+      const two = await seconds(2);
+      const six = await seconds(6);
+      corruptionImage.set(cKey, six > two ? (six - two) / 4 : six / 6);
+    }
     const trainImages = Math.min(c.data.trainImages, data.train.count);
     const pretrainSeconds =
       c.pretrain.method === 'none'
@@ -107,13 +144,23 @@ export async function estimateGridCost(
     // clean + FGSM + PGD-k evaluation ≈ (k + 3) forward-backward passes per image, against (steps + 2) per
     // training image
     const perImage = finetuneStep.get(fKey)! / c.finetune.batchSize / (c.finetune.steps + 2);
-    const evalSeconds = perImage * Math.min(c.data.testImages, data.test.count) * (c.eval.pgdSteps + 3);
+    const testImages = Math.min(c.data.testImages, data.test.count);
+    const evalSeconds = perImage * testImages * (c.eval.pgdSteps + 3);
+    // APGD-CE + APGD-T over 9 targets (+ Square's queries, forward only ≈ ⅓ of a forward-backward pass)
+    const apgd = (c.eval.autoAttackSteps ?? AUTOATTACK.steps) * (1 + AUTOATTACK.targets);
+    const autoAttackPasses = c.eval.autoAttack === 'standard' ? apgd + AUTOATTACK.queries / 3 : apgd;
+    const autoAttackSeconds = c.eval.autoAttack ? perImage * testImages * autoAttackPasses : 0;
+    const cifar10cSeconds = c.eval.cifar10c
+      ? corruptionImage.get(cKey)! * Math.min(c.eval.cifar10cImages, data.test.count)
+      : 0;
     estimates.push({
       cell: cell.name,
       pretrainSeconds,
       finetuneSeconds,
       evalSeconds,
-      totalSeconds: pretrainSeconds + finetuneSeconds + evalSeconds,
+      autoAttackSeconds,
+      cifar10cSeconds,
+      totalSeconds: pretrainSeconds + finetuneSeconds + evalSeconds + autoAttackSeconds + cifar10cSeconds,
     });
   }
   return estimates;

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { applyOverrides } from '../config';
-import { PRESETS, PROTOCOLS, resolveRunConfig, type PresetName, type ProtocolName, type RunConfig } from '../presets';
+import {
+  PRESETS,
+  PROTOCOLS,
+  resolveRunConfig,
+  withMethodDefaults,
+  type PresetName,
+  type ProtocolName,
+  type RunConfig,
+} from '../presets';
 import { UsageError } from '../usage-error';
+import { GRID_PRESETS } from './grid-presets';
 
 /** Pre-training attacks of a grid: label-free MoCo-PGD / MoCo-FGSM (a baseline: PGD / FGSM on its loss) or none. */
 export const GRID_ATTACKS = ['moco-pgd', 'moco-fgsm', 'none'] as const;
@@ -9,6 +18,9 @@ export type GridAttack = (typeof GRID_ATTACKS)[number];
 
 /** The paper's Table 1 methods plus the `none` control (adversarial fine-tuning from random initialisation). */
 export const TABLE_1_METHODS = ['none', 'moco-v1', 'moco-v2', 'jigsaw', 'rotation', 'selfie', 'rocl'];
+
+/** AutoAttack versions a grid can evaluate: `standard` (APGD-CE, APGD-T, FAB-T, Square) or `cpu` (APGD-CE + APGD-T). */
+export const GRID_AUTOATTACK_VERSIONS = ['standard', 'cpu'] as const;
 
 /** A grid: every method × pre-training attack × architecture × seed, at one preset and protocol. */
 export interface GridSpec {
@@ -20,6 +32,10 @@ export interface GridSpec {
   methods: string[];
   /** `none` as a method ignores this list (it has no pre-training). */
   attacks: GridAttack[];
+  /** Per-method pre-training attacks instead of `attacks` (e.g. clean pre-training for MoCo only; RoCL's own). */
+  methodAttacks?: Record<string, GridAttack[]>;
+  /** Evaluate every cell with AutoAttack too (this version), besides clean, FGSM and PGD; absent: not run. */
+  autoattack?: (typeof GRID_AUTOATTACK_VERSIONS)[number];
   architectures: string[];
   seeds: number[];
   /** Settings every cell gets (keys as in a run's config.json), e.g. `{ finetune: { epochs: 2 } }`. */
@@ -47,6 +63,8 @@ const SPEC_KEYS = [
   'protocol',
   'methods',
   'attacks',
+  'methodAttacks',
+  'autoattack',
   'architectures',
   'seeds',
   'settings',
@@ -86,6 +104,14 @@ export function parseSeeds(text: string): number[] {
   return seeds;
 }
 
+function attackList(source: string, key: string, value: unknown): GridAttack[] {
+  const attacks = list(source, key, value) as GridAttack[];
+  for (const a of attacks)
+    if (!GRID_ATTACKS.includes(a))
+      throw new UsageError(`${source}: '${key}' must hold ${GRID_ATTACKS.join(', ')}; got '${a}'`);
+  return attacks;
+}
+
 function list(source: string, key: string, value: unknown): string[] {
   const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value;
   if (!Array.isArray(items) || items.length === 0 || items.some((v) => typeof v !== 'string' || v === ''))
@@ -96,22 +122,37 @@ function list(source: string, key: string, value: unknown): string[] {
 /**
  * A complete grid spec from a partial one (a spec file's object with flags applied over it): unknown keys, bad
  * attacks, presets, protocols or seeds throw a {@link UsageError} naming the key; defaults are the paper's Table 1
- * (its methods and `none`, MoCo-PGD and MoCo-FGSM, ResNet-18 and -50 at `full`, else the preset's model, seeds 0–2).
+ * (its methods and `none`, MoCo-PGD and MoCo-FGSM, ResNet-18 and -50 at `full`, else the preset's model, seeds 0–2),
+ * under the keys a grid preset ({@link GRID_PRESETS}, e.g. `study`) sets.
  */
-export function resolveGridSpec(partial: Record<string, unknown>, source = 'grid'): GridSpec {
-  for (const key of Object.keys(partial))
+export function resolveGridSpec(given: Record<string, unknown>, source = 'grid'): GridSpec {
+  for (const key of Object.keys(given))
     if (!SPEC_KEYS.includes(key))
       throw new UsageError(`${source}: unknown key '${key}'; valid keys: ${SPEC_KEYS.join(', ')}`);
+  const gridPreset = GRID_PRESETS[given.preset as string];
+  const partial: Record<string, unknown> = { ...gridPreset, ...given };
   const preset = (partial.preset ?? 'demo') as PresetName;
   const protocol = (partial.protocol ?? 'standard') as ProtocolName;
   if (!PRESETS.includes(preset))
     throw new UsageError(`${source}: 'preset' must be one of ${PRESETS.join(', ')}; got '${String(preset)}'`);
   if (!PROTOCOLS.includes(protocol))
     throw new UsageError(`${source}: 'protocol' must be one of ${PROTOCOLS.join(', ')}; got '${String(protocol)}'`);
-  const attacks = list(source, 'attacks', partial.attacks ?? ['moco-pgd', 'moco-fgsm']) as GridAttack[];
-  for (const a of attacks)
-    if (!GRID_ATTACKS.includes(a))
-      throw new UsageError(`${source}: 'attacks' must hold ${GRID_ATTACKS.join(', ')}; got '${a}'`);
+  const attacks = attackList(source, 'attacks', partial.attacks ?? ['moco-pgd', 'moco-fgsm']);
+  const perMethod = partial.methodAttacks ?? {};
+  if (typeof perMethod !== 'object' || perMethod === null || Array.isArray(perMethod))
+    throw new UsageError(
+      `${source}: 'methodAttacks' must map methods to attack lists, e.g. { rocl: [moco-pgd] }; ` +
+        `got ${JSON.stringify(perMethod)}`,
+    );
+  const methodAttacks = Object.fromEntries(
+    Object.entries(perMethod).map(([m, v]) => [m, attackList(source, `methodAttacks.${m}`, v)]),
+  );
+  const autoattack = partial.autoattack;
+  if (autoattack !== undefined && !(GRID_AUTOATTACK_VERSIONS as readonly unknown[]).includes(autoattack))
+    throw new UsageError(
+      `${source}: 'autoattack' must be one of ${GRID_AUTOATTACK_VERSIONS.join(', ')}; ` +
+        `got ${JSON.stringify(autoattack)}`,
+    );
   const base = resolveRunConfig(preset, protocol, 0);
   const architectures = list(
     source,
@@ -136,6 +177,8 @@ export function resolveGridSpec(partial: Record<string, unknown>, source = 'grid
     protocol,
     methods: list(source, 'methods', partial.methods ?? TABLE_1_METHODS),
     attacks,
+    ...(Object.keys(methodAttacks).length > 0 ? { methodAttacks } : {}),
+    ...(autoattack === undefined ? {} : { autoattack: autoattack as GridSpec['autoattack'] }),
     architectures,
     seeds: [...new Set(seeds as number[])],
     settings,
@@ -145,25 +188,29 @@ export function resolveGridSpec(partial: Record<string, unknown>, source = 'grid
 
 /**
  * The cells of a grid, seed by seed (so a partial grid already compares every method on its first seeds), then
- * architecture, method and attack; `none` gets one cell per architecture × seed. Each cell's config is the preset ×
- * protocol defaults ← the spec's settings ← its method, attack, architecture and seed.
+ * architecture, method and attack (`methodAttacks[method]` when given, else `attacks`); `none` gets one cell per
+ * architecture × seed. Each cell's config is the preset × protocol defaults ← the spec's settings (and
+ * `autoattack`) ← its method, attack, architecture and seed ← the method's defaults that the settings leave unset
+ * (MoCo-v1's temperature 0.1).
  */
 export function expandGrid(spec: GridSpec): GridCell[] {
   const cells: GridCell[] = [];
   for (const seed of spec.seeds)
     for (const architecture of spec.architectures)
       for (const method of spec.methods)
-        for (const attack of method === 'none' ? (['none'] as const) : spec.attacks) {
+        for (const attack of method === 'none' ? (['none'] as const) : (spec.methodAttacks?.[method] ?? spec.attacks)) {
           let config = applyOverrides(
             resolveRunConfig(spec.preset, spec.protocol, seed),
             spec.settings,
             'grid settings',
           );
+          if (spec.autoattack) config = applyOverrides(config, { eval: { autoAttack: spec.autoattack } }, 'autoattack');
           config = applyOverrides(
             config,
             { seed, model: { architecture }, pretrain: { method, attack } },
             `grid cell ${method}/${attack}/${architecture}/${seed}`,
           );
+          config = withMethodDefaults(config, [spec.settings]);
           const hash = cellHash(config);
           const readable = method === 'none' ? [method] : [method, attack];
           const safe = [...readable, architecture].map((part) => part.replace(/[^A-Za-z0-9_-]+/g, '_'));

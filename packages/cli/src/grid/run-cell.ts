@@ -45,7 +45,8 @@ const markDone = (dir: string, seconds: number) =>
 
 /**
  * Runs one grid cell in `dir` — pre-training (`pretrain/`, skipped for method `none`), adversarial fine-tuning
- * (`finetune/`) and evaluation (`eval/`) as the demo does them — and returns its report. Resumable: a phase with
+ * (`finetune/`) and evaluation (`eval/`: clean, FGSM, PGD, AutoAttack when `config.eval.autoAttack` names a version,
+ * CIFAR-10-C) as the demo does them — and returns its report. Resumable: a phase with
  * `done.json` is not rerun, an unfinished one resumes from its latest checkpoint; each phase starts from the previous
  * phase's saved model (read back from disk), so an interrupted cell ends with the same weights as an uninterrupted one.
  * `dir/config.json` pins the cell: a folder holding another config is refused.
@@ -102,7 +103,12 @@ export async function runCell(config: RunConfig, dir: string, options: RunCellOp
         config,
         model,
         test,
-        { attacks: ['clean', 'fgsm', 'pgd'], cifar10c: config.eval.cifar10c, frostTextures: options.frostTextures },
+        {
+          // AutoAttack when the cell's config names a version (grid --autoattack cpu|standard)
+          attacks: ['clean', 'fgsm', 'pgd', ...(config.eval.autoAttack ? (['autoattack'] as const) : [])],
+          cifar10c: config.eval.cifar10c,
+          frostTextures: options.frostTextures,
+        },
         { ...pretrainingLabels(p), model: config.model.architecture },
       );
     } finally {
