@@ -168,7 +168,9 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
     for (const cell of plan.cells) {
       expect(cell.autoAttackSeconds).toBeGreaterThan(0);
       expect(cell.cifar10cSeconds).toBeGreaterThan(0);
+      expect(cell.cpuSeconds).toBeGreaterThan(0); // the same total in CPU time, less distorted by other load
     }
+    expect(plan.measured.cores).toBeGreaterThan(0);
     expect(plan.totalSeconds).toBeCloseTo(plan.cells[0].totalSeconds + plan.cells[1].totalSeconds, 6);
     expect(existsSync(out)).toBe(false);
   });

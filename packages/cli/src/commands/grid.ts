@@ -225,10 +225,10 @@ async function dryRun(
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
   const total = estimates.reduce((a, e) => a + e.totalSeconds, 0);
+  const cpuTotal = estimates.reduce((a, e) => a + e.cpuSeconds, 0);
   if (json) {
-    process.stdout.write(
-      `${JSON.stringify({ backend: selection.name, measured, cells: estimates, totalSeconds: total })}\n`,
-    );
+    const plan = { backend: selection.name, measured, cells: estimates, totalSeconds: total, cpuSeconds: cpuTotal };
+    process.stdout.write(`${JSON.stringify(plan)}\n`);
     return 0;
   }
   const { formatDuration } = await import('@moco-robust/eval');
@@ -243,10 +243,10 @@ async function dryRun(
   );
   process.stdout.write(
     `${cells.length} cells (cost measured on the ${selection.name} backend from one step of each kind):\n` +
-      `${lines.join('\n')}\nTotal: ${formatDuration(total)}\n` +
+      `${lines.join('\n')}\nTotal: ${formatDuration(total)} at this load; ${formatDuration(cpuTotal)} of CPU time ` +
+      `(on a quiet machine the wall time lies between CPU time / ${measured.cores} and CPU time).\n` +
       `Measured at a load average of ${measured.loadAverage} on ${measured.cores} cores; the measuring used ` +
-      `${(measured.cpuSeconds / measured.wallSeconds).toFixed(2)} cores on average ` +
-      `(a quiet machine runs faster when this is below what the backend can use).\n`,
+      `${(measured.cpuSeconds / measured.wallSeconds).toFixed(2)} cores on average.\n`,
   );
   return 0;
 }

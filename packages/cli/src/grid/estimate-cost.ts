@@ -24,37 +24,63 @@ export interface CellEstimate {
   /** CIFAR-10-C generation and evaluation, measured on a few images and scaled to the cell's count. */
   cifar10cSeconds: number;
   totalSeconds: number;
+  /**
+   * The same total in CPU-seconds of this process (user + system), which the machine's other load distorts far less
+   * than wall time: on a quiet machine the wall time lies between `cpuSeconds / cores` and `cpuSeconds`.
+   */
+  cpuSeconds: number;
 }
+
+/** A measured duration: wall-clock seconds and this process's CPU-seconds. */
+interface Cost {
+  wall: number;
+  cpu: number;
+}
+
+function startClock(): () => Cost {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { wall: (performance.now() - wall) / 1000, cpu: (used.user + used.system) / 1e6 };
+  };
+}
+
+/** `b − a` per clock, or `b / 2` where the difference is not positive (noise larger than a step). */
+const slope = (a: Cost, b: Cost, per: number): Cost => ({
+  wall: b.wall > a.wall ? (b.wall - a.wall) / per : b.wall / (per + 1),
+  cpu: b.cpu > a.cpu ? (b.cpu - a.cpu) / per : b.cpu / (per + 1),
+});
 
 /** AutoAttack's default APGD iterations, APGD-T target classes and Square queries (attacks/auto-attack.ts). */
 const AUTOATTACK = { steps: 100, targets: 9, queries: 5000 };
 
-/** Seconds of one run of `work` on `steps` batches. */
+/** The cost of one run of `work` on `steps` batches. */
 async function timeSteps(
   work: (images: Cifar10Images, dir: string) => Promise<void>,
   data: Cifar10Images,
   batch: number,
   steps: number,
-) {
+): Promise<Cost> {
   const dir = await mkdtemp(join(tmpdir(), 'mr-grid-estimate-'));
   try {
-    const start = performance.now();
+    const stop = startClock();
     await work(takeImages(data, batch * steps), dir);
-    return (performance.now() - start) / 1000;
+    return stop();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** One step's seconds: a 2-step run minus a 1-step run (model building and start-up cancel out). */
+/** One step's cost: a 2-step run minus a 1-step run (model building and start-up cancel out). */
 async function secondsPerStep(
   work: (images: Cifar10Images, dir: string) => Promise<void>,
   data: Cifar10Images,
   batch: number,
-) {
+): Promise<Cost> {
   const one = await timeSteps(work, data, batch, 1);
   const two = await timeSteps(work, data, batch, 2);
-  return two > one ? two - one : two / 2;
+  return slope(one, two, 1);
 }
 
 /**
@@ -75,9 +101,9 @@ export async function estimateGridCost(
     pretrain: { ...config.pretrain, epochs: 1, checkpointEverySteps: 0 },
     finetune: { ...config.finetune, epochs: 1, validationImages: 0 },
   });
-  const pretrainStep = new Map<string, number>();
-  const finetuneStep = new Map<string, number>();
-  const corruptionImage = new Map<string, number>();
+  const pretrainStep = new Map<string, Cost>();
+  const finetuneStep = new Map<string, Cost>();
+  const corruptionImage = new Map<string, Cost>();
   const estimates: CellEstimate[] = [];
   for (const cell of cells) {
     const c = cell.config;
@@ -117,12 +143,12 @@ export async function estimateGridCost(
         const head = classifierHead({ inputDim: encoder.outputs[0]!.shape[1] as number, rng: c.seed });
         const model = composeModels(encoder, head);
         try {
-          const start = performance.now();
+          const stop = startClock();
           const config = { ...c, eval: { ...c.eval, cifar10cImages: images } };
           const describe = { ...pretrainingLabels(c.pretrain), name: 'estimate', model: c.model.architecture };
           const test = takeImages(data.test, images);
           await runEval(run(), dir, config, model, test, { attacks: [], cifar10c: true }, describe);
-          return (performance.now() - start) / 1000;
+          return stop();
         } finally {
           encoder.dispose();
           head.dispose();
@@ -131,37 +157,53 @@ export async function estimateGridCost(
       };
       const two = await seconds(2);
       const six = await seconds(6);
-      corruptionImage.set(cKey, six > two ? (six - two) / 4 : six / 6);
+      corruptionImage.set(cKey, slope(two, six, 4));
     }
-    const trainImages = Math.min(c.data.trainImages, data.train.count);
-    const pretrainSeconds =
-      c.pretrain.method === 'none'
-        ? 0
-        : pretrainStep.get(pKey)! * c.pretrain.epochs * Math.floor(trainImages / c.pretrain.batchSize);
-    const finetuneSteps =
-      c.finetune.epochs * Math.ceil((trainImages - c.finetune.validationImages) / c.finetune.batchSize);
-    const finetuneSeconds = finetuneStep.get(fKey)! * finetuneSteps;
-    // clean + FGSM + PGD-k evaluation ≈ (k + 3) forward-backward passes per image, against (steps + 2) per
-    // training image
-    const perImage = finetuneStep.get(fKey)! / c.finetune.batchSize / (c.finetune.steps + 2);
-    const testImages = Math.min(c.data.testImages, data.test.count);
-    const evalSeconds = perImage * testImages * (c.eval.pgdSteps + 3);
-    // APGD-CE + APGD-T over 9 targets (+ Square's queries, forward only ≈ ⅓ of a forward-backward pass)
-    const apgd = (c.eval.autoAttackSteps ?? AUTOATTACK.steps) * (1 + AUTOATTACK.targets);
-    const autoAttackPasses = c.eval.autoAttack === 'standard' ? apgd + AUTOATTACK.queries / 3 : apgd;
-    const autoAttackSeconds = c.eval.autoAttack ? perImage * testImages * autoAttackPasses : 0;
-    const cifar10cSeconds = c.eval.cifar10c
-      ? corruptionImage.get(cKey)! * Math.min(c.eval.cifar10cImages, data.test.count)
-      : 0;
-    estimates.push({
-      cell: cell.name,
-      pretrainSeconds,
-      finetuneSeconds,
-      evalSeconds,
-      autoAttackSeconds,
-      cifar10cSeconds,
-      totalSeconds: pretrainSeconds + finetuneSeconds + evalSeconds + autoAttackSeconds + cifar10cSeconds,
-    });
+    const parts = (clock: keyof Cost) =>
+      cellCost(c, data, clock, {
+        pretrain: pretrainStep.get(pKey),
+        finetune: finetuneStep.get(fKey)!,
+        corruption: corruptionImage.get(cKey),
+      });
+    const wall = parts('wall');
+    estimates.push({ cell: cell.name, ...wall, cpuSeconds: parts('cpu').totalSeconds });
   }
   return estimates;
+}
+
+/** A cell's cost on one clock from the measured unit costs: steps × per-step cost, images × per-image cost. */
+function cellCost(
+  c: RunConfig,
+  data: { train: Cifar10Images; test: Cifar10Images },
+  clock: keyof Cost,
+  unit: { pretrain?: Cost; finetune: Cost; corruption?: Cost },
+): Omit<CellEstimate, 'cell' | 'cpuSeconds'> {
+  const trainImages = Math.min(c.data.trainImages, data.train.count);
+  const pretrainSeconds =
+    c.pretrain.method === 'none'
+      ? 0
+      : unit.pretrain![clock] * c.pretrain.epochs * Math.floor(trainImages / c.pretrain.batchSize);
+  const finetuneSteps =
+    c.finetune.epochs * Math.ceil((trainImages - c.finetune.validationImages) / c.finetune.batchSize);
+  const finetuneSeconds = unit.finetune[clock] * finetuneSteps;
+  // clean + FGSM + PGD-k evaluation ≈ (k + 3) forward-backward passes per image, against (steps + 2) per
+  // training image
+  const perImage = unit.finetune[clock] / c.finetune.batchSize / (c.finetune.steps + 2);
+  const testImages = Math.min(c.data.testImages, data.test.count);
+  const evalSeconds = perImage * testImages * (c.eval.pgdSteps + 3);
+  // APGD-CE + APGD-T over 9 targets (+ Square's queries, forward only ≈ ⅓ of a forward-backward pass)
+  const apgd = (c.eval.autoAttackSteps ?? AUTOATTACK.steps) * (1 + AUTOATTACK.targets);
+  const autoAttackPasses = c.eval.autoAttack === 'standard' ? apgd + AUTOATTACK.queries / 3 : apgd;
+  const autoAttackSeconds = c.eval.autoAttack ? perImage * testImages * autoAttackPasses : 0;
+  const cifar10cSeconds = c.eval.cifar10c
+    ? unit.corruption![clock] * Math.min(c.eval.cifar10cImages, data.test.count)
+    : 0;
+  return {
+    pretrainSeconds,
+    finetuneSeconds,
+    evalSeconds,
+    autoAttackSeconds,
+    cifar10cSeconds,
+    totalSeconds: pretrainSeconds + finetuneSeconds + evalSeconds + autoAttackSeconds + cifar10cSeconds,
+  };
 }

@@ -18,7 +18,7 @@ export interface GridClaim {
 const MOCO = ['moco-v1', 'moco-v2'];
 const BASELINES = ['jigsaw', 'rotation', 'selfie', 'rocl'];
 
-/** The pre-training attack the paper pairs with an evaluation column: FGSM ↔ MoCo-FGSM, PGD and AutoAttack ↔ MoCo-PGD. */
+/** The pre-training attack Table 1 pairs with an evaluation: FGSM ↔ MoCo-FGSM, PGD and AutoAttack ↔ MoCo-PGD. */
 const pairedAttack = (evaluation: string) => (evaluation === 'fgsm' ? 'moco-fgsm' : 'moco-pgd');
 
 function seedValues(row: GridRow | undefined, key: string): Map<number, number> | undefined {
