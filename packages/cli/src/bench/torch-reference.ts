@@ -17,6 +17,24 @@ export interface TorchReference {
 /** Workloads compared (the reference's names). */
 export const TORCH_WORKLOADS = ['infer', 'sup_pgd', 'moco_adv_step', 'sup_adv_step'] as const;
 
+/** The reference script's command line for one configuration, its results written to `dir`. */
+function referenceArguments(
+  script: string,
+  dir: string,
+  run: { tunedMalloc: boolean; config: string; workloads: readonly string[]; reps: number },
+): string[] {
+  return [
+    script,
+    ...(run.tunedMalloc ? ['--tuned-malloc'] : []),
+    '--skip-micro',
+    ['--configs', run.config],
+    ['--workloads', run.workloads.join(',')],
+    ['--reps', String(run.reps)],
+    ['--json', join(dir, 'r.json')],
+    ['--md', join(dir, 'r.md')],
+  ].flat();
+}
+
 /**
  * Runs the PyTorch CPU reference script (`--torch-script`; the repository's `npm run bench` passes the workplace's
  * `torch_ref.py`) for ResNet-18 at `batch` beside our measurement, in the same run, with the tuned allocator it
@@ -36,21 +54,12 @@ export function runTorchReference(options: {
     );
   const dir = mkdtempSync(join(tmpdir(), 'mr-torch-'));
   try {
-    const args = [
-      options.script,
-      '--tuned-malloc',
-      '--skip-micro',
-      '--configs',
-      `${options.architecture ?? 'resnet18'}:${options.batch}`,
-      '--workloads',
-      TORCH_WORKLOADS.join(','),
-      '--reps',
-      String(options.reps),
-      '--json',
-      join(dir, 'r.json'),
-      '--md',
-      join(dir, 'r.md'),
-    ];
+    const args = referenceArguments(options.script, dir, {
+      tunedMalloc: true,
+      config: `${options.architecture ?? 'resnet18'}:${options.batch}`,
+      workloads: TORCH_WORKLOADS,
+      reps: options.reps,
+    });
     const run = spawnSync(options.python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (run.status !== 0)
       throw new UsageError(
@@ -113,19 +122,12 @@ export function measureTorchStepMemory(options: {
       '-c',
       PEAK_RSS_WRAPPER,
       options.python,
-      options.script,
-      ...(options.malloc === 'tuned' ? ['--tuned-malloc'] : []),
-      '--skip-micro',
-      '--configs',
-      `${options.architecture}:${options.batch}`,
-      '--workloads',
-      'moco_adv_step',
-      '--reps',
-      String(options.reps),
-      '--json',
-      join(dir, 'r.json'),
-      '--md',
-      join(dir, 'r.md'),
+      ...referenceArguments(options.script, dir, {
+        tunedMalloc: options.malloc === 'tuned',
+        config: `${options.architecture}:${options.batch}`,
+        workloads: ['moco_adv_step'],
+        reps: options.reps,
+      }),
     ];
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')));
     const run = spawnSync(options.python, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
