@@ -39,6 +39,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const OPTIONAL: Record<string, 'string' | 'number' | 'boolean'> = {
   backend: 'string',
   from: 'string',
+  'pretrain.checkpointKeep': 'number',
+  'finetune.checkpointKeep': 'number',
   'eval.autoAttack': 'string',
   'eval.autoAttackSteps': 'number',
 };
@@ -89,6 +91,8 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, unknow
         throw new UsageError(`${source}: '${path}' must be a finite number; got ${String(value)}`);
       if (expected === 'number' && (value as number) < 0)
         throw new UsageError(`${source}: '${path}' must not be negative; got ${String(value)}`);
+      if (path.endsWith('.checkpointKeep') && !(Number.isInteger(value) && (value as number) >= 1))
+        throw new UsageError(`${source}: '${path}' must be an integer ≥ 1 (checkpoints kept); got ${String(value)}`);
       const choices = CHOICES[path];
       if (choices && !choices.includes(value as string))
         throw new UsageError(`${source}: '${path}' must be one of ${choices.join(', ')}; got '${String(value)}'`);

@@ -36,6 +36,8 @@ export interface RunConfig {
      */
     combine: 'task' | 'adversarial' | 'mean';
     checkpointEverySteps: number;
+    /** Checkpoints kept, the newest ones (an integer ≥ 1); absent: the library's 3. */
+    checkpointKeep?: number;
   };
   finetune: {
     mode: 'linear' | 'partial' | 'full';
@@ -51,6 +53,8 @@ export interface RunConfig {
     validationImages: number;
     /** Checkpoint every this many steps besides every epoch (0: per epoch only). */
     checkpointEverySteps: number;
+    /** Checkpoints kept, the newest ones (an integer ≥ 1); absent: the library's 3. */
+    checkpointKeep?: number;
   };
   /**
    * `cifar10c`: evaluate CIFAR-10-C (official arrays with --cifar10c, else generated from `cifar10cImages` test

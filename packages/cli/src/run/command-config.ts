@@ -145,7 +145,10 @@ export function pretrainSettings(config: RunConfig) {
     batchSize: p.batchSize,
     optimizer: { learningRate: p.learningRate, weightDecay: p.weightDecay },
     attack: { kind: ENGINE_ATTACK[p.attack], epsilon: p.epsilon, stepSize: p.stepSize, steps: p.steps },
-    checkpoint: { everySteps: p.checkpointEverySteps },
+    checkpoint: {
+      everySteps: p.checkpointEverySteps,
+      ...(p.checkpointKeep === undefined ? {} : { keep: p.checkpointKeep }),
+    },
     logEvery: 5,
   };
 }
@@ -165,6 +168,7 @@ export function finetuneSettings(config: RunConfig) {
     validationSize: f.validationImages,
     validationPgdSteps: Math.min(10, Math.max(1, f.steps * 2)),
     checkpointEverySteps: f.checkpointEverySteps ?? 0,
+    ...(f.checkpointKeep === undefined ? {} : { checkpointKeep: f.checkpointKeep }),
     logEvery: 5,
   };
 }

@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cifarSampleDir } from '@moco-robust/testing';
+import { describe, expect, it } from 'vitest';
+
+// `--set pretrain.checkpointKeep=N` / `finetune.checkpointKeep=N`: the library's `checkpoint.keep` from the CLI —
+// validated before anything is written, saved in config.json, honoured by the checkpoint store.
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const sample = cifarSampleDir();
+const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
+const SMALL = ['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'];
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, timeout: 300_000 });
+const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1) ?? '';
+/** The checkpoint folders of a run (without `latest`). */
+const checkpoints = (out: string) => readdirSync(join(out, 'checkpoints')).filter((name) => name !== 'latest');
+
+describe.skipIf(!sample)('checkpointKeep from the CLI', () => {
+  it('refuses a count that is not an integer ≥ 1, naming the key, before writing anything', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mr-keep-'));
+    for (const [key, value] of [
+      ['pretrain.checkpointKeep', '0'],
+      ['finetune.checkpointKeep', '1.5'],
+      ['pretrain.checkpointKeep', '"two"'],
+    ]) {
+      const out = join(root, `${key}-${value}`);
+      const result = cli(['pretrain', ...SMALL, '--set', `${key}=${value}`, '--out', out]);
+      expect(result.status, result.stderr).toBe(2);
+      expect(lastLine(result.stderr)).toContain(`'${key}'`);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('keeps only the newest checkpoint with checkpointKeep=1, and saves the setting', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mr-keep-'));
+    const pretrain = join(root, 'pretrain');
+    const keepOne = ['--set', 'pretrain.checkpointEverySteps=1', '--set', 'pretrain.checkpointKeep=1'];
+    const first = cli(['pretrain', ...SMALL, ...keepOne, '--out', pretrain]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(checkpoints(pretrain)).toEqual(['000000004']); // 4 steps, each checkpointed
+    expect(JSON.parse(readFileSync(join(pretrain, 'config.json'), 'utf8')).pretrain.checkpointKeep).toBe(1);
+
+    const finetune = join(root, 'finetune');
+    const second = cli([
+      'finetune',
+      ...SMALL,
+      ...['--set', 'finetune.checkpointEverySteps=1', '--set', 'finetune.checkpointKeep=2'],
+      ...['--from', pretrain, '--out', finetune],
+    ]);
+    expect(second.status, second.stderr).toBe(0);
+    expect(checkpoints(finetune)).toEqual(['000000005', '000000006']); // 6 steps, the newest 2 kept
+    expect(JSON.parse(readFileSync(join(finetune, 'config.json'), 'utf8')).finetune.checkpointKeep).toBe(2);
+  });
+});
