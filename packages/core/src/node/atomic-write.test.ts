@@ -30,7 +30,7 @@ describe('atomicWriteFile', () => {
     expect(await readFile(join(root, 'file'), 'utf8')).toBe('x');
   });
 
-  it('fails with a FileSystemError when a folder stands where the file belongs (EISDIR), removing its temporary', async () => {
+  it('fails with a FileSystemError when a folder stands where the file goes (EISDIR), temporary removed', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mr-atomic-'));
     await mkdir(join(root, 'report.json'));
     const error = await atomicWriteFile(join(root, 'report.json'), 'y').catch((e: unknown) => e);
