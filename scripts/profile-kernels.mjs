@@ -87,7 +87,8 @@ else {
   const lines = [
     `${summary.workload} on ${summary.backend}: ${values.architecture} b${batch}${
       values.workload === 'infer' ? '' : `, k=${steps}`
-    } — wall ${wallMs.toFixed(0)} ms under the profiler, kernel time ${kernelMs.toFixed(0)} ms, ${summary.kernels} kernels`,
+    } — wall ${wallMs.toFixed(0)} ms under the profiler, ` +
+      `kernel time ${kernelMs.toFixed(0)} ms, ${summary.kernels} kernels`,
     '',
     '| kernel | calls | ms | share |',
     '|---|---:|---:|---:|',

@@ -94,7 +94,7 @@ describe('evaluation checks the model against the data before any work', () => {
 describe('finetune checks the encoder and the labels before writing anything', () => {
   const config = { epochs: 1, batchSize: 2, validationSize: 0, loss: 'standard' as const, logEvery: 100 };
 
-  it('refuses labels ≥ numClasses, an encoder for other image sizes and a non-feature encoder; the store stays empty', async () => {
+  it('refuses labels ≥ numClasses, encoders for other sizes or without features; the store stays empty', async () => {
     const store = memoryCheckpointStore();
     const encoder = tinyEncoderModel(1);
     const labels = await refusal(() =>

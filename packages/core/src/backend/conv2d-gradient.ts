@@ -23,7 +23,7 @@ export function inputGradientIsConvolution(
 /**
  * The gradient of `Conv2D` with the input gradient computed as a forward convolution where that is exact
  * ({@link inputGradientIsConvolution}) on the native backend: `dx = conv2d(dy, rot180(W)ᵀ, 1, 'same')`. TensorFlow's
- * `Conv2DBackpropInput` on the CPU runs at about 0.6× its forward convolution's speed on ResNet shapes (and ≈0.25× at
+ * `Conv2DBackpropInput` on the CPU runs at about 0.6× its forward convolution's speed on ResNet shapes (≈0.25× at
  * 4×4 512→512), while the forward convolution goes through oneDNN's fastest path; the input gradient is what every
  * attack step pays for each convolution. The filter gradient, and the input gradient elsewhere (strided convolutions,
  * other backends), are tfjs-core's kernels, as in its own gradient — so the registration is correct after a backend
