@@ -3,8 +3,8 @@
 // machine and its load, the wall time, and the grid report's Markdown sections fidelity.md quotes, verbatim. Run after
 // building the CLI; run it again to resume an interrupted study (finished cells are kept):
 //   MOCO_ROBUST_DATA=/path/to/cifar10-sample node packages/cli/scripts/study.mjs [out, default runs/study] [grid flags]
-// e.g. `… study.mjs runs/study-aa --autoattack cpu` adds AutoAttack beside PGD. The prose of fidelity.md (which of the
-// paper's claims held) is written by a person from the report's "claims" table; this script adds no judgement.
+// e.g. `… study.mjs runs/study-aa --autoattack cpu` adds AutoAttack beside PGD. The prose of fidelity.md (which of
+// the paper's claims held) is written by a person from the report's "claims" table; this script adds no judgement.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -29,7 +29,8 @@ const seconds = (Date.now() - started.getTime()) / 1000;
 mkdirSync(out, { recursive: true });
 appendFileSync(
   join(out, 'study-runs.jsonl'),
-  `${JSON.stringify({ args, started: started.toISOString(), seconds, loadStart, loadEnd: load(), exit: run.status })}\n`,
+  `${JSON.stringify({ args, started: started.toISOString(), seconds, loadStart, loadEnd: load(), exit: run.status })}` +
+    '\n',
 );
 // 0: every cell done; 10: the grid ran and some cells failed (the report lists them); anything else: no report
 if (run.status !== 0 && run.status !== 10) process.exit(run.status ?? 1);
