@@ -12,6 +12,7 @@ import { UsageError } from '../usage-error';
 
 const EVALUATIONS = ['clean', 'fgsm', 'pgd', 'autoattack', 'cifar10c'] as const;
 const DEFAULT_EVALUATIONS = 'clean,fgsm,pgd,cifar10c'; // autoattack on request: minutes per 100 images on a CPU
+const AUTOATTACK_VERSIONS = ['standard', 'cpu'] as const; // the grid command's --autoattack, same meaning
 
 const FLAGS = {
   ...RUN_FLAGS,
@@ -30,6 +31,13 @@ const FLAGS = {
   attacks: {
     type: 'string',
     description: `comma-separated evaluations among ${EVALUATIONS.join(', ')} (default ${DEFAULT_EVALUATIONS})`,
+  },
+  autoattack: {
+    type: 'string',
+    description:
+      'also evaluate with AutoAttack of this version (cpu: APGD-CE + APGD-T; standard: + FAB-T + Square); ' +
+      'sets eval.autoAttack',
+    choices: AUTOATTACK_VERSIONS,
   },
   cifar10c: {
     type: 'string',
@@ -69,9 +77,14 @@ export async function run(argv: string[]): Promise<number> {
   for (const w of wanted)
     if (!(EVALUATIONS as readonly string[]).includes(w))
       throw new UsageError(`eval: --attacks must list values among ${EVALUATIONS.join(', ')}; got '${w}'`);
+  if (values.autoattack !== undefined && !wanted.includes('autoattack')) wanted.push('autoattack');
   const cifar10cDir = saved ? saved.cifar10c : values.cifar10c;
   const name = saved ? saved.name : values.name;
-  const config = await commandConfig('eval', values, {});
+  const config = await commandConfig(
+    'eval',
+    values,
+    values.autoattack === undefined ? {} : { eval: { autoAttack: values.autoattack } },
+  );
   // everything is checked before the output folder is touched: data, the CIFAR-10-C files, the model against the data
   const data = await loadRunData(values.data, config, { test: true });
   const cifar10cFolder =
@@ -119,9 +132,10 @@ async function savedEvaluation(values: {
   attacks?: string;
   cifar10c?: string;
   name?: string;
+  autoattack?: string;
 }): Promise<{ from?: string; attacks?: string; cifar10c?: string; name?: string }> {
   if (!values.out) throw new UsageError('eval: --resume needs --out <the eval folder to restart>');
-  const given = (['from', 'attacks', 'cifar10c', 'name'] as const).filter((k) => values[k] !== undefined);
+  const given = (['from', 'attacks', 'autoattack', 'cifar10c', 'name'] as const).filter((k) => values[k] !== undefined);
   if (given.length > 0)
     throw new UsageError(
       `eval: --resume restarts with the folder's saved settings; drop ${given.map((k) => `--${k}`).join(', ')}`,

@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cifarSampleDir } from '@moco-robust/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// `eval --autoattack cpu|standard` on the real CLI: the flag sets eval.autoAttack (as `grid --autoattack` does), adds
+// AutoAttack to the evaluations, and the report names the version and its cascade. A linear model on 64 test images
+// and 3 APGD iterations keep it to seconds.
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const sample = cifarSampleDir();
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' },
+    timeout: 300_000,
+  });
+const SMALL = ['--preset', 'tiny', '--set', 'data.testImages=64', '--set', 'eval.autoAttackSteps=3'];
+
+/** A tfjs layers model.json + weights.bin: flatten → dense(10), weights from a fixed formula (varied predictions). */
+function linearModel(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const features = 32 * 32 * 3;
+  const topology = {
+    class_name: 'Sequential',
+    config: {
+      name: 'linear',
+      layers: [
+        { class_name: 'Flatten', config: { name: 'flatten', batch_input_shape: [null, 32, 32, 3], dtype: 'float32' } },
+        { class_name: 'Dense', config: { name: 'dense', units: 10, use_bias: true } },
+      ],
+    },
+    keras_version: 'tfjs-layers 4.22.0',
+    backend: 'tensor_flow.js',
+  };
+  const weights = [
+    { name: 'dense/kernel', shape: [features, 10], dtype: 'float32' },
+    { name: 'dense/bias', shape: [10], dtype: 'float32' },
+  ];
+  writeFileSync(
+    join(dir, 'model.json'),
+    JSON.stringify({
+      format: 'layers-model',
+      modelTopology: topology,
+      weightsManifest: [{ paths: ['weights.bin'], weights }],
+    }),
+  );
+  const data = new Float32Array(features * 10 + 10).map((_, i) => 0.01 * Math.sin(i * 0.7));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(data.buffer));
+  return join(dir, 'model.json');
+}
+
+describe.skipIf(!sample)('eval --autoattack', () => {
+  let root = '';
+  let model = '';
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'mr-eval-autoattack-'));
+    model = linearModel(join(root, 'model'));
+  });
+
+  it('--autoattack cpu adds AutoAttack (APGD-CE → APGD-T) to the evaluations and names it in the report', () => {
+    const out = join(root, 'cpu');
+    const result = cli(['eval', ...SMALL, '--from', model, '--attacks', 'clean', '--autoattack', 'cpu', '--out', out]);
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).runs[0];
+    const autoAttack = report.robustness.autoAttack;
+    expect(autoAttack.attack).toMatch(/^AutoAttack cpu \(L∞, ε=8\/255, APGD 3 iterations\)/);
+    expect(autoAttack.total).toBe(64);
+    expect(autoAttack.cascade.map((s: { attack: string }) => s.attack)).toEqual(['apgd-ce', 'apgd-t']);
+    // each stage attacks what the one before left: its points are the robust points after the previous stage
+    const [ce, t] = autoAttack.cascade;
+    expect(ce.attacked).toBe(report.robustness.clean.correct);
+    expect(t.attacked).toBe(ce.attacked - ce.broke);
+    expect(autoAttack.correct).toBe(t.attacked - t.broke);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.eval.autoAttack).toBe('cpu');
+    expect(config.evaluation.attacks).toBe('clean,autoattack');
+    const markdown = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(markdown).toMatch(/AutoAttack cpu/);
+    expect(markdown).toMatch(
+      /AutoAttack cascade \(each attack runs on the points still robust\): apgd-ce broke \d+ of/,
+    );
+    expect(result.stdout).toMatch(/AutoAttack cpu/);
+  });
+
+  it('--set eval.autoAttack=cpu with --attacks …,autoattack is the same evaluation', () => {
+    const out = join(root, 'set');
+    const result = cli([
+      'eval',
+      ...SMALL,
+      '--from',
+      model,
+      '--attacks',
+      'clean,autoattack',
+      '--set',
+      'eval.autoAttack=cpu',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    const flagged = JSON.parse(readFileSync(join(root, 'cpu', 'report.json'), 'utf8')).runs[0];
+    expect(report.robustness.autoAttack.attack).toBe(flagged.robustness.autoAttack.attack);
+    expect(report.robustness.autoAttack.cascade).toEqual(flagged.robustness.autoAttack.cascade);
+  });
+
+  it('refuses a version other than standard or cpu, naming the flag', () => {
+    const result = cli(['eval', ...SMALL, '--from', model, '--autoattack', 'full', '--out', join(root, 'full')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/--autoattack must be one of standard, cpu; got 'full'/);
+  });
+});
