@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { ATTACK_DEFAULTS, DEFAULT_EPSILON, validateEpsilon, validateRestarts, validateSteps } from './attack-settings';
 import { checkImages } from './input-checks';
 import { ascentDirection, project, randomStart } from './projection';
 
@@ -129,18 +130,7 @@ function resolveApgdOptions(options: ApgdOptions): Resolved {
   const norm = options.norm ?? 'linf';
   if (norm !== 'linf' && norm !== 'l2')
     throw new InvalidArgumentError({ argument: 'norm', expected: "'linf' or 'l2'", received: norm });
-  const epsilon = options.epsilon ?? 8 / 255;
-  if (!(Number.isFinite(epsilon) && epsilon >= 0 && (norm === 'l2' || epsilon <= 1)))
-    throw new InvalidArgumentError({
-      argument: 'epsilon',
-      expected: 'a number ≥ 0 in pixel units (L∞: ≤ 1; 8/255 ≈ 0.0314)',
-      received: epsilon,
-    });
-  const integer = (name: 'steps' | 'restarts', value: number, minimum: number) => {
-    if (!(Number.isInteger(value) && value >= minimum))
-      throw new InvalidArgumentError({ argument: name, expected: `an integer ≥ ${minimum}`, received: value });
-    return value;
-  };
+  const epsilon = validateEpsilon(options.epsilon ?? DEFAULT_EPSILON, { norm });
   const fraction = (name: 'rho' | 'momentum', value: number) => {
     if (!(Number.isFinite(value) && value >= 0 && value <= 1))
       throw new InvalidArgumentError({ argument: name, expected: 'a number in [0, 1]', received: value });
@@ -155,8 +145,8 @@ function resolveApgdOptions(options: ApgdOptions): Resolved {
   return {
     norm,
     epsilon,
-    steps: integer('steps', options.steps ?? 100, 0),
-    restarts: integer('restarts', options.restarts ?? 1, 1),
+    steps: validateSteps(options.steps ?? 100),
+    restarts: validateRestarts(options.restarts ?? ATTACK_DEFAULTS.restarts),
     rho: fraction('rho', options.rho ?? 0.75),
     momentum: fraction('momentum', options.momentum ?? 0.75),
     rng: toRng(options.rng, 0),

@@ -1,4 +1,12 @@
 import { InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import {
+  ATTACK_DEFAULTS,
+  validateEpsilon,
+  validateRandomStart,
+  validateRestarts,
+  validateStepSize,
+  validateSteps,
+} from './attack-settings';
 
 /** Options shared by every attack; ε and step sizes are in [0, 1] pixel units. */
 export interface AttackOptions {
@@ -35,37 +43,19 @@ export interface ResolvedAttackOptions {
   rng: Rng;
 }
 
-/** Applies defaults and validates attack options, naming the offending option in the error. */
+/** Applies {@link ATTACK_DEFAULTS} and validates the options (`validateEpsilon`, …), naming the offending one. */
 export function resolveAttackOptions(
   options: AttackOptions,
   defaults: Partial<ResolvedAttackOptions> = {},
 ): ResolvedAttackOptions {
-  const norm = options.norm ?? defaults.norm ?? 'linf';
+  const norm = options.norm ?? defaults.norm ?? ATTACK_DEFAULTS.norm;
   if (norm !== 'linf' && norm !== 'l2')
     throw new InvalidArgumentError({ argument: 'norm', expected: "'linf' or 'l2'", received: norm });
-  const epsilon = options.epsilon ?? defaults.epsilon ?? 8 / 255;
-  const maxEpsilon = norm === 'linf' ? 1 : 100;
-  if (!(Number.isFinite(epsilon) && epsilon >= 0 && epsilon <= maxEpsilon)) {
-    throw new InvalidArgumentError({
-      argument: 'epsilon',
-      expected: `a number in [0, ${maxEpsilon}] (pixel units: 8/255 ≈ 0.0314)`,
-      received: epsilon,
-      hint: epsilon > 1 && norm === 'linf' ? 'Did you pass ε in 0–255 units? Divide by 255.' : undefined,
-    });
-  }
-  const stepSize = options.stepSize ?? defaults.stepSize ?? 2 / 255;
-  if (!(Number.isFinite(stepSize) && stepSize >= 0))
-    throw new InvalidArgumentError({
-      argument: 'stepSize',
-      expected: 'a finite number ≥ 0 (pixel units)',
-      received: stepSize,
-    });
-  const steps = options.steps ?? defaults.steps ?? 10;
-  if (!(Number.isInteger(steps) && steps >= 0))
-    throw new InvalidArgumentError({ argument: 'steps', expected: 'an integer ≥ 0', received: steps });
-  const restarts = options.restarts ?? defaults.restarts ?? 1;
-  if (!(Number.isInteger(restarts) && restarts >= 1))
-    throw new InvalidArgumentError({ argument: 'restarts', expected: 'an integer ≥ 1', received: restarts });
+  const epsilon = validateEpsilon(options.epsilon ?? defaults.epsilon ?? ATTACK_DEFAULTS.epsilon, { norm });
+  const stepSize = validateStepSize(options.stepSize ?? defaults.stepSize ?? ATTACK_DEFAULTS.stepSize, { norm });
+  const steps = validateSteps(options.steps ?? defaults.steps ?? ATTACK_DEFAULTS.steps);
+  const restarts = validateRestarts(options.restarts ?? defaults.restarts ?? ATTACK_DEFAULTS.restarts);
+  const randomStart = validateRandomStart(options.randomStart ?? defaults.randomStart ?? ATTACK_DEFAULTS.randomStart);
   if (options.earlyStop !== undefined && typeof options.earlyStop !== 'function') {
     throw new InvalidArgumentError({
       argument: 'earlyStop',
@@ -79,7 +69,7 @@ export function resolveAttackOptions(
     steps,
     restarts,
     norm,
-    randomStart: options.randomStart ?? defaults.randomStart ?? true,
+    randomStart,
     earlyStop: options.earlyStop,
     rng: toRng(options.rng ?? defaults.rng, 0),
   };

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_EPSILON } from './attack-settings';
 import { checkAttackInputs } from './input-checks';
 import type { ModelLikeForward } from './model-forward';
 import { pgd } from './pgd';
@@ -15,7 +16,7 @@ export function fgsm(
   options: Pick<LabelAttackOptions, 'epsilon' | 'targeted' | 'training' | 'norm'> = {},
 ): tf.Tensor4D {
   checkAttackInputs(x, { y, model });
-  const epsilon = options.epsilon ?? 8 / 255;
+  const epsilon = options.epsilon ?? DEFAULT_EPSILON;
   return pgd(labelLoss(model, y, options), x, {
     epsilon,
     stepSize: epsilon,

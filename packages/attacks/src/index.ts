@@ -8,6 +8,19 @@ export type { MocoObjective } from './moco-pgd';
 export { instancePgd } from './instance-pgd';
 export type { InstanceObjective } from './instance-pgd';
 export { resolveAttackOptions } from './attack-options';
+export {
+  ATTACK_DEFAULTS,
+  DEFAULT_EPSILON,
+  PAPER_FGSM_EPSILON,
+  PAPER_STEP_SIZE,
+  STANDARD_STEP_SIZE,
+  validateEpsilon,
+  validateRandomStart,
+  validateRestarts,
+  validateStepSize,
+  validateSteps,
+} from './attack-settings';
+export type { SettingCheck } from './attack-settings';
 export type { AttackOptions, ResolvedAttackOptions } from './attack-options';
 export { ascentDirection, project, randomStart } from './projection';
 export { toForward } from './model-forward';

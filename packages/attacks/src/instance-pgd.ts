@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, ntXent } from '@moco-robust/core';
 import type { AttackOptions } from './attack-options';
+import { DEFAULT_EPSILON } from './attack-settings';
 import { checkImages } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { pgd } from './pgd';
@@ -44,5 +45,5 @@ export function instancePgd(
       const perAnchor = ntXent(forward(xAdv), objective.positives, temperature); // [2N]
       return tf.add(tf.slice(perAnchor, [0], [n]), tf.slice(perAnchor, [n], [n])) as tf.Tensor1D; // [N]
     });
-  return pgd(loss, x, { epsilon: 8 / 255, stepSize: 0.007, steps: 7, randomStart: true, ...options });
+  return pgd(loss, x, { epsilon: DEFAULT_EPSILON, stepSize: 0.007, steps: 7, randomStart: true, ...options });
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { infoNce, InvalidArgumentError } from '@moco-robust/core';
 import type { AttackOptions } from './attack-options';
+import { DEFAULT_EPSILON } from './attack-settings';
 import { checkImages } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { pgd } from './pgd';
@@ -68,7 +69,7 @@ export function mocoFgsm(
   options: Pick<AttackOptions, 'epsilon' | 'norm'> = {},
 ): tf.Tensor4D {
   checkBatch(objective, x);
-  const epsilon = options.epsilon ?? 8 / 255;
+  const epsilon = options.epsilon ?? DEFAULT_EPSILON;
   return pgd(mocoLoss(objective), x, { epsilon, stepSize: epsilon, steps: 1, randomStart: false, norm: options.norm });
 }
 

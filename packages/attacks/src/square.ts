@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { DEFAULT_EPSILON, validateEpsilon } from './attack-settings';
 import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { gatherRows, indicesWhere, replaceRows } from './rows';
@@ -154,13 +155,7 @@ function squareSide(iteration: number, o: ResolvedSquare, h: number, w: number):
 type ResolvedSquare = Required<Omit<SquareOptions, 'rng'>> & { rng: Rng };
 
 function resolveSquareOptions(options: SquareOptions): ResolvedSquare {
-  const epsilon = options.epsilon ?? 8 / 255;
-  if (!(Number.isFinite(epsilon) && epsilon >= 0 && epsilon <= 1))
-    throw new InvalidArgumentError({
-      argument: 'epsilon',
-      expected: 'a number in [0, 1] (pixel units: 8/255 ≈ 0.0314)',
-      received: epsilon,
-    });
+  const epsilon = validateEpsilon(options.epsilon ?? DEFAULT_EPSILON);
   const queries = options.queries ?? 5000;
   if (!(Number.isInteger(queries) && queries >= 1))
     throw new InvalidArgumentError({ argument: 'queries', expected: 'an integer ≥ 1', received: queries });
