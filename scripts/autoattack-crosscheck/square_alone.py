@@ -45,7 +45,8 @@ def main():
     distance = (adversarial - x[index]).abs().max().item()
     broken = [q for q, f in zip(queries.tolist(), fooled.tolist()) if f]
     print(json.dumps({'implementation': 'fra31/auto-attack', 'epsilon': epsilon, 'queries': budget, 'seed': seed,
-                      'correct': len(index), 'broken': len(broken), 'robustAccuracy': (len(index) - len(broken)) / count,
+                      'correct': len(index), 'broken': len(broken),
+                      'robustAccuracy': (len(index) - len(broken)) / count,
                       'medianQueries': statistics.median(broken) if broken else None,
                       'largestDistance': distance, 'indices': index.tolist(),
                       'spent': [int(q) for q in queries.tolist()], 'success': [int(f) for f in fooled.tolist()],
