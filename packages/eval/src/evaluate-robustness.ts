@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, emit, InvalidArgumentError, Rng, type EventListener } from '@moco-robust/core';
 import {
+  ATTACK_DEFAULTS,
   autoAttack,
+  DEFAULT_EPSILON,
   fgsm,
+  PAPER_FGSM_EPSILON,
   supervisedPgd,
   toForward,
+  validateEpsilon,
+  validateRestarts,
+  validateStepSize,
+  validateSteps,
   type AutoAttackStage,
   type ModelLikeForward,
 } from '@moco-robust/attacks';
@@ -58,11 +65,11 @@ export interface RobustnessResult {
 
 /** Default settings: the community protocol (PGD-20, ε 8/255, step 2/255, FGSM ε 8/255). */
 export const STANDARD_ROBUSTNESS: RobustnessSettings = {
-  fgsmEpsilon: 8 / 255,
-  pgdEpsilon: 8 / 255,
-  pgdStepSize: 2 / 255,
+  fgsmEpsilon: DEFAULT_EPSILON,
+  pgdEpsilon: DEFAULT_EPSILON,
+  pgdStepSize: ATTACK_DEFAULTS.stepSize,
   pgdSteps: 20,
-  pgdRestarts: 1,
+  pgdRestarts: ATTACK_DEFAULTS.restarts,
   batchSize: 128,
   seed: 0,
 };
@@ -73,7 +80,7 @@ export const STANDARD_ROBUSTNESS: RobustnessSettings = {
  */
 export const PAPER_ROBUSTNESS: RobustnessSettings = {
   ...STANDARD_ROBUSTNESS,
-  fgsmEpsilon: 10 / 255,
+  fgsmEpsilon: PAPER_FGSM_EPSILON,
 };
 
 /** Events of {@link evaluateRobustness}. */
@@ -104,6 +111,7 @@ export function evaluateRobustness(
       received: settings.batchSize,
     });
   const attacks = new Set(options.attacks ?? ['clean', 'fgsm', 'pgd']);
+  validateRobustnessSettings(settings, attacks);
   const numClasses = checkClassifierData(model, test, { numClasses: options.numClasses });
   const forward = toForward(model);
   const rng = Rng.fromSeed(settings.seed);
@@ -226,6 +234,18 @@ export const GRADIENT_MASKING_GAP = 0.05;
  * Gradient-masking flags from AutoAttack: far below PGD at the same ε (PGD was misled by the gradients),
  * or Square — which never reads a gradient — breaking points the gradient attacks left (AutoAttack's own check).
  */
+/** Checks the settings of the attacks that will run with the attacks' own validators, naming `settings.<key>`. */
+function validateRobustnessSettings(settings: RobustnessSettings, attacks: ReadonlySet<string>): void {
+  if (attacks.has('fgsm')) validateEpsilon(settings.fgsmEpsilon, { argument: 'settings.fgsmEpsilon' });
+  if (attacks.has('pgd') || attacks.has('autoattack'))
+    validateEpsilon(settings.pgdEpsilon, { argument: 'settings.pgdEpsilon' });
+  if (attacks.has('pgd')) {
+    validateStepSize(settings.pgdStepSize, { argument: 'settings.pgdStepSize' });
+    validateSteps(settings.pgdSteps, { argument: 'settings.pgdSteps' });
+    validateRestarts(settings.pgdRestarts, { argument: 'settings.pgdRestarts' });
+  }
+}
+
 function autoAttackWarnings(result: RobustnessResult): string[] {
   const warnings: string[] = [];
   const auto = result.autoAttack!;

@@ -1,3 +1,11 @@
+import {
+  DEFAULT_EPSILON,
+  PAPER_STEP_SIZE,
+  STANDARD_STEP_SIZE,
+  validateEpsilon,
+  validateStepSize,
+  validateSteps,
+} from '@moco-robust/attacks';
 import { InvalidArgumentError } from '@moco-robust/core';
 
 /** Settings of a fine-tuning run (saved with its checkpoints). */
@@ -54,7 +62,7 @@ export const PAPER_FINETUNE: FinetuneConfig = {
   frozenStages: 0,
   loss: 'mixed',
   tradesBeta: 6,
-  attack: { epsilon: 8 / 255, stepSize: 8 / 255, steps: 20 },
+  attack: { epsilon: DEFAULT_EPSILON, stepSize: PAPER_STEP_SIZE, steps: 20 },
   optimizer: { learningRate: 0.1, momentum: 0.9, weightDecay: 3e-4, schedule: 'cosine', milestones: [] },
   validationSize: 1000,
   validationPgdSteps: 10,
@@ -71,7 +79,7 @@ export const STANDARD_FINETUNE: FinetuneConfig = {
   ...PAPER_FINETUNE,
   epochs: 100,
   loss: 'adversarial',
-  attack: { epsilon: 8 / 255, stepSize: 2 / 255, steps: 10 },
+  attack: { epsilon: DEFAULT_EPSILON, stepSize: STANDARD_STEP_SIZE, steps: 10 },
   optimizer: { learningRate: 0.1, momentum: 0.9, weightDecay: 2e-4, schedule: 'step', milestones: [60, 80] },
 };
 
@@ -106,9 +114,9 @@ export function resolveFinetuneConfig(
   int('frozenStages', c.frozenStages, 0);
   oneOf('loss', c.loss, ['standard', 'adversarial', 'mixed', 'trades']);
   num('tradesBeta', c.tradesBeta, 0);
-  num('attack.epsilon', c.attack.epsilon, 0, 1);
-  num('attack.stepSize', c.attack.stepSize, 0, 1);
-  int('attack.steps', c.attack.steps, 1);
+  validateEpsilon(c.attack.epsilon, { argument: 'attack.epsilon' });
+  validateStepSize(c.attack.stepSize, { argument: 'attack.stepSize' });
+  validateSteps(c.attack.steps, { argument: 'attack.steps', minimum: 1 });
   num('optimizer.learningRate', c.optimizer.learningRate, 0);
   num('optimizer.momentum', c.optimizer.momentum, 0, 1);
   num('optimizer.weightDecay', c.optimizer.weightDecay, 0);
