@@ -7,8 +7,8 @@ import { InvalidArgumentError } from '@moco-robust/core';
 export const DEFAULT_EPSILON = 8 / 255;
 
 /**
- * The community's PGD step α (Madry et al.; Chen et al.): 2/255 — attacks' default, pre-training and fine-tuning under
- * `standard`, evaluation PGD under both protocols (docs/protocol.md, "Pre-training", "Evaluation").
+ * The community's PGD step α (Madry et al.; Chen et al.): 2/255 — the attacks' default, pre-training and
+ * fine-tuning under `standard`, evaluation PGD under both protocols (docs/protocol.md, "Pre-training", "Evaluation").
  */
 export const STANDARD_STEP_SIZE = 2 / 255;
 
