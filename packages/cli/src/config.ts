@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import {
+  validateEpsilon,
+  validateRestarts,
+  validateStepSize,
+  validateSteps,
+  type SettingCheck,
+} from '@moco-robust/attacks';
+import { BACKEND_NAMES, MocoRobustError } from '@moco-robust/core';
+import { RESNET_PRESETS } from '@moco-robust/models';
+import {
   PRESETS,
   PROTOCOLS,
   resolveRunConfig,
@@ -15,21 +24,31 @@ import { UsageError } from './usage-error';
 const CHOICES: Record<string, readonly string[]> = {
   preset: PRESETS,
   protocol: PROTOCOLS,
-  backend: ['node-gpu', 'node', 'wasm', 'cpu'],
-  'model.architecture': [
-    'resnet18',
-    'resnet34',
-    'resnet50',
-    'resnet10-w32',
-    'resnet10-w16',
-    'resnet8-w16',
-    'resnet6-w8',
-  ],
+  backend: BACKEND_NAMES,
+  'model.architecture': Object.keys(RESNET_PRESETS),
   'pretrain.attack': ['moco-pgd', 'moco-fgsm', 'none'],
   'pretrain.combine': ['adversarial', 'mean', 'task'],
   'finetune.mode': ['linear', 'partial', 'full'],
   'finetune.loss': ['standard', 'adversarial', 'mixed', 'trades'],
   'eval.autoAttack': ['standard', 'cpu'],
+};
+
+/**
+ * The attack settings' validators, by key path: the attacks library's own (one validator per setting), told the CLI's
+ * name for the setting. Pre-training and fine-tuning attacks must take a step (their libraries ask for ≥ 1).
+ */
+const VALIDATORS: Record<string, (value: unknown, check: Pick<SettingCheck, 'argument'>) => unknown> = {
+  'pretrain.epsilon': validateEpsilon,
+  'pretrain.stepSize': validateStepSize,
+  'pretrain.steps': (value, check) => validateSteps(value, { ...check, minimum: 1 }),
+  'finetune.epsilon': validateEpsilon,
+  'finetune.stepSize': validateStepSize,
+  'finetune.steps': (value, check) => validateSteps(value, { ...check, minimum: 1 }),
+  'eval.fgsmEpsilon': validateEpsilon,
+  'eval.pgdEpsilon': validateEpsilon,
+  'eval.pgdStepSize': validateStepSize,
+  'eval.pgdSteps': validateSteps,
+  'eval.pgdRestarts': validateRestarts,
 };
 
 /** Keys that would reach an object's prototype; refused in every settings path. */
@@ -93,6 +112,15 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, unknow
         throw new UsageError(`${source}: '${path}' must not be negative; got ${String(value)}`);
       if (path.endsWith('.checkpointKeep') && !(Number.isInteger(value) && (value as number) >= 1))
         throw new UsageError(`${source}: '${path}' must be an integer ≥ 1 (checkpoints kept); got ${String(value)}`);
+      const validate = VALIDATORS[path];
+      if (validate) {
+        try {
+          validate(value, { argument: path });
+        } catch (error) {
+          if (MocoRobustError.isInstance(error)) throw new UsageError(`${source}: ${error.message}`);
+          throw error;
+        }
+      }
       const choices = CHOICES[path];
       if (choices && !choices.includes(value as string))
         throw new UsageError(`${source}: '${path}' must be one of ${choices.join(', ')}; got '${String(value)}'`);

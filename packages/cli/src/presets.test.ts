@@ -1,8 +1,12 @@
+import { DEFAULT_EPSILON, PAPER_FGSM_EPSILON, PAPER_STEP_SIZE, STANDARD_STEP_SIZE } from '@moco-robust/attacks';
+import { BACKEND_NAMES } from '@moco-robust/core';
 import { PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS } from '@moco-robust/eval';
+import { RESNET_PRESETS } from '@moco-robust/models';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from './config';
 import { PRESETS, PROTOCOLS, resolveRunConfig } from './presets';
 import { pretextTaskFactory } from './run/tasks';
+import { UsageError } from './usage-error';
 
 describe('the protocol settings (docs/protocol.md)', () => {
   it.each(PROTOCOLS)('%s evaluates with PGD-20, ε 8/255, α 2/255, one random start (demo and full)', (protocol) => {
@@ -82,5 +86,58 @@ describe('pretrain.combine reaches the task the engine trains', () => {
     const mean = await resolveConfig({ preset: 'tiny', overrides: { pretrain: { combine: 'mean' } } });
     expect((await pretextTaskFactory(mean))().combine).toBe('mean');
     expect((await pretextTaskFactory(await resolveConfig({ preset: 'tiny' })))().combine).toBe('adversarial');
+  });
+});
+
+describe('the attack settings: one vocabulary from flag to kernel', () => {
+  it("the presets' ε and α are the attacks library's constants", () => {
+    for (const preset of PRESETS) {
+      const paper = resolveRunConfig(preset, 'paper', 0);
+      const standard = resolveRunConfig(preset, 'standard', 0);
+      for (const c of [paper, standard]) {
+        expect(c.pretrain.epsilon).toBe(DEFAULT_EPSILON);
+        expect(c.finetune.epsilon).toBe(DEFAULT_EPSILON);
+        expect(c.eval.pgdEpsilon).toBe(DEFAULT_EPSILON);
+        expect(c.eval.pgdStepSize).toBe(STANDARD_STEP_SIZE);
+      }
+      expect(paper.pretrain.stepSize).toBe(PAPER_STEP_SIZE);
+      expect(standard.pretrain.stepSize).toBe(STANDARD_STEP_SIZE);
+      expect(paper.eval.fgsmEpsilon).toBe(PAPER_FGSM_EPSILON);
+      expect(standard.eval.fgsmEpsilon).toBe(DEFAULT_EPSILON);
+    }
+  });
+
+  it.each([
+    [
+      { pretrain: { epsilon: 3 } },
+      /flags: Invalid argument 'pretrain\.epsilon': expected a number in \[0, 1\].*Divide/,
+    ],
+    [{ finetune: { stepSize: 2 } }, /Invalid argument 'finetune\.stepSize': expected a number in \[0, 1\]/],
+    [{ pretrain: { steps: 0 } }, /Invalid argument 'pretrain\.steps': expected an integer ≥ 1/],
+    [{ eval: { pgdEpsilon: 1.5 } }, /Invalid argument 'eval\.pgdEpsilon'/],
+    [{ eval: { fgsmEpsilon: 8 } }, /Invalid argument 'eval\.fgsmEpsilon'/],
+    [{ eval: { pgdSteps: 2.5 } }, /Invalid argument 'eval\.pgdSteps': expected an integer ≥ 0/],
+    [{ eval: { pgdRestarts: 0 } }, /Invalid argument 'eval\.pgdRestarts': expected an integer ≥ 1/],
+  ])('%j is refused by the library validator, named by its CLI path', async (overrides, message) => {
+    const attempt = resolveConfig({ preset: 'tiny', overrides });
+    await expect(attempt).rejects.toThrow(UsageError);
+    await expect(resolveConfig({ preset: 'tiny', overrides })).rejects.toThrow(message);
+  });
+
+  it('accepts the edges the libraries accept', async () => {
+    const c = await resolveConfig({ preset: 'tiny', overrides: { eval: { pgdSteps: 0, pgdEpsilon: 1 } } });
+    expect(c.eval).toMatchObject({ pgdSteps: 0, pgdEpsilon: 1 });
+  });
+
+  it('backend and architecture choices are the libraries’ lists', async () => {
+    for (const backend of BACKEND_NAMES)
+      expect((await resolveConfig({ preset: 'tiny', overrides: { backend } })).backend).toBe(backend);
+    for (const architecture of Object.keys(RESNET_PRESETS)) {
+      const c = await resolveConfig({ preset: 'tiny', overrides: { model: { architecture } } });
+      expect(c.model.architecture).toBe(architecture);
+    }
+    await expect(resolveConfig({ preset: 'tiny', overrides: { backend: 'webgpu' } })).rejects.toThrow(
+      `'backend' must be one of ${BACKEND_NAMES.join(', ')}; got 'webgpu'`,
+    );
   });
 });

@@ -1,3 +1,5 @@
+import { DEFAULT_EPSILON, PAPER_FGSM_EPSILON, PAPER_STEP_SIZE, STANDARD_STEP_SIZE } from '@moco-robust/attacks';
+
 /** Size presets (`--preset`) × protocols (`--protocol`): a run's scale and the paper's or the community's settings. */
 export const PRESETS = ['tiny', 'demo', 'study', 'full'] as const;
 export const PROTOCOLS = ['standard', 'paper'] as const;
@@ -156,13 +158,6 @@ export function withMethodDefaults(config: RunConfig, overrides: ReadonlyArray<R
   return { ...config, pretrain };
 }
 
-/** ε of every L∞ attack in pixel units (the paper's 8/255). */
-const EPSILON = 8 / 255;
-/** The community's PGD step (Chen et al.; Madry et al.): 2/255. */
-const STANDARD_STEP = 2 / 255;
-/** The paper's pre-training step, which fine-tuning repeats under `paper` ("the same as the pre-training phase"). */
-const PAPER_STEP = 8 / 255;
-
 /**
  * The run settings of a preset and protocol (`tiny`/`demo` default to `standard`). Every value the paper sets is
  * quoted, with its reading under each protocol, in docs/protocol.md; the sizes (`tiny`, `demo`) only shrink data,
@@ -185,8 +180,8 @@ export function resolveRunConfig(preset: PresetName, protocol: ProtocolName, see
       batchSize: size.batchSize,
       learningRate: 0.06,
       weightDecay: 5e-4,
-      epsilon: EPSILON,
-      stepSize: paper ? PAPER_STEP : STANDARD_STEP,
+      epsilon: DEFAULT_EPSILON,
+      stepSize: paper ? PAPER_STEP_SIZE : STANDARD_STEP_SIZE,
       steps: preset === 'full' ? 10 : size.attackSteps,
       queueSize: size.queueSize,
       temperature: METHOD_DEFAULTS['moco-v2'].temperature,
@@ -201,18 +196,18 @@ export function resolveRunConfig(preset: PresetName, protocol: ProtocolName, see
       batchSize: size.batchSize,
       learningRate: preset === 'full' ? 0.1 : 0.05,
       weightDecay: paper ? 3e-4 : 2e-4,
-      epsilon: EPSILON,
+      epsilon: DEFAULT_EPSILON,
       // paper: PGD-20 with the pre-training step 8/255; standard: PGD-10 with 2/255 (docs/protocol.md, "Fine-tuning")
-      stepSize: paper ? PAPER_STEP : STANDARD_STEP,
+      stepSize: paper ? PAPER_STEP_SIZE : STANDARD_STEP_SIZE,
       steps: preset === 'full' ? (paper ? 20 : 10) : size.attackSteps,
       validationImages: preset === 'full' ? 1000 : Math.min(500, Math.floor(size.data.trainImages / 10)),
       checkpointEverySteps: 0,
     },
     eval: {
-      fgsmEpsilon: paper ? 10 / 255 : EPSILON,
-      pgdEpsilon: EPSILON,
+      fgsmEpsilon: paper ? PAPER_FGSM_EPSILON : DEFAULT_EPSILON,
+      pgdEpsilon: DEFAULT_EPSILON,
       // both protocols: the paper gives no evaluation step; the numbers its Table 1 quotes were measured with 2/255
-      pgdStepSize: STANDARD_STEP,
+      pgdStepSize: STANDARD_STEP_SIZE,
       pgdSteps: size.evalSteps,
       pgdRestarts: 1,
       cifar10c: true,

@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { atomicWriteFile, DataFormatError, Rng, selectBackend, type BackendName } from '@moco-robust/core';
-import { fgsm, instancePgd, supervisedPgd, toForward } from '@moco-robust/attacks';
+import { ATTACK_DEFAULTS, fgsm, instancePgd, supervisedPgd, toForward } from '@moco-robust/attacks';
 import { findCifar10, loadCifar10, sliceImages, sliceLabels, takeImages, writeNpy } from '@moco-robust/data';
-import { encodePng } from '@moco-robust/eval';
+import { encodePng, fraction255 } from '@moco-robust/eval';
 import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
 import { ProgressRenderer } from '../progress';
 import { checkModel } from '../run/check-model';
@@ -39,9 +39,17 @@ const FLAGS = {
     default: '256',
   },
   temperature: { type: 'string', description: 'moco-pgd / moco-fgsm: InfoNCE temperature', default: '0.2' },
-  epsilon: { type: 'string', description: 'L∞ radius: a fraction of 255 like 8/255, or a number', default: '8/255' },
-  'step-size': { type: 'string', description: 'PGD step (a fraction of 255 or a number)', default: '2/255' },
-  steps: { type: 'string', description: 'PGD steps', default: '10' },
+  epsilon: {
+    type: 'string',
+    description: 'L∞ radius: a fraction of 255 like 8/255, or a number',
+    default: fraction255(ATTACK_DEFAULTS.epsilon),
+  },
+  'step-size': {
+    type: 'string',
+    description: 'PGD step (a fraction of 255 or a number)',
+    default: fraction255(ATTACK_DEFAULTS.stepSize),
+  },
+  steps: { type: 'string', description: 'PGD steps', default: String(ATTACK_DEFAULTS.steps) },
   data: {
     type: 'string',
     description: 'CIFAR-10 binary files (folder, or its parent); default $MOCO_ROBUST_DATA or the cache',
