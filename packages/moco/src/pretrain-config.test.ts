@@ -1,3 +1,4 @@
+import { ATTACK_DEFAULTS, PAPER_STEP_SIZE } from '@moco-robust/attacks';
 import { InvalidArgumentError } from '@moco-robust/core';
 import { describe, expect, it } from 'vitest';
 import { CPU_PRETRAIN, DEFAULT_PRETRAIN_CONFIG, PAPER_PRETRAIN, resolvePretrainConfig } from './pretrain-config';
@@ -26,5 +27,20 @@ describe('pre-training presets', () => {
   it('names the bad field', () => {
     expect(() => resolvePretrainConfig({ attack: { steps: -1 } })).toThrow(InvalidArgumentError);
     expect(() => resolvePretrainConfig({ attack: { steps: -1 } })).toThrow(/attack\.steps/);
+    // the attacks library's validators, told moco's path
+    expect(() => resolvePretrainConfig({ attack: { epsilon: 8 } })).toThrow(
+      /'attack\.epsilon': expected a number in \[0, 1\].*Divide by 255/,
+    );
+    expect(() => resolvePretrainConfig({ attack: { stepSize: -1 } })).toThrow(/'attack\.stepSize'/);
+    expect(() => resolvePretrainConfig({ attack: { steps: 0 } })).toThrow(/'attack\.steps': expected an integer ≥ 1/);
+  });
+
+  it('takes its attack defaults from the attacks library', () => {
+    expect(DEFAULT_PRETRAIN_CONFIG.attack).toMatchObject({
+      epsilon: ATTACK_DEFAULTS.epsilon,
+      stepSize: ATTACK_DEFAULTS.stepSize,
+      steps: ATTACK_DEFAULTS.steps,
+    });
+    expect(PAPER_PRETRAIN.attack.stepSize).toBe(PAPER_STEP_SIZE);
   });
 });

@@ -1,3 +1,10 @@
+import {
+  ATTACK_DEFAULTS,
+  PAPER_STEP_SIZE,
+  validateEpsilon,
+  validateStepSize,
+  validateSteps,
+} from '@moco-robust/attacks';
 import { InvalidArgumentError } from '@moco-robust/core';
 
 /** Resolved, JSON-serializable settings of a pre-training run (saved as `config.json` with every checkpoint). */
@@ -60,7 +67,13 @@ export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
   epochs: 200,
   batchSize: 128,
   optimizer: { learningRate: 0.06, momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', warmupEpochs: 0 },
-  attack: { kind: 'pgd', epsilon: 8 / 255, stepSize: 2 / 255, steps: 10, batchNorm: 'eval' },
+  attack: {
+    kind: 'pgd',
+    epsilon: ATTACK_DEFAULTS.epsilon,
+    stepSize: ATTACK_DEFAULTS.stepSize,
+    steps: ATTACK_DEFAULTS.steps,
+    batchNorm: 'eval',
+  },
   checkpoint: { everySteps: 0, everyEpochs: 1, keep: 3 },
   knn: { everyEpochs: 1, k: 200, temperature: 0.1 },
   logEvery: 10,
@@ -72,7 +85,7 @@ export const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
  */
 export const PAPER_PRETRAIN: PretrainConfig = {
   ...DEFAULT_PRETRAIN_CONFIG,
-  attack: { ...DEFAULT_PRETRAIN_CONFIG.attack, stepSize: 8 / 255 },
+  attack: { ...DEFAULT_PRETRAIN_CONFIG.attack, stepSize: PAPER_STEP_SIZE },
 };
 
 /**
@@ -120,9 +133,9 @@ export function resolvePretrainConfig(overrides: DeepPartial<PretrainConfig> = {
   oneOf('optimizer.schedule', c.optimizer.schedule, ['cosine', 'constant']);
   integer('optimizer.warmupEpochs', c.optimizer.warmupEpochs, 0);
   oneOf('attack.kind', c.attack.kind, ['pgd', 'fgsm', 'none']);
-  number('attack.epsilon', c.attack.epsilon, 0, 1);
-  number('attack.stepSize', c.attack.stepSize, 0, 1);
-  integer('attack.steps', c.attack.steps, 1);
+  validateEpsilon(c.attack.epsilon, { argument: 'attack.epsilon' });
+  validateStepSize(c.attack.stepSize, { argument: 'attack.stepSize' });
+  validateSteps(c.attack.steps, { argument: 'attack.steps', minimum: 1 });
   oneOf('attack.batchNorm', c.attack.batchNorm, ['eval', 'train']);
   if (c.combine !== undefined) oneOf('combine', c.combine, ['adversarial', 'mean']);
   integer('checkpoint.everySteps', c.checkpoint.everySteps, 0);

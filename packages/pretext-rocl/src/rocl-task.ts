@@ -10,7 +10,7 @@ import {
   type PretextTaskV1,
   type Rng,
 } from '@moco-robust/core';
-import { instancePgd } from '@moco-robust/attacks';
+import { DEFAULT_EPSILON, instancePgd } from '@moco-robust/attacks';
 import { twoViews, type AugmentationPipeline, type TwoViews } from '@moco-robust/data';
 import { projectionHead } from '@moco-robust/models';
 import { multiViewNtXent } from './multi-view-nt-xent';
@@ -31,7 +31,7 @@ export const ROCL_AUGMENTATION: AugmentationPipeline = {
 };
 
 /** RoCL's instance-wise attack settings (its `argument.py`): ε 8/255 (0.0314), step 0.007, 7 steps, random start. */
-export const ROCL_ATTACK = { epsilon: 8 / 255, stepSize: 0.007, steps: 7, randomStart: true } as const;
+export const ROCL_ATTACK = { epsilon: DEFAULT_EPSILON, stepSize: 0.007, steps: 7, randomStart: true } as const;
 
 /** Options of {@link roclTask}; defaults are RoCL's (Kim et al., NeurIPS 2020, and its code). */
 export interface RoclTaskOptions {

@@ -9,6 +9,7 @@ import {
   type PretextHeads,
   type PretextTaskV1,
 } from '@moco-robust/core';
+import { DEFAULT_PRETRAIN_CONFIG } from '@moco-robust/moco';
 import { createResnetEncoder } from '@moco-robust/models';
 import { ConformanceError } from './conformance-error';
 import { finiteRange, isTensor, maxAbsDifference, weightCount } from './tensor-checks';
@@ -345,8 +346,9 @@ function checkNoLeak(task: PretextTaskV1, context: PretextContext, batchOf: () =
   const step = () => {
     const batch = batchOf();
     const settings = {
-      epsilon: 8 / 255,
-      stepSize: 2 / 255,
+      // the pre-training defaults (the attacks' ATTACK_DEFAULTS: ε 8/255, step 2/255), one step
+      epsilon: DEFAULT_PRETRAIN_CONFIG.attack.epsilon,
+      stepSize: DEFAULT_PRETRAIN_CONFIG.attack.stepSize,
       steps: 1,
       randomStart: true,
       training: false,
