@@ -33,7 +33,7 @@ describe('moco-robust (the built binary)', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Usage: moco-robust <command>/);
     expect(result.stdout).toMatch(/demo/);
-    expect(cli(['demo', '--help']).stdout).toMatch(/--preset <value>.*one of tiny\|demo\|full/);
+    expect(cli(['demo', '--help']).stdout).toMatch(/--preset <value>.*one of tiny\|demo\|study\|full/);
   });
 
   it('rejects bad flags and values with a one-line cause and exit code 2', () => {
@@ -43,7 +43,7 @@ describe('moco-robust (the built binary)', () => {
     expect(unknown.stderr).toMatch(/demo: Unknown option '--epochs'; valid options: --data, --out, --preset/);
     const bad = cli(['demo', '--preset', 'huge']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--preset must be one of tiny, demo, full; got 'huge'/);
+    expect(bad.stderr).toMatch(/--preset must be one of tiny, demo, study, full; got 'huge'/);
     expect(cli(['frobnicate']).stderr).toMatch(
       /unknown command 'frobnicate'; valid commands: demo, pretrain, finetune, eval, attack, .*bench, backend/,
     );
