@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, toRng } from '@moco-robust/core';
 import { apgdWithDetails, type ApgdOptions } from './apgd';
+import { cleanRanking } from './clean-ranking';
 import { targetedDlrLoss } from './dlr-loss';
 import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
@@ -32,17 +33,7 @@ export function apgdTargeted(
   const { targets = 9, training = false, rng, ...apgdOptions } = options;
   const random = toRng(rng, 0);
   const forward = toForward(model, 'model', training);
-  const { order, robust } = tf.tidy(() => {
-    const logits = forward(x); // [N, C]
-    return {
-      order: tf.topk(logits, logits.shape[1]).indices, // classes by decreasing clean logit: [N, C]
-      robust: tf.equal(tf.argMax(logits, 1), y),
-    };
-  });
-  const classes = order.shape[1];
-  const ranks = order.arraySync() as number[][];
-  const still = robust.dataSync().slice();
-  tf.dispose([order, robust]);
+  const { ranks, classes, correct: still } = cleanRanking(forward, x, y);
   let adversarial = x.clone();
   const labels = y.dataSync();
   for (let rank = 1; rank <= Math.min(targets, classes - 1); rank++) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, emit, InvalidArgumentError, Rng, type EventListener } from '@moco-robust/core';
 import { apgdTargeted } from './apgd-targeted';
+import { DEFAULT_EPSILON } from './attack-settings';
 import { fabTargeted } from './fab';
 import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
@@ -105,7 +106,7 @@ export function autoAttack(
         expected: `names among ${AUTOATTACK_VERSIONS.standard.join(', ')}`,
         received: attack,
       });
-  const epsilon = options.epsilon ?? 8 / 255;
+  const epsilon = options.epsilon ?? DEFAULT_EPSILON;
   const batchSize = options.batchSize ?? 250;
   if (!(Number.isInteger(batchSize) && batchSize > 0))
     throw new InvalidArgumentError({ argument: 'batchSize', expected: 'a positive integer', received: batchSize });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { DEFAULT_EPSILON } from './attack-settings';
+import { cleanRanking } from './clean-ranking';
 import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { gatherRows, indicesWhere, replaceRows } from './rows';
@@ -114,17 +116,7 @@ export function fabTargeted(
   const o = resolveFabOptions(options);
   const forward = toForward(model, 'model', o.training);
   const n = x.shape[0];
-  const { order, robust } = tf.tidy(() => {
-    const logits = forward(x); // [N, C]
-    return {
-      order: tf.topk(logits, logits.shape[1]).indices, // classes by decreasing clean logit: [N, C]
-      robust: tf.equal(tf.argMax(logits, 1), y),
-    };
-  });
-  const classes = order.shape[1];
-  const ranks = order.arraySync() as number[][];
-  const still = robust.dataSync().slice();
-  tf.dispose([order, robust]);
+  const { ranks, classes, correct: still } = cleanRanking(forward, x, y);
   const labels = y.dataSync();
   const distances = new Float32Array(n).fill(Number.POSITIVE_INFINITY);
   const success = new Uint8Array(n);
@@ -185,7 +177,7 @@ function resolveFabOptions(options: FabOptions): ResolvedFabOptions {
       throw new InvalidArgumentError({ argument, expected: 'a positive integer', received: value });
     return value;
   };
-  const epsilon = positive('epsilon', options.epsilon ?? 8 / 255);
+  const epsilon = positive('epsilon', options.epsilon ?? DEFAULT_EPSILON);
   const alphaMax = positive('alphaMax', options.alphaMax ?? 0.1);
   const beta = positive('beta', options.beta ?? 0.9);
   if (epsilon > 1) throw new InvalidArgumentError({ argument: 'epsilon', expected: 'at most 1', received: epsilon });
