@@ -2,25 +2,16 @@
 // images; prints JSON: per correctly classified image, the L∞ distance of the adversarial example found (null where
 // none). The counterpart of fab_distances.py; a large epsilon (default 255/255) keeps every adversarial example found.
 // Usage: node scripts/autoattack-crosscheck/fab-distances.mjs <model dir> [epsilon·255=255] [count=512] [steps=100]
-import * as tf from '@tensorflow/tfjs-core';
 import { fabTargeted } from '@moco-robust/attacks';
 import { selectBackend } from '@moco-robust/core';
 import { loadModel } from '@moco-robust/models';
-import { readCifar } from './cifar.mjs';
+import { correctlyClassified } from './cifar.mjs';
 
 const [dir, epsilonArg = '255', countArg = '512', stepsArg = '100'] = process.argv.slice(2);
 const count = Number(countArg);
 await selectBackend();
 const model = await loadModel(`file://${dir}/model.json`);
-const { images, labels } = readCifar('test_batch.bin', count);
-const all = tf.tensor4d(images, [count, 32, 32, 3]);
-const correct = tf.tidy(() => tf.equal(tf.argMax(model.predict(all), 1), tf.tensor1d(labels, 'int32')).dataSync());
-const indices = [...correct.keys()].filter((i) => correct[i]);
-const x = tf.gather(all, indices);
-const y = tf.tensor1d(
-  indices.map((i) => labels[i]),
-  'int32',
-);
+const { x, y, indices } = correctlyClassified(model, count);
 const started = Date.now();
 const result = fabTargeted(model, x, y, { epsilon: Number(epsilonArg) / 255, steps: Number(stepsArg), targets: 9 });
 const seconds = (Date.now() - started) / 1000;

@@ -12,7 +12,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tfjs_to_torch import load  # noqa: E402
-from reference import read_cifar  # noqa: E402
+from reference import correctly_classified  # noqa: E402
 from autoattack.fab_pt import FABAttack_PT  # noqa: E402
 
 
@@ -24,10 +24,7 @@ def main():
     steps = int(args[3]) if len(args) > 3 else 100
     torch.set_num_threads(1)
     model = load(directory)
-    x, y = read_cifar('test_batch.bin', count)
-    with torch.no_grad():
-        correct = model(x).argmax(1) == y
-    index = correct.nonzero().squeeze(1)
+    x, y, index = correctly_classified(model, count)
     fab = FABAttack_PT(model, norm='Linf', n_restarts=1, n_iter=steps, eps=epsilon, seed=0, targeted=True,
                        n_target_classes=9, device='cpu')
     started = time.time()

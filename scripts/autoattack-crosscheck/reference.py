@@ -23,6 +23,14 @@ def read_cifar(file, count):
     return torch.from_numpy(images), torch.from_numpy(labels)
 
 
+def correctly_classified(model, count):
+    """The first `count` test images and labels, and the indices of those `model` classifies correctly."""
+    x, y = read_cifar('test_batch.bin', count)
+    with torch.no_grad():
+        correct = model(x).argmax(1) == y
+    return x, y, correct.nonzero().squeeze(1)
+
+
 def main():
     args = sys.argv[1:]
     directory = args[0]

@@ -8,22 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { square } from '@moco-robust/attacks';
 import { selectBackend } from '@moco-robust/core';
 import { loadModel } from '@moco-robust/models';
-import { readCifar } from './cifar.mjs';
+import { correctlyClassified } from './cifar.mjs';
 
 const [dir, epsilonArg = '1', countArg = '512', queriesArg = '5000', seedArg = '0'] = process.argv.slice(2);
 const count = Number(countArg);
 const epsilon = Number(epsilonArg) / 255;
 await selectBackend();
 const model = await loadModel(`file://${dir}/model.json`);
-const { images, labels } = readCifar('test_batch.bin', count);
-const all = tf.tensor4d(images, [count, 32, 32, 3]);
-const correct = tf.tidy(() => tf.equal(tf.argMax(model.predict(all), 1), tf.tensor1d(labels, 'int32')).dataSync());
-const indices = [...correct.keys()].filter((i) => correct[i]);
-const x = tf.gather(all, indices);
-const y = tf.tensor1d(
-  indices.map((i) => labels[i]),
-  'int32',
-);
+const { x, y, indices } = correctlyClassified(model, count);
 const started = Date.now();
 const result = square(model, x, y, { epsilon, queries: Number(queriesArg), pInit: 0.8, rng: Number(seedArg) });
 const seconds = (Date.now() - started) / 1000;

@@ -14,7 +14,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tfjs_to_torch import load  # noqa: E402
-from reference import read_cifar  # noqa: E402
+from reference import correctly_classified  # noqa: E402
 from autoattack.square import SquareAttack  # noqa: E402
 
 
@@ -27,10 +27,7 @@ def main():
     seed = int(args[4]) if len(args) > 4 else 0
     torch.set_num_threads(1)
     model = load(directory)
-    x, y = read_cifar('test_batch.bin', count)
-    with torch.no_grad():
-        correct = model(x).argmax(1) == y
-    index = correct.nonzero().squeeze(1)
+    x, y, index = correctly_classified(model, count)
     attack = SquareAttack(model, norm='Linf', n_queries=budget, eps=epsilon, p_init=.8, n_restarts=1, seed=seed,
                           loss='margin', resc_schedule=False, device='cpu')
     # perturb() returns only the images; attack_single_run() also returns the queries per image, so call it after
