@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, toRng } from '@moco-robust/core';
 import { apgdWithDetails, type ApgdOptions } from './apgd';
-import { cleanRanking } from './clean-ranking';
+import { cleanRanking, targetBatch } from './clean-ranking';
 import { targetedDlrLoss } from './dlr-loss';
 import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
@@ -33,21 +33,13 @@ export function apgdTargeted(
   const { targets = 9, training = false, rng, ...apgdOptions } = options;
   const random = toRng(rng, 0);
   const forward = toForward(model, 'model', training);
-  const { ranks, classes, correct: still } = cleanRanking(forward, x, y);
+  const ranking = cleanRanking(forward, x, y);
+  const { classes, correct: still } = ranking;
   let adversarial = x.clone();
-  const labels = y.dataSync();
   for (let rank = 1; rank <= Math.min(targets, classes - 1); rank++) {
     const indices = indicesWhere(still);
     if (indices.length === 0) break;
-    const xs = gatherRows(x, indices);
-    const ys = tf.tensor1d(
-      indices.map((i) => labels[i]),
-      'int32',
-    );
-    const target = tf.tensor1d(
-      indices.map((i) => ranks[i][rank]),
-      'int32',
-    );
+    const { xs, ys, target } = targetBatch(ranking, x, indices, rank);
     const run = apgdWithDetails(
       (xAdv) =>
         tf.tidy(() => {

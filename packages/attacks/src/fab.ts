@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertGradientsRegistered, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
 import { DEFAULT_EPSILON } from './attack-settings';
-import { cleanRanking } from './clean-ranking';
+import { cleanRanking, targetBatch } from './clean-ranking';
 import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
 import { gatherRows, indicesWhere, replaceRows } from './rows';
@@ -116,8 +116,8 @@ export function fabTargeted(
   const o = resolveFabOptions(options);
   const forward = toForward(model, 'model', o.training);
   const n = x.shape[0];
-  const { ranks, classes, correct: still } = cleanRanking(forward, x, y);
-  const labels = y.dataSync();
+  const ranking = cleanRanking(forward, x, y);
+  const { classes, correct: still } = ranking;
   const distances = new Float32Array(n).fill(Number.POSITIVE_INFINITY);
   const success = new Uint8Array(n);
   const radius = Math.fround(o.epsilon);
@@ -126,15 +126,7 @@ export function fabTargeted(
     for (let restart = 0; restart < o.restarts; restart++) {
       const indices = indicesWhere(still);
       if (indices.length === 0) break;
-      const xs = gatherRows(x, indices);
-      const ys = tf.tensor1d(
-        indices.map((i) => labels[i]),
-        'int32',
-      );
-      const target = tf.tensor1d(
-        indices.map((i) => ranks[i][rank]),
-        'int32',
-      );
+      const { xs, ys, target } = targetBatch(ranking, x, indices, rank);
       const seed = restart > 0 ? o.rng.fork(`target-${rank}/restart-${restart}`).tfSeed() : undefined;
       const run = fabRun(forward, xs, ys, target, classes, o, seed);
       const found = run.distance.dataSync();
