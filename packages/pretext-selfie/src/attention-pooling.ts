@@ -100,11 +100,36 @@ export function attentionPool(
     let x = tf.concat([tf.tile(tf.reshape(u0, [1, 1, dim]), [n, 1, 1]), tokens], 1) as tf.Tensor3D; // [N, 1 + V, dim]
     for (let l = 1; l <= shape.layers; l++) {
       const attended = multiHeadAttention(x, shape.heads, (part) => layer(`layer${l}_${part}`));
-      x = layer(`layer${l}_attention_norm`).apply(tf.add(x, attended)) as tf.Tensor3D;
+      x = layerNorm(layer(`layer${l}_attention_norm`), tf.add(x, attended));
       const fed = layer(`layer${l}_feedforward`).apply(layer(`layer${l}_hidden`).apply(x) as tf.Tensor) as tf.Tensor3D;
-      x = layer(`layer${l}_feedforward_norm`).apply(tf.add(x, fed)) as tf.Tensor3D;
+      x = layerNorm(layer(`layer${l}_feedforward_norm`), tf.add(x, fed));
     }
     return tf.reshape(tf.slice(x, [0, 0, 0], [n, 1, dim]), [n, dim]) as tf.Tensor2D;
+  });
+}
+
+/**
+ * A `LayerNormalization` layer's function over the last axis of `x`, (x − mean) / √(variance + ε) · γ + β, in
+ * broadcasting core ops with the layer's own γ, β and ε. tfjs-layers' own `apply` tiles the moments and γ, β to
+ * the input's shape, and tfjs's `Tile` gradient is one `Slice` + `Add` per repetition: thousands of kernels per
+ * backward pass at batch 64, which made a Selfie step 20 s (docs/performance-notes.md, "Selfie's layer norm").
+ */
+export function layerNorm(layer: tfl.layers.Layer, x: tf.Tensor): tf.Tensor3D {
+  const weight = (suffix: string) => {
+    const found = layer.trainableWeights.find((w) => w.originalName.endsWith(suffix));
+    if (!found)
+      throw new InvalidArgumentError({
+        argument: 'model',
+        expected: `'${layer.name}' with ${suffix}`,
+        received: layer.trainableWeights.map((w) => w.originalName),
+      });
+    return found.read();
+  };
+  const epsilon = (layer.getConfig() as { epsilon: number }).epsilon;
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+    return tf.add(tf.mul(normalised, weight('gamma')), weight('beta')) as tf.Tensor3D;
   });
 }
 

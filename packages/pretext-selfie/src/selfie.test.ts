@@ -6,6 +6,7 @@ import { createResnetEncoder } from '@moco-robust/models';
 import { checkPretextContract } from '@moco-robust/pretext-testkit';
 import { leakedTensors, tinyPretextEncoder, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { layerNorm } from './attention-pooling';
 import selfieFactory from './index';
 import { patchEncoder } from './patch-encoder';
 import { drawSelfieMask, imagePatches, selectSlots } from './patches';
@@ -224,5 +225,22 @@ describe('Selfie task on a tiny encoder (cpu)', () => {
     expect(() => selfieTask({ patchSize: 5 }).createHeads(encoder, Rng.fromSeed(1))).toThrow(/patchSize/);
     expect(() => selfieTask({ maskedPatches: 16 }).createHeads(encoder, Rng.fromSeed(1))).toThrow(/maskedPatches/);
     expect(() => selfieTask({ augment: 3 as never })).toThrow(/augment/);
+  });
+});
+
+describe("Selfie's layer norm", () => {
+  it("equals tfjs-layers' LayerNormalization, values and input gradient, with trained γ and β", () => {
+    const layer = tfl.layers.layerNormalization({ axis: -1, epsilon: 1e-5 });
+    layer.build([null, 5, 6]);
+    layer.setWeights([tf.tensor1d([0.5, 1, 1.5, 2, -1, 3]), tf.tensor1d([0.1, -0.2, 0.3, 0, 1, -1])]);
+    const x = tf.randomNormal([3, 5, 6], 2, 3, 'float32', 7) as tf.Tensor3D;
+    const weights = tf.randomNormal([3, 5, 6], 0, 1, 'float32', 8);
+    const reference = (z: tf.Tensor) => tf.sum(tf.mul(layer.apply(z) as tf.Tensor, weights));
+    const ours = (z: tf.Tensor) => tf.sum(tf.mul(layerNorm(layer, z), weights));
+    expect(Array.from(layerNorm(layer, x).dataSync())).toEqual(
+      Array.from((layer.apply(x) as tf.Tensor).dataSync()).map((v) => expect.closeTo(v, 5)),
+    );
+    const expected = tf.grad(reference)(x).dataSync();
+    Array.from(tf.grad(ours)(x).dataSync()).forEach((g, i) => expect(g).toBeCloseTo(expected[i], 4));
   });
 });
