@@ -211,6 +211,10 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
     expect(retry.status).toBe(10);
     expect(retry.stderr).toMatch(/none\.resnet6-w8\.s0\.[0-9a-f]{10}: skipped \(done\)/);
     for (const c of failed) expect(readJson(join(grid, 'cells', c.name, 'status.json')).attempts).toBe(2);
+    // the scale-out's report of the same folder as a store says the same: exit 10, the failed cells counted
+    const fromStore = cli(['grid', 'report', '--store', root, '--grid', 'grid', '--json']);
+    expect(fromStore.status, fromStore.stderr).toBe(10);
+    expect(JSON.parse(fromStore.stdout)).toMatchObject({ done: 4, failed: 2 });
   });
 
   it("the report's numbers equal the cells' JSON; Table 1, differences, quoted table and charts render", async () => {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { atomicWriteFile } from '@moco-robust/core';
 import { FLAGS as GRID_FLAGS, specFromFlags } from '../commands/grid';
 import { expandGrid } from '../grid/grid-spec';
+import { EXIT_CODES } from '../exit-codes';
 import { writeGridReport } from '../grid/write-grid-report';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
 import { UsageError } from '../usage-error';
@@ -165,7 +166,14 @@ async function report(argv: string[]): Promise<number> {
   }
   const written = await writeGridReport(dir);
   const done = written.report.cells.filter((c) => c.status === 'done').length;
-  if (values.json) process.stdout.write(`${JSON.stringify({ dir, done, report: written.html, json: written.json })}\n`);
-  else process.stdout.write(`${done} cells done\nReport: ${written.html}\n        ${written.markdown}\n`);
-  return 0;
+  const failed = written.report.cells.filter((c) => c.status === 'failed').length;
+  if (values.json)
+    process.stdout.write(`${JSON.stringify({ dir, done, failed, report: written.html, json: written.json })}\n`);
+  else
+    process.stdout.write(
+      `${done} cells done${failed ? `, ${failed} failed (see report)` : ''}\n` +
+        `Report: ${written.html}\n        ${written.markdown}\n`,
+    );
+  // a grid with failed cells exits as a local grid does: the report is written, the code says some cells failed
+  return failed > 0 ? EXIT_CODES['grid-cells-failed']! : 0;
 }
