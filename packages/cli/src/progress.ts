@@ -1,5 +1,15 @@
 import { appendFileSync } from 'node:fs';
-import type { MocoRobustEvent } from '@moco-robust/core';
+import type { BackendSelectedEvent, NativeBuildEvent } from '@moco-robust/core';
+import type { CliEvent } from './events';
+import type { GridEvent } from './grid/run-grid';
+import type { WorkerEvent } from './queue/run-worker';
+
+/** Where the renderer draws: stderr, or anything with its few members (a test's buffer). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
 
 /**
  * Renders library events: a progress bar with ETA on a terminal (stderr), throttled plain lines otherwise; every event
@@ -15,7 +25,7 @@ export class ProgressRenderer {
   constructor(
     private readonly options: {
       logFile?: string;
-      stream?: NodeJS.WriteStream;
+      stream?: ProgressStream;
       quiet?: boolean;
       plainEverySeconds?: number;
     } = {},
@@ -32,8 +42,8 @@ export class ProgressRenderer {
     this.line(`▶ ${name}`);
   }
 
-  /** The event listener to pass to library calls. */
-  readonly listener = (event: MocoRobustEvent): void => {
+  /** The event listener to pass to library calls (every {@link CliEvent}; each goes to the JSONL log). */
+  readonly listener = (event: CliEvent): void => {
     if (this.options.logFile)
       appendFileSync(
         this.options.logFile,
@@ -43,26 +53,33 @@ export class ProgressRenderer {
     switch (event.type) {
       case 'step-end':
         this.progress(
-          event.step as number,
-          event.totalSteps as number,
-          `loss ${(event.loss as number).toFixed(4)} · lr ${(event.learningRate as number).toFixed(4)} ` +
-            `· ${Math.round(event.imagesPerSecond as number)} img/s`,
+          event.step,
+          event.totalSteps,
+          `loss ${event.loss.toFixed(4)} · lr ${event.learningRate.toFixed(4)} ` +
+            `· ${Math.round(event.imagesPerSecond)} img/s`,
         );
         break;
       case 'eval-progress':
-        this.progress(event.done as number, event.total as number, String(event.attack));
+        this.progress(event.done, event.total, event.attack);
         break;
       case 'corruption-eval':
         this.progress(
-          event.done as number,
-          (event.total as number | undefined) ?? NaN,
-          `${String(event.corruption)} s${String(event.severity)} ${(100 * (event.accuracy as number)).toFixed(1)}%`,
+          event.done,
+          event.total ?? NaN,
+          `${event.corruption} s${event.severity} ${(100 * event.accuracy).toFixed(1)}%`,
         );
         break;
+      case 'download-progress':
+        this.progress(Math.round(event.bytes / 1e6), event.totalBytes ? Math.round(event.totalBytes / 1e6) : NaN, 'MB');
+        break;
+      case 'download-start':
+        if (event.resumeFrom > 0) this.line(`resuming ${event.url} from byte ${event.resumeFrom}`);
+        break;
       case 'epoch-end': {
-        const parts = [`epoch ${(event.epoch as number) + 1}`, `loss ${(event.loss as number).toFixed(4)}`];
-        if (typeof event.knnAccuracy === 'number') parts.push(`kNN ${(100 * event.knnAccuracy).toFixed(1)}%`);
-        const validation = event.validation as { clean: number; robust?: number } | undefined;
+        const parts = [`epoch ${event.epoch + 1}`, `loss ${event.loss.toFixed(4)}`];
+        if ('knnAccuracy' in event && event.knnAccuracy !== undefined)
+          parts.push(`kNN ${(100 * event.knnAccuracy).toFixed(1)}%`);
+        const validation = 'validation' in event ? event.validation : undefined;
         if (validation)
           parts.push(
             `val clean ${(100 * validation.clean).toFixed(1)}%` +
@@ -75,20 +92,45 @@ export class ProgressRenderer {
       case 'checkpoint':
         if (event.reason === 'abort' || event.reason === 'final') {
           this.finishLine();
-          this.line(`  checkpoint (${String(event.reason)}): ${String(event.location)}`);
+          this.line(`  checkpoint (${event.reason}): ${event.location}`);
         }
         break;
       case 'warning':
-        this.finishLine();
-        this.line(`  warning: ${String(event.message)}`);
+        if ('worker' in event) this.line(describeCellEvent(event));
+        else {
+          this.finishLine();
+          this.line(`  warning: ${event.message}`);
+        }
         break;
       case 'backend-selected':
       case 'native-build-phase':
         this.finishLine();
         this.line(`  ${describe(event)}`);
         break;
-      default:
+      case 'worker-ready':
+      case 'cell-start':
+      case 'cell-skip':
+      case 'cell-end':
+      case 'cell-failed':
+      case 'cell-busy':
+      case 'cell-stopped':
+        this.line(describeCellEvent(event));
         break;
+      // logged only: the phase lines, epoch lines and results say the same
+      case 'pretrain-start':
+      case 'pretrain-end':
+      case 'finetune-start':
+      case 'finetune-end':
+      case 'corruption-skipped':
+      case 'corruption-end':
+      case 'corruption-workers-started':
+      case 'corruption-workers-stopped':
+      case 'download-end':
+      case 'frost-textures-ready':
+        break;
+      default:
+        // a new CliEvent member does not compile until it is rendered or listed above as logged only
+        event satisfies never;
     }
   };
 
@@ -119,7 +161,7 @@ export class ProgressRenderer {
         `  ${this.phase.split(' (')[0]} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ` +
         `${done}/${total} · ${detail} · ${clock(elapsed)} elapsed · ETA ${clock(eta)}`;
       // never wider than the terminal: a wrapped line cannot be redrawn in place with \r
-      const columns = (stream as NodeJS.WriteStream).columns ?? 0;
+      const columns = stream.columns ?? 0;
       stream.write(`\r${columns > 10 && text.length >= columns ? `${text.slice(0, columns - 2)}…` : text}\x1b[K`);
       this.open = true;
       if (final) this.finishLine();
@@ -141,17 +183,44 @@ function clock(seconds: number): string {
   return `${h > 0 ? `${h}:` : ''}${String(m).padStart(h > 0 ? 2 : 1, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-function describe(event: MocoRobustEvent): string {
-  if (event.type === 'backend-selected') {
-    const selection = event.selection as {
-      name: string;
-      threads?: number;
-      attempts: Array<{ name: string; ok: boolean; reason?: string }>;
-    };
-    const failed = selection.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
-    const threads =
-      selection.threads !== undefined ? `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}` : '';
-    return `backend: ${selection.name}${threads}${failed.length ? ` (skipped ${failed.join('; ')})` : ''}`;
+function describe(event: BackendSelectedEvent | NativeBuildEvent): string {
+  if (event.type === 'native-build-phase') return `${event.phase}: ${event.detail}`;
+  const { selection } = event;
+  const failed = selection.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
+  const threads =
+    selection.threads !== undefined ? `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}` : '';
+  return `backend: ${selection.name}${threads}${failed.length ? ` (skipped ${failed.join('; ')})` : ''}`;
+}
+
+/** A line for a grid cell (`[2/8] cell: …`) or a worker (`cell: …`) event. */
+function describeCellEvent(event: GridEvent | WorkerEvent): string {
+  if (!('worker' in event)) {
+    const at = `[${event.index + 1}/${event.total}] ${event.cell}`;
+    switch (event.type) {
+      case 'cell-start':
+        return `${at}: ${event.resuming ? `resuming (attempt ${event.attempt})` : 'starting'}`;
+      case 'cell-skip':
+        return `${at}: skipped (${event.reason === 'done' ? 'done' : 'failed earlier; --retry-failed reruns it'})`;
+      case 'cell-end':
+        return `${at}: done in ${event.seconds.toFixed(1)} s`;
+      case 'cell-failed':
+        return `${at}: FAILED — ${event.error}`;
+    }
   }
-  return `${String(event.phase)}: ${String(event.detail)}`;
+  switch (event.type) {
+    case 'worker-ready':
+      return `worker ${event.worker}: ready (backend ${event.backend}, moco-robust ${event.version})`;
+    case 'cell-start':
+      return `${event.cell}: ${event.resuming ? `resuming (attempt ${event.attempt})` : 'starting'} (${event.grid})`;
+    case 'cell-end':
+      return `${event.cell}: done in ${event.seconds.toFixed(1)} s`;
+    case 'cell-failed':
+      return `${event.cell}: FAILED — ${event.error}`;
+    case 'cell-busy':
+      return `${event.cell}: leased by ${event.holder} until ${event.until}; retried after it`;
+    case 'cell-stopped':
+      return `${event.cell}: stopped (${event.reason}); checkpoint kept, job back on the queue`;
+    case 'warning':
+      return `warning: ${event.message}`;
+  }
 }

@@ -42,7 +42,13 @@ export type {
 } from './training/training-loop';
 export type { TensorArchiveEntry, TensorArchiveSpec } from './checkpoint/tensor-archive';
 export { BACKEND_NAMES, BROWSER_BACKEND_NAMES, selectBackend } from './backend/select-backend';
-export type { BackendAttempt, BackendName, BackendSelection, SelectBackendOptions } from './backend/select-backend';
+export type {
+  BackendAttempt,
+  BackendName,
+  BackendSelectedEvent,
+  BackendSelection,
+  SelectBackendOptions,
+} from './backend/select-backend';
 export { isPretextTaskV1 } from './pretext/pretext-task';
 export type {
   JsonValue,

@@ -6,7 +6,7 @@ import {
   loadCifar10,
   loadFrostTextures,
   takeImages,
-  type CorruptImagesEvent,
+  type CorruptImagesParallelEvent,
 } from '@moco-robust/data';
 
 /**
@@ -30,13 +30,12 @@ export interface CorruptionBenchmark {
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
 
 async function time(
-  run: (onEvent: (event: { type: string }) => void) => Promise<void>,
+  run: (onEvent: (event: CorruptImagesParallelEvent) => void) => Promise<void>,
   count: number,
 ): Promise<{ perCorruption: Record<string, number>; overall: number }> {
   const seconds: Record<string, number> = {};
   const started = performance.now();
-  await run((e) => {
-    const event = e as CorruptImagesEvent;
+  await run((event) => {
     if (event.type === 'corruption-end') seconds[event.corruption] = (seconds[event.corruption] ?? 0) + event.seconds;
   });
   const total = (performance.now() - started) / 1000;

@@ -11,6 +11,7 @@ import {
   SEVERITIES,
   takeImages,
   writeNpy,
+  type CorruptImagesParallelOptions,
   type CorruptionName,
   type Severity,
 } from '@moco-robust/data';
@@ -103,11 +104,8 @@ export async function run(argv: string[]): Promise<number> {
     values.workers === undefined
       ? availableParallelism()
       : Math.max(1, integerFlag('corrupt', 'workers', values.workers, 1));
-  const generate =
-    workers > 1
-      ? (i: Uint8Array, n: number, o: Parameters<typeof corruptImages>[2]) =>
-          corruptImagesParallel(i, n, { ...o, workers, onEvent: o.onEvent as never })
-      : corruptImages;
+  const generate = (i: Uint8Array, n: number, o: Omit<CorruptImagesParallelOptions, 'workers'>) =>
+    workers > 1 ? corruptImagesParallel(i, n, { ...o, workers }) : corruptImages(i, n, o);
   const blocks = generate(images.images, images.count, {
     corruptions,
     severities,

@@ -119,17 +119,7 @@ async function download(values: {
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   const cacheDir = values.cache ?? defaultCacheDir();
-  const onEvent = (event: { type: string; [key: string]: unknown }) => {
-    if (event.type === 'download-progress')
-      renderer.listener({
-        type: 'eval-progress',
-        done: Math.round((event.bytes as number) / 1e6),
-        total: event.totalBytes ? Math.round((event.totalBytes as number) / 1e6) : NaN,
-        attack: 'MB',
-      });
-    else if (event.type === 'download-start' && (event.resumeFrom as number) > 0)
-      renderer.line(`resuming ${String(event.url)} from byte ${String(event.resumeFrom)}`);
-  };
+  const onEvent = renderer.listener;
   try {
     if (values.frost) {
       const dir = frostCacheDir(cacheDir);

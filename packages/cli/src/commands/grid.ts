@@ -11,10 +11,11 @@ import {
   resolveGridSpec,
   type GridCell,
 } from '../grid/grid-spec';
-import { createGridDir, runGridLocally, type GridEvent, type GridFile } from '../grid/run-grid';
+import { createGridDir, runGridLocally, type GridFile } from '../grid/run-grid';
 import { writeGridReport } from '../grid/write-grid-report';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
 import { PRESETS, PROTOCOLS } from '../presets';
+import { ProgressRenderer } from '../progress';
 import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { assertEmptyOutput } from '../run/run-dir';
@@ -169,7 +170,7 @@ export async function run(argv: string[]): Promise<number> {
       signal: controller.signal,
       backend: values.backend,
       retryFailed: Boolean(values['retry-failed']),
-      onEvent: (event) => process.stderr.write(`${describeEvent(event)}\n`),
+      onEvent: new ProgressRenderer().listener,
     });
     const written = await writeGridReport(out);
     if (values.json)
@@ -185,20 +186,6 @@ export async function run(argv: string[]): Promise<number> {
     return failed > 0 ? EXIT_CODES['grid-cells-failed']! : 0;
   } finally {
     process.off('SIGINT', onSigint);
-  }
-}
-
-function describeEvent(event: GridEvent): string {
-  const at = `[${event.index + 1}/${event.total}] ${event.cell}`;
-  switch (event.type) {
-    case 'cell-start':
-      return `${at}: ${event.resuming ? `resuming (attempt ${event.attempt})` : 'starting'}`;
-    case 'cell-skip':
-      return `${at}: skipped (${event.reason === 'done' ? 'done' : 'failed earlier; --retry-failed reruns it'})`;
-    case 'cell-end':
-      return `${at}: done in ${event.seconds.toFixed(1)} s`;
-    case 'cell-failed':
-      return `${at}: FAILED — ${event.error}`;
   }
 }
 

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
+import { ProgressRenderer } from '../progress';
 import { parseQueueUrl } from '../queue/queue-connection';
-import type { WorkerEvent } from '../queue/run-worker';
 import { UsageError } from '../usage-error';
 
 const FLAGS = {
@@ -35,25 +35,6 @@ const positive = (flag: string, text: string | undefined, fallback: number): num
   return value;
 };
 
-function describe(event: WorkerEvent): string {
-  switch (event.type) {
-    case 'worker-ready':
-      return `worker ${event.worker}: ready (backend ${event.backend}, moco-robust ${event.version})`;
-    case 'cell-start':
-      return `${event.cell}: ${event.resuming ? `resuming (attempt ${event.attempt})` : 'starting'} (${event.grid})`;
-    case 'cell-end':
-      return `${event.cell}: done in ${event.seconds.toFixed(1)} s`;
-    case 'cell-failed':
-      return `${event.cell}: FAILED — ${event.error}`;
-    case 'cell-busy':
-      return `${event.cell}: leased by ${event.holder} until ${event.until}; retried after it`;
-    case 'cell-stopped':
-      return `${event.cell}: stopped (${event.reason}); checkpoint kept, job back on the queue`;
-    case 'warning':
-      return `warning: ${event.message}`;
-  }
-}
-
 /** `moco-robust worker`. */
 export async function run(argv: string[]): Promise<number> {
   const { values, help, positionals } = parseFlags('worker', argv, FLAGS);
@@ -80,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     stalledSeconds: positive('stalled-seconds', values['stalled-seconds'], lockSeconds),
     name: values.name,
     version: createRequire(import.meta.url)('../package.json').version,
-    onEvent: (event) => process.stderr.write(`${describe(event)}\n`),
+    onEvent: new ProgressRenderer().listener,
   });
   await new Promise<void>((done) => {
     let stopping = false;

@@ -1,4 +1,4 @@
-import { selectBackend, type BackendName } from '@moco-robust/core';
+import { selectBackend, type BackendName, type BackendSelectedEvent } from '@moco-robust/core';
 import { parseSetFlags, resolveConfig } from '../config';
 import { integerFlag, type FlagSpec } from '../parse-flags';
 import { PRESETS, PROTOCOLS, type PresetName, type RunConfig } from '../presets';
@@ -98,7 +98,7 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 /** A backend selected before the run directory was opened, with the selection's events for the run's log. */
 export interface PreparedBackend {
   name: string;
-  events: unknown[];
+  events: BackendSelectedEvent[];
 }
 
 /**
@@ -106,7 +106,7 @@ export interface PreparedBackend {
  * be loaded and checked before the run directory exists; {@link startRun} replays its events into the run's log.
  */
 export async function prepareBackend(config: RunConfig, backendFlag: string | undefined): Promise<PreparedBackend> {
-  const events: unknown[] = [];
+  const events: BackendSelectedEvent[] = [];
   const selection = await selectBackend({
     backend: (backendFlag ?? config.backend) as BackendName | undefined,
     onEvent: (event) => events.push(event),
@@ -129,7 +129,7 @@ export async function startRun(
     config.backend = prepared.name;
     await run.writeJson('config.json', config);
   }
-  for (const event of prepared.events) run.renderer.listener(event as never);
+  for (const event of prepared.events) run.renderer.listener(event);
   if (run.resumed) run.renderer.line(`resuming ${run.out} on the ${prepared.name} backend`);
   return prepared.name;
 }

@@ -42,6 +42,9 @@ export interface BackendSelection {
   threads?: number;
 }
 
+/** What {@link selectBackend} emits once it has picked a backend (the CLI prints it and logs it). */
+export type BackendSelectedEvent = { type: 'backend-selected'; selection: BackendSelection };
+
 /** Options of {@link selectBackend}. */
 export interface SelectBackendOptions {
   /**
@@ -67,7 +70,7 @@ export interface SelectBackendOptions {
   wasmPaths?: string;
   /** Environment variable that forces a backend; default `MOCO_ROBUST_BACKEND`. */
   environmentVariable?: string;
-  onEvent?: EventListener<{ type: 'backend-selected'; selection: BackendSelection }>;
+  onEvent?: EventListener<BackendSelectedEvent>;
   /**
    * wasm in Node: threads for XNNPACK (tfjs's multi-threaded SIMD build, which tfjs itself does not
    * start in Node). Default: the `MOCO_ROBUST_WASM_THREADS` environment variable, else every core

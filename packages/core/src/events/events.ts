@@ -1,4 +1,8 @@
-/** Every event a library emits has a `type`; the CLI renders them and writes a JSONL log. */
+/**
+ * The shape every library event has: a literal `type` naming it. Each library exports the discriminated union of the
+ * events it emits (`TrainingLoopEvent`, `BackendSelectedEvent`, `PretrainEvent`, …); this is only their constraint.
+ * The CLI's `CliEvent` is the union of those it renders, which its renderer switches on.
+ */
 export interface MocoRobustEvent {
   type: string;
   [key: string]: unknown;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { emit, InvalidArgumentError, MocoRobustError, Rng } from '@moco-robust/core';
-import type { EventListener, MocoRobustEvent } from '@moco-robust/core';
+import type { EventListener } from '@moco-robust/core';
 import type { CorruptImagesWorkerData, CorruptImagesWorkerMessage } from './corrupt-images-worker';
 import { IMAGE_LENGTH } from './ops/image-buffers';
 import { planCorruptImages, skipMissingFrost } from './registry';
@@ -24,7 +24,7 @@ export interface CorruptImagesParallelOptions extends Omit<CorruptImagesOptions,
    * Receives `corruption-end` (wall time per block), `corruption-skipped` and the workers' start and stop (after they
    * have exited).
    */
-  onEvent?: EventListener<CorruptImagesParallelEvent & MocoRobustEvent>;
+  onEvent?: EventListener<CorruptImagesParallelEvent>;
 }
 
 /** Blocks a worker may compute ahead of the main thread's receipt. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { atomicWriteFile, DataFormatError, emit } from '@moco-robust/core';
-import type { EventListener, MocoRobustEvent } from '@moco-robust/core';
+import type { EventListener } from '@moco-robust/core';
 import { downloadFile } from '../download/download-file';
 import type { DownloadEvent } from '../download/download-file';
 import type { FrostTexture } from './corruption';
@@ -46,7 +46,7 @@ export interface FetchFrostTexturesOptions {
    */
   checksums?: Readonly<Record<string, string>>;
   /** Receives the download events of each source file and `frost-textures-ready` at the end. */
-  onEvent?: EventListener<FetchFrostTexturesEvent & MocoRobustEvent>;
+  onEvent?: EventListener<FetchFrostTexturesEvent>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { emit, InvalidArgumentError, Rng } from '@moco-robust/core';
-import type { EventListener, MocoRobustEvent } from '@moco-robust/core';
+import type { EventListener } from '@moco-robust/core';
 import { ALL_CORRUPTIONS } from './corruption';
 import type { Corruption, CorruptionName, FrostTexture, Severity } from './corruption';
 import { brightness } from './corruptions/brightness';
@@ -76,7 +76,7 @@ export interface CorruptImagesOptions {
    */
   onMissingFrostTextures?: 'skip' | 'error';
   /** Receives `corruption-end` and `corruption-skipped` events. */
-  onEvent?: EventListener<CorruptImagesEvent & MocoRobustEvent>;
+  onEvent?: EventListener<CorruptImagesEvent>;
 }
 
 /** One generated block: `count` corrupted images (uint8 N×32×32×3 HWC) of one corruption and severity. */

@@ -3,7 +3,7 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { DataFormatError, MocoRobustError, type EventListener, type MocoRobustEvent } from '@moco-robust/core';
+import { DataFormatError, MocoRobustError, type EventListener } from '@moco-robust/core';
 import { CIFAR10_TRAIN_FILES, concatImages, parseCifar10, type Cifar10Images } from '../cifar10/parse-cifar10';
 import { downloadFile, type DownloadEvent } from './download-file';
 import { readTar } from './tar';
@@ -34,7 +34,7 @@ export interface DatasetDownloadOptions {
   /** Another mirror of the same file (the checksum still applies). */
   url?: string;
   md5?: string;
-  onEvent?: EventListener<DownloadEvent & MocoRobustEvent>;
+  onEvent?: EventListener<DownloadEvent>;
   signal?: AbortSignal;
   fetch?: typeof fetch;
 }

@@ -2,14 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  AbortedError,
-  DownloadError,
-  emit,
-  InvalidArgumentError,
-  type EventListener,
-  type MocoRobustEvent,
-} from '@moco-robust/core';
+import { AbortedError, DownloadError, emit, InvalidArgumentError, type EventListener } from '@moco-robust/core';
 import { ChecksumError } from './checksum-error';
 
 /** Events of {@link downloadFile}; `download-progress` comes at most every 200 ms, and once at the end. */
@@ -26,7 +19,7 @@ export interface DownloadFileOptions {
   /** Expected checksum of the whole file (hex); one of them is required. */
   md5?: string;
   sha256?: string;
-  onEvent?: EventListener<DownloadEvent & MocoRobustEvent>;
+  onEvent?: EventListener<DownloadEvent>;
   /** Aborting throws `AbortedError` and leaves `<path>.part` for a later call to resume. */
   signal?: AbortSignal;
   /** The fetch to use (tests, proxies); default the global `fetch`. */
