@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertGradientsRegistered, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import {
+  assertGradientsRegistered,
+  InvalidArgumentError,
+  toRng,
+  withConstantWeights,
+  type Rng,
+} from '@moco-robust/core';
 import { ATTACK_DEFAULTS, DEFAULT_EPSILON, validateEpsilon, validateRestarts, validateSteps } from './attack-settings';
 import { checkImages } from './input-checks';
 import { ascentDirection, project, randomStart } from './projection';
@@ -34,7 +40,7 @@ export interface ApgdOptions {
   onCheckpoint?: (checkpoint: { iteration: number; stepSize: tf.Tensor1D; reduced: tf.Tensor1D }) => void;
 }
 
-/** The result of {@link apgdWithDetails}; the caller disposes every tensor. */
+/** The result of `apgdWithDetails`; the caller disposes every tensor. */
 export interface ApgdResult {
   /** The last successful point where one was found, else the highest-loss point: [N, H, W, C]. */
   adversarial: tf.Tensor4D;
@@ -62,7 +68,7 @@ export function apgdCheckpoints(steps: number): number[] {
 
 /**
  * Auto-PGD (Croce & Hein, ICML 2020) on any per-example objective: from a random point of the ε-ball,
- * steps of size η (initially 2ε) with momentum 0.75; at each checkpoint ({@link apgdCheckpoints}) an
+ * steps of size η (initially 2ε) with momentum 0.75; at each checkpoint (`apgdCheckpoints`) an
  * example whose loss rose in at most ρ = 0.75 of the steps since the last one, or whose best loss did
  * not improve since then without a reduction last time, has η halved and restarts from its best point.
  * Maximises. Defaults: ε 8/255, 100 steps, L∞, 1 restart. Returns a new tensor; no host reads.
@@ -75,6 +81,10 @@ export function apgd(objective: ApgdObjective, x: tf.Tensor4D, options: ApgdOpti
 
 /** {@link apgd} that also returns the best loss, success flags and final step sizes (the caller disposes them). */
 export function apgdWithDetails(objective: ApgdObjective, x: tf.Tensor4D, options: ApgdOptions = {}): ApgdResult {
+  return withConstantWeights(() => runApgd(objective, x, options));
+}
+
+function runApgd(objective: ApgdObjective, x: tf.Tensor4D, options: ApgdOptions): ApgdResult {
   if (typeof objective !== 'function')
     throw new InvalidArgumentError({
       argument: 'objective',

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertGradientsRegistered, emit, InvalidArgumentError, Rng, type EventListener } from '@moco-robust/core';
+import {
+  assertGradientsRegistered,
+  emit,
+  InvalidArgumentError,
+  Rng,
+  withConstantWeights,
+  type EventListener,
+} from '@moco-robust/core';
 import { apgdTargeted } from './apgd-targeted';
 import { DEFAULT_EPSILON } from './attack-settings';
 import { fabTargeted } from './fab';
@@ -92,6 +99,16 @@ export function autoAttack(
   x: tf.Tensor4D,
   y: tf.Tensor1D,
   options: AutoAttackOptions = {},
+): AutoAttackResult {
+  // one model for the whole cascade: its attacks share the rotated convolution filters
+  return withConstantWeights(() => runAutoAttack(model, x, y, options));
+}
+
+function runAutoAttack(
+  model: ModelLikeForward,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: AutoAttackOptions,
 ): AutoAttackResult {
   checkAttackInputs(x, { y, model });
   assertGradientsRegistered('autoAttack');

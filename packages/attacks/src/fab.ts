@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertGradientsRegistered, InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import {
+  assertGradientsRegistered,
+  InvalidArgumentError,
+  toRng,
+  withConstantWeights,
+  type Rng,
+} from '@moco-robust/core';
 import { DEFAULT_EPSILON } from './attack-settings';
 import { cleanRanking, targetBatch } from './clean-ranking';
 import { checkAttackInputs } from './input-checks';
@@ -38,7 +44,7 @@ export interface FabResult {
   success: Uint8Array;
 }
 
-/** Bisection halvings of {@link linfHyperplaneBoxProjection} before its exact solve (float32 resolution). */
+/** Bisection halvings of `linfHyperplaneBoxProjection` before its exact solve (float32 resolution). */
 const BISECTION_STEPS = 26;
 
 /**
@@ -99,7 +105,7 @@ export function linfHyperplaneBoxProjection(points: tf.Tensor2D, w: tf.Tensor2D,
  * `standard` version: for each of the `targets` classes with the highest clean logits after the top one,
  * run only on the examples no earlier target has broken within ε, each iteration linearises `f_t − f_y` at
  * the iterate, projects both the iterate and the clean image onto that hyperplane within [0, 1]
- * ({@link linfHyperplaneBoxProjection}), and steps to a mix of the two (weight of the clean image's
+ * (`linfHyperplaneBoxProjection`), and steps to a mix of the two (weight of the clean image's
  * projection ≤ `alphaMax`, overshoot `eta`); an adversarial iterate is recorded when it is the closest yet
  * and pulled back towards the clean image by `beta`. Defaults: ε 8/255, 100 steps, 9 targets, 1 restart
  * (then the attack draws nothing random), alphaMax 0.1, eta 1.05, beta 0.9. No host reads inside the
@@ -111,6 +117,10 @@ export function fabTargeted(
   y: tf.Tensor1D,
   options: FabOptions = {},
 ): FabResult {
+  return withConstantWeights(() => runFabTargeted(model, x, y, options));
+}
+
+function runFabTargeted(model: ModelLikeForward, x: tf.Tensor4D, y: tf.Tensor1D, options: FabOptions): FabResult {
   checkAttackInputs(x, { y, model });
   assertGradientsRegistered('fabTargeted');
   const o = resolveFabOptions(options);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertGradientsRegistered, InvalidArgumentError } from '@moco-robust/core';
+import { assertGradientsRegistered, InvalidArgumentError, withConstantWeights } from '@moco-robust/core';
 import { checkImages } from './input-checks';
 import { resolveAttackOptions, type AttackOptions } from './attack-options';
 import { ascentDirection, project, randomStart } from './projection';
@@ -16,7 +16,7 @@ export type PerExampleLoss = (xAdv: tf.Tensor4D) => tf.Tensor1D;
  * random start, 1 restart, L∞. Returns a new tensor; `x` is not modified.
  */
 export function pgd(loss: PerExampleLoss, x: tf.Tensor4D, options: AttackOptions = {}): tf.Tensor4D {
-  const { adversarial, loss: finalLoss } = runPgd(loss, x, options, false);
+  const { adversarial, loss: finalLoss } = withConstantWeights(() => runPgd(loss, x, options, false));
   finalLoss?.dispose();
   return adversarial;
 }
@@ -27,7 +27,7 @@ export function pgdWithLoss(
   x: tf.Tensor4D,
   options: AttackOptions = {},
 ): { adversarial: tf.Tensor4D; loss: tf.Tensor1D } {
-  const result = runPgd(loss, x, options, true);
+  const result = withConstantWeights(() => runPgd(loss, x, options, true));
   return { adversarial: result.adversarial, loss: result.loss! };
 }
 

@@ -19,6 +19,7 @@ export { emit, fanOut } from './events/events';
 export type { EventListener, MocoRobustEvent } from './events/events';
 export { assertImages, assertLabels, imagesFromUint8 } from './tensor/images';
 export { assertGradientsRegistered, registerGradients } from './tensor/gradients';
+export { withConstantWeights } from './backend/conv2d-gradient';
 export type { AssertImagesOptions } from './tensor/images';
 export { accuracy, crossEntropy } from './losses/cross-entropy';
 export { infoNce, infoNceLogits, l2Normalize, ntXent } from './losses/info-nce';

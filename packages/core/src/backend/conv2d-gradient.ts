@@ -1,6 +1,41 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 type Pair = [number, number];
+
+/** The rotated filters of the innermost {@link withConstantWeights} call, by the filter's data; absent outside one. */
+let rotatedFilters: Map<object, tf.Tensor4D> | undefined;
+
+/**
+ * Runs `fn`, promising that no weight changes while it runs (an attack's steps: many gradients of one model), so that
+ * gradient kernels may compute a transform of a weight once and reuse it: the native `Conv2D` input gradient's filter
+ * rotated by 180° with its channels swapped (a `Reverse` and a `Transpose` of every filter on every step, ≈6 % of a
+ * PGD step) is computed on the first step and kept until `fn` returns, then disposed — no tensor outlives the call.
+ * The cache is keyed by the filter's data, so a weight that does change (a new tensor, or a variable assigned new
+ * values) is rotated again rather than read stale. Nested calls share the outermost one's cache. `fn` must be
+ * synchronous (its tensors are read before it returns).
+ */
+export function withConstantWeights<T>(fn: () => T): T {
+  if (rotatedFilters) return fn();
+  rotatedFilters = new Map();
+  try {
+    return fn();
+  } finally {
+    for (const filter of rotatedFilters.values()) filter.dispose();
+    rotatedFilters = undefined;
+  }
+}
+
+/** `filter` [kh, kw, in, out] rotated by 180° with its channels swapped: [kh, kw, out, in]; cached in an attack. */
+function rotatedFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const rotate = () => tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  if (!rotatedFilters) return rotate();
+  let rotated = rotatedFilters.get(filter.dataId);
+  if (!rotated) {
+    rotated = tf.keep(rotate());
+    rotatedFilters.set(filter.dataId, rotated);
+  }
+  return rotated;
+}
 const pair = (v: number | Pair): Pair => (typeof v === 'number' ? [v, v] : v);
 
 /**
@@ -47,7 +82,7 @@ export const conv2dGradient: tf.GradConfig = {
       x: () =>
         tf.getBackend() === 'tensorflow' &&
         inputGradientIsConvolution(filter.shape, { strides, dilations, pad, dataFormat })
-          ? tf.conv2d(gradient, tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]), 1, 'same', 'NHWC')
+          ? tf.conv2d(gradient, rotatedFilter(filter), 1, 'same', 'NHWC')
           : (tf.engine().runKernel('Conv2DBackpropInput', { dy: gradient, filter }, {
               ...backpropAttrs,
               inputShape: x.shape,

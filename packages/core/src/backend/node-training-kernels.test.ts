@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { maxRelDiff } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inputGradientIsConvolution } from './conv2d-gradient';
+import { inputGradientIsConvolution, withConstantWeights } from './conv2d-gradient';
 import { registerNodeTrainingKernels } from './register-node-training-kernels';
 
 let original: { relu: tf.GradConfig; batchNorm: tf.GradConfig; conv: tf.GradConfig };
@@ -56,6 +56,41 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
     expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, strides: 2 })).toBe(false);
     expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, dilations: [1, 2] })).toBe(false);
     expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, dataFormat: 'NCHW' })).toBe(false);
+  });
+
+  it('withConstantWeights rotates each filter once, gives the same input gradients, and frees the rotations', async () => {
+    if (!native) return; // the rotated-filter convolution is the native backend's (warned above)
+    await tf.setBackend('tensorflow');
+    const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 31) as tf.Tensor4D;
+    const weights = tf.variable(tf.randomNormal([3, 3, 3, 5], 0, 0.5, 'float32', 32));
+    const gradient = () =>
+      tf.grad((z: tf.Tensor) => tf.sum(tf.square(tf.conv2d(z as tf.Tensor4D, weights as tf.Tensor4D, 1, 'same'))))(x);
+    const plain = gradient();
+    const before = tf.memory().numTensors;
+    const inScope = withConstantWeights(() => {
+      const first = gradient();
+      const cachedRotations = tf.memory().numTensors - before - 1; // besides `first`: the rotation, kept to the end
+      const second = gradient();
+      // a weight that changes inside the scope is rotated again, never read stale
+      tf.tidy(() => weights.assign(tf.mul(weights, 2)));
+      const changed = gradient();
+      return { first, second, changed, cachedRotations };
+    });
+    expect(inScope.cachedRotations).toBe(1);
+    expect(tf.memory().numTensors).toBe(before + 3); // the three gradients: the rotations were disposed on exit
+    expect(maxRelDiff(inScope.first.dataSync(), plain.dataSync())).toBe(0);
+    expect(maxRelDiff(inScope.second.dataSync(), plain.dataSync())).toBe(0);
+    const doubled = gradient(); // outside the scope, weights still doubled: the reference for `changed`
+    expect(maxRelDiff(inScope.changed.dataSync(), doubled.dataSync())).toBe(0);
+    expect(maxRelDiff(inScope.changed.dataSync(), plain.dataSync())).toBeGreaterThan(0.5);
+    // within one scope, later gradients of the same filter run no Reverse (the rotation is reused)
+    const { kernels } = await tf.profile(() =>
+      withConstantWeights(() => {
+        for (let i = 0; i < 3; i++) tf.dispose(gradient());
+      }),
+    );
+    expect(kernels.filter((k) => k.name === 'Reverse')).toHaveLength(1);
+    tf.dispose([x, weights, plain, inScope.first, inScope.second, inScope.changed, doubled]);
   });
 
   it(
