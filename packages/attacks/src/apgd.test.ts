@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apgd, apgdCheckpoints, apgdWithDetails } from './apgd';
 import { apgdTargeted } from './apgd-targeted';
 import { supervisedApgd } from './supervised-apgd';
-import { randomBatch, tinyConvNet } from './test-helpers/test-models';
+import { randomBatch, tinyConvNet } from './test-helpers/tiny-conv-net';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -7,7 +7,7 @@ import { instancePgd } from './instance-pgd';
 import { mocoFgsm, mocoLoss, mocoPgd } from './moco-pgd';
 import { pgd, pgdWithLoss } from './pgd';
 import { labelLoss, supervisedPgd } from './supervised-pgd';
-import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/test-models';
+import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/tiny-conv-net';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { InvalidArgumentError, Rng } from '@moco-robust/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fabTargeted, linfHyperplaneBoxProjection } from './fab';
-import { randomBatch, tinyConvNet } from './test-helpers/test-models';
+import { randomBatch, tinyConvNet } from './test-helpers/tiny-conv-net';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -14,7 +14,7 @@ import { pgd } from './pgd';
 import { square } from './square';
 import { supervisedApgd } from './supervised-apgd';
 import { supervisedPgd } from './supervised-pgd';
-import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/test-models';
+import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/tiny-conv-net';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mocoApgd } from './moco-apgd';
 import { mocoLoss } from './moco-pgd';
-import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/test-models';
+import { randomBatch, randomUnitRows, tinyConvNet } from './test-helpers/tiny-conv-net';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,28 +1,20 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readNpy } from '@moco-robust/data';
 import { cifarSampleDir, readCifarSample } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' },
-    timeout: 300_000,
-  });
 
 describe.skipIf(!sample)('attack --attack moco-pgd | moco-fgsm --encoder (label-free, tiny preset)', () => {
   it('moves the representation within ε, and reports the accuracy it costs a classifier when one is given', () => {
     const root = mkdtempSync(join(tmpdir(), 'mr-attack-moco-'));
-    const pretrain = cli(['pretrain', '--preset', 'tiny', '--out', join(root, 'pretrain')]);
+    const pretrain = runCli(['pretrain', '--preset', 'tiny', '--out', join(root, 'pretrain')]);
     expect(pretrain.status, pretrain.stderr).toBe(0);
     const common = ['--encoder', join(root, 'pretrain'), '--images', '16', '--negatives', '64', '--json'];
-    const pgd = cli(['attack', '--attack', 'moco-pgd', '--steps', '3', ...common, '--out', join(root, 'pgd')]);
+    const pgd = runCli(['attack', '--attack', 'moco-pgd', '--steps', '3', ...common, '--out', join(root, 'pgd')]);
     expect(pgd.status, pgd.stderr).toBe(0);
     const result = JSON.parse(pgd.stdout);
     expect(result.attack).toMatch(/^MoCo-PGD \(label-free\)-3 ε=8\/255 α=2\/255 T=0.2$/);
@@ -36,9 +28,17 @@ describe.skipIf(!sample)('attack --attack moco-pgd | moco-fgsm --encoder (label-
     for (let i = 0; i < clean.length; i++) worst = Math.max(worst, Math.abs(adversarial.data[i] - clean[i]));
     expect(worst).toBeLessThanOrEqual(9); // ε = 8/255, rounded to uint8
 
-    const finetune = cli(['finetune', '--preset', 'tiny', '--from', join(root, 'pretrain'), '--out', join(root, 'ft')]);
+    const finetune = runCli([
+      'finetune',
+      '--preset',
+      'tiny',
+      '--from',
+      join(root, 'pretrain'),
+      '--out',
+      join(root, 'ft'),
+    ]);
     expect(finetune.status, finetune.stderr).toBe(0);
-    const fgsm = cli([
+    const fgsm = runCli([
       'attack',
       '--attack',
       'moco-fgsm',
@@ -55,7 +55,7 @@ describe.skipIf(!sample)('attack --attack moco-pgd | moco-fgsm --encoder (label-
     expect(cost.adversarialAccuracy).toBeLessThanOrEqual(1);
     expect(cost.representation.cosineSimilarity).toBeLessThan(1);
 
-    const missing = cli(['attack', '--attack', 'moco-pgd', '--out', join(root, 'never')]);
+    const missing = runCli(['attack', '--attack', 'moco-pgd', '--out', join(root, 'never')]);
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/--attack moco-pgd needs --encoder/);
   });

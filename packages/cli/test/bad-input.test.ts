@@ -1,35 +1,23 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { writeNpy } from '@moco-robust/data';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lastLine, runCliAsync } from './run-cli';
 
 // The bad-input matrix of issue 16 on the real CLI: each bad input (data, settings, models, CIFAR-10-C arrays,
 // output paths, a full disk) gets its documented exit code (src/exit-codes.ts) and a one-line message naming the
 // argument or path, and nothing that existed before changes (bytes and modification times). The cases fail before
 // any training, so they run in parallel.
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
 const SMALL = ['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'];
 const RECORD = 3073;
 
-/** Runs the CLI asynchronously (cases run side by side); frost textures are never found (an empty cache). */
-function cli(args: string[], cache: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', MOCO_ROBUST_CACHE: cache, TF_CPP_MIN_LOG_LEVEL: '3' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** Runs the CLI without blocking (cases run side by side); frost textures are never found (an empty cache). */
+const runCliWithCache = (args: string[], cache: string) => runCliAsync(args, { MOCO_ROBUST_CACHE: cache });
 
 /** Every entry under `dir` (and `dir` itself) with its bytes and modification time. */
 function snapshot(dir: string): Record<string, string> {
@@ -41,8 +29,6 @@ function snapshot(dir: string): Record<string, string> {
   }
   return out;
 }
-
-const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1) ?? '';
 
 /** A tfjs layers model.json + weights.bin: flatten → dense(classes), every weight `value`. */
 function denseModel(dir: string, input: [number, number, number], classes: number, value: number) {
@@ -233,7 +219,9 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
       name === '--out under a regular file' ? join(file, 'run') : out(name.replace(/\W+/g, '-')),
     );
     const before = snapshot(root);
-    const results = await Promise.all(cases.map(([, args], i) => cli([...args, '--out', targets[i]!], cache)));
+    const results = await Promise.all(
+      cases.map(([, args], i) => runCliWithCache([...args, '--out', targets[i]!], cache)),
+    );
     const after = snapshot(root);
     for (const [i, [name, , code, message]] of cases.entries()) {
       const { status, stderr } = results[i]!;
@@ -253,7 +241,7 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
   }, async () => {
     const arrays = join(root, 'corrupted');
     const model = denseModel(join(root, 'model-ok'), [32, 32, 3], 10, 0);
-    const written = await cli(
+    const written = await runCliWithCache(
       ['corrupt', '--corruptions', 'fog,frost', '--images', '8', '--workers', '1', '--out', arrays],
       cache,
     );
@@ -261,7 +249,7 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
     expect(existsSync(join(arrays, 'fog.npy'))).toBe(true);
     expect(existsSync(join(arrays, 'frost.npy'))).toBe(false);
     const out = join(root, 'eval-no-frost');
-    const result = await cli(
+    const result = await runCliWithCache(
       ['eval', ...SMALL, '--from', model, '--attacks', 'clean,cifar10c', '--cifar10c', arrays, '--out', out, '--json'],
       cache,
     );
@@ -270,11 +258,11 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
     expect(report.corruptions.skipped.map((s: { corruption: string }) => s.corruption)).toContain('frost');
     expect(report.corruptions.results.map((r: { corruption: string }) => r.corruption)).toEqual(Array(5).fill('fog'));
     // eval --resume restarts the evaluation in the same folder with its saved settings, to the same numbers
-    const again = await cli(['eval', '--resume', '--out', out, '--json'], cache);
+    const again = await runCliWithCache(['eval', '--resume', '--out', out, '--json'], cache);
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).corruptions.results).toEqual(report.corruptions.results);
     // without --resume an occupied folder is refused, suggesting a flag eval has
-    const refused = await cli(['eval', ...SMALL, '--from', model, '--out', out], cache);
+    const refused = await runCliWithCache(['eval', ...SMALL, '--from', model, '--out', out], cache);
     expect(refused.status).toBe(2);
     expect(lastLine(refused.stderr)).toMatch('already holds files; choose a new directory or pass --resume');
   });
@@ -288,7 +276,7 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
     if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=12k', 'tmpfs', disk]).status !== 0) return;
     try {
       const model = denseModel(join(root, 'model-disk'), [32, 32, 3], 10, 0);
-      const result = await cli(
+      const result = await runCliWithCache(
         ['eval', ...SMALL, '--from', model, '--attacks', 'clean', '--out', join(disk, 'run')],
         cache,
       );

@@ -2,23 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readCheckpointManifest } from '@moco-robust/core';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lastLine, runCli } from './run-cli';
 
 // Bad starts and bad numbers on the real CLI: each failure gets its documented exit code and a one-line message
 // naming the setting or path, and leaves the output folder exactly as it was.
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
 const SMALL = ['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'];
-const cli = (args: string[], extra: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3', ...extra },
-    timeout: 300_000,
-  });
 
 /** Every file under `dir` with its bytes (undefined when `dir` does not exist). */
 function snapshot(dir: string): Record<string, string> | undefined {
@@ -32,7 +25,6 @@ function snapshot(dir: string): Record<string, string> | undefined {
 }
 
 /** The last line on stderr (TensorFlow's own start-up lines come first). */
-const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1) ?? '';
 
 describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the run', () => {
   let root = '';
@@ -53,7 +45,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
       const out = join(root, `usage-${readdirSync(root).length}`);
       if (existing) mkdirSync(out);
       const before = snapshot(out);
-      const result = cli(['pretrain', ...SMALL, ...flags, '--out', out]);
+      const result = runCli(['pretrain', ...SMALL, ...flags, '--out', out]);
       expect(result.status, result.stderr).toBe(2);
       expect(lastLine(result.stderr)).toMatch(message);
       expect(snapshot(out)).toEqual(before);
@@ -63,7 +55,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
   it('--out under a regular file or on a read-only file system: a file-system error (exit 9) naming the path', () => {
     const file = join(root, 'a-file');
     writeFileSync(file, 'not a folder');
-    const under = cli(['pretrain', ...SMALL, '--out', join(file, 'run')]);
+    const under = runCli(['pretrain', ...SMALL, '--out', join(file, 'run')]);
     expect(under.status, under.stderr).toBe(9);
     expect(lastLine(under.stderr)).toMatch(`${file}: cannot use ${join(file, 'run')} as the output folder`);
     expect(lastLine(under.stderr)).toMatch('(ENOTDIR)');
@@ -73,7 +65,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', readOnly]).status === 0;
     if (mounted) {
       try {
-        const result = cli(['pretrain', ...SMALL, '--out', join(readOnly, 'run')]);
+        const result = runCli(['pretrain', ...SMALL, '--out', join(readOnly, 'run')]);
         expect(result.status, result.stderr).toBe(9);
         expect(lastLine(result.stderr)).toMatch(
           `${readOnly}: cannot write into the folder: the file system is read-only`,
@@ -91,10 +83,9 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=160k', 'tmpfs', disk]).status === 0;
     try {
       const out = join(disk, 'run');
-      const result = cli(
-        ['pretrain', ...SMALL, '--set', 'pretrain.checkpointEverySteps=1', '--out', out],
-        mounted ? {} : { MOCO_ROBUST_TEST_CHECKPOINT_FAULT: 'files-written@2:ENOSPC' },
-      );
+      const result = runCli(['pretrain', ...SMALL, '--set', 'pretrain.checkpointEverySteps=1', '--out', out], {
+        env: mounted ? {} : { MOCO_ROBUST_TEST_CHECKPOINT_FAULT: 'files-written@2:ENOSPC' },
+      });
       expect(result.status, result.stderr).toBe(9);
       expect(lastLine(result.stderr)).toMatch(/checkpoints.*no space left on the device \(ENOSPC\)/);
       const latest = join(out, 'checkpoints', 'latest');
@@ -112,7 +103,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
     writeFileSync(join(fake, 'state.json'), '{"step":1}');
     writeFileSync(join(fake, 'encoder', 'model.json'), '{}');
     const out = join(root, 'finetune-no-manifest');
-    const result = cli(['finetune', ...SMALL, '--from', fake, '--out', out]);
+    const result = runCli(['finetune', ...SMALL, '--from', fake, '--out', out]);
     expect(result.status, result.stderr).toBe(5);
     expect(lastLine(result.stderr)).toMatch(`${fake}: is a checkpoint folder without manifest.json`);
     expect(existsSync(out)).toBe(false);
@@ -120,7 +111,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
 
   it('a learning rate that makes the loss NaN stops with exit 8, keeping only finite checkpoints', async () => {
     const out = join(root, 'nan');
-    const result = cli([
+    const result = runCli([
       'pretrain',
       ...SMALL,
       '--set',

@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+import { CLI_BIN } from './run-cli';
 
 describe('moco-robust bench (harness check with tiny shapes; CI never asserts a speed)', () => {
   it(
@@ -15,7 +13,7 @@ describe('moco-robust bench (harness check with tiny shapes; CI never asserts a 
       const out = mkdtempSync(join(tmpdir(), 'mr-bench-'));
       const run = spawnSync(
         process.execPath,
-        [bin, 'bench', '--tiny', '--backends', 'wasm', '--corruption-images', '4', '--out', out, '--json'],
+        [CLI_BIN, 'bench', '--tiny', '--backends', 'wasm', '--corruption-images', '4', '--out', out, '--json'],
         { encoding: 'utf8', timeout: 300_000 },
       );
       expect(run.status, run.stderr).toBe(0);
@@ -59,7 +57,7 @@ describe('moco-robust bench (harness check with tiny shapes; CI never asserts a 
       const out = mkdtempSync(join(tmpdir(), 'mr-bench-memory-'));
       const run = spawnSync(
         process.execPath,
-        [bin, 'bench', '--memory', '--tiny', '--backends', 'wasm', '--out', out, '--json'],
+        [CLI_BIN, 'bench', '--memory', '--tiny', '--backends', 'wasm', '--out', out, '--json'],
         { encoding: 'utf8', timeout: 300_000 },
       );
       expect(run.status, run.stderr).toBe(0);
@@ -111,7 +109,7 @@ json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, o
     const run = spawnSync(
       process.execPath,
       [
-        bin,
+        CLI_BIN,
         'bench',
         '--tiny',
         '--backends',
@@ -144,7 +142,7 @@ json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, o
     writeFileSync(join(dir, 'ref.py'), standIn('2.13.0+cpu'));
     const run = spawnSync(
       process.execPath,
-      [bin, 'bench', '--memory', '--tiny', '--backends', 'none', '--compare-torch'].concat([
+      [CLI_BIN, 'bench', '--memory', '--tiny', '--backends', 'none', '--compare-torch'].concat([
         '--torch-script',
         join(dir, 'ref.py'),
         '--python',
@@ -169,7 +167,7 @@ json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, o
   });
 
   it('--compare-torch without --torch-script is a usage error (no default points outside the project)', () => {
-    const run = spawnSync(process.execPath, [bin, 'bench', '--tiny', '--backends', 'none', '--compare-torch'], {
+    const run = spawnSync(process.execPath, [CLI_BIN, 'bench', '--tiny', '--backends', 'none', '--compare-torch'], {
       encoding: 'utf8',
     });
     expect(run.status).toBe(2);

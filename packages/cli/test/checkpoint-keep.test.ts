@@ -1,21 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
+import { lastLine, runCli } from './run-cli';
 
 // `--set pretrain.checkpointKeep=N` / `finetune.checkpointKeep=N`: the library's `checkpoint.keep` from the CLI —
 // validated before anything is written, saved in config.json, honoured by the checkpoint store.
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
 const SMALL = ['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'];
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, timeout: 300_000 });
-const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1) ?? '';
 /** The checkpoint folders of a run (without `latest`). */
 const checkpoints = (out: string) => readdirSync(join(out, 'checkpoints')).filter((name) => name !== 'latest');
 
@@ -28,7 +22,7 @@ describe.skipIf(!sample)('checkpointKeep from the CLI', () => {
       ['pretrain.checkpointKeep', '"two"'],
     ]) {
       const out = join(root, `${key}-${value}`);
-      const result = cli(['pretrain', ...SMALL, '--set', `${key}=${value}`, '--out', out]);
+      const result = runCli(['pretrain', ...SMALL, '--set', `${key}=${value}`, '--out', out]);
       expect(result.status, result.stderr).toBe(2);
       expect(lastLine(result.stderr)).toContain(`'${key}'`);
       expect(existsSync(out)).toBe(false);
@@ -39,13 +33,13 @@ describe.skipIf(!sample)('checkpointKeep from the CLI', () => {
     const root = await mkdtemp(join(tmpdir(), 'mr-keep-'));
     const pretrain = join(root, 'pretrain');
     const keepOne = ['--set', 'pretrain.checkpointEverySteps=1', '--set', 'pretrain.checkpointKeep=1'];
-    const first = cli(['pretrain', ...SMALL, ...keepOne, '--out', pretrain]);
+    const first = runCli(['pretrain', ...SMALL, ...keepOne, '--out', pretrain]);
     expect(first.status, first.stderr).toBe(0);
     expect(checkpoints(pretrain)).toEqual(['000000004']); // 4 steps, each checkpointed
     expect(JSON.parse(readFileSync(join(pretrain, 'config.json'), 'utf8')).pretrain.checkpointKeep).toBe(1);
 
     const finetune = join(root, 'finetune');
-    const second = cli([
+    const second = runCli([
       'finetune',
       ...SMALL,
       ...['--set', 'finetune.checkpointEverySteps=1', '--set', 'finetune.checkpointKeep=2'],

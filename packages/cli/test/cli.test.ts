@@ -2,19 +2,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir, hideModulesHook, sharedPath } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
+import { CLI_BIN, cliEnv, runCli } from './run-cli';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...env },
-    timeout: 300_000,
-  });
 
 describe('moco-robust (the built binary)', () => {
   it('prints help without loading tfjs', () => {
@@ -26,25 +19,25 @@ describe('moco-robust (the built binary)', () => {
       '@tensorflow/tfjs-backend-wasm',
       '@tensorflow/tfjs-backend-cpu',
     ].join(',');
-    const result = spawnSync(process.execPath, ['--import', hideModulesHook(), bin, '--help'], {
+    const result = spawnSync(process.execPath, ['--import', hideModulesHook(), CLI_BIN, '--help'], {
       encoding: 'utf8',
       env: { ...process.env, MOCO_ROBUST_HIDE_MODULES: hidden },
     });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Usage: moco-robust <command>/);
     expect(result.stdout).toMatch(/demo/);
-    expect(cli(['demo', '--help']).stdout).toMatch(/--preset <value>.*one of tiny\|demo\|study\|full/);
+    expect(runCli(['demo', '--help']).stdout).toMatch(/--preset <value>.*one of tiny\|demo\|study\|full/);
   });
 
   it('rejects bad flags and values with a one-line cause and exit code 2', () => {
-    const unknown = cli(['demo', '--epochs', '3']);
+    const unknown = runCli(['demo', '--epochs', '3']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     expect(unknown.stderr).toMatch(/demo: Unknown option '--epochs'; valid options: --data, --out, --preset/);
-    const bad = cli(['demo', '--preset', 'huge']);
+    const bad = runCli(['demo', '--preset', 'huge']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--preset must be one of tiny, demo, study, full; got 'huge'/);
-    expect(cli(['frobnicate']).stderr).toMatch(
+    expect(runCli(['frobnicate']).stderr).toMatch(
       /unknown command 'frobnicate'; valid commands: demo, pretrain, finetune, eval, attack, .*bench, backend/,
     );
   });
@@ -54,12 +47,14 @@ describe('moco-robust (the built binary)', () => {
       'is missing, and leaves an existing run directory intact',
     async () => {
       const empty = await mkdtemp(join(tmpdir(), 'mr-nodata-'));
-      const missing = cli(['demo', '--preset', 'tiny', '--data', empty]);
+      const missing = runCli(['demo', '--preset', 'tiny', '--data', empty]);
       expect(missing.status).toBe(2);
       expect(missing.stderr).toMatch(/Invalid argument 'dataDir': expected a folder holding the CIFAR-10 binary files/);
       const out = await mkdtemp(join(tmpdir(), 'mr-existing-'));
       await writeFile(join(out, 'keep.txt'), 'precious');
-      const occupied = cli(['demo', '--preset', 'tiny', '--out', out], { MOCO_ROBUST_DATA: sample ?? empty });
+      const occupied = runCli(['demo', '--preset', 'tiny', '--out', out], {
+        env: { MOCO_ROBUST_DATA: sample ?? empty },
+      });
       expect(occupied.status).toBe(2);
       expect(occupied.stderr).toMatch(
         /already holds files; choose a new directory or pass --resume \(nothing was changed\)/,
@@ -74,9 +69,7 @@ describe('moco-robust (the built binary)', () => {
     async () => {
       const out = join(await mkdtemp(join(tmpdir(), 'mr-demo-')), 'run');
       const frost = join(sharedPath('reference', 'cifar10c', 'frost_small') ?? '', '');
-      const result = cli(['demo', '--preset', 'tiny', '--out', out, '--json', '--frost', frost], {
-        MOCO_ROBUST_DATA: sample!,
-      });
+      const result = runCli(['demo', '--preset', 'tiny', '--out', out, '--json', '--frost', frost]);
       expect(result.status, result.stderr).toBe(0);
       const summary = JSON.parse(result.stdout);
       expect(summary.robustness.clean.total).toBe(128);
@@ -138,8 +131,8 @@ describe('moco-robust (the built binary)', () => {
         '3',
       ];
       const interrupted = join(root, 'interrupted');
-      const child = spawn(process.execPath, [bin, 'pretrain', ...settings, '--out', interrupted], {
-        env: { ...process.env, MOCO_ROBUST_DATA: sample!, TF_CPP_MIN_LOG_LEVEL: '3' },
+      const child = spawn(process.execPath, [CLI_BIN, 'pretrain', ...settings, '--out', interrupted], {
+        env: cliEnv(),
       });
       let stderr = '';
       child.stderr.on('data', (chunk) => {
@@ -156,7 +149,7 @@ describe('moco-robust (the built binary)', () => {
       expect(stoppedAt).toBeLessThan(48);
       expect(existsSync(join(interrupted, 'encoder'))).toBe(false); // not finished
 
-      const resumed = cli(['pretrain', '--resume', '--out', interrupted, '--json'], { MOCO_ROBUST_DATA: sample! });
+      const resumed = runCli(['pretrain', '--resume', '--out', interrupted, '--json']);
       expect(resumed.status, resumed.stderr).toBe(0);
       expect(JSON.parse(resumed.stdout).steps).toBe(48);
       const events = readFileSync(join(interrupted, 'events.jsonl'), 'utf8')
@@ -166,7 +159,7 @@ describe('moco-robust (the built binary)', () => {
       expect(events.filter((e) => e.type === 'pretrain-start').map((e) => e.startStep)).toEqual([0, stoppedAt]);
 
       const uninterrupted = join(root, 'uninterrupted');
-      const straight = cli(['pretrain', ...settings, '--out', uninterrupted, '--json'], { MOCO_ROBUST_DATA: sample! });
+      const straight = runCli(['pretrain', ...settings, '--out', uninterrupted, '--json']);
       expect(straight.status, straight.stderr).toBe(0);
       // same backend, same seed: bit-identical encoder weights
       expect(

@@ -2,20 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readNpy } from '@moco-robust/data';
 import { cifarSampleDir, readCifarSample } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, runCli } from './run-cli';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' },
-    timeout: 300_000,
-  });
 
 /** Every file under `dir` with its bytes, to check that a failed command changed nothing. */
 function snapshot(dir: string): Record<string, string> {
@@ -31,14 +24,14 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
   let root = '';
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mr-commands-'));
-    const pretrain = cli(['pretrain', '--preset', 'tiny', '--out', join(root, 'pretrain'), '--json']);
+    const pretrain = runCli(['pretrain', '--preset', 'tiny', '--out', join(root, 'pretrain'), '--json']);
     expect(pretrain.status, pretrain.stderr).toBe(0);
   });
 
   it(
     'finetune --from a pretrain run, eval --from the finetune ' + 'run (report with CIFAR-10-C), report combining runs',
     () => {
-      const finetune = cli([
+      const finetune = runCli([
         'finetune',
         '--preset',
         'tiny',
@@ -59,7 +52,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
         frozenStages: 1,
       });
 
-      const evaluation = cli([
+      const evaluation = runCli([
         'eval',
         '--preset',
         'tiny',
@@ -84,7 +77,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       expect(report.corruptions.skipped.map((s: { corruption: string }) => s.corruption)).toEqual(['frost']);
       expect(readFileSync(join(root, 'eval', 'report.md'), 'utf8')).toMatch(/frost was skipped/);
 
-      const combined = cli([
+      const combined = runCli([
         'report',
         join(root, 'eval'),
         join(root, 'eval', 'report.json'),
@@ -103,7 +96,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       ? join(root, 'finetune', 'model', 'model.json')
       : join(root, 'pretrain', 'encoder', 'model.json');
     const out = join(root, 'attack');
-    const result = cli([
+    const result = runCli([
       'attack',
       '--model',
       finetuned,
@@ -137,7 +130,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
 
   it('corrupt writes the official CIFAR-10-C layout (all five severities) and refuses an occupied folder', () => {
     const out = join(root, 'corrupt');
-    const result = cli([
+    const result = runCli([
       'corrupt',
       '--split',
       'test',
@@ -152,7 +145,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       '--json',
     ]);
     expect(result.status, result.stderr).toBe(0);
-    const single = cli([
+    const single = runCli([
       'corrupt',
       '--split',
       'test',
@@ -174,7 +167,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     expect(readNpy(readFileSync(join(out, 'brightness.npy'))).shape).toEqual([50, 32, 32, 3]);
     expect(readNpy(readFileSync(join(out, 'labels.npy'))).shape).toEqual([50]);
     const before = snapshot(out);
-    const again = cli(['corrupt', '--split', 'test', '--images', '10', '--out', out]);
+    const again = runCli(['corrupt', '--split', 'test', '--images', '10', '--out', out]);
     expect(again.status).toBe(2);
     expect(snapshot(out)).toEqual(before);
   });
@@ -194,7 +187,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     bytes[100] ^= 0xff;
     writeFileSync(weights, bytes);
     const before = snapshot(copy);
-    const result = cli([
+    const result = runCli([
       'finetune',
       '--preset',
       'tiny',
@@ -216,7 +209,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     () => {
       const yaml = join(root, 'settings.yaml');
       writeFileSync(yaml, 'preset: tiny\npretrain:\n  epochs: 1\n  attack: moco-fgsm\n');
-      const ok = cli([
+      const ok = runCli([
         'pretrain',
         '--config',
         yaml,
@@ -235,26 +228,26 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
 
       const typo = join(root, 'typo.json');
       writeFileSync(typo, JSON.stringify({ pretrain: { epocs: 3 } }));
-      const unknown = cli(['pretrain', '--config', typo, '--out', join(root, 'never')]);
+      const unknown = runCli(['pretrain', '--config', typo, '--out', join(root, 'never')]);
       expect(unknown.status).toBe(2);
       expect(unknown.stderr).toMatch(
         /typo\.json: unknown key 'pretrain\.epocs'; valid keys in 'pretrain': method, attack, epochs/,
       );
-      const bad = cli(['pretrain', '--preset', 'tiny', '--set', 'finetune.mode=half', '--out', join(root, 'never')]);
+      const bad = runCli(['pretrain', '--preset', 'tiny', '--set', 'finetune.mode=half', '--out', join(root, 'never')]);
       expect(bad.stderr).toMatch(/flags: 'finetune\.mode' must be one of linear, partial, full; got 'half'/);
       expect(existsSync(join(root, 'never'))).toBe(false);
     },
   );
 
   it('data info reports the folder, record counts and class histograms', () => {
-    const result = cli(['data', 'info', '--json']);
+    const result = runCli(['data', 'info', '--json']);
     expect(result.status, result.stderr).toBe(0);
     const info = JSON.parse(result.stdout);
     expect(info.folder).toMatch(/cifar-10-batches-bin$/);
     expect(info.train.images).toBe(5085); // the sample: 1017 records of each training batch
     expect(info.test.images).toBe(512);
     expect(Object.values(info.test.classes as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(512);
-    expect(cli(['data', 'fetch']).stderr).toMatch(/data: unknown action 'fetch'; valid actions: download, info/);
+    expect(runCli(['data', 'fetch']).stderr).toMatch(/data: unknown action 'fetch'; valid actions: download, info/);
   });
 
   it(
@@ -268,7 +261,15 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
         const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/cifar-10-binary.tar.gz`;
         // asynchronously: the server runs in this process
         const { spawn } = await import('node:child_process');
-        const child = spawn(process.execPath, [bin, 'data', 'download', '--cache', join(root, 'cache'), '--url', url]);
+        const child = spawn(process.execPath, [
+          CLI_BIN,
+          'data',
+          'download',
+          '--cache',
+          join(root, 'cache'),
+          '--url',
+          url,
+        ]);
         let stderr = '';
         child.stderr.on('data', (chunk) => (stderr += chunk));
         const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -288,7 +289,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
 
   it('a plugin method that is not installed exits 7 saying what to install, or what was meant', () => {
     const methods = 'built-in methods: moco-v1, moco-v2; plugins: rotation, jigsaw, selfie, rocl';
-    const result = cli([
+    const result = runCli([
       'pretrain',
       '--preset',
       'tiny',
@@ -302,13 +303,13 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       "moco-robust: method '@someone/pretext-x' needs the plugin package @someone/pretext-x, which is not installed: " +
         `npm install @someone/pretext-x (${methods})`,
     );
-    const misspelt = cli(['pretrain', '--preset', 'tiny', '--method', 'rotaton', '--out', join(root, 'plugin')]);
+    const misspelt = runCli(['pretrain', '--preset', 'tiny', '--method', 'rotaton', '--out', join(root, 'plugin')]);
     expect(misspelt.status).toBe(7);
     expect(misspelt.stderr.trim()).toBe(
       "moco-robust: method 'rotaton' needs the plugin package @moco-robust/pretext-rotaton, which is not installed " +
         `and is not a published plugin: did you mean 'rotation'? (${methods})`,
     );
-    const unknown = cli(['pretrain', '--preset', 'tiny', '--method', 'nonexistent', '--out', join(root, 'plugin')]);
+    const unknown = runCli(['pretrain', '--preset', 'tiny', '--method', 'nonexistent', '--out', join(root, 'plugin')]);
     expect(unknown.stderr).toMatch(/is not a published plugin: built-in methods: .*; or give a plugin's package name/);
     expect(unknown.stderr).not.toMatch(/npm install/);
   });

@@ -1,35 +1,21 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CHECKPOINT_WRITE_STAGES, readCheckpointManifest } from '@moco-robust/core';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli, waitForExit } from './run-cli';
 
 // The crash matrix of issue 16 on the real CLI: a kill at every step of the checkpoint protocol, SIGKILL at seeded
 // random moments, Ctrl-C once and twice — every run resumes to weights byte-identical to an uninterrupted run's, with
 // equal metrics, and `checkpoints/latest` never names anything but an intact checkpoint.
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
 // 128 images: 4 pre-training steps of 32 (one epoch); fine-tuning 3 steps per epoch × 2 epochs; a checkpoint per step
 const SMALL = ['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'];
 const PRETRAIN = [...SMALL, '--set', 'pretrain.checkpointEverySteps=1'];
 const FINETUNE = [...SMALL, '--set', 'finetune.checkpointEverySteps=1', '--set', 'finetune.validationImages=32'];
 const SEEDS = Number(process.env.MOCO_ROBUST_CRASH_SEEDS ?? 10);
-
-const cli = (args: string[], extra: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...env, ...extra }, timeout: 300_000 });
-
-const start = (args: string[], stderr: 'pipe' | 'ignore' = 'ignore') =>
-  spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'ignore', stderr] });
-
-const exited = (child: ChildProcess) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const waitFor = async (what: () => boolean, timeoutMs = 240_000) => {
@@ -72,7 +58,7 @@ describe.skipIf(!sample)('crash matrix: the real CLI killed and resumed', () => 
       ? ['pretrain', ...PRETRAIN, '--out', out]
       : ['finetune', ...FINETUNE, '--from', join(root, 'ref-pretrain'), '--out', out];
   const resume = (kind: 'pretrain' | 'finetune', out: string) => {
-    const result = cli([kind, '--resume', '--out', out]);
+    const result = runCli([kind, '--resume', '--out', out]);
     expect(result.status, result.stderr).toBe(0);
     expect(outcome(out, kind)).toEqual(reference[kind]);
   };
@@ -83,7 +69,7 @@ describe.skipIf(!sample)('crash matrix: the real CLI killed and resumed', () => 
     reference = {} as typeof reference;
     for (const kind of ['pretrain', 'finetune'] as const) {
       const began = Date.now();
-      const result = cli(args(kind, join(root, `ref-${kind}`)));
+      const result = runCli(args(kind, join(root, `ref-${kind}`)));
       expect(result.status, result.stderr).toBe(0);
       seconds[kind] = (Date.now() - began) / 1000;
       reference[kind] = outcome(join(root, `ref-${kind}`), kind);
@@ -94,7 +80,7 @@ describe.skipIf(!sample)('crash matrix: the real CLI killed and resumed', () => 
     it(`${kind}: killed at every step of the checkpoint protocol, then resumed`, async () => {
       for (const stage of CHECKPOINT_WRITE_STAGES) {
         const out = join(root, `${kind}-fault-${stage}`);
-        const killed = cli(args(kind, out), { MOCO_ROBUST_TEST_CHECKPOINT_FAULT: `${stage}@2` });
+        const killed = runCli(args(kind, out), { env: { MOCO_ROBUST_TEST_CHECKPOINT_FAULT: `${stage}@2` } });
         expect(killed.signal, `${stage}: ${killed.stderr}`).toBe('SIGKILL');
         await assertLatestIntact(out);
         resume(kind, out);
@@ -105,8 +91,8 @@ describe.skipIf(!sample)('crash matrix: the real CLI killed and resumed', () => 
     it(`${kind}: SIGKILL at ${SEEDS} seeded random moments, then resumed`, async () => {
       for (let seed = 0; seed < SEEDS; seed++) {
         const out = join(root, `${kind}-kill-${seed}`);
-        const child = start(args(kind, out));
-        const done = exited(child);
+        const child = startCli(args(kind, out));
+        const done = waitForExit(child);
         await waitFor(() => existsSync(join(out, 'config.json')));
         await sleep(seededFraction(seed) * seconds[kind] * 800);
         child.kill('SIGKILL');
@@ -119,12 +105,12 @@ describe.skipIf(!sample)('crash matrix: the real CLI killed and resumed', () => 
     it(`${kind}: one Ctrl-C saves at the current step and exits 130; a second exits at once`, async () => {
       for (const presses of [1, 2]) {
         const out = join(root, `${kind}-sigint-${presses}`);
-        const child = start(args(kind, out), 'pipe');
+        const child = startCli(args(kind, out), 'pipe');
         let stderr = '';
         child.stderr?.on('data', (d) => {
           stderr += d;
         });
-        const done = exited(child);
+        const done = waitForExit(child);
         await waitFor(() => existsSync(join(out, 'checkpoints', 'latest')));
         child.kill('SIGINT');
         if (presses === 2) {

@@ -1,17 +1,15 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, cliEnv, startCli, waitForExit } from './run-cli';
 
 // `demo --resume` on the real CLI (issue 16): a demo SIGKILLed during pre-training, during fine-tuning and during the
 // control run resumes to the weights and numbers of an uninterrupted demo, byte for byte; an occupied --out is refused.
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
 // 128 images: 4 pre-training steps, 3 fine-tuning steps per epoch × 2 epochs (the control too), a checkpoint per
 // step so that a kill lands mid-phase; CIFAR-10-C off (it keeps no state and only adds minutes)
 const ARGS = [
@@ -34,22 +32,12 @@ const KILLS = {
 } as const;
 type Phase = keyof typeof KILLS;
 
-const exited = (child: ChildProcess) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-const demo = (args: string[]) =>
-  spawn(process.execPath, [bin, 'demo', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a demo into `out` and SIGKILLs it as soon as `marker` appears (polled every 50 ms). */
 async function killedDemo(out: string, marker: string) {
-  const child = demo([...ARGS, '--out', out]);
-  const exit = exited(child);
+  const child = startCli(['demo', ...ARGS, '--out', out], 'pipe');
+  const exit = waitForExit(child);
   let running = true;
   void exit.then(() => {
     running = false;
@@ -76,13 +64,13 @@ const digest = (out: string) =>
 describe.skipIf(!sample)('demo --resume: a killed demo continues to an uninterrupted one', () => {
   let root = '';
   const killed = {} as Record<Phase, Awaited<ReturnType<typeof killedDemo>>>;
-  let reference: Awaited<ReturnType<typeof exited>>;
+  let reference: Awaited<ReturnType<typeof waitForExit>>;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mr-demo-resume-'));
     // the reference and the three killed demos side by side
     const [ref, ...kills] = await Promise.all([
-      exited(demo([...ARGS, '--out', join(root, 'ref')])),
+      waitForExit(startCli(['demo', ...ARGS, '--out', join(root, 'ref')], 'pipe')),
       ...(Object.keys(KILLS) as Phase[]).map((phase) => killedDemo(join(root, phase), KILLS[phase].marker)),
     ]);
     reference = ref!;
@@ -102,7 +90,9 @@ describe.skipIf(!sample)('demo --resume: a killed demo continues to an uninterru
       expect(existsSync(join(root, phase, KILLS[phase].done)), phase).toBe(false);
     }
     const resumed = await Promise.all(
-      (Object.keys(KILLS) as Phase[]).map((phase) => exited(demo(['--resume', '--out', join(root, phase)]))),
+      (Object.keys(KILLS) as Phase[]).map((phase) =>
+        waitForExit(startCli(['demo', '--resume', '--out', join(root, phase)], 'pipe')),
+      ),
     );
     (Object.keys(KILLS) as Phase[]).forEach((phase, i) => {
       expect(resumed[i]!.code, `${phase}: ${resumed[i]!.stderr}`).toBe(0);
@@ -115,7 +105,10 @@ describe.skipIf(!sample)('demo --resume: a killed demo continues to an uninterru
     expect(reference.code, reference.stderr).toBe(0);
     const out = join(root, 'ref');
     const before = snapshot(out);
-    const result = spawnSync(process.execPath, [bin, 'demo', ...ARGS, '--out', out], { encoding: 'utf8', env });
+    const result = spawnSync(process.execPath, [CLI_BIN, 'demo', ...ARGS, '--out', out], {
+      encoding: 'utf8',
+      env: cliEnv(),
+    });
     expect(result.status, result.stderr).toBe(2);
     const last = result.stderr.trim().split('\n').at(-1) ?? '';
     expect(last).toContain(out);

@@ -1,23 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli';
 
 // `eval --autoattack cpu|standard` on the real CLI: the flag sets eval.autoAttack (as `grid --autoattack` does), adds
 // AutoAttack to the evaluations, and the report names the version and its cascade. A linear model on 64 test images
 // and 3 APGD iterations keep it to seconds.
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' },
-    timeout: 300_000,
-  });
 const SMALL = ['--preset', 'tiny', '--set', 'data.testImages=64', '--set', 'eval.autoAttackSteps=3'];
 
 /** A tfjs layers model.json + weights.bin: flatten → dense(10), weights from a fixed formula (varied predictions). */
@@ -63,7 +55,18 @@ describe.skipIf(!sample)('eval --autoattack', () => {
 
   it('--autoattack cpu adds AutoAttack (APGD-CE → APGD-T) to the evaluations and names it in the report', () => {
     const out = join(root, 'cpu');
-    const result = cli(['eval', ...SMALL, '--from', model, '--attacks', 'clean', '--autoattack', 'cpu', '--out', out]);
+    const result = runCli([
+      'eval',
+      ...SMALL,
+      '--from',
+      model,
+      '--attacks',
+      'clean',
+      '--autoattack',
+      'cpu',
+      '--out',
+      out,
+    ]);
     expect(result.status, result.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).runs[0];
     const autoAttack = report.robustness.autoAttack;
@@ -88,7 +91,7 @@ describe.skipIf(!sample)('eval --autoattack', () => {
 
   it('--set eval.autoAttack=cpu with --attacks …,autoattack is the same evaluation', () => {
     const out = join(root, 'set');
-    const result = cli([
+    const result = runCli([
       'eval',
       ...SMALL,
       '--from',
@@ -109,7 +112,7 @@ describe.skipIf(!sample)('eval --autoattack', () => {
   });
 
   it('refuses a version other than standard or cpu, naming the flag', () => {
-    const result = cli(['eval', ...SMALL, '--from', model, '--autoattack', 'full', '--out', join(root, 'full')]);
+    const result = runCli(['eval', ...SMALL, '--from', model, '--autoattack', 'full', '--out', join(root, 'full')]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/--autoattack must be one of standard, cpu; got 'full'/);
   });

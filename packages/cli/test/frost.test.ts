@@ -1,26 +1,13 @@
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir, sharedPath } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliAsync } from './run-cli';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
 const frostSmall = sharedPath('reference', 'cifar10c', 'frost_small');
-
-/** Runs the built CLI without blocking the event loop (the test's HTTP server answers meanwhile). */
-const cli = (args: string[], env: NodeJS.ProcessEnv) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
 
 describe('frost textures: data download --frost and the cache', () => {
   let root = '';
@@ -41,7 +28,7 @@ describe('frost textures: data download --frost and the cache', () => {
 
   it('refuses textures whose checksum is wrong, keeping them as .bad', async () => {
     const cache = join(root, 'bad-cache');
-    const result = await cli(['data', 'download', '--frost', '--frost-url', mirror, '--cache', cache], {});
+    const result = await runCliAsync(['data', 'download', '--frost', '--frost-url', mirror, '--cache', cache], {});
     expect(result.status, result.stderr).not.toBe(0);
     expect(result.stderr).toMatch(/frost1\.png/);
     expect(readdirSync(join(cache, 'frost', 'sources'))).toContain('frost1.png.bad');
@@ -56,10 +43,13 @@ describe('frost textures: data download --frost and the cache', () => {
       cpSync(frostSmall!, join(withCache, 'frost'), { recursive: true });
       const args = (out: string) => ['corrupt', '--images', '4', '--corruptions', 'frost', '--out', out, '--json'];
       const env = { MOCO_ROBUST_DATA: sample, MOCO_ROBUST_FROST: '' };
-      const used = await cli(args(join(root, 'with')), { ...env, MOCO_ROBUST_CACHE: withCache });
+      const used = await runCliAsync(args(join(root, 'with')), { ...env, MOCO_ROBUST_CACHE: withCache });
       expect(used.status, used.stderr).toBe(0);
       expect(readdirSync(join(root, 'with')).sort()).toEqual(['frost.npy', 'labels.npy']);
-      const skipped = await cli(args(join(root, 'without')), { ...env, MOCO_ROBUST_CACHE: join(root, 'empty') });
+      const skipped = await runCliAsync(args(join(root, 'without')), {
+        ...env,
+        MOCO_ROBUST_CACHE: join(root, 'empty'),
+      });
       expect(skipped.status, skipped.stderr).toBe(0);
       expect(skipped.stderr).toMatch(/skipped frost/);
     },

@@ -3,18 +3,17 @@ import { createServer } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromiumPath, chromiumScreenshot, cifarSampleDir, withHeadlessChromium } from '@moco-robust/testing';
+import { extname, join, normalize } from 'node:path';
+import { chromiumPath, writeScreenshot, cifarSampleDir, withHeadlessChromium } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
+import { CLI_BIN, cliEnv, runCli } from './run-cli';
 import { expandGrid, parseSeeds, resolveGridSpec } from '../src/grid/grid-spec';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
 const chromium = chromiumPath(); // throws in CI when missing
-const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, timeout: 600_000 });
+const env = cliEnv();
+/** Runs a grid command of the built CLI (a grid of tiny cells may take minutes). */
+const runGrid = (args: string[]) => runCli(args, { timeoutMs: 600_000 });
 /** A small tiny-preset budget: 128 training and 64 test images, CIFAR-10-C from 4 images, AutoAttack cpu APGD-5. */
 const SMALL = [
   '--autoattack',
@@ -142,7 +141,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
   it('dry-run lists the cells with a cost measured from short steps, writing nothing', async () => {
     root = await mkdtemp(join(tmpdir(), 'mr-grid-'));
     const out = join(root, 'dry');
-    const result = cli([
+    const result = runGrid([
       'grid',
       ...SMALL,
       '--methods',
@@ -177,7 +176,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
 
   it('runs 2 methods × 2 seeds, records a failing cell (exit 10), the others finish; --retry-failed reruns it', () => {
     grid = join(root, 'grid');
-    const result = cli([
+    const result = runGrid([
       'grid',
       ...SMALL,
       '--methods',
@@ -207,12 +206,12 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
         expect(existsSync(join(dir, f)), `${c.name}/${f}`).toBe(true);
       expect(existsSync(join(dir, 'pretrain', 'encoder', 'model.json'))).toBe(c.method !== 'none');
     }
-    const retry = cli(['grid', '--resume', '--retry-failed', '--out', grid, '--json']);
+    const retry = runGrid(['grid', '--resume', '--retry-failed', '--out', grid, '--json']);
     expect(retry.status).toBe(10);
     expect(retry.stderr).toMatch(/none\.resnet6-w8\.s0\.[0-9a-f]{10}: skipped \(done\)/);
     for (const c of failed) expect(readJson(join(grid, 'cells', c.name, 'status.json')).attempts).toBe(2);
     // the scale-out's report of the same folder as a store says the same: exit 10, the failed cells counted
-    const fromStore = cli(['grid', 'report', '--store', root, '--grid', 'grid', '--json']);
+    const fromStore = runGrid(['grid', 'report', '--store', root, '--grid', 'grid', '--json']);
     expect(fromStore.status, fromStore.stderr).toBe(10);
     expect(JSON.parse(fromStore.stdout)).toMatchObject({ done: 4, failed: 2 });
   });
@@ -267,7 +266,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
         `${(100 * pgd.mean).toFixed(2)} ± ${(100 * pgd.halfWidth).toFixed(2)} (n=2)`,
       );
       const screenshot = join(root, 'grid.png');
-      await chromiumScreenshot(`http://127.0.0.1:${port}/report.html`, screenshot, { width: 1280, height: 2000 });
+      await writeScreenshot(`http://127.0.0.1:${port}/report.html`, screenshot, { width: 1280, height: 2000 });
       expect(readFileSync(screenshot).length).toBeGreaterThan(50_000);
       if (process.env.MOCO_ROBUST_KEEP_SCREENSHOT)
         spawnSync('cp', [screenshot, process.env.MOCO_ROBUST_KEEP_SCREENSHOT]);
@@ -279,7 +278,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
   it('SIGKILL mid-cell, then --resume: the interrupted cell ends with the uninterrupted grid’s weights', async () => {
     const killed = join(root, 'killed');
     const args = ['grid', ...SMALL, '--methods', 'moco-v1', '--attacks', 'moco-pgd', '--seeds', '0', '--out', killed];
-    const child = spawn(process.execPath, [bin, ...args], { env });
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { env });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     // killed right after the cell's first fine-tuning checkpoint (epoch 1 of 2), before its model is written
@@ -298,7 +297,7 @@ describe.skipIf(!sample)('moco-robust grid (the built binary, tiny preset)', () 
     const dir = join(killed, 'cells', cell.name);
     expect(readJson(join(dir, 'status.json')).status).toBe('running');
     expect(existsSync(join(dir, 'finetune', 'model'))).toBe(false);
-    const resumed = cli(['grid', '--resume', '--out', killed, '--json']);
+    const resumed = runGrid(['grid', '--resume', '--out', killed, '--json']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resuming \(attempt 2\)/);
     const reference = join(grid, 'cells', cell.name); // the same cell (same hash) in the uninterrupted grid

@@ -1,19 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' },
-    timeout: 300_000,
-  });
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 /** The report rows of the runs (the comparison table's lines that are not the quoted paper table). */
@@ -40,12 +32,20 @@ function expectRotationReport(dir: string) {
 describe.skipIf(!sample)('a baseline run is labelled as what it is all the way through (tiny preset)', () => {
   it('rotation: pretrain → finetune → eval keep `rotation` and its attack in config, report rows, legends', () => {
     const root = mkdtempSync(join(tmpdir(), 'mr-labels-'));
-    const pretrain = cli(['pretrain', '--preset', 'tiny', '--method', 'rotation', '--out', join(root, 'pretrain')]);
+    const pretrain = runCli(['pretrain', '--preset', 'tiny', '--method', 'rotation', '--out', join(root, 'pretrain')]);
     expect(pretrain.status, pretrain.stderr).toBe(0);
-    const finetune = cli(['finetune', '--preset', 'tiny', '--from', join(root, 'pretrain'), '--out', join(root, 'ft')]);
+    const finetune = runCli([
+      'finetune',
+      '--preset',
+      'tiny',
+      '--from',
+      join(root, 'pretrain'),
+      '--out',
+      join(root, 'ft'),
+    ]);
     expect(finetune.status, finetune.stderr).toBe(0);
     expect(json(join(root, 'ft', 'config.json')).pretrain).toMatchObject({ method: 'rotation', attack: 'moco-pgd' });
-    const evaluation = cli([
+    const evaluation = runCli([
       'eval',
       '--preset',
       'tiny',
@@ -61,14 +61,14 @@ describe.skipIf(!sample)('a baseline run is labelled as what it is all the way t
     expectRotationReport(join(root, 'eval'));
 
     // no --from: adversarial training from scratch, labelled `none`
-    const scratch = cli(['finetune', '--preset', 'tiny', '--set', 'finetune.epochs=1', '--out', join(root, 'none')]);
+    const scratch = runCli(['finetune', '--preset', 'tiny', '--set', 'finetune.epochs=1', '--out', join(root, 'none')]);
     expect(scratch.status, scratch.stderr).toBe(0);
     expect(json(join(root, 'none', 'config.json')).pretrain).toMatchObject({ method: 'none', attack: 'none' });
   });
 
   it('demo with pretrain.method=rotation labels its report the same way', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mr-labels-demo-')), 'demo');
-    const demo = cli([
+    const demo = runCli([
       'demo',
       '--preset',
       'tiny',

@@ -3,8 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { fgsm, mocoPgd, supervisedApgd } from '@moco-robust/attacks';
@@ -14,10 +13,10 @@ import { loadModel } from '@moco-robust/models';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN } from './run-cli';
 
 // The browser playground in Debian's Chromium: a model saved by the tiny demo, FGSM and MoCo-PGD on four test images
 // with the cpu backend on both sides, the page's predictions against the same attacks computed here in Node.
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
 const CHROMIUM = '/usr/bin/chromium';
 const IMAGES = [0, 1, 2, 3];
@@ -43,13 +42,17 @@ describe.skipIf(!sample)('moco-robust playground (Chromium)', () => {
   beforeAll(async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
     root = await mkdtemp(join(tmpdir(), 'mr-playground-'));
-    const demo = spawnSync(process.execPath, [bin, 'demo', '--preset', 'tiny', '--out', join(root, 'demo'), '--json'], {
-      encoding: 'utf8',
-      env: { ...process.env, MOCO_ROBUST_DATA: sample, TF_CPP_MIN_LOG_LEVEL: '3' },
-    });
+    const demo = spawnSync(
+      process.execPath,
+      [CLI_BIN, 'demo', '--preset', 'tiny', '--out', join(root, 'demo'), '--json'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, MOCO_ROBUST_DATA: sample, TF_CPP_MIN_LOG_LEVEL: '3' },
+      },
+    );
     expect(demo.status, demo.stderr).toBe(0);
     server = spawn(process.execPath, [
-      bin,
+      CLI_BIN,
       'playground',
       '--from',
       join(root, 'demo'),

@@ -1,19 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' },
-    timeout: 300_000,
-  });
 
 /** The baseline plugins of the workspace (each a separately published package the CLI loads by method name). */
 const PLUGINS = ['rotation', 'jigsaw', 'selfie', 'rocl'];
@@ -23,7 +15,7 @@ describe.skipIf(!sample)(
   () => {
     it.each(PLUGINS)('%s', (method) => {
       const root = mkdtempSync(join(tmpdir(), `mr-plugin-${method}-`));
-      const pretrain = cli([
+      const pretrain = runCli([
         'pretrain',
         '--preset',
         'tiny',
@@ -43,7 +35,7 @@ describe.skipIf(!sample)(
         .map((l) => JSON.parse(l));
       expect(events.find((e) => e.type === 'pretrain-start').method).toBe(method);
 
-      const finetune = cli([
+      const finetune = runCli([
         'finetune',
         '--preset',
         'tiny',
@@ -54,7 +46,7 @@ describe.skipIf(!sample)(
         '--json',
       ]);
       expect(finetune.status, finetune.stderr).toBe(0);
-      const evaluation = cli([
+      const evaluation = runCli([
         'eval',
         '--preset',
         'tiny',

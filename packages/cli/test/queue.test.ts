@@ -1,20 +1,19 @@
 // Scale-out on Redis with real processes: Debian's redis-server on a free 127.0.0.1 port (append-only file in a
 // temporary folder), `moco-robust worker`s and `grid --queue` from the built binary, on a 2-cell tiny grid.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, cliEnv, runCli } from './run-cli';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const sample = cifarSampleDir();
-const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, timeout: 600_000 });
+const env = cliEnv();
+/** Runs a grid command of the built CLI (a grid of tiny cells may take minutes). */
+const runGrid = (args: string[]) => runCli(args, { timeoutMs: 600_000 });
 /** The smallest grid that shows it: the none control and MoCo-PGD, one seed, 128 training and 64 test images. */
 const GRID = [
   '--preset',
@@ -71,14 +70,14 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
 
 function startWorker(queue: string, store: string, name: string, lockSeconds: number) {
   const args = ['worker', '--queue', queue, '--store', store, '--name', name, '--lock-seconds', `${lockSeconds}`];
-  const child = spawn(process.execPath, [bin, ...args, '--stalled-seconds', '1'], { env });
+  const child = spawn(process.execPath, [CLI_BIN, ...args, '--stalled-seconds', '1'], { env });
   const output = { stderr: '' };
   child.stderr.on('data', (chunk) => (output.stderr += chunk));
   return Object.assign(child, { output });
 }
 
 const status = (queue: string, grid: string) => {
-  const result = cli(['grid', 'status', '--queue', queue, '--grid', grid, '--json']);
+  const result = runGrid(['grid', 'status', '--queue', queue, '--grid', grid, '--json']);
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout);
 };
@@ -103,7 +102,7 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mr-queue-'));
     local = join(root, 'local');
-    const result = cli(['grid', ...GRID, '--out', local, '--json']);
+    const result = runGrid(['grid', ...GRID, '--out', local, '--json']);
     expect(result.status, result.stderr).toBe(0);
     cellNames = readJson(join(local, 'grid.json')).cells.map((c: { name: string }) => c.name);
   }, 600_000);
@@ -140,18 +139,18 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     // submitted once both wait for jobs, so each takes one cell
     const ready = () => workers.every((w) => /: ready \(backend/.test(w.output.stderr));
     await waitFor('both workers to announce', ready, 120, 200);
-    const first = cli(['grid', ...GRID, '--queue', queue, '--out', 'g', '--json']);
+    const first = runGrid(['grid', ...GRID, '--queue', queue, '--out', 'g', '--json']);
     expect(first.status, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ grid: 'g', cells: 2, existing: [] });
     expect(JSON.parse(first.stdout).added).toEqual(cellNames);
-    const again = cli(['grid', ...GRID, '--queue', queue, '--out', 'g', '--json']);
+    const again = runGrid(['grid', ...GRID, '--queue', queue, '--out', 'g', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ added: [], existing: cellNames });
     const counts = status(queue, 'g').counts;
     expect(counts.waiting + counts.running).toBe(2);
-    const nobody = cli(['grid', ...GRID, '--queue', `redis://127.0.0.1:${await freePort()}`, '--out', 'g']);
+    const nobody = runGrid(['grid', ...GRID, '--queue', `redis://127.0.0.1:${await freePort()}`, '--out', 'g']);
     expect(nobody.status).toBe(1);
     expect(nobody.stderr).toMatch(/cannot reach Redis at 127\.0\.0\.1:\d+ \(db 0\): .*expected a running redis-server/);
-    const other = cli(['grid', ...GRID, '--seeds', '1', '--queue', queue, '--out', 'g']);
+    const other = runGrid(['grid', ...GRID, '--seeds', '1', '--queue', queue, '--out', 'g']);
     expect(other.status).toBe(2); // the name g is taken by other cells
     expect(other.stderr).toMatch(/a grid named 'g' with other cells is already on the queue/);
     const announced = status(queue, 'g').workers;
@@ -164,9 +163,19 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     expect(done.cells.map((c: { worker: string }) => c.worker).sort()).toEqual(['w1', 'w2']); // one cell each
     for (const worker of workers) expect(await stop(worker), worker.output.stderr).toBe(0); // idle: exits at once
 
-    const fromQueue = cli(['grid', 'report', '--queue', queue, '--grid', 'g', '--out', join(dir, 'report'), '--json']);
+    const fromQueue = runGrid([
+      'grid',
+      'report',
+      '--queue',
+      queue,
+      '--grid',
+      'g',
+      '--out',
+      join(dir, 'report'),
+      '--json',
+    ]);
     expect(fromQueue.status, fromQueue.stderr).toBe(0);
-    const fromStore = cli(['grid', 'report', '--store', store, '--grid', 'g', '--json']);
+    const fromStore = runGrid(['grid', 'report', '--store', store, '--grid', 'g', '--json']);
     expect(fromStore.status, fromStore.stderr).toBe(0);
     const expected = readJson(join(local, 'report.json'));
     for (const path of [join(dir, 'report', 'report.json'), join(store, 'g', 'report.json')]) {
@@ -192,7 +201,7 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
 
   it('a worker SIGKILLed mid-cell: the other worker resumes the cell to the local run’s weights', async () => {
     const { queue, store, redis } = await scenario('kill');
-    const result = cli(['grid', ...GRID, '--methods', 'moco-v1', '--queue', queue, '--out', 'k', '--json']);
+    const result = runGrid(['grid', ...GRID, '--methods', 'moco-v1', '--queue', queue, '--out', 'k', '--json']);
     expect(result.status, result.stderr).toBe(0);
     const [name] = JSON.parse(result.stdout).added;
     const cellDir = join(store, 'k', 'cells', name);
@@ -230,7 +239,7 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
 
   it('redis-server restarted mid-grid: no cell lost, none run to completion twice', async () => {
     const { queue, store, port, redis, redisDir } = await scenario('restart');
-    expect(cli(['grid', ...GRID, '--queue', queue, '--out', 'r']).status).toBe(0);
+    expect(runGrid(['grid', ...GRID, '--queue', queue, '--out', 'r']).status).toBe(0);
     const workers = [startWorker(queue, store, 'r1', 10), startWorker(queue, store, 'r2', 10)];
     children.push(...workers);
     const cells = join(store, 'r', 'cells');

@@ -4,7 +4,7 @@ import { readCifarSample, useFastestBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateRobustness } from './evaluate-robustness';
 import { robustnessMarkdown } from './reports/robustness-markdown';
-import { trainedTinyClassifier } from './test-helpers/test-classifier';
+import { trainedTinyClassifier } from './test-helpers/trained-tiny-classifier';
 
 const test = readCifarSample('test_batch.bin', 32);
 

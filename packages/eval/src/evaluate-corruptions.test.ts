@@ -23,7 +23,7 @@ import {
 } from './evaluate-corruptions';
 import { officialCorruptions } from './node/official-corruptions';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { trainedTinyClassifier } from './test-helpers/test-classifier';
+import { trainedTinyClassifier } from './test-helpers/trained-tiny-classifier';
 
 const reference = cifar10cReferenceDir();
 const test = readCifarSample('test_batch.bin', 512); // the whole test sample

@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadFrostTextures } from '@moco-robust/data';
 import {
   chromiumPath,
-  chromiumScreenshot,
+  writeScreenshot,
   cifar10cReferenceDir,
   readCifarSample,
   useFastestBackend,
@@ -18,7 +18,7 @@ import { evaluateRobustness } from './evaluate-robustness';
 import { writeReport, type WrittenReport } from './node/write-report';
 import { collectExamples } from './reports/examples';
 import { createRunReport, percent, type RunReport } from './reports/run-report';
-import { trainedTinyClassifier } from './test-helpers/test-classifier';
+import { trainedTinyClassifier } from './test-helpers/trained-tiny-classifier';
 
 const test = readCifarSample('test_batch.bin', 128);
 const reference = cifar10cReferenceDir();
@@ -156,7 +156,7 @@ describe.skipIf(!test || !reference)('reports: JSON, Markdown, SVG charts and an
         expect(page.tables as number).toBeGreaterThanOrEqual(5);
         expect(page.text as string).toContain(percent(runs[0].robustness!.pgd!.accuracy));
         const screenshot = join(dir, 'screenshot.png');
-        await chromiumScreenshot(`http://127.0.0.1:${port}/index.html`, screenshot, { width: 1280, height: 2400 });
+        await writeScreenshot(`http://127.0.0.1:${port}/index.html`, screenshot, { width: 1280, height: 2400 });
         const png = readFileSync(screenshot);
         expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
         expect(png.readUInt32BE(16)).toBe(1280); // IHDR width

@@ -5,7 +5,8 @@ import { Rng, type PretextAttackSettings, type PretextContext } from '@moco-robu
 import { tinyPretextEncoder } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mocoTask } from './moco-task';
-import { flipJitter, tinyHead } from './test-helpers';
+import { flipJitter } from './test-helpers/flip-jitter';
+import { tinyHead } from './test-helpers/tiny-head';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

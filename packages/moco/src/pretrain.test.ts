@@ -5,7 +5,8 @@ import { readCifarSample, tinyPretextEncoder, useFastestBackend } from '@moco-ro
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mocoTask } from './moco-task';
 import { pretrain, type PretrainEvent } from './pretrain';
-import { flipJitter, tinyHead } from './test-helpers';
+import { flipJitter } from './test-helpers/flip-jitter';
+import { tinyHead } from './test-helpers/tiny-head';
 
 const all = readCifarSample('data_batch_1.bin', 96);
 

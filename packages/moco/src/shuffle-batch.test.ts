@@ -5,7 +5,7 @@ import { createResnetEncoder } from '@moco-robust/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mocoTask } from './moco-task';
 import { batchPermutation, shuffledForward } from './shuffle-batch';
-import { tinyHead } from './test-helpers';
+import { tinyHead } from './test-helpers/tiny-head';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

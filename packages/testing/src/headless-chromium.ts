@@ -66,7 +66,7 @@ export async function withHeadlessChromium<T>(url: string, done: Promise<T>, tim
 }
 
 /** Takes a `width`×`height` screenshot of `url` into the PNG file `path` with headless Chromium. */
-export async function chromiumScreenshot(
+export async function writeScreenshot(
   url: string,
   path: string,
   options: { width?: number; height?: number; timeoutMs?: number } = {},

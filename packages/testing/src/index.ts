@@ -4,4 +4,4 @@ export { maxAbsDiff, maxRelDiff } from './tolerance';
 export { readCifarSample } from './cifar-sample';
 export type { SampleImages } from './cifar-sample';
 export { tinyEncoderModel, tinyPretextEncoder } from './tiny-models';
-export { chromiumPath, chromiumScreenshot, withHeadlessChromium } from './headless-chromium';
+export { chromiumPath, writeScreenshot, withHeadlessChromium } from './headless-chromium';

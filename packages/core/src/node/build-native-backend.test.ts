@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../errors/errors';
 import { buildNativeBackend, resolveNativeBuildOptions, type NativeBuildEvent } from './build-native-backend';
-import { writeFakeWheel } from './fake-wheel.test-helper';
+import { writeFakeWheel } from './test-helpers/write-fake-wheel';
 
 const root = mkdtempSync(join(tmpdir(), 'moco-native-build-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layOutNativeDeps, NATIVE_LIBRARY_LINKS } from './native-deps-layout';
-import { writeFakeWheel } from './fake-wheel.test-helper';
+import { writeFakeWheel } from './test-helpers/write-fake-wheel';
 import { extractWheel, findCachedWheel, wheelFilePrefix } from './native-wheel';
 
 const root = mkdtempSync(join(tmpdir(), 'moco-native-layout-'));

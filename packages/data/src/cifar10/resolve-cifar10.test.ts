@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { InvalidArgumentError } from '@moco-robust/core';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { md5, serveBytes, ustar } from '../download/test-helpers';
+import { md5, serveBytes, ustar } from '../download/test-helpers/serve-bytes';
 import { loadCifar10 } from './load-cifar10';
 import { CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES } from './parse-cifar10';
 import { resolveCifar10 } from './resolve-cifar10';

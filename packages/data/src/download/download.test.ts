@@ -11,7 +11,7 @@ import { ChecksumError } from './checksum-error';
 import { CIFAR10_SOURCE, CIFAR10C_SOURCE, downloadCifar10, readCifar10Archive } from './datasets';
 import { downloadFile, type DownloadEvent } from './download-file';
 import { readTar } from './tar';
-import { md5, serveBytes, ustar } from './test-helpers';
+import { md5, serveBytes, ustar } from './test-helpers/serve-bytes';
 
 const sample = cifarSampleDir();
 

@@ -5,8 +5,8 @@ import { describe, expect } from 'vitest';
 import type { Corruption, FrostTexture, Severity } from '../corruption';
 import { cleanReferenceImages, referenceOutputs, referenceStatistics } from './reference';
 
-/** The five severities, for test loops. */
-export const SEVERITIES: Severity[] = [1, 2, 3, 4, 5];
+// the library's list of the five severities, for test loops
+export { SEVERITIES } from '../registry';
 
 /** `describe` that skips when `../shared` lacks the sample or the reference (outside CI; in CI their absence fails). */
 export function describeWithReference(name: string, body: () => void): void {

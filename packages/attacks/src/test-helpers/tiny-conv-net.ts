@@ -1,4 +1,4 @@
-// Test helpers (not exported): tiny models for the attack tests.
+// Test support (not exported): tiny models for the attack tests.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 

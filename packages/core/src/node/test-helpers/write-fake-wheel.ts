@@ -1,4 +1,4 @@
-// Test helper (not part of the package's entries): fake TensorFlow wheels for the native-build tests.
+// Test support (not exported): fake TensorFlow wheels for the native-build tests.
 import { spawnSync } from 'node:child_process';
 
 /**

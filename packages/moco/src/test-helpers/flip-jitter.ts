@@ -1,11 +1,7 @@
-// Test helpers (not exported): heads and augmentation for fast engine tests.
+// Test support (not exported): a cheap augmentation for fast engine tests.
 import * as tf from '@tensorflow/tfjs-core';
-import { projectionHead } from '@moco-robust/models';
 import type { Rng } from '@moco-robust/core';
-import type { ProjectionHeadFactory, TwoViews } from './moco-task';
-
-/** The models package's projection head (linear or MLP), seeded. */
-export const tinyHead: ProjectionHeadFactory = (options) => projectionHead(options);
+import type { TwoViews } from '../moco-task';
 
 /** A cheap seeded two-view augmentation: per-image horizontal flip and brightness jitter. */
 export const flipJitter: TwoViews = (images: tf.Tensor4D, rng: Rng) => {
