@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, l2Normalize } from '@moco-robust/core';
 
-/** Options of {@link knnPredict}. */
+/** Options of {@link knnAccuracy}. */
 export interface KnnOptions {
   /** Neighbours; default 200 (the MoCo CIFAR demo's monitor). */
   k?: number;
@@ -53,7 +53,10 @@ export function knnPredict(
   });
 }
 
-/** kNN accuracy (fraction correct) of `queries` with labels `queryLabels`, as a number (one host read). */
+/**
+ * kNN accuracy (fraction correct) of `queries` with labels `queryLabels`, as a number (one host read): weighted
+ * k-nearest-neighbour classification on L2-normalised features, the MoCo demo's monitor (`knnPredict` above).
+ */
 export function knnAccuracy(
   bank: tf.Tensor2D,
   bankLabels: tf.Tensor1D,

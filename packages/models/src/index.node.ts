@@ -1,5 +1,6 @@
-// @moco-robust/models — Node entry: everything of the browser entry, with saveModel/loadModel also taking directory
-// paths.
+// @moco-robust/models — Node entry: everything of the browser entry plus file-system saving.
 export * from './index';
+
+// saveModel / loadModel that also take directory paths and `file://` URLs
 export { loadModel, saveModel } from './node/save-model';
 export { fileSystemHandler } from './node/file-system-handler';

@@ -33,7 +33,7 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
 /**
  * Loads a model saved in the tfjs layers format from an `IOHandler` or URL (a relative URL in a browser too); the same
  * as `tf.loadLayersModel` (which needs no project code), with convolutions that compute only the gradients asked for
- * ({@link withPlainConvolutions}) and split batch-norm restored where the model was saved with it
+ * (`withPlainConvolutions`) and split batch-norm restored where the model was saved with it
  * ({@link restoreBatchNormGroups}).
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {

@@ -17,7 +17,7 @@ export function infoNceLogits(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D
 
 /**
  * Per-example MoCo InfoNCE loss (He et al., CVPR 2020, eq. 1): cross-entropy of
- * {@link infoNceLogits} with the positive at index 0; returns [N]. `temperature` default in MoCo-v1 0.07,
+ * `infoNceLogits` with the positive at index 0; returns [N]. `temperature` default in MoCo-v1 0.07,
  * the CIFAR demo uses 0.1 (v1) / 0.2 (v2).
  */
 export function infoNce(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, temperature: number): tf.Tensor1D {

@@ -27,7 +27,7 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
 
 /**
  * Loads a model in the tfjs layers format from a directory, its `model.json` path, a `file://` or `http(s)://` URL, or
- * an `IOHandler`; its convolutions compute only the gradients asked for ({@link withPlainConvolutions}), and split
+ * an `IOHandler`; its convolutions compute only the gradients asked for (`withPlainConvolutions`), and split
  * batch-norm recorded by {@link saveModel} is restored.
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
