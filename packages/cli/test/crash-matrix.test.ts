@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CHECKPOINT_WRITE_STAGES, readCheckpointManifest } from '@moco-robust/core';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,6 @@ const PRETRAIN = [...SMALL, '--set', 'pretrain.checkpointEverySteps=1'];
 const FINETUNE = [...SMALL, '--set', 'finetune.checkpointEverySteps=1', '--set', 'finetune.validationImages=32'];
 const SEEDS = Number(process.env.MOCO_ROBUST_CRASH_SEEDS ?? 10);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const waitFor = async (what: () => boolean, timeoutMs = 240_000) => {
   const until = Date.now() + timeoutMs;
   while (!what()) {

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, cliEnv, startCli, waitForExit } from './run-cli';
@@ -32,7 +33,6 @@ const KILLS = {
 } as const;
 type Phase = keyof typeof KILLS;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a demo into `out` and SIGKILLs it as soon as `marker` appears (polled every 50 ms). */
 async function killedDemo(out: string, marker: string) {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli';
 
 const sample = cifarSampleDir();
-const json = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 /** The report rows of the runs (the comparison table's lines that are not the quoted paper table). */
 const runRows = (markdown: string) =>
@@ -17,8 +17,8 @@ const NAME = 'Rotation (PGD-2 on the rotation loss)';
 
 /** The labels of a rotation run wherever it shows: never `moco-v2`, `unknown` or MoCo-PGD. */
 function expectRotationReport(dir: string) {
-  expect(json(join(dir, 'config.json')).pretrain).toMatchObject({ method: 'rotation', attack: 'moco-pgd', steps: 2 });
-  const report = json(join(dir, 'report.json'));
+  expect(readJson(join(dir, 'config.json')).pretrain).toMatchObject({ method: 'rotation', attack: 'moco-pgd', steps: 2 });
+  const report = readJson(join(dir, 'report.json'));
   const run = report.runs?.[0] ?? report;
   expect(run).toMatchObject({ ...ROTATION, name: NAME });
   const rows = runRows(readFileSync(join(dir, 'report.md'), 'utf8'));
@@ -44,7 +44,7 @@ describe.skipIf(!sample)('a baseline run is labelled as what it is all the way t
       join(root, 'ft'),
     ]);
     expect(finetune.status, finetune.stderr).toBe(0);
-    expect(json(join(root, 'ft', 'config.json')).pretrain).toMatchObject({ method: 'rotation', attack: 'moco-pgd' });
+    expect(readJson(join(root, 'ft', 'config.json')).pretrain).toMatchObject({ method: 'rotation', attack: 'moco-pgd' });
     const evaluation = runCli([
       'eval',
       '--preset',
@@ -63,7 +63,7 @@ describe.skipIf(!sample)('a baseline run is labelled as what it is all the way t
     // no --from: adversarial training from scratch, labelled `none`
     const scratch = runCli(['finetune', '--preset', 'tiny', '--set', 'finetune.epochs=1', '--out', join(root, 'none')]);
     expect(scratch.status, scratch.stderr).toBe(0);
-    expect(json(join(root, 'none', 'config.json')).pretrain).toMatchObject({ method: 'none', attack: 'none' });
+    expect(readJson(join(root, 'none', 'config.json')).pretrain).toMatchObject({ method: 'none', attack: 'none' });
   });
 
   it('demo with pretrain.method=rotation labels its report the same way', () => {

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, cliEnv, runCli } from './run-cli';
@@ -35,7 +36,6 @@ const GRID = [
 ];
 const WEIGHTS = ['pretrain/encoder/weights.bin', 'finetune/model/weights.bin'];
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function freePort(): Promise<number> {
   const server = createServer();

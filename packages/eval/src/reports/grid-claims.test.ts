@@ -1,24 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { AccuracyResult, RobustnessResult } from '../evaluate-robustness';
+import type { RobustnessResult } from '../evaluate-robustness';
 import { gridClaims } from './grid-claims';
 import { createGridReport, type GridCellRecord } from './grid-report';
 import { gridReportMarkdown } from './grid-report-markdown';
 import { createRunReport } from './run-report';
-
-const accuracy = (attack: string, value: number): AccuracyResult => ({
-  attack,
-  accuracy: value,
-  correct: Math.round(value * 100),
-  total: 100,
-  perClass: [],
-});
+import { accuracyResult } from './test-helpers/accuracy-result';
 
 /** A finished cell with FGSM and PGD accuracy. */
 function cell(method: string, attack: string, seed: number, fgsm: number, pgd: number): GridCellRecord {
   const robustness = {
-    clean: accuracy('clean', 0.8),
-    fgsm: accuracy('FGSM (ε 8/255)', fgsm),
-    pgd: accuracy('PGD-20', pgd),
+    clean: accuracyResult('clean', 0.8),
+    fgsm: accuracyResult('FGSM (ε 8/255)', fgsm),
+    pgd: accuracyResult('PGD-20', pgd),
   } as RobustnessResult;
   return {
     name: `${method}.${attack}.r.s${seed}`,

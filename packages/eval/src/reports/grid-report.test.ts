@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AccuracyResult, RobustnessResult } from '../evaluate-robustness';
+import type { RobustnessResult } from '../evaluate-robustness';
 import { createGridReport, type GridCellRecord } from './grid-report';
 import { gridCharts } from './grid-report-charts';
 import { gridReportHtml } from './grid-report-html';
 import { gridReportMarkdown } from './grid-report-markdown';
 import { createRunReport } from './run-report';
-
-const accuracy = (attack: string, value: number): AccuracyResult => ({
-  attack,
-  accuracy: value,
-  correct: Math.round(value * 100),
-  total: 100,
-  perClass: [],
-});
+import { accuracyResult } from './test-helpers/accuracy-result';
 
 /** A finished cell with clean / FGSM / PGD accuracy and a CIFAR-10-C mean. */
 function cell(
@@ -23,9 +16,9 @@ function cell(
   status = 'done',
 ): GridCellRecord {
   const robustness = {
-    clean: accuracy('clean', clean!),
-    fgsm: accuracy('FGSM (ε 8/255)', fgsm!),
-    pgd: accuracy('PGD-20 (ε 8/255, step 2/255)', pgd!),
+    clean: accuracyResult('clean', clean!),
+    fgsm: accuracyResult('FGSM (ε 8/255)', fgsm!),
+    pgd: accuracyResult('PGD-20 (ε 8/255, step 2/255)', pgd!),
   } as RobustnessResult;
   return {
     name: `${method}.${attack}.resnet18.s${seed}.abc`,
