@@ -11,6 +11,8 @@ export type { Classifier } from './classifier';
 // Clean and robust accuracy (FGSM, PGD, AutoAttack)
 export { evaluateRobustness, PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS } from './evaluate-robustness';
 export type { AccuracyResult, EvaluateEvent, RobustnessResult, RobustnessSettings } from './evaluate-robustness';
+export { attackImages } from './attack-images';
+export type { AttackImagesOptions, AttackImagesResult, ImageAttackName, RepresentationShift } from './attack-images';
 
 // CIFAR-10-C accuracy per corruption × severity
 export { evaluateCorruptions, generatedCorruptions } from './evaluate-corruptions';
