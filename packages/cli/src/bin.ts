@@ -1,70 +1,10 @@
 #!/usr/bin/env node
-// The moco-robust command. Help and argument errors never load tfjs: commands are imported lazily.
+// The moco-robust command: parses flags, prints help and usage errors from the command table, then runs the handler.
+// Help and argument errors never load tfjs: a handler (and with it tfjs) is imported only to run it.
+import { COMMANDS } from './command-table';
 import { describeFailure } from './exit-codes';
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  demo: {
-    summary:
-      'the whole pipeline on a CPU in minutes: MoCo-PGD pre-training ' +
-      '→ adversarial fine-tuning → clean/FGSM/PGD/CIFAR-10-C report',
-    load: () => import('./commands/demo'),
-  },
-  pretrain: {
-    summary: 'adversarial self-supervised pre-training (moco-v1, moco-v2 or a plugin; moco-pgd, moco-fgsm or none)',
-    load: () => import('./commands/pretrain'),
-  },
-  finetune: {
-    summary: 'fine-tune a pre-trained encoder with a new classifier head (linear|partial|full, standard|adversarial)',
-    load: () => import('./commands/finetune'),
-  },
-  eval: {
-    summary: 'clean, FGSM, PGD and CIFAR-10-C accuracy of a classifier, with a report',
-    load: () => import('./commands/eval'),
-  },
-  attack: {
-    summary: 'adversarial examples against any tfjs model.json, with an image grid',
-    load: () => import('./commands/attack'),
-  },
-  playground: {
-    summary: 'a page on 127.0.0.1 to attack a run in the browser: FGSM, PGD, label-free MoCo-FGSM / MoCo-PGD',
-    load: () => import('./commands/playground'),
-  },
-  corrupt: {
-    summary: 'write a CIFAR-10-C-style set (official .npy layout) from CIFAR-10 images',
-    load: () => import('./commands/corrupt'),
-  },
-  report: {
-    summary: 'render one or several runs into one report (JSON, Markdown, SVG charts, HTML)',
-    load: () => import('./commands/report'),
-  },
-  data: {
-    summary:
-      '`data download`: the official CIFAR-10 (and CIFAR-10-C), ' +
-      'verified and resumable; `data info`: what was found where',
-    load: () => import('./commands/data'),
-  },
-  grid: {
-    summary:
-      "the paper's Table 1 as one command: methods × attacks × architectures × seeds, resumable, " +
-      'with confidence intervals and a report',
-    load: () => import('./commands/grid'),
-  },
-  worker: {
-    summary:
-      'run grid cells from a Redis queue (BullMQ) on this machine: grid --queue submits them (docs/scale-out.md)',
-    load: () => import('./commands/worker'),
-  },
-  bench: {
-    summary:
-      'images/s per backend: conv, ResNet, attacks, pre-training and ' +
-      'fine-tuning steps, augmentation, CIFAR-10-C generator; --compare-torch',
-    load: () => import('./commands/bench'),
-  },
-  backend: {
-    summary: 'show which tfjs backends load and why; `backend build` builds the native one from a TensorFlow wheel',
-    load: () => import('./commands/backend'),
-  },
-};
+import { helpText, parseFlags } from './parse-flags';
+import { UsageError } from './usage-error';
 
 const USAGE = `moco-robust — label-free adversarial robustness for TensorFlow.js
 
@@ -99,8 +39,25 @@ async function main(argv: string[]): Promise<number> {
   // TensorFlow's C++ start-up lines (CPU features, oneDNN notices) are noise in a terminal; errors still show.
   // Read when the native library loads, so it must be set before any command imports tfjs-node.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-  const module = await entry.load();
-  return module.run(rest);
+  if (entry.delegate?.when(rest)) return (await entry.delegate.load()).run(rest);
+  const { values, positionals, help } = parseFlags(command, rest, entry.flags);
+  if (help) {
+    process.stdout.write(helpText(entry.usage ?? command, entry.help, entry.flags));
+    return 0;
+  }
+  const action = entry.actions ? (positionals[0] ?? entry.actions[0]) : undefined;
+  if (entry.actions && !entry.actions.includes(action!))
+    throw new UsageError(
+      `${command}: unknown action '${action}'; valid actions: ` +
+        [...entry.actions]
+          .sort()
+          .map((a) => (a === entry.actions![0] ? `${a} (default)` : a))
+          .join(', '),
+    );
+  const extra = entry.paths ? undefined : positionals[entry.actions ? 1 : 0];
+  if (extra !== undefined) throw new UsageError(`${command}: unexpected argument '${extra}'`);
+  const { handler } = await entry.load();
+  return handler({ values, positionals, action });
 }
 
 main(process.argv.slice(2)).then(

@@ -13,6 +13,11 @@ export type FlagSpec = Record<
   }
 >;
 
+/** The parsed values of a flag spec: strings, booleans, or string lists for `multiple` flags; absent if not given. */
+export type FlagValues<S extends FlagSpec> = {
+  [K in keyof S]?: S[K]['multiple'] extends true ? string[] : S[K]['type'] extends 'boolean' ? boolean : string;
+};
+
 /**
  * Parses `argv` strictly: unknown flags and bad choices throw a {@link UsageError} naming the flag and the valid
  * values.
@@ -21,13 +26,7 @@ export function parseFlags<S extends FlagSpec>(
   command: string,
   argv: string[],
   spec: S,
-): {
-  values: {
-    [K in keyof S]?: S[K]['multiple'] extends true ? string[] : S[K]['type'] extends 'boolean' ? boolean : string;
-  };
-  positionals: string[];
-  help: boolean;
-} {
+): { values: FlagValues<S>; positionals: string[]; help: boolean } {
   const options = Object.fromEntries(
     Object.entries(spec).map(([name, s]) => [name, { type: s.type, multiple: s.multiple ?? false }]),
   );

@@ -1,8 +1,8 @@
+import { PRESETS, PROTOCOLS } from './flags/choices';
 import { DEFAULT_EPSILON, PAPER_FGSM_EPSILON, PAPER_STEP_SIZE, STANDARD_STEP_SIZE } from '@moco-robust/attacks';
 
 /** Size presets (`--preset`) × protocols (`--protocol`): a run's scale and the paper's or the community's settings. */
-export const PRESETS = ['tiny', 'demo', 'study', 'full'] as const;
-export const PROTOCOLS = ['standard', 'paper'] as const;
+export { PRESETS, PROTOCOLS }; // defined in flags/choices.ts, which `--help` loads without tfjs
 export type PresetName = (typeof PRESETS)[number];
 export type ProtocolName = (typeof PROTOCOLS)[number];
 

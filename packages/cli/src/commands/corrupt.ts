@@ -16,41 +16,12 @@ import {
   type Severity,
 } from '@moco-robust/data';
 import { ProgressRenderer } from '../progress';
-import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
+import { integerFlag } from '../parse-flags';
+import type { CommandInput } from '../command-table';
+import type { CORRUPT_FLAGS } from '../flags/corrupt-flags';
 import { loadFrostFlag } from '../run/frost';
 import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
-
-const FLAGS = {
-  data: {
-    type: 'string',
-    description: 'CIFAR-10 binary files (folder, or its parent); default $MOCO_ROBUST_DATA or the cache',
-  },
-  split: { type: 'string', description: 'which images to corrupt', choices: ['test', 'train'], default: 'test' },
-  corruptions: {
-    type: 'string',
-    description: `comma-separated corruptions (default all 19: ${ALL_CORRUPTIONS.join(', ')})`,
-  },
-  severities: { type: 'string', description: 'severities, a range or a list: 1-5, 3, 1,3,5', default: '1-5' },
-  images: { type: 'string', description: 'corrupt only the first N images of the split' },
-  frost: {
-    type: 'string',
-    description: 'folder of the frost textures (default $MOCO_ROBUST_FROST; without it frost is skipped)',
-  },
-  seed: { type: 'string', description: 'seed of every random draw', default: '0' },
-  workers: {
-    type: 'string',
-    description: 'worker threads (1: this thread; the output is the same bytes either way); default the CPU count',
-  },
-  out: { type: 'string', description: 'output folder (new or empty)' },
-  json: { type: 'boolean', description: 'print one JSON object describing the files on stdout' },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  'Writes a CIFAR-10-C-style set in the official release layout: <out>/<corruption>.npy ' +
-  '(uint8 [5N,32,32,3], severities 1–5 in consecutive blocks of N) and <out>/labels.npy, ' +
-  'generated from CIFAR-10 images by the seeded on-the-fly generator. With a subset of ' +
-  'severities each file holds those blocks in the order given (severities.json says which).';
 
 /** Parses `1-5`, `3` or `1,3,5`. */
 export function parseSeverities(text: string): Severity[] {
@@ -66,13 +37,7 @@ export function parseSeverities(text: string): Severity[] {
 }
 
 /** `moco-robust corrupt`. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags('corrupt', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('corrupt', SUMMARY, FLAGS));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`corrupt: unexpected argument '${positionals[0]}'`);
+export async function handler({ values }: CommandInput<typeof CORRUPT_FLAGS>): Promise<number> {
   if (!values.out) throw new UsageError('corrupt: --out <folder> is required');
   const corruptions = (values.corruptions?.split(',').map((s) => s.trim()) ?? [...ALL_CORRUPTIONS]) as CorruptionName[];
   for (const c of corruptions)

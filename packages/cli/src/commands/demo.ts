@@ -1,37 +1,16 @@
 import { join } from 'node:path';
 import { pretrainingLabels, robustnessTable } from '@moco-robust/eval';
-import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, prepareBackend, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
+import type { CommandInput } from '../command-table';
+import type { DEMO_FLAGS } from '../flags/demo-flags';
+import { commandConfig, prepareBackend, startRun, validateSettings } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { runDemoControl } from '../grid/demo-control';
 import { runEval, runFinetune, runPretrain } from '../run/pipeline';
 import { openRunDir, writePhaseConfig } from '../run/run-dir';
-import { UsageError } from '../usage-error';
-
-const FLAGS = {
-  ...RUN_FLAGS,
-  frost: {
-    type: 'string',
-    description:
-      'folder of the frost textures for CIFAR-10-C (default $MOCO_ROBUST_FROST; without it frost is skipped and noted)',
-  },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  "The README's main job: adversarial MoCo-v2 pre-training on label-free MoCo-PGD examples, adversarial fine-tuning, " +
-  'then clean / FGSM / PGD / CIFAR-10-C evaluation, with a report (index.html, report.md) in the run directory; ' +
-  'also the none control (the same adversarial fine-tuning from a random initialisation) side by side, saying ' +
-  'whether pre-training helped at this budget.';
 
 /** `moco-robust demo`: the whole pipeline at a small scale. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags('demo', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('demo', SUMMARY, FLAGS));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`demo: unexpected argument '${positionals[0]}'`);
+export async function handler({ values }: CommandInput<typeof DEMO_FLAGS>): Promise<number> {
   // --resume continues every phase from its latest checkpoint (a finished phase returns its saved result at once;
   // evaluation is deterministic and reruns), reaching the weights and numbers of an uninterrupted demo
   const config = await commandConfig('demo', values, {}, 'demo');

@@ -1,7 +1,8 @@
-import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
+import type { CommandInput } from '../command-table';
+import { DEFAULT_EVALUATIONS, EVALUATIONS, type EVAL_FLAGS } from '../flags/eval-flags';
 import { checkCifar10CFolder } from '@moco-robust/data';
 import { checkModel } from '../run/check-model';
-import { commandConfig, prepareBackend, RUN_FLAGS, startRun } from '../run/command-config';
+import { commandConfig, prepareBackend, startRun } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { loadModelFrom, resolveModelSource, runEval } from '../run/pipeline';
@@ -10,61 +11,8 @@ import { pretrainingLabels, robustnessTable } from '@moco-robust/eval';
 import { sourcePretraining } from '../run/lineage';
 import { UsageError } from '../usage-error';
 
-const EVALUATIONS = ['clean', 'fgsm', 'pgd', 'autoattack', 'cifar10c'] as const;
-const DEFAULT_EVALUATIONS = 'clean,fgsm,pgd,cifar10c'; // autoattack on request: minutes per 100 images on a CPU
-const AUTOATTACK_VERSIONS = ['standard', 'cpu'] as const; // the grid command's --autoattack, same meaning
-
-const FLAGS = {
-  ...RUN_FLAGS,
-  resume: {
-    type: 'boolean',
-    description:
-      'restart the evaluation in --out from the start with its saved settings and --from (a stopped or failed ' +
-      'eval; the reports are replaced)',
-  },
-  from: {
-    type: 'string',
-    description:
-      'the classifier: a finetune run directory, a checkpoint directory ' +
-      'or any tfjs layers model.json (images in [0,1] → logits)',
-  },
-  attacks: {
-    type: 'string',
-    description: `comma-separated evaluations among ${EVALUATIONS.join(', ')} (default ${DEFAULT_EVALUATIONS})`,
-  },
-  autoattack: {
-    type: 'string',
-    description:
-      'also evaluate with AutoAttack of this version (cpu: APGD-CE + APGD-T; standard: + FAB-T + Square); ' +
-      'sets eval.autoAttack',
-    choices: AUTOATTACK_VERSIONS,
-  },
-  cifar10c: {
-    type: 'string',
-    description:
-      'folder of the official CIFAR-10-C arrays (<corruption>.npy, labels.npy); default: generate the corruptions',
-  },
-  frost: {
-    type: 'string',
-    description:
-      'folder of the frost textures for generated CIFAR-10-C (default ' +
-      '$MOCO_ROBUST_FROST; without it frost is skipped and noted)',
-  },
-  name: { type: 'string', description: "the run's name in the report (default the --from path)" },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  'Evaluates a classifier: clean accuracy, FGSM and PGD robust accuracy (model in inference mode) and ' +
-  'CIFAR-10-C per corruption × severity; writes report.json, report.md, charts/ and index.html to --out.';
-
 /** `moco-robust eval`. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags('eval', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('eval', SUMMARY, FLAGS));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`eval: unexpected argument '${positionals[0]}'`);
+export async function handler({ values }: CommandInput<typeof EVAL_FLAGS>): Promise<number> {
   // --resume restarts the evaluation with what the folder's config.json recorded: evaluation keeps no state worth a
   // checkpoint (it is deterministic per seed), so a restart reaches the same report
   const saved = values.resume ? await savedEvaluation(values) : undefined;

@@ -1,41 +1,15 @@
-import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
+import type { CommandInput } from '../command-table';
+import type { FINETUNE_FLAGS } from '../flags/finetune-flags';
 import { checkModel } from '../run/check-model';
-import { commandConfig, prepareBackend, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
+import { commandConfig, prepareBackend, startRun, validateSettings } from '../run/command-config';
 import { initialEncoder } from '../grid/initial-encoder';
 import { loadRunData } from '../run/data';
 import { loadModelFrom, resolveModelSource, runFinetune } from '../run/pipeline';
 import { openRunDir, readRunConfig } from '../run/run-dir';
 import { sourcePretraining } from '../run/lineage';
-import { UsageError } from '../usage-error';
-
-const FLAGS = {
-  ...RUN_FLAGS,
-  from: {
-    type: 'string',
-    description:
-      'the pre-trained encoder: a pretrain run directory, a checkpoint directory ' +
-      'or a model.json (omit for random initialisation: the `none` baseline)',
-  },
-  mode: { type: 'string', description: 'what trains', choices: ['linear', 'partial', 'full'] },
-  loss: {
-    type: 'string',
-    description: 'standard (clean), adversarial (Madry PGD), mixed (the paper: clean + adversarial), trades',
-    choices: ['standard', 'adversarial', 'mixed', 'trades'],
-  },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  'Fine-tunes a pre-trained encoder with a new classifier head (linear / partial / full; standard or ' +
-  'adversarial). Writes <out>/model/ (a plain tfjs layers model), checkpoints/, events.jsonl and metrics.json.';
 
 /** `moco-robust finetune`. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags('finetune', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('finetune', SUMMARY, FLAGS));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`finetune: unexpected argument '${positionals[0]}'`);
+export async function handler({ values }: CommandInput<typeof FINETUNE_FLAGS>): Promise<number> {
   const finetune: Record<string, unknown> = {};
   if (values.mode !== undefined) finetune.mode = values.mode;
   if (values.loss !== undefined) finetune.loss = values.loss;

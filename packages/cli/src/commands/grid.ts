@@ -3,70 +3,19 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { parseSetFlags } from '../config';
 import { EXIT_CODES } from '../exit-codes';
-import {
-  expandGrid,
-  GRID_ATTACKS,
-  GRID_AUTOATTACK_VERSIONS,
-  parseSeeds,
-  resolveGridSpec,
-  type GridCell,
-} from '../grid/grid-spec';
+import { expandGrid, parseSeeds, resolveGridSpec, type GridCell } from '../grid/grid-spec';
 import { createGridDir, runGridLocally, type GridFile } from '../grid/run-grid';
 import { writeGridReport } from '../grid/write-grid-report';
-import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { PRESETS, PROTOCOLS } from '../presets';
+import type { CommandInput } from '../command-table';
+import type { GRID_FLAGS } from '../flags/grid-flags';
 import { ProgressRenderer } from '../progress';
 import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
-export const FLAGS = {
-  spec: { type: 'string', description: 'JSON or YAML grid spec (keys as the flags below; flags override it)' },
-  methods: {
-    type: 'string',
-    description: 'comma list: none, moco-v1, moco-v2, jigsaw, rotation, selfie, rocl or any plugin (default all)',
-  },
-  attacks: { type: 'string', description: `pre-training attacks, comma list of ${GRID_ATTACKS.join(', ')}` },
-  architectures: { type: 'string', description: 'comma list (default resnet18,resnet50 at full, else the preset’s)' },
-  seeds: { type: 'string', description: 'seeds: 0,1,2 or 0-2 (default 0-2)' },
-  preset: {
-    type: 'string',
-    description: 'size of every cell (default demo); study: the whole Table 1 grid in about 2 h on a CPU',
-    choices: PRESETS,
-  },
-  autoattack: {
-    type: 'string',
-    description: 'also evaluate every cell with AutoAttack of this version (cpu: APGD-CE + APGD-T)',
-    choices: GRID_AUTOATTACK_VERSIONS,
-  },
-  protocol: { type: 'string', description: 'settings of every cell (default standard)', choices: PROTOCOLS },
-  set: {
-    type: 'string',
-    description: 'a setting for every cell, e.g. --set finetune.epochs=2 (repeatable)',
-    multiple: true,
-  },
-  name: { type: 'string', description: 'title of the grid report' },
-  reference: { type: 'string', description: 'method paired differences are taken against (default moco-v1)' },
-  data: { type: 'string', description: 'CIFAR-10 binary files; default $MOCO_ROBUST_DATA or the cache' },
-  out: { type: 'string', description: 'grid directory (new or empty; with --resume, the grid to continue)' },
-  resume: { type: 'boolean', description: 'continue the grid in --out: finished cells skipped, unfinished resumed' },
-  'retry-failed': { type: 'boolean', description: 'with --resume: run failed cells again' },
-  'dry-run': {
-    type: 'boolean',
-    description: 'list the cells and estimate their cost from measured steps; runs nothing',
-  },
-  frost: { type: 'string', description: 'frost textures folder for CIFAR-10-C (default $MOCO_ROBUST_FROST)' },
-  backend: { type: 'string', description: 'force a tfjs backend', choices: ['node-gpu', 'node', 'wasm', 'cpu'] },
-  json: { type: 'boolean', description: 'print one JSON object with the results on stdout' },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  "The paper's Table 1 as one command: every method × pre-training attack × architecture × seed is a cell, a " +
-  'complete run (pre-train → adversarial fine-tune → evaluate) in <out>/cells/<cell>/; then ' +
-  '<out>/report.{json,md,html} ' +
-  'with mean ± 95 % t-intervals over seeds, paired differences to MoCo and charts. Cells run one after another; ' +
-  'Ctrl-C (or a kill) and --resume continue where the grid stopped.';
+// the Redis scale-out's `grid --queue` (queue/grid-queue-command.ts) takes the same spec flags
+export { GRID_FLAGS as FLAGS } from '../flags/grid-flags';
 
 const SPEC_FLAGS = [
   'spec',
@@ -103,16 +52,7 @@ async function readSpecFile(path: string): Promise<Record<string, unknown>> {
 }
 
 /** `moco-robust grid`. */
-export async function run(argv: string[]): Promise<number> {
-  // the scale-out on Redis (docs/scale-out.md): grid --queue …, grid status|report
-  if (argv[0] === 'status' || argv[0] === 'report' || argv.some((a) => a === '--queue' || a.startsWith('--queue=')))
-    return (await import('../queue/grid-queue-command')).run(argv);
-  const { values, help, positionals } = parseFlags('grid', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('grid', SUMMARY, FLAGS));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`grid: unexpected argument '${positionals[0]}'`);
+export async function handler({ values }: CommandInput<typeof GRID_FLAGS>): Promise<number> {
   if (values['retry-failed'] && !values.resume)
     throw new UsageError('grid: --retry-failed needs --resume --out <grid>');
   let cells: GridCell[];

@@ -5,35 +5,11 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latestCheckpoint } from '@moco-robust/core';
 import { CIFAR10_RECORD_BYTES, CIFAR10_TEST_FILE, findCifar10, loadCifar10 } from '@moco-robust/data';
-import { helpText, integerFlag, parseFlags, type FlagSpec } from '../parse-flags';
+import { integerFlag } from '../parse-flags';
+import type { CommandInput } from '../command-table';
+import type { PLAYGROUND_FLAGS } from '../flags/playground-flags';
 import { resolveModelSource } from '../run/pipeline';
 import { UsageError } from '../usage-error';
-
-const FLAGS = {
-  from: {
-    type: 'string',
-    description:
-      'the classifier: a demo or finetune run, a checkpoint, or a model.json (default: the page asks for files)',
-  },
-  encoder: {
-    type: 'string',
-    description:
-      'the encoder for the label-free attacks: a pretrain run or checkpoint (query + key encoder, heads, queue) ' +
-      "or a model.json; default: the --from demo run's pretrain/",
-  },
-  data: {
-    type: 'string',
-    description: 'CIFAR-10 binary files (folder, its parent or the .tar.gz); default $MOCO_ROBUST_DATA or the cache',
-  },
-  images: { type: 'string', description: 'test images offered in the page', default: '64' },
-  port: { type: 'string', description: 'port on 127.0.0.1 (0: any free one)', default: '8787' },
-  json: { type: 'boolean', description: 'print {"url": …} as one JSON line on stdout' },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  "Serves the browser playground on 127.0.0.1: attack a run's classifier with FGSM, PGD and the label-free " +
-  'MoCo-FGSM / MoCo-PGD on its test images, in the browser (webgpu, webgl, wasm or cpu). ' +
-  'Nothing leaves the machine.';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -45,13 +21,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** `moco-robust playground`: serves dist/playground and the run's files until interrupted. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags('playground', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('playground', SUMMARY, FLAGS));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`playground: unexpected argument '${positionals[0]}'`);
+export async function handler({ values }: CommandInput<typeof PLAYGROUND_FLAGS>): Promise<number> {
   const port = integerFlag('playground', 'port', values.port, 8787);
   const site = join(dirname(fileURLToPath(import.meta.url)), 'playground');
   if (!existsSync(join(site, 'index.html')))

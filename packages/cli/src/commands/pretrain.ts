@@ -1,40 +1,13 @@
-import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
-import { commandConfig, prepareBackend, RUN_FLAGS, startRun, validateSettings } from '../run/command-config';
+import type { CommandInput } from '../command-table';
+import type { PRETRAIN_FLAGS } from '../flags/pretrain-flags';
+import { commandConfig, prepareBackend, startRun, validateSettings } from '../run/command-config';
 import { loadRunData } from '../run/data';
 import { runPretrain } from '../run/pipeline';
 import { openRunDir } from '../run/run-dir';
 import { pretextTaskFactory } from '../run/tasks';
-import { UsageError } from '../usage-error';
-
-const FLAGS = {
-  ...RUN_FLAGS,
-  method: {
-    type: 'string',
-    description:
-      'moco-v1, moco-v2 (built in) or a plugin: rotation, jigsaw, ' +
-      'selfie, rocl (@moco-robust/pretext-<name>) or any package name',
-  },
-  attack: {
-    type: 'string',
-    description: 'label-free attack crafting the training views',
-    choices: ['moco-pgd', 'moco-fgsm', 'none'],
-  },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  'Adversarial self-supervised pre-training of an encoder (MoCo-PGD / ' +
-  'MoCo-FGSM views, or a plugin pretext task with PGD on its loss). Writes ' +
-  '<out>/config.json, events.jsonl, checkpoints/ and the final encoder ' +
-  'in <out>/encoder/; Ctrl-C saves a checkpoint, --resume continues.';
 
 /** `moco-robust pretrain`. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags('pretrain', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('pretrain', SUMMARY, FLAGS));
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`pretrain: unexpected argument '${positionals[0]}'`);
+export async function handler({ values }: CommandInput<typeof PRETRAIN_FLAGS>): Promise<number> {
   const pretrain: Record<string, unknown> = {};
   if (values.method !== undefined) pretrain.method = values.method;
   if (values.attack !== undefined) pretrain.attack = values.attack;

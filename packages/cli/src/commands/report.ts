@@ -2,26 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataFormatError } from '@moco-robust/core';
 import { writeReport, type RunReport } from '@moco-robust/eval';
-import { helpText, parseFlags, type FlagSpec } from '../parse-flags';
+import type { CommandInput } from '../command-table';
+import type { REPORT_FLAGS } from '../flags/report-flags';
 import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
-
-const FLAGS = {
-  out: { type: 'string', description: 'folder of the combined report (new or empty)' },
-  title: { type: 'string', description: "the report's title", default: 'moco-robust comparison' },
-  quoted: {
-    type: 'boolean',
-    description: "draw the paper's Table 1 (quoted, hatched) beside the measured numbers",
-    default: true,
-  },
-  json: { type: 'boolean', description: 'print the written paths as JSON' },
-} satisfies FlagSpec;
-
-const SUMMARY =
-  'Renders one or several runs (folders holding report.json, e.g. from `eval` ' +
-  'or `demo`) into one report: report.json, report.md, charts/ (per-corruption ' +
-  "bars like the paper's Figures 5–8, a Table-1-style comparison) and " +
-  'index.html.\n\nUsage: moco-robust report <run dir | report.json>... [--out <folder>]';
 
 /** Reads the runs of a `report.json` (or of a folder holding one). */
 export async function readRuns(path: string): Promise<RunReport[]> {
@@ -45,12 +29,7 @@ export async function readRuns(path: string): Promise<RunReport[]> {
 }
 
 /** `moco-robust report`. */
-export async function run(argv: string[]): Promise<number> {
-  const { values, help, positionals } = parseFlags('report', argv, FLAGS);
-  if (help) {
-    process.stdout.write(helpText('report', SUMMARY, FLAGS));
-    return 0;
-  }
+export async function handler({ values, positionals }: CommandInput<typeof REPORT_FLAGS>): Promise<number> {
   if (positionals.length === 0) throw new UsageError('report: give at least one run folder or report.json');
   if (!values.out)
     throw new UsageError("report: --out <folder> is required (the runs' own reports are left as they are)");

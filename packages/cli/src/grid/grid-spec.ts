@@ -9,18 +9,19 @@ import {
   type ProtocolName,
   type RunConfig,
 } from '../presets';
+import { AUTOATTACK_VERSIONS, GRID_ATTACKS } from '../flags/choices';
 import { UsageError } from '../usage-error';
 import { GRID_PRESETS } from './grid-presets';
 
 /** Pre-training attacks of a grid: label-free MoCo-PGD / MoCo-FGSM (a baseline: PGD / FGSM on its loss) or none. */
-export const GRID_ATTACKS = ['moco-pgd', 'moco-fgsm', 'none'] as const;
+export { GRID_ATTACKS }; // defined in flags/choices.ts, which `--help` loads without tfjs
 export type GridAttack = (typeof GRID_ATTACKS)[number];
 
 /** The paper's Table 1 methods plus the `none` control (adversarial fine-tuning from random initialisation). */
 export const TABLE_1_METHODS = ['none', 'moco-v1', 'moco-v2', 'jigsaw', 'rotation', 'selfie', 'rocl'];
 
 /** AutoAttack versions a grid can evaluate: `standard` (APGD-CE, APGD-T, FAB-T, Square) or `cpu` (APGD-CE + APGD-T). */
-export const GRID_AUTOATTACK_VERSIONS = ['standard', 'cpu'] as const;
+export const GRID_AUTOATTACK_VERSIONS = AUTOATTACK_VERSIONS;
 
 /** A grid: every method × pre-training attack × architecture × seed, at one preset and protocol. */
 export interface GridSpec {
