@@ -24,8 +24,6 @@ function snapshot(dir: string): Record<string, string> | undefined {
   return out;
 }
 
-/** The last line on stderr (TensorFlow's own start-up lines come first). */
-
 describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the run', () => {
   let root = '';
   beforeAll(async () => {

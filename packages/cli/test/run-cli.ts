@@ -70,5 +70,5 @@ export function waitForExit(
   });
 }
 
-/** The last line of a CLI's stderr: its one-line error message. */
+/** The last line of a CLI's stderr: its one-line error message (TensorFlow's own start-up lines come first). */
 export const lastLine = (stderr: string): string => stderr.trim().split('\n').at(-1) ?? '';
