@@ -8,32 +8,27 @@ import * as tfl from '@tensorflow/tfjs-layers';
 export function tinyEncoderModel(seed: number, width = 8): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.heNormal({ seed: seed * 10 + s });
   const input = tfl.input({ shape: [32, 32, 3] });
-  let x = tfl.layers
-    .conv2d({
-      name: 'stem_conv',
-      filters: width,
+  let x = input;
+  // two blocks, each conv (stride 2) → BN → ReLU, created in this order (the seeded weights depend on it)
+  for (const [name, filters, initSeed] of [
+    ['stem', width, 1],
+    ['stage1', width * 2, 2],
+  ] as const) {
+    const conv = tfl.layers.conv2d({
+      name: `${name}_conv`,
+      filters,
       kernelSize: 3,
       strides: 2,
       padding: 'same',
       useBias: false,
-      kernelInitializer: init(1),
-    })
-    .apply(input) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: 'stem_bn', momentum: 0.9, epsilon: 1e-5 }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ name: 'stem_relu', activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers
-    .conv2d({
-      name: 'stage1_conv',
-      filters: width * 2,
-      kernelSize: 3,
-      strides: 2,
-      padding: 'same',
-      useBias: false,
-      kernelInitializer: init(2),
-    })
-    .apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: 'stage1_bn', momentum: 0.9, epsilon: 1e-5 }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ name: 'stage1_relu', activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+      kernelInitializer: init(initSeed),
+    });
+    x = conv.apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers
+      .batchNormalization({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5 })
+      .apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.activation({ name: `${name}_relu`, activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+  }
   const output = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: output });
 }
