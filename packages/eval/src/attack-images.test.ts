@@ -20,7 +20,7 @@ describe.skipIf(!sample)('attackImages (tiny model, cpu backend)', () => {
     set = sample!;
   });
 
-  it("PGD: the bytes and accuracies of per-batch supervisedPgd with the batch's rng fork; one event per batch", async () => {
+  it("PGD: the bytes and accuracies of supervisedPgd per batch with the batch's rng; one event a batch", async () => {
     const events: EvaluateEvent[] = [];
     const result = await attackImages(set, { attack: 'pgd', model, ...settings, onEvent: (e) => events.push(e) });
     const expected = new Uint8Array(set.images.length);

@@ -18,7 +18,7 @@ import { assertImageSet, sliceImages, sliceLabels, type LabelledImageSet } from 
 import { checkClassifierData } from './check-model-data';
 import type { EvaluateEvent } from './evaluate-robustness';
 
-/** The attacks of {@link attackImages}: labelled (`fgsm`, `pgd`) or label-free (`instance`, `moco-pgd`, `moco-fgsm`). */
+/** The attacks of {@link attackImages}: labelled (`fgsm`, `pgd`) or label-free (`instance`, `moco-pgd` / `-fgsm`). */
 export type ImageAttackName = 'fgsm' | 'pgd' | 'instance' | 'moco-pgd' | 'moco-fgsm';
 
 /** Options of {@link attackImages}; ε and the step in [0, 1] pixel units. */
@@ -31,7 +31,7 @@ export interface AttackImagesOptions {
   model?: ModelLikeForward;
   /**
    * `moco-pgd` / `moco-fgsm`: builds the MoCo objective of a batch (its keys and the queue of negatives, e.g.
-   * `mocoObjective` of @moco-robust/moco); its `dispose()` frees what it built. Called twice per batch (craft, measure).
+   * `mocoObjective` of @moco-robust/moco); its `dispose()` frees what it built. Called twice a batch (craft, measure).
    */
   objective?: (x: tf.Tensor4D) => MocoObjective & { dispose(): void };
   /** L∞ radius; e.g. 8/255. */
