@@ -7,6 +7,7 @@ import { writeNpy } from '@moco-robust/data';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lastLine, runCliAsync } from './run-cli';
+import { writeDenseModel } from './dense-model';
 
 // The bad-input matrix of issue 16 on the real CLI: each bad input (data, settings, models, CIFAR-10-C arrays,
 // output paths, a full disk) gets its documented exit code (src/exit-codes.ts) and a one-line message naming the
@@ -30,43 +31,8 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-/** A tfjs layers model.json + weights.bin: flatten → dense(classes), every weight `value`. */
-function denseModel(dir: string, input: [number, number, number], classes: number, value: number) {
-  mkdirSync(dir, { recursive: true });
-  const features = input[0] * input[1] * input[2];
-  const zeros = { class_name: 'Zeros', config: {} };
-  const topology = {
-    class_name: 'Sequential',
-    config: {
-      name: 'bad',
-      layers: [
-        { class_name: 'Flatten', config: { name: 'flatten', batch_input_shape: [null, ...input], dtype: 'float32' } },
-        {
-          class_name: 'Dense',
-          config: { name: 'dense', units: classes, use_bias: true, kernel_initializer: zeros, bias_initializer: zeros },
-        },
-      ],
-    },
-    keras_version: 'tfjs-layers 4.22.0',
-    backend: 'tensor_flow.js',
-  };
-  const weights = [
-    { name: 'dense/kernel', shape: [features, classes], dtype: 'float32' },
-    { name: 'dense/bias', shape: [classes], dtype: 'float32' },
-  ];
-  const model = {
-    format: 'layers-model',
-    modelTopology: topology,
-    weightsManifest: [{ paths: ['weights.bin'], weights }],
-  };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
-  const data = new Float32Array(features * classes + classes).fill(value);
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(data.buffer));
-  return dir;
-}
-
 /** A CIFAR-10 folder: links to the sample's training files and a test file made by `test`. */
-function dataFolder(root: string, name: string, test: Uint8Array) {
+function writeDataFolder(root: string, name: string, test: Uint8Array) {
   const dir = join(root, name, 'cifar-10-batches-bin');
   mkdirSync(dir, { recursive: true });
   for (const file of readdirSync(sample!))
@@ -101,15 +67,15 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
     const badLabel = Uint8Array.from(test);
     badLabel[RECORD] = 12; // record 1's label
     const data = {
-      empty: dataFolder(inputs, 'empty', new Uint8Array(0)),
-      truncated: dataFolder(inputs, 'truncated', test.subarray(0, 2 * RECORD + 100)),
-      label: dataFolder(inputs, 'label', badLabel),
+      empty: writeDataFolder(inputs, 'empty', new Uint8Array(0)),
+      truncated: writeDataFolder(inputs, 'truncated', test.subarray(0, 2 * RECORD + 100)),
+      label: writeDataFolder(inputs, 'label', badLabel),
     };
     const model = {
-      good: denseModel(join(inputs, 'good'), [32, 32, 3], 10, 0),
-      shape: denseModel(join(inputs, 'shape16'), [16, 16, 3], 10, 0),
-      five: denseModel(join(inputs, 'five'), [32, 32, 3], 5, 0),
-      nan: denseModel(join(inputs, 'nan'), [32, 32, 3], 10, Number.NaN),
+      good: writeDenseModel(join(inputs, 'good'), [32, 32, 3], 10, 0),
+      shape: writeDenseModel(join(inputs, 'shape16'), [16, 16, 3], 10, 0),
+      five: writeDenseModel(join(inputs, 'five'), [32, 32, 3], 5, 0),
+      nan: writeDenseModel(join(inputs, 'nan'), [32, 32, 3], 10, Number.NaN),
     };
     const noManifest = join(inputs, 'no-manifest');
     mkdirSync(join(noManifest, 'classifier'), { recursive: true });
@@ -240,7 +206,7 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
     timeout: 300_000,
   }, async () => {
     const arrays = join(root, 'corrupted');
-    const model = denseModel(join(root, 'model-ok'), [32, 32, 3], 10, 0);
+    const model = writeDenseModel(join(root, 'model-ok'), [32, 32, 3], 10, 0);
     const written = await runCliWithCache(
       ['corrupt', '--corruptions', 'fog,frost', '--images', '8', '--workers', '1', '--out', arrays],
       cache,
@@ -275,7 +241,7 @@ describe.skipIf(!sample)('bad inputs: documented exit codes, one line naming the
     // without permission to mount, bad-start.test.ts's injected ENOSPC covers the full disk
     if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=12k', 'tmpfs', disk]).status !== 0) return;
     try {
-      const model = denseModel(join(root, 'model-disk'), [32, 32, 3], 10, 0);
+      const model = writeDenseModel(join(root, 'model-disk'), [32, 32, 3], 10, 0);
       const result = await runCliWithCache(
         ['eval', ...SMALL, '--from', model, '--attacks', 'clean', '--out', join(disk, 'run')],
         cache,

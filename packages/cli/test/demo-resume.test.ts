@@ -33,9 +33,8 @@ const KILLS = {
 } as const;
 type Phase = keyof typeof KILLS;
 
-
 /** Starts a demo into `out` and SIGKILLs it as soon as `marker` appears (polled every 50 ms). */
-async function killedDemo(out: string, marker: string) {
+async function killDemoWhen(out: string, marker: string) {
   const child = startCli(['demo', ...ARGS, '--out', out], 'pipe');
   const exit = waitForExit(child);
   let running = true;
@@ -63,7 +62,7 @@ const digest = (out: string) =>
 
 describe.skipIf(!sample)('demo --resume: a killed demo continues to an uninterrupted one', () => {
   let root = '';
-  const killed = {} as Record<Phase, Awaited<ReturnType<typeof killedDemo>>>;
+  const killed = {} as Record<Phase, Awaited<ReturnType<typeof killDemoWhen>>>;
   let reference: Awaited<ReturnType<typeof waitForExit>>;
 
   beforeAll(async () => {
@@ -71,7 +70,7 @@ describe.skipIf(!sample)('demo --resume: a killed demo continues to an uninterru
     // the reference and the three killed demos side by side
     const [ref, ...kills] = await Promise.all([
       waitForExit(startCli(['demo', ...ARGS, '--out', join(root, 'ref')], 'pipe')),
-      ...(Object.keys(KILLS) as Phase[]).map((phase) => killedDemo(join(root, phase), KILLS[phase].marker)),
+      ...(Object.keys(KILLS) as Phase[]).map((phase) => killDemoWhen(join(root, phase), KILLS[phase].marker)),
     ]);
     reference = ref!;
     (Object.keys(KILLS) as Phase[]).forEach((phase, i) => {

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeDenseModel } from './dense-model';
 import { runCli } from './run-cli';
 
 // `eval --autoattack cpu|standard` on the real CLI: the flag sets eval.autoAttack (as `grid --autoattack` does), adds
@@ -12,45 +13,14 @@ import { runCli } from './run-cli';
 const sample = cifarSampleDir();
 const SMALL = ['--preset', 'tiny', '--set', 'data.testImages=64', '--set', 'eval.autoAttackSteps=3'];
 
-/** A tfjs layers model.json + weights.bin: flatten → dense(10), weights from a fixed formula (varied predictions). */
-function linearModel(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const features = 32 * 32 * 3;
-  const topology = {
-    class_name: 'Sequential',
-    config: {
-      name: 'linear',
-      layers: [
-        { class_name: 'Flatten', config: { name: 'flatten', batch_input_shape: [null, 32, 32, 3], dtype: 'float32' } },
-        { class_name: 'Dense', config: { name: 'dense', units: 10, use_bias: true } },
-      ],
-    },
-    keras_version: 'tfjs-layers 4.22.0',
-    backend: 'tensor_flow.js',
-  };
-  const weights = [
-    { name: 'dense/kernel', shape: [features, 10], dtype: 'float32' },
-    { name: 'dense/bias', shape: [10], dtype: 'float32' },
-  ];
-  writeFileSync(
-    join(dir, 'model.json'),
-    JSON.stringify({
-      format: 'layers-model',
-      modelTopology: topology,
-      weightsManifest: [{ paths: ['weights.bin'], weights }],
-    }),
-  );
-  const data = new Float32Array(features * 10 + 10).map((_, i) => 0.01 * Math.sin(i * 0.7));
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(data.buffer));
-  return join(dir, 'model.json');
-}
-
 describe.skipIf(!sample)('eval --autoattack', () => {
   let root = '';
   let model = '';
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mr-eval-autoattack-'));
-    model = linearModel(join(root, 'model'));
+    // varied predictions: weights from a fixed formula
+    const weight = (i: number) => 0.01 * Math.sin(i * 0.7);
+    model = join(writeDenseModel(join(root, 'model'), [32, 32, 3], 10, weight), 'model.json');
   });
 
   it('--autoattack cpu adds AutoAttack (APGD-CE → APGD-T) to the evaluations and names it in the report', () => {

@@ -76,7 +76,7 @@ function startWorker(queue: string, store: string, name: string, lockSeconds: nu
   return Object.assign(child, { output });
 }
 
-const status = (queue: string, grid: string) => {
+const readGridStatus = (queue: string, grid: string) => {
   const result = runGrid(['grid', 'status', '--queue', queue, '--grid', grid, '--json']);
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout);
@@ -145,7 +145,7 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     expect(JSON.parse(first.stdout).added).toEqual(cellNames);
     const again = runGrid(['grid', ...GRID, '--queue', queue, '--out', 'g', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ added: [], existing: cellNames });
-    const counts = status(queue, 'g').counts;
+    const counts = readGridStatus(queue, 'g').counts;
     expect(counts.waiting + counts.running).toBe(2);
     const nobody = runGrid(['grid', ...GRID, '--queue', `redis://127.0.0.1:${await freePort()}`, '--out', 'g']);
     expect(nobody.status).toBe(1);
@@ -153,11 +153,11 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     const other = runGrid(['grid', ...GRID, '--seeds', '1', '--queue', queue, '--out', 'g']);
     expect(other.status).toBe(2); // the name g is taken by other cells
     expect(other.stderr).toMatch(/a grid named 'g' with other cells is already on the queue/);
-    const announced = status(queue, 'g').workers;
+    const announced = readGridStatus(queue, 'g').workers;
     expect(announced.map((w: { worker: string }) => w.worker).sort()).toEqual(['w1', 'w2']);
     expect(new Set(announced.map((w: { backend: string }) => w.backend)).size).toBe(1);
     const done = await waitFor('both cells done', () => {
-      const s = status(queue, 'g');
+      const s = readGridStatus(queue, 'g');
       return s.counts.done === 2 ? s : undefined;
     });
     expect(done.cells.map((c: { worker: string }) => c.worker).sort()).toEqual(['w1', 'w2']); // one cell each
@@ -219,7 +219,11 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     const survivor = holder === 'a' ? 'b' : 'a';
     expect(await stop(workers[holder], 'SIGKILL')).toBeNull();
     expect(existsSync(join(cellDir, 'finetune', 'model'))).toBe(false);
-    await waitFor('the cell done on the other worker', () => status(queue, 'k').counts.done === 1 || undefined, 600);
+    await waitFor(
+      'the cell done on the other worker',
+      () => readGridStatus(queue, 'k').counts.done === 1 || undefined,
+      600,
+    );
     const runs: Array<{ worker: string; outcome?: string; phases?: string[] }> = readJson(
       join(cellDir, 'status.json'),
     ).runs;
@@ -257,7 +261,7 @@ describe.skipIf(!sample)('grid --queue and moco-robust worker (BullMQ on redis-s
     const again = await startRedis(port, redisDir);
     children.push(again);
     const done = await waitFor('both cells done', () => {
-      const s = status(queue, 'r');
+      const s = readGridStatus(queue, 'r');
       return s.counts.done === 2 ? s : undefined;
     });
     expect(done.counts).toEqual({ waiting: 0, running: 0, done: 2, failed: 0, missing: 0 });

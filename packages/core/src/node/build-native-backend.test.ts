@@ -12,7 +12,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const require = createRequire(import.meta.url);
 
 /** A project with tfjs-node 4.22.0 "installed" (no binding) and a stand-in node-pre-gyp running `compileScript`. */
-function fakeProject(name: string, compileScript: string, packageName = 'tfjs-node'): string {
+function writeFakeProject(name: string, compileScript: string, packageName = 'tfjs-node'): string {
   const projectDir = join(root, name);
   const tfjsNode = join(projectDir, 'node_modules', '@tensorflow', packageName);
   const preGyp = join(projectDir, 'node_modules', '@mapbox', 'node-pre-gyp');
@@ -67,7 +67,7 @@ describe('buildNativeBackend phases (fake wheel, fake compiler)', () => {
   const wheel = writeFakeWheel(join(root, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl'));
 
   it('keeps the failing command’s output in a BackendUnavailableError that says what to install', async () => {
-    const projectDir = fakeProject(
+    const projectDir = writeFakeProject(
       'failing',
       "process.stderr.write('gyp ERR! stack Error: not found: make\\n'); process.exit(1);\n",
     );
@@ -91,7 +91,7 @@ describe('buildNativeBackend phases (fake wheel, fake compiler)', () => {
   });
 
   it('builds @tensorflow/tfjs-node-gpu from the tensorflow (GPU) wheel for the gpu variant', async () => {
-    const projectDir = fakeProject(
+    const projectDir = writeFakeProject(
       'gpu',
       "process.stderr.write('compiler output for gpu\\n'); process.exit(2);\n",
       'tfjs-node-gpu',
@@ -116,7 +116,7 @@ describe('buildNativeBackend phases (fake wheel, fake compiler)', () => {
   it('runs every phase and returns the result once the built package verifies against cpu', async () => {
     // the stand-in "binding" registers the cpu kernels under the name 'tensorflow', so verification passes
     const tfjs = require.resolve('@tensorflow/tfjs'); // the union bundle: core, gradients and the cpu backend
-    const projectDir = fakeProject('passing', "require('node:fs').writeFileSync('built', 'yes');\n");
+    const projectDir = writeFakeProject('passing', "require('node:fs').writeFileSync('built', 'yes');\n");
     const packageDir = join(projectDir, 'node_modules', '@tensorflow', 'tfjs-node');
     writeFileSync(
       join(packageDir, 'index.cjs'),
