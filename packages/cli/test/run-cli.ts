@@ -3,7 +3,7 @@
 import { type ChildProcess, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cifarSampleDir } from '@moco-robust/testing';
+import { cifarSampleDir, hideModulesHook } from '@moco-robust/testing';
 
 /** The built CLI, `packages/cli/dist/bin.js`. */
 export const CLI_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
@@ -37,6 +37,28 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Sp
     encoding: 'utf8',
     env: cliEnv(options.env),
     timeout: options.timeoutMs ?? 300_000,
+  });
+}
+
+/** Every tfjs package: {@link runCliWithoutTfjs} makes them unresolvable. */
+const TFJS_PACKAGES = [
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-layers',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-cpu',
+];
+
+/**
+ * Runs the built CLI with every tfjs package unresolvable (testing's module-hiding hook), to show that help and usage
+ * errors never load tfjs — and that what needs it fails loudly. This process's environment, unchanged otherwise.
+ */
+export function runCliWithoutTfjs(args: readonly string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', hideModulesHook(), CLI_BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MOCO_ROBUST_HIDE_MODULES: TFJS_PACKAGES.join(',') },
+    timeout: 60_000,
   });
 }
 
