@@ -17,7 +17,11 @@ const NAME = 'Rotation (PGD-2 on the rotation loss)';
 
 /** The labels of a rotation run wherever it shows: never `moco-v2`, `unknown` or MoCo-PGD. */
 function expectRotationReport(dir: string) {
-  expect(readJson(join(dir, 'config.json')).pretrain).toMatchObject({ method: 'rotation', attack: 'moco-pgd', steps: 2 });
+  expect(readJson(join(dir, 'config.json')).pretrain).toMatchObject({
+    method: 'rotation',
+    attack: 'moco-pgd',
+    steps: 2,
+  });
   const report = readJson(join(dir, 'report.json'));
   const run = report.runs?.[0] ?? report;
   expect(run).toMatchObject({ ...ROTATION, name: NAME });
@@ -44,7 +48,10 @@ describe.skipIf(!sample)('a baseline run is labelled as what it is all the way t
       join(root, 'ft'),
     ]);
     expect(finetune.status, finetune.stderr).toBe(0);
-    expect(readJson(join(root, 'ft', 'config.json')).pretrain).toMatchObject({ method: 'rotation', attack: 'moco-pgd' });
+    expect(readJson(join(root, 'ft', 'config.json')).pretrain).toMatchObject({
+      method: 'rotation',
+      attack: 'moco-pgd',
+    });
     const evaluation = runCli([
       'eval',
       '--preset',
