@@ -1,55 +1,84 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import {
-  validateEpsilon,
-  validateRestarts,
-  validateStepSize,
-  validateSteps,
-  type SettingCheck,
-} from '@moco-robust/attacks';
+import { AUTOATTACK_VERSIONS } from '@moco-robust/attacks';
 import { BACKEND_NAMES, MocoRobustError } from '@moco-robust/core';
+import {
+  FINETUNE_LOSSES,
+  FINETUNE_MODES,
+  FINETUNE_SCHEDULES,
+  resolveFinetuneConfig,
+  validateRobustnessSettings,
+} from '@moco-robust/eval';
 import { RESNET_PRESETS } from '@moco-robust/models';
 import {
+  ATTACK_BATCH_NORM_MODES,
+  PRETRAIN_ATTACK_KINDS,
+  PRETRAIN_COMBINES,
+  PRETRAIN_SCHEDULES,
+  resolvePretrainConfig,
+} from '@moco-robust/moco';
+import {
+  finetuneSettings,
   PRESETS,
   PROTOCOLS,
+  pretrainSettings,
   resolveRunConfig,
-  withMethodDefaults,
+  robustnessSettings,
+  withDerivedDefaults,
   type PresetName,
   type ProtocolName,
   type RunConfig,
 } from './presets';
+import { RENAMED_KEYS, upgradeSettings } from './upgrade-run-config';
 import { UsageError } from './usage-error';
 
-/** Allowed values of the config's string fields, by key path (other string fields are free text). */
+/** Allowed values of the config's string fields, by key path: the libraries' constants (other strings: free text). */
 const CHOICES: Record<string, readonly string[]> = {
   preset: PRESETS,
   protocol: PROTOCOLS,
   backend: BACKEND_NAMES,
   'model.architecture': Object.keys(RESNET_PRESETS),
-  'pretrain.attack': ['moco-pgd', 'moco-fgsm', 'none'],
-  'pretrain.combine': ['adversarial', 'mean', 'task'],
-  'finetune.mode': ['linear', 'partial', 'full'],
-  'finetune.loss': ['standard', 'adversarial', 'mixed', 'trades'],
-  'eval.autoAttack': ['standard', 'cpu'],
+  'pretrain.attack.kind': PRETRAIN_ATTACK_KINDS,
+  'pretrain.attack.batchNorm': ATTACK_BATCH_NORM_MODES,
+  'pretrain.optimizer.schedule': PRETRAIN_SCHEDULES,
+  'pretrain.combine': [...PRETRAIN_COMBINES, 'task'],
+  'finetune.mode': FINETUNE_MODES,
+  'finetune.loss': FINETUNE_LOSSES,
+  'finetune.optimizer.schedule': FINETUNE_SCHEDULES,
+  'eval.autoAttackVersion': Object.keys(AUTOATTACK_VERSIONS),
 };
 
 /**
- * The attack settings' validators, by key path: the attacks library's own (one validator per setting), told the CLI's
- * name for the setting. Pre-training and fine-tuning attacks must take a step (their libraries ask for ≥ 1).
+ * The value checks of the config's library sections: each library's own validator of its config type (one validator
+ * per setting), run on the run's section; its error names the setting by its key path in the run config.
  */
-const VALIDATORS: Record<string, (value: unknown, check: Pick<SettingCheck, 'argument'>) => unknown> = {
-  'pretrain.epsilon': validateEpsilon,
-  'pretrain.stepSize': validateStepSize,
-  'pretrain.steps': (value, check) => validateSteps(value, { ...check, minimum: 1 }),
-  'finetune.epsilon': validateEpsilon,
-  'finetune.stepSize': validateStepSize,
-  'finetune.steps': (value, check) => validateSteps(value, { ...check, minimum: 1 }),
-  'eval.fgsmEpsilon': validateEpsilon,
-  'eval.pgdEpsilon': validateEpsilon,
-  'eval.pgdStepSize': validateStepSize,
-  'eval.pgdSteps': validateSteps,
-  'eval.pgdRestarts': validateRestarts,
+const SECTION_CHECKS: Record<string, (config: RunConfig) => unknown> = {
+  pretrain: (config) => resolvePretrainConfig(pretrainSettings(config)),
+  finetune: (config) => resolveFinetuneConfig(finetuneSettings(config)),
+  eval: (config) => validateRobustnessSettings(robustnessSettings(config)),
 };
+
+/** Settings only the CLI reads, outside the libraries' config types: numbers among them must not be negative. */
+const CLI_ONLY = /^(seed|data\.|model\.|pretrain\.(temperature|queueSize)$|eval\.cifar10cImages$)/;
+
+/**
+ * Checks the `sections` of `config` (`pretrain`, `finetune`, `eval`; all three when omitted) with the libraries'
+ * validators, before anything is written: a bad value throws a {@link UsageError} naming its key path
+ * (`pretrain.attack.epsilon`), what is valid and what was given; `source` says where it came from.
+ */
+export function checkRunConfig(config: RunConfig, source: string, sections = Object.keys(SECTION_CHECKS)): void {
+  for (const section of sections) {
+    try {
+      SECTION_CHECKS[section]?.(config);
+    } catch (error) {
+      if (!MocoRobustError.isInstance(error)) throw error;
+      const argument = (error as { argument?: string }).argument;
+      const key = argument === 'seed' ? 'seed' : `${section}.${argument?.replace(/^settings\./, '')}`; // the run's seed
+      const message = argument ? error.message.replace(`'${argument}'`, `'${key}'`) : error.message;
+      throw new UsageError(`${source}: ${message}`);
+    }
+  }
+}
 
 /** Keys that would reach an object's prototype; refused in every settings path. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -58,18 +87,18 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const OPTIONAL: Record<string, 'string' | 'number' | 'boolean'> = {
   backend: 'string',
   from: 'string',
-  'pretrain.checkpointKeep': 'number',
   'finetune.checkpointKeep': 'number',
-  'eval.autoAttack': 'string',
+  'eval.autoAttackVersion': 'string',
   'eval.autoAttackSteps': 'number',
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
- * Applies `overrides` (a partial config from a file or flags) to `base`, key by key: an unknown key,
- * a value of the wrong type or outside its choices throws a {@link UsageError} naming the key, what is
- * valid and what was given (`source` says where it came from). Returns a new config.
+ * Applies `overrides` (a partial config from a file or flags) to `base`, key by key: an unknown key (a renamed one
+ * named with its new path), a value of the wrong type or outside its choices throws a {@link UsageError} naming the
+ * key, what is valid and what was given (`source` says where it came from); then the sections it changed are checked
+ * by the libraries' validators ({@link checkRunConfig}). Returns a new config.
  */
 export function applyOverrides(base: RunConfig, overrides: Record<string, unknown>, source: string): RunConfig {
   const merge = (
@@ -82,6 +111,11 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, unknow
       const path = prefix ? `${prefix}.${key}` : key;
       if (FORBIDDEN_KEYS.has(key)) throw new UsageError(`${source}: '${path}' is not a setting`);
       const current = Object.hasOwn(target, key) ? target[key] : undefined;
+      const renamed = RENAMED_KEYS[path];
+      if (renamed && (!Object.hasOwn(target, key) || typeof value !== 'object'))
+        throw new UsageError(
+          `${source}: '${path}' is now '${renamed}'${key === 'attack' ? ' (pgd, fgsm or none)' : ''}`,
+        );
       if (!Object.hasOwn(target, key) && !Object.hasOwn(OPTIONAL, path)) {
         throw new UsageError(
           `${source}: unknown key '${path}'; valid keys${prefix ? ` in '${prefix}'` : ''}: ${Object.keys(target)
@@ -108,19 +142,8 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, unknow
         throw new UsageError(`${source}: '${path}' must be a ${expected}; got ${JSON.stringify(value)}`);
       if (expected === 'number' && !Number.isFinite(value as number))
         throw new UsageError(`${source}: '${path}' must be a finite number; got ${String(value)}`);
-      if (expected === 'number' && (value as number) < 0)
+      if (expected === 'number' && CLI_ONLY.test(path) && (value as number) < 0)
         throw new UsageError(`${source}: '${path}' must not be negative; got ${String(value)}`);
-      if (path.endsWith('.checkpointKeep') && !(Number.isInteger(value) && (value as number) >= 1))
-        throw new UsageError(`${source}: '${path}' must be an integer ≥ 1 (checkpoints kept); got ${String(value)}`);
-      const validate = VALIDATORS[path];
-      if (validate) {
-        try {
-          validate(value, { argument: path });
-        } catch (error) {
-          if (MocoRobustError.isInstance(error)) throw new UsageError(`${source}: ${error.message}`);
-          throw error;
-        }
-      }
       const choices = CHOICES[path];
       if (choices && !choices.includes(value as string))
         throw new UsageError(`${source}: '${path}' must be one of ${choices.join(', ')}; got '${String(value)}'`);
@@ -128,7 +151,10 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, unknow
     }
     return out;
   };
-  return merge(base as unknown as Record<string, unknown>, overrides, '') as unknown as RunConfig;
+  const config = merge(base as unknown as Record<string, unknown>, overrides, '') as unknown as RunConfig;
+  const touched = Object.hasOwn(overrides, 'seed') ? undefined : Object.keys(overrides);
+  checkRunConfig(config, source, touched);
+  return config;
 }
 
 /** Reads a JSON or YAML (`.yaml`/`.yml`) config file as a plain object, naming the file on errors. */
@@ -187,9 +213,13 @@ export async function resolveConfig(options: {
       `${options.configFile ?? '--protocol'}: 'protocol' must be one of ${PROTOCOLS.join(', ')}; got '${protocol}'`,
     );
   let config = resolveRunConfig(preset, protocol, 0);
-  if (options.configFile) config = applyOverrides(config, { ...file, preset, protocol }, options.configFile);
+  // a config file in the shape of an older CLI's config.json gets today's names, as a saved run does on --resume
+  const settings = upgradeSettings(file);
+  if (options.configFile) config = applyOverrides(config, { ...settings, preset, protocol }, options.configFile);
   const flags = { ...options.overrides, ...(options.seed === undefined ? {} : { seed: options.seed }) };
-  return withMethodDefaults(applyOverrides(config, flags, 'flags'), [file, flags]);
+  const resolved = withDerivedDefaults(applyOverrides(config, flags, 'flags'), [settings, flags]);
+  checkRunConfig(resolved, 'settings'); // the derived defaults too
+  return resolved;
 }
 
 /**

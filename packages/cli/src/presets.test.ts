@@ -1,10 +1,42 @@
-import { DEFAULT_EPSILON, PAPER_FGSM_EPSILON, PAPER_STEP_SIZE, STANDARD_STEP_SIZE } from '@moco-robust/attacks';
+import {
+  AUTOATTACK_VERSIONS,
+  DEFAULT_EPSILON,
+  PAPER_FGSM_EPSILON,
+  PAPER_STEP_SIZE,
+  STANDARD_STEP_SIZE,
+} from '@moco-robust/attacks';
 import { BACKEND_NAMES } from '@moco-robust/core';
-import { PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS } from '@moco-robust/eval';
+import {
+  FINETUNE_LOSSES,
+  FINETUNE_SCHEDULES,
+  PAPER_FINETUNE,
+  PAPER_ROBUSTNESS,
+  resolveFinetuneConfig,
+  STANDARD_FINETUNE,
+  STANDARD_ROBUSTNESS,
+  type FinetuneConfig,
+} from '@moco-robust/eval';
 import { RESNET_PRESETS } from '@moco-robust/models';
+import {
+  DEFAULT_PRETRAIN_CONFIG,
+  PAPER_PRETRAIN,
+  PRETRAIN_ATTACK_KINDS,
+  resolvePretrainConfig,
+  type PretrainConfig,
+} from '@moco-robust/moco';
 import { describe, expect, it } from 'vitest';
+import before from '../test/fixtures/run-configs-v1.json';
 import { resolveConfig } from './config';
-import { PRESETS, PROTOCOLS, resolveRunConfig } from './presets';
+import {
+  finetuneSettings,
+  PRESETS,
+  PRETRAIN_ATTACKS,
+  pretrainAttackKind,
+  pretrainSettings,
+  PROTOCOLS,
+  resolveRunConfig,
+} from './presets';
+import { legacyRunConfig, RENAMED_KEYS, upgradeRunConfig } from './upgrade-run-config';
 import { pretextTaskFactory } from './run/tasks';
 import { UsageError } from './usage-error';
 
@@ -33,13 +65,11 @@ describe('the protocol settings (docs/protocol.md)', () => {
 
   it('fine-tunes with PGD-20 α 8/255 under paper and PGD-10 α 2/255 under standard (full preset)', () => {
     expect(resolveRunConfig('full', 'paper', 0).finetune).toMatchObject({
-      steps: 20,
-      stepSize: 8 / 255,
+      attack: { steps: 20, stepSize: 8 / 255 },
       loss: 'mixed',
     });
     expect(resolveRunConfig('full', 'standard', 0).finetune).toMatchObject({
-      steps: 10,
-      stepSize: 2 / 255,
+      attack: { steps: 10, stepSize: 2 / 255 },
       loss: 'adversarial',
     });
   });
@@ -95,13 +125,13 @@ describe('the attack settings: one vocabulary from flag to kernel', () => {
       const paper = resolveRunConfig(preset, 'paper', 0);
       const standard = resolveRunConfig(preset, 'standard', 0);
       for (const c of [paper, standard]) {
-        expect(c.pretrain.epsilon).toBe(DEFAULT_EPSILON);
-        expect(c.finetune.epsilon).toBe(DEFAULT_EPSILON);
+        expect(c.pretrain.attack.epsilon).toBe(DEFAULT_EPSILON);
+        expect(c.finetune.attack.epsilon).toBe(DEFAULT_EPSILON);
         expect(c.eval.pgdEpsilon).toBe(DEFAULT_EPSILON);
         expect(c.eval.pgdStepSize).toBe(STANDARD_STEP_SIZE);
       }
-      expect(paper.pretrain.stepSize).toBe(PAPER_STEP_SIZE);
-      expect(standard.pretrain.stepSize).toBe(STANDARD_STEP_SIZE);
+      expect(paper.pretrain.attack.stepSize).toBe(PAPER_STEP_SIZE);
+      expect(standard.pretrain.attack.stepSize).toBe(STANDARD_STEP_SIZE);
       expect(paper.eval.fgsmEpsilon).toBe(PAPER_FGSM_EPSILON);
       expect(standard.eval.fgsmEpsilon).toBe(DEFAULT_EPSILON);
     }
@@ -109,11 +139,21 @@ describe('the attack settings: one vocabulary from flag to kernel', () => {
 
   it.each([
     [
-      { pretrain: { epsilon: 3 } },
-      /flags: Invalid argument 'pretrain\.epsilon': expected a number in \[0, 1\].*Divide/,
+      { pretrain: { attack: { epsilon: 3 } } },
+      /flags: Invalid argument 'pretrain\.attack\.epsilon': expected a number in \[0, 1\].*Divide/,
     ],
-    [{ finetune: { stepSize: 2 } }, /Invalid argument 'finetune\.stepSize': expected a number in \[0, 1\]/],
-    [{ pretrain: { steps: 0 } }, /Invalid argument 'pretrain\.steps': expected an integer ≥ 1/],
+    [
+      { finetune: { attack: { stepSize: 2 } } },
+      /Invalid argument 'finetune\.attack\.stepSize': expected a number in \[0, 1\]/,
+    ],
+    [{ pretrain: { attack: { steps: 0 } } }, /Invalid argument 'pretrain\.attack\.steps': expected an integer ≥ 1/],
+    [
+      { pretrain: { checkpoint: { keep: 0 } } },
+      /Invalid argument 'pretrain\.checkpoint\.keep': expected an integer ≥ 1/,
+    ],
+    [{ finetune: { checkpointKeep: 1.5 } }, /Invalid argument 'finetune\.checkpointKeep': expected an integer ≥ 1/],
+    [{ finetune: { validationSize: -1 } }, /Invalid argument 'finetune\.validationSize': expected an integer ≥ 0/],
+    [{ eval: { batchSize: 0 } }, /Invalid argument 'eval\.batchSize': expected a positive integer/],
     [{ eval: { pgdEpsilon: 1.5 } }, /Invalid argument 'eval\.pgdEpsilon'/],
     [{ eval: { fgsmEpsilon: 8 } }, /Invalid argument 'eval\.fgsmEpsilon'/],
     [{ eval: { pgdSteps: 2.5 } }, /Invalid argument 'eval\.pgdSteps': expected an integer ≥ 0/],
@@ -139,5 +179,105 @@ describe('the attack settings: one vocabulary from flag to kernel', () => {
     await expect(resolveConfig({ preset: 'tiny', overrides: { backend: 'webgpu' } })).rejects.toThrow(
       `'backend' must be one of ${BACKEND_NAMES.join(', ')}; got 'webgpu'`,
     );
+  });
+});
+
+/** What the CLI resolved before its settings took the libraries' names: the run config and each library's config. */
+const BEFORE = before as unknown as Record<
+  string,
+  { run: Record<string, unknown>; pretrain: PretrainConfig; finetune: FinetuneConfig }
+>;
+
+describe('the run config is the libraries’ config types (issue 20)', () => {
+  it('composes the libraries’ presets: every setting outside the sizes is the protocol preset’s', () => {
+    for (const preset of PRESETS)
+      for (const protocol of PROTOCOLS) {
+        const c = resolveRunConfig(preset, protocol, 0);
+        const paper = protocol === 'paper';
+        const { seed: _p, ...pretrain } = paper ? PAPER_PRETRAIN : DEFAULT_PRETRAIN_CONFIG;
+        const { seed: _f, ...finetune } = paper ? PAPER_FINETUNE : STANDARD_FINETUNE;
+        const { seed: _e, ...robustness } = paper ? PAPER_ROBUSTNESS : STANDARD_ROBUSTNESS;
+        expect(c.pretrain).toMatchObject({
+          ...pretrain,
+          epochs: c.pretrain.epochs,
+          batchSize: c.pretrain.batchSize,
+          attack: { ...pretrain.attack, steps: c.pretrain.attack.steps },
+          logEvery: 5,
+        });
+        expect(c.finetune).toMatchObject({
+          ...finetune,
+          epochs: c.finetune.epochs,
+          batchSize: c.finetune.batchSize,
+          attack: { ...finetune.attack, steps: c.finetune.attack.steps },
+          optimizer: { ...finetune.optimizer, learningRate: c.finetune.optimizer.learningRate, schedule: 'cosine' },
+          validationSize: c.finetune.validationSize,
+          validationPgdSteps: Math.min(10, Math.max(1, 2 * c.finetune.attack.steps)),
+          logEvery: 5,
+        });
+        expect(c.eval).toMatchObject({ ...robustness, pgdSteps: c.eval.pgdSteps });
+      }
+  });
+
+  it('every preset × protocol resolves to the values of the CLI before the rename, field by field', () => {
+    for (const preset of PRESETS)
+      for (const protocol of PROTOCOLS) {
+        const before = BEFORE[`${preset}/${protocol}`]!;
+        const c = resolveRunConfig(preset, protocol, 0);
+        // the run config, in the old names
+        expect(legacyRunConfig(c)).toEqual(before.run);
+        // and what each library was given: the old CLI's translation, resolved by the library, against the section
+        expect(resolvePretrainConfig(pretrainSettings(c))).toEqual(before.pretrain);
+        const finetune = resolveFinetuneConfig(finetuneSettings(c));
+        // the old CLI passed the standard preset's milestones under every protocol; a cosine schedule never reads them
+        expect(finetune.optimizer.schedule).toBe('cosine');
+        const { milestones: _now, ...optimizer } = finetune.optimizer;
+        const { milestones: _then, ...optimizerBefore } = before.finetune.optimizer;
+        expect({ ...finetune, optimizer }).toEqual({ ...before.finetune, optimizer: optimizerBefore });
+        // an old config.json of the same run upgrades to exactly today's config
+        expect(upgradeRunConfig(before.run)).toEqual(c);
+      }
+  });
+
+  it('choices are the libraries’ constants', async () => {
+    await expect(
+      resolveConfig({ preset: 'tiny', overrides: { pretrain: { attack: { kind: 'moco-pgd' } } } }),
+    ).rejects.toThrow(`'pretrain.attack.kind' must be one of ${PRETRAIN_ATTACK_KINDS.join(', ')}; got 'moco-pgd'`);
+    await expect(resolveConfig({ preset: 'tiny', overrides: { finetune: { loss: 'madry' } } })).rejects.toThrow(
+      `'finetune.loss' must be one of ${FINETUNE_LOSSES.join(', ')}`,
+    );
+    await expect(
+      resolveConfig({ preset: 'tiny', overrides: { finetune: { optimizer: { schedule: 'linear' } } } }),
+    ).rejects.toThrow(`'finetune.optimizer.schedule' must be one of ${FINETUNE_SCHEDULES.join(', ')}`);
+    await expect(resolveConfig({ preset: 'tiny', overrides: { eval: { autoAttackVersion: 'full' } } })).rejects.toThrow(
+      `'eval.autoAttackVersion' must be one of ${Object.keys(AUTOATTACK_VERSIONS).join(', ')}`,
+    );
+  });
+
+  it('the attack is saved as the library’s kind; the paper’s names normalise in one place', () => {
+    expect(PRETRAIN_ATTACKS).toEqual(['moco-pgd', 'moco-fgsm', 'none']);
+    expect(['moco-pgd', 'moco-fgsm', 'none', 'pgd'].map(pretrainAttackKind)).toEqual(['pgd', 'fgsm', 'none', 'pgd']);
+    expect(() => pretrainAttackKind('moco-cw')).toThrow(/one of moco-pgd, moco-fgsm, none/);
+  });
+
+  it('validationPgdSteps follows finetune.attack.steps unless set', async () => {
+    const five = await resolveConfig({ preset: 'tiny', overrides: { finetune: { attack: { steps: 5 } } } });
+    expect(five.finetune.validationPgdSteps).toBe(10);
+    const one = await resolveConfig({ preset: 'tiny', overrides: { finetune: { attack: { steps: 1 } } } });
+    expect(one.finetune.validationPgdSteps).toBe(2);
+    const set = await resolveConfig({
+      preset: 'tiny',
+      overrides: { finetune: { attack: { steps: 5 }, validationPgdSteps: 3 } },
+    });
+    expect(set.finetune.validationPgdSteps).toBe(3);
+  });
+
+  it('an old key given as a flag is refused with its new name', async () => {
+    for (const [old, renamed] of Object.entries(RENAMED_KEYS)) {
+      const [section, key] = old.split('.') as [string, string];
+      const value = key === 'attack' ? 'moco-pgd' : key === 'autoAttack' ? 'cpu' : 1;
+      await expect(resolveConfig({ preset: 'tiny', overrides: { [section]: { [key]: value } } })).rejects.toThrow(
+        `flags: '${old}' is now '${renamed}'`,
+      );
+    }
   });
 });

@@ -37,7 +37,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
     [['--set', 'pretrain.epochs=1', '--set', 'pretrain.epochs.x=2'], /conflicts with 'pretrain\.epochs=1'/],
     [['--set', 'pretrain.epochs.x=2', '--set', 'pretrain.epochs=1'], /conflicts with 'pretrain\.epochs\.x=2'/],
     [['--set', 'pretrain.batchSize=0'], /batchSize.*expected an integer ≥ 1, got number 0/],
-    [['--set', 'pretrain.epsilon=3'], /epsilon/],
+    [['--set', 'pretrain.attack.epsilon=3'], /epsilon/],
   ])('pretrain %j is a usage error (exit 2) before anything is written', (flags, message) => {
     for (const existing of [false, true]) {
       const out = join(root, `usage-${readdirSync(root).length}`);
@@ -81,7 +81,7 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=160k', 'tmpfs', disk]).status === 0;
     try {
       const out = join(disk, 'run');
-      const result = runCli(['pretrain', ...SMALL, '--set', 'pretrain.checkpointEverySteps=1', '--out', out], {
+      const result = runCli(['pretrain', ...SMALL, '--set', 'pretrain.checkpoint.everySteps=1', '--out', out], {
         env: mounted ? {} : { MOCO_ROBUST_TEST_CHECKPOINT_FAULT: 'files-written@2:ENOSPC' },
       });
       expect(result.status, result.stderr).toBe(9);
@@ -113,9 +113,9 @@ describe.skipIf(!sample)('a failed start changes nothing; bad numbers stop the r
       'pretrain',
       ...SMALL,
       '--set',
-      'pretrain.checkpointEverySteps=1',
+      'pretrain.checkpoint.everySteps=1',
       '--set',
-      'pretrain.learningRate=1e25',
+      'pretrain.optimizer.learningRate=1e25',
       '--out',
       out,
     ]);

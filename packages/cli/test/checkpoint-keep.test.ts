@@ -6,7 +6,7 @@ import { cifarSampleDir } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
 import { lastLine, runCli } from './run-cli';
 
-// `--set pretrain.checkpointKeep=N` / `finetune.checkpointKeep=N`: the library's `checkpoint.keep` from the CLI —
+// `--set pretrain.checkpoint.keep=N` / `finetune.checkpointKeep=N`: the libraries' own settings from the CLI —
 // validated before anything is written, saved in config.json, honoured by the checkpoint store.
 const sample = cifarSampleDir();
 const SMALL = ['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'];
@@ -17,9 +17,9 @@ describe.skipIf(!sample)('checkpointKeep from the CLI', () => {
   it('refuses a count that is not an integer ≥ 1, naming the key, before writing anything', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mr-keep-'));
     for (const [key, value] of [
-      ['pretrain.checkpointKeep', '0'],
+      ['pretrain.checkpoint.keep', '0'],
       ['finetune.checkpointKeep', '1.5'],
-      ['pretrain.checkpointKeep', '"two"'],
+      ['pretrain.checkpoint.keep', '"two"'],
     ]) {
       const out = join(root, `${key}-${value}`);
       const result = runCli(['pretrain', ...SMALL, '--set', `${key}=${value}`, '--out', out]);
@@ -32,11 +32,11 @@ describe.skipIf(!sample)('checkpointKeep from the CLI', () => {
   it('keeps only the newest checkpoint with checkpointKeep=1, and saves the setting', async () => {
     const root = await mkdtemp(join(tmpdir(), 'mr-keep-'));
     const pretrain = join(root, 'pretrain');
-    const keepOne = ['--set', 'pretrain.checkpointEverySteps=1', '--set', 'pretrain.checkpointKeep=1'];
+    const keepOne = ['--set', 'pretrain.checkpoint.everySteps=1', '--set', 'pretrain.checkpoint.keep=1'];
     const first = runCli(['pretrain', ...SMALL, ...keepOne, '--out', pretrain]);
     expect(first.status, first.stderr).toBe(0);
     expect(checkpoints(pretrain)).toEqual(['000000004']); // 4 steps, each checkpointed
-    expect(JSON.parse(readFileSync(join(pretrain, 'config.json'), 'utf8')).pretrain.checkpointKeep).toBe(1);
+    expect(JSON.parse(readFileSync(join(pretrain, 'config.json'), 'utf8')).pretrain.checkpoint.keep).toBe(1);
 
     const finetune = join(root, 'finetune');
     const second = runCli([

@@ -115,7 +115,7 @@ describe('moco-robust (the built binary)', () => {
         '--set',
         'pretrain.epochs=6',
         '--set',
-        'pretrain.checkpointEverySteps=2',
+        'pretrain.checkpoint.everySteps=2',
         '--seed',
         '3',
       ];

@@ -14,8 +14,8 @@ import { runCli, startCli, waitForExit } from './run-cli';
 const sample = cifarSampleDir();
 // 128 images: 4 pre-training steps of 32 (one epoch); fine-tuning 3 steps per epoch × 2 epochs; a checkpoint per step
 const SMALL = ['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'];
-const PRETRAIN = [...SMALL, '--set', 'pretrain.checkpointEverySteps=1'];
-const FINETUNE = [...SMALL, '--set', 'finetune.checkpointEverySteps=1', '--set', 'finetune.validationImages=32'];
+const PRETRAIN = [...SMALL, '--set', 'pretrain.checkpoint.everySteps=1'];
+const FINETUNE = [...SMALL, '--set', 'finetune.checkpointEverySteps=1', '--set', 'finetune.validationSize=32'];
 const SEEDS = Number(process.env.MOCO_ROBUST_CRASH_SEEDS ?? 10);
 
 const waitFor = async (what: () => boolean, timeoutMs = 240_000) => {

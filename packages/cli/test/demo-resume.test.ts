@@ -15,7 +15,7 @@ const sample = cifarSampleDir();
 // step so that a kill lands mid-phase; CIFAR-10-C off (it keeps no state and only adds minutes)
 const ARGS = [
   ...['--preset', 'tiny', '--set', 'data.trainImages=128', '--set', 'data.testImages=64'],
-  ...['--set', 'pretrain.checkpointEverySteps=1', '--set', 'finetune.checkpointEverySteps=1'],
+  ...['--set', 'pretrain.checkpoint.everySteps=1', '--set', 'finetune.checkpointEverySteps=1'],
   ...['--set', 'eval.cifar10c=false'],
 ];
 /** The files of a finished demo that must be identical: every phase's final weights and the metrics. */

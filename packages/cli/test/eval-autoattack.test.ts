@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeDenseModel } from './dense-model';
 import { runCli } from './run-cli';
 
-// `eval --autoattack cpu|standard` on the real CLI: the flag sets eval.autoAttack (as `grid --autoattack` does), adds
-// AutoAttack to the evaluations, and the report names the version and its cascade. A linear model on 64 test images
-// and 3 APGD iterations keep it to seconds.
+// `eval --autoattack cpu|standard` on the real CLI: the flag sets eval.autoAttackVersion (as `grid --autoattack`
+// does), adds AutoAttack to the evaluations, and the report names the version and its cascade. A linear model on 64
+// test images and 3 APGD iterations keep it to seconds.
 const sample = cifarSampleDir();
 const SMALL = ['--preset', 'tiny', '--set', 'data.testImages=64', '--set', 'eval.autoAttackSteps=3'];
 
@@ -49,7 +49,7 @@ describe.skipIf(!sample)('eval --autoattack', () => {
     expect(t.attacked).toBe(ce.attacked - ce.broke);
     expect(autoAttack.correct).toBe(t.attacked - t.broke);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config.eval.autoAttack).toBe('cpu');
+    expect(config.eval.autoAttackVersion).toBe('cpu');
     expect(config.evaluation.attacks).toBe('clean,autoattack');
     const markdown = readFileSync(join(out, 'report.md'), 'utf8');
     expect(markdown).toMatch(/AutoAttack cpu/);
@@ -59,7 +59,7 @@ describe.skipIf(!sample)('eval --autoattack', () => {
     expect(result.stdout).toMatch(/AutoAttack cpu/);
   });
 
-  it('--set eval.autoAttack=cpu with --attacks …,autoattack is the same evaluation', () => {
+  it('--set eval.autoAttackVersion=cpu with --attacks …,autoattack is the same evaluation', () => {
     const out = join(root, 'set');
     const result = runCli([
       'eval',
@@ -69,7 +69,7 @@ describe.skipIf(!sample)('eval --autoattack', () => {
       '--attacks',
       'clean,autoattack',
       '--set',
-      'eval.autoAttack=cpu',
+      'eval.autoAttackVersion=cpu',
       '--out',
       out,
       '--json',

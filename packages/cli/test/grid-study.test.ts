@@ -63,7 +63,7 @@ describe('grid --preset study', () => {
       'moco-v1/none',
       'rocl/moco-pgd',
     ]);
-    expect(small.every((c) => c.config.eval.autoAttack === 'cpu')).toBe(true);
+    expect(small.every((c) => c.config.eval.autoAttackVersion === 'cpu')).toBe(true);
     // the same cell with AutoAttack is another cell (another hash); without it the hash is that of the plain grid
     expect(small[0]!.hash).not.toBe(cells[0]!.hash);
     expect(expandGrid(resolveGridSpec({ preset: 'study', seeds: [0], methods: ['none'] }))[0]!.hash).toBe(
@@ -81,8 +81,8 @@ describe('grid spec: AutoAttack and per-method attacks', () => {
       /'methodAttacks.rocl' must hold moco-pgd, moco-fgsm, none; got 'pgd'/,
     );
     expect(() => resolveGridSpec({ methodAttacks: ['moco-pgd'] })).toThrow(/'methodAttacks' must map methods/);
-    expect(() => resolveGridSpec({ settings: { eval: { autoAttack: 'full' } } })).toThrow(
-      /'eval.autoAttack' must be one of standard, cpu/,
+    expect(() => resolveGridSpec({ settings: { eval: { autoAttackVersion: 'full' } } })).toThrow(
+      /'eval.autoAttackVersion' must be one of standard, cpu/,
     );
   });
 
@@ -96,6 +96,6 @@ describe('grid spec: AutoAttack and per-method attacks', () => {
         settings: { eval: { autoAttackSteps: 5 } },
       }),
     );
-    expect(cell!.config.eval).toMatchObject({ autoAttack: 'standard', autoAttackSteps: 5 });
+    expect(cell!.config.eval).toMatchObject({ autoAttackVersion: 'standard', autoAttackSteps: 5 });
   });
 });

@@ -27,7 +27,7 @@ const SMALL = [
   '--set',
   'data.testImages=64',
   '--set',
-  'finetune.validationImages=16',
+  'finetune.validationSize=16',
   '--set',
   'eval.cifar10cImages=4',
 ];
@@ -57,10 +57,10 @@ describe('grid spec', () => {
     expect(jigsaw.config).toMatchObject({
       seed: 1,
       model: { architecture: 'resnet8-w16' },
-      pretrain: { method: 'jigsaw', attack: 'moco-fgsm' },
+      pretrain: { method: 'jigsaw', attack: { kind: 'fgsm' } },
       finetune: { epochs: 3 },
     });
-    expect(cells.find((c) => c.method === 'none')!.config.pretrain.attack).toBe('none');
+    expect(cells.find((c) => c.method === 'none')!.config.pretrain.attack.kind).toBe('none');
     // the hash is of the resolved config: the same cell in another grid has the same name, a changed setting another
     const again = expandGrid(
       resolveGridSpec({

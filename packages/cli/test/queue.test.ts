@@ -24,7 +24,7 @@ const GRID = [
   '--set',
   'data.testImages=64',
   '--set',
-  'finetune.validationImages=16',
+  'finetune.validationSize=16',
   '--set',
   'eval.cifar10cImages=4',
   '--methods',

@@ -104,12 +104,6 @@ export function evaluateRobustness(
   assertImageSet(test, 'test', { labelled: true });
   assertGradientsRegistered('evaluateRobustness');
   const settings = { ...STANDARD_ROBUSTNESS, ...options.settings };
-  if (!(Number.isInteger(settings.batchSize) && settings.batchSize > 0))
-    throw new InvalidArgumentError({
-      argument: 'settings.batchSize',
-      expected: 'a positive integer',
-      received: settings.batchSize,
-    });
   const attacks = new Set(options.attacks ?? ['clean', 'fgsm', 'pgd']);
   validateRobustnessSettings(settings, attacks);
   const numClasses = checkClassifierData(model, test, { numClasses: options.numClasses });
@@ -234,8 +228,20 @@ export const GRADIENT_MASKING_GAP = 0.05;
  * Gradient-masking flags from AutoAttack: far below PGD at the same ε (PGD was misled by the gradients),
  * or Square — which never reads a gradient — breaking points the gradient attacks left (AutoAttack's own check).
  */
-/** Checks the settings of the attacks that will run with the attacks' own validators, naming `settings.<key>`. */
-function validateRobustnessSettings(settings: RobustnessSettings, attacks: ReadonlySet<string>): void {
+/**
+ * Checks the robustness settings the `attacks` use (default: every attack), naming the field (`settings.pgdSteps`) in
+ * the error: ε and steps with the attacks library's validators, the batch size, AutoAttack's iterations.
+ */
+export function validateRobustnessSettings(
+  settings: RobustnessSettings,
+  attacks: ReadonlySet<string> = new Set(['clean', 'fgsm', 'pgd', 'autoattack']),
+): void {
+  if (!(Number.isInteger(settings.batchSize) && settings.batchSize > 0))
+    throw new InvalidArgumentError({
+      argument: 'settings.batchSize',
+      expected: 'a positive integer',
+      received: settings.batchSize,
+    });
   if (attacks.has('fgsm')) validateEpsilon(settings.fgsmEpsilon, { argument: 'settings.fgsmEpsilon' });
   if (attacks.has('pgd') || attacks.has('autoattack'))
     validateEpsilon(settings.pgdEpsilon, { argument: 'settings.pgdEpsilon' });
@@ -244,6 +250,8 @@ function validateRobustnessSettings(settings: RobustnessSettings, attacks: Reado
     validateSteps(settings.pgdSteps, { argument: 'settings.pgdSteps' });
     validateRestarts(settings.pgdRestarts, { argument: 'settings.pgdRestarts' });
   }
+  if (attacks.has('autoattack') && settings.autoAttackSteps !== undefined)
+    validateSteps(settings.autoAttackSteps, { argument: 'settings.autoAttackSteps', minimum: 1 });
 }
 
 function autoAttackWarnings(result: RobustnessResult): string[] {

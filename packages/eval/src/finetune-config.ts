@@ -8,6 +8,15 @@ import {
 } from '@moco-robust/attacks';
 import { InvalidArgumentError } from '@moco-robust/core';
 
+/** What trains in fine-tuning (`mode`). */
+export const FINETUNE_MODES = ['linear', 'partial', 'full'] as const;
+
+/** Fine-tuning losses (`loss`). */
+export const FINETUNE_LOSSES = ['standard', 'adversarial', 'mixed', 'trades'] as const;
+
+/** Learning-rate schedules of fine-tuning (`optimizer.schedule`). */
+export const FINETUNE_SCHEDULES = ['step', 'cosine', 'constant'] as const;
+
 /** Settings of a fine-tuning run (saved with its checkpoints). */
 export interface FinetuneConfig {
   seed: number;
@@ -17,14 +26,14 @@ export interface FinetuneConfig {
    * `linear`: frozen encoder (inference-mode features) + new head; `partial`: the first `frozenStages` stages frozen;
    * `full`: everything trains.
    */
-  mode: 'linear' | 'partial' | 'full';
+  mode: (typeof FINETUNE_MODES)[number];
   /** Stages frozen in `partial` mode (the stem counts as stage 0). */
   frozenStages: number;
   /**
    * Training loss: `standard` (clean CE), `adversarial` (Madry: CE on PGD examples), `mixed` (the
    * paper's: mean of clean and adversarial CE), `trades` (Zhang et al. 2019: CE + β·KL).
    */
-  loss: 'standard' | 'adversarial' | 'mixed' | 'trades';
+  loss: (typeof FINETUNE_LOSSES)[number];
   /** TRADES β; default 6. */
   tradesBeta: number;
   attack: { epsilon: number; stepSize: number; steps: number };
@@ -33,7 +42,7 @@ export interface FinetuneConfig {
     momentum: number;
     weightDecay: number;
     /** `step` decays ×0.1 at `milestones` (epochs); `cosine`; `constant`. */
-    schedule: 'step' | 'cosine' | 'constant';
+    schedule: (typeof FINETUNE_SCHEDULES)[number];
     milestones: number[];
   };
   /** Held-out validation images taken from the training set for model selection (0: none). */
@@ -110,9 +119,9 @@ export function resolveFinetuneConfig(
   int('seed', c.seed, 0);
   int('epochs', c.epochs, 1);
   int('batchSize', c.batchSize, 1);
-  oneOf('mode', c.mode, ['linear', 'partial', 'full']);
+  oneOf('mode', c.mode, FINETUNE_MODES);
   int('frozenStages', c.frozenStages, 0);
-  oneOf('loss', c.loss, ['standard', 'adversarial', 'mixed', 'trades']);
+  oneOf('loss', c.loss, FINETUNE_LOSSES);
   num('tradesBeta', c.tradesBeta, 0);
   validateEpsilon(c.attack.epsilon, { argument: 'attack.epsilon' });
   validateStepSize(c.attack.stepSize, { argument: 'attack.stepSize' });
@@ -120,7 +129,7 @@ export function resolveFinetuneConfig(
   num('optimizer.learningRate', c.optimizer.learningRate, 0);
   num('optimizer.momentum', c.optimizer.momentum, 0, 1);
   num('optimizer.weightDecay', c.optimizer.weightDecay, 0);
-  oneOf('optimizer.schedule', c.optimizer.schedule, ['step', 'cosine', 'constant']);
+  oneOf('optimizer.schedule', c.optimizer.schedule, FINETUNE_SCHEDULES);
   int('validationSize', c.validationSize, 0);
   int('validationPgdSteps', c.validationPgdSteps, 1);
   int('checkpointEveryEpochs', c.checkpointEveryEpochs, 0);

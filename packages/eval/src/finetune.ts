@@ -19,7 +19,7 @@ import {
   type StoredCheckpoint,
   type TrainingLoopEvent,
 } from '@moco-robust/core';
-import { pgd, supervisedPgd } from '@moco-robust/attacks';
+import { pgd, STANDARD_STEP_SIZE, supervisedPgd } from '@moco-robust/attacks';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkLabelValues } from '@moco-robust/attacks';
 import { composeClassifier, finetuneVariables, type Classifier } from './classifier';
@@ -304,7 +304,7 @@ function validate(
     attacks: adversarial ? ['clean', 'pgd'] : ['clean'],
     settings: {
       pgdEpsilon: config.attack.epsilon,
-      pgdStepSize: Math.max(config.attack.epsilon / 4, 2 / 255),
+      pgdStepSize: Math.max(config.attack.epsilon / 4, STANDARD_STEP_SIZE),
       pgdSteps: config.validationPgdSteps,
       batchSize: 256,
       seed: config.seed,

@@ -5,11 +5,13 @@
 export { finetune } from './finetune';
 export type { FinetuneEvent, FinetuneOptions, FinetuneResult } from './finetune';
 export { PAPER_FINETUNE, STANDARD_FINETUNE, resolveFinetuneConfig } from './finetune-config';
+export { FINETUNE_LOSSES, FINETUNE_MODES, FINETUNE_SCHEDULES } from './finetune-config';
 export type { FinetuneConfig } from './finetune-config';
 export type { Classifier } from './classifier';
 
 // Clean and robust accuracy (FGSM, PGD, AutoAttack)
 export { evaluateRobustness, PAPER_ROBUSTNESS, STANDARD_ROBUSTNESS } from './evaluate-robustness';
+export { validateRobustnessSettings } from './evaluate-robustness';
 export type { AccuracyResult, EvaluateEvent, RobustnessResult, RobustnessSettings } from './evaluate-robustness';
 export { attackImages } from './attack-images';
 export type { AttackImagesOptions, AttackImagesResult, ImageAttackName, RepresentationShift } from './attack-images';

@@ -4,9 +4,11 @@
 export { pretrain } from './pretrain';
 export type { PretrainEvent, PretrainOptions, PretrainResult } from './pretrain';
 
-// Settings and presets
+// Settings and presets, and the choices each setting takes
 export { CPU_PRETRAIN, DEFAULT_PRETRAIN_CONFIG, PAPER_PRETRAIN, resolvePretrainConfig } from './pretrain-config';
-export type { PretrainConfig } from './pretrain-config';
+export { ATTACK_BATCH_NORM_MODES, PRETRAIN_ATTACK_KINDS, PRETRAIN_ATTACK_NAMES } from './pretrain-config';
+export { PRETRAIN_COMBINES, PRETRAIN_SCHEDULES } from './pretrain-config';
+export type { PretrainAttackKind, PretrainConfig } from './pretrain-config';
 
 // MoCo as a PretextTaskV1 and its parts: queue of negatives, momentum (EMA) encoder, shuffle-BN
 export { mocoTask } from './moco-task';

@@ -7,6 +7,28 @@ import {
 } from '@moco-robust/attacks';
 import { InvalidArgumentError } from '@moco-robust/core';
 
+/** Pre-training attacks (`attack.kind`): MoCo-PGD, MoCo-FGSM (for another task: PGD / FGSM on its loss) or none. */
+export const PRETRAIN_ATTACK_KINDS = ['pgd', 'fgsm', 'none'] as const;
+export type PretrainAttackKind = (typeof PRETRAIN_ATTACK_KINDS)[number];
+
+/**
+ * The paper's names of the {@link PRETRAIN_ATTACK_KINDS} (`moco-pgd` = MoCo-PGD), as the CLI's `--attack`, grid specs,
+ * grid cell names and reports spell them; `attack.kind` is what a config saves.
+ */
+export const PRETRAIN_ATTACK_NAMES = { pgd: 'moco-pgd', fgsm: 'moco-fgsm', none: 'none' } as const satisfies Record<
+  PretrainAttackKind,
+  string
+>;
+
+/** Learning-rate schedules of pre-training (`optimizer.schedule`). */
+export const PRETRAIN_SCHEDULES = ['cosine', 'constant'] as const;
+
+/** Batch-norm modes of the encoder while the attack crafts (`attack.batchNorm`). */
+export const ATTACK_BATCH_NORM_MODES = ['eval', 'train'] as const;
+
+/** Training losses a config can impose on the task (`combine`; absent: the task's own). */
+export const PRETRAIN_COMBINES = ['adversarial', 'mean'] as const;
+
 /** Resolved, JSON-serializable settings of a pre-training run (saved as `config.json` with every checkpoint). */
 export interface PretrainConfig {
   /** Seed of every random draw of the run (data order, augmentation, attack starts, queue init). */
@@ -22,13 +44,13 @@ export interface PretrainConfig {
     /** Coupled weight decay; the paper: 5e-4. */
     weightDecay: number;
     /** `cosine` (MoCo's, per epoch) or `constant`. */
-    schedule: 'cosine' | 'constant';
+    schedule: (typeof PRETRAIN_SCHEDULES)[number];
     /** Linear warm-up epochs; default 0. */
     warmupEpochs: number;
   };
   attack: {
     /** `pgd` (MoCo-PGD: random start, k steps), `fgsm` (MoCo-FGSM: one step of ε), `none` (plain pre-training). */
-    kind: 'pgd' | 'fgsm' | 'none';
+    kind: PretrainAttackKind;
     /** L∞ radius, pixel units; paper 8/255. */
     epsilon: number;
     /** Step size; paper 8/255, community 2/255 (docs/protocol.md, "Pre-training"). FGSM uses ε. */
@@ -36,10 +58,10 @@ export interface PretrainConfig {
     /** PGD steps; paper 10. */
     steps: number;
     /** Batch-norm mode of the encoder while crafting: `eval` (running statistics, no side effects) or `train`. */
-    batchNorm: 'eval' | 'train';
+    batchNorm: (typeof ATTACK_BATCH_NORM_MODES)[number];
   };
   /** Override of the task's own `combine` (adversarial only — the paper — or the mean of clean and adversarial). */
-  combine?: 'adversarial' | 'mean';
+  combine?: (typeof PRETRAIN_COMBINES)[number];
   checkpoint: {
     /** Save every N steps (0: never by steps). */
     everySteps: number;
@@ -130,14 +152,14 @@ export function resolvePretrainConfig(overrides: DeepPartial<PretrainConfig> = {
   number('optimizer.learningRate', c.optimizer.learningRate, 0);
   number('optimizer.momentum', c.optimizer.momentum, 0, 1);
   number('optimizer.weightDecay', c.optimizer.weightDecay, 0);
-  oneOf('optimizer.schedule', c.optimizer.schedule, ['cosine', 'constant']);
+  oneOf('optimizer.schedule', c.optimizer.schedule, PRETRAIN_SCHEDULES);
   integer('optimizer.warmupEpochs', c.optimizer.warmupEpochs, 0);
-  oneOf('attack.kind', c.attack.kind, ['pgd', 'fgsm', 'none']);
+  oneOf('attack.kind', c.attack.kind, PRETRAIN_ATTACK_KINDS);
   validateEpsilon(c.attack.epsilon, { argument: 'attack.epsilon' });
   validateStepSize(c.attack.stepSize, { argument: 'attack.stepSize' });
   validateSteps(c.attack.steps, { argument: 'attack.steps', minimum: 1 });
-  oneOf('attack.batchNorm', c.attack.batchNorm, ['eval', 'train']);
-  if (c.combine !== undefined) oneOf('combine', c.combine, ['adversarial', 'mean']);
+  oneOf('attack.batchNorm', c.attack.batchNorm, ATTACK_BATCH_NORM_MODES);
+  if (c.combine !== undefined) oneOf('combine', c.combine, PRETRAIN_COMBINES);
   integer('checkpoint.everySteps', c.checkpoint.everySteps, 0);
   integer('checkpoint.everyEpochs', c.checkpoint.everyEpochs, 0);
   integer('checkpoint.keep', c.checkpoint.keep, 1);

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropy, Rng, selectBackend, Sgd, type BackendName } from '@moco-robust/core';
 import { benchmarkConv2d, STANDARD_CONV_SHAPE } from '@moco-robust/core/bench';
-import { fgsm, mocoPgd, supervisedPgd } from '@moco-robust/attacks';
+import { fgsm, mocoPgd, STANDARD_STEP_SIZE, supervisedPgd } from '@moco-robust/attacks';
 import { MOCO_V2_AUGMENTATION, twoViews } from '@moco-robust/data';
 import {
   classifierHead,
@@ -143,7 +143,7 @@ async function measureWorkloads(
   const variables = trainableVariables(classifier);
   const sgd = new Sgd({ learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   const supAdvStep = () => {
-    const adversarial = supervisedPgd(classifier, x, y, { steps, stepSize: 2 / 255, rng: 1 });
+    const adversarial = supervisedPgd(classifier, x, y, { steps, stepSize: STANDARD_STEP_SIZE, rng: 1 });
     const { value, grads } = tf.variableGrads(
       () => tf.mean(crossEntropy(classifier.apply(adversarial, { training: true }) as tf.Tensor2D, y)) as tf.Scalar,
       variables,

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { atomicWriteFile, DataFormatError, selectBackend, type BackendName } from '@moco-robust/core';
+import { validateEpsilon, validateStepSize, type SettingCheck } from '@moco-robust/attacks';
+import { atomicWriteFile, DataFormatError, MocoRobustError, selectBackend, type BackendName } from '@moco-robust/core';
 import { findCifar10, loadCifar10, sliceImages, takeImages, writeNpy, type LabelledImageSet } from '@moco-robust/data';
 import { attackImages, encodePng, type ImageAttackName } from '@moco-robust/eval';
 import type { CommandInput } from '../command-table';
@@ -12,13 +13,24 @@ import { loadModelFrom, resolveModelSource } from '../run/pipeline';
 import { assertEmptyOutput } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 
-/** `8/255` → 0.0313…; a plain number as is. */
-export function parseFraction(command: string, name: string, text: string): number {
+/**
+ * `8/255` → 0.0313…, a plain number as is, checked by the attacks library's validator of the setting
+ * (`validateEpsilon`, `validateStepSize`); a bad value is a usage error naming the flag.
+ */
+export function parseFraction(
+  command: string,
+  name: string,
+  text: string,
+  validate: (value: unknown, check: SettingCheck) => number,
+): number {
   const match = /^\s*([\d.]+)\s*\/\s*([\d.]+)\s*$/.exec(text);
-  const value = match ? Number(match[1]) / Number(match[2]) : Number(text);
-  if (!Number.isFinite(value) || value < 0 || value > 1)
-    throw new UsageError(`${command}: --${name} must be a number in [0, 1] or a fraction like 8/255; got '${text}'`);
-  return value;
+  const value = match ? Number(match[1]) / Number(match[2]) : text.trim() === '' ? Number.NaN : Number(text);
+  try {
+    return validate(value, { argument: `--${name}` });
+  } catch (error) {
+    if (!MocoRobustError.isInstance(error)) throw error;
+    throw new UsageError(`${command}: ${error.message} (a number or a fraction like 8/255; got '${text}')`);
+  }
 }
 
 /** `moco-robust attack`. */
@@ -30,8 +42,8 @@ export async function handler({ values }: CommandInput<typeof ATTACK_FLAGS>): Pr
     throw new UsageError(`attack: --encoder is for --attack moco-pgd | moco-fgsm; got --attack ${values.attack}`);
   if (!moco && !values.model) throw new UsageError('attack: --model <model.json | folder | URL | run> is required');
   if (!values.out) throw new UsageError('attack: --out <folder> is required');
-  const epsilon = parseFraction('attack', 'epsilon', values.epsilon!);
-  const stepSize = parseFraction('attack', 'step-size', values['step-size']!);
+  const epsilon = parseFraction('attack', 'epsilon', values.epsilon!, validateEpsilon);
+  const stepSize = parseFraction('attack', 'step-size', values['step-size']!, validateStepSize);
   const steps = integerFlag('attack', 'steps', values.steps, 10);
   const batchSize = Math.max(1, integerFlag('attack', 'batch-size', values['batch-size'], 128));
   const imageCount = integerFlag('attack', 'images', values.images, 256);

@@ -7,6 +7,7 @@ import { loadRunData } from '../run/data';
 import { loadFrostFlag } from '../run/frost';
 import { runDemoControl } from '../grid/demo-control';
 import { runEval, runFinetune, runPretrain } from '../run/pipeline';
+import { pretrainingRecord } from '../run/lineage';
 import { openRunDir, writePhaseConfig } from '../run/run-dir';
 
 /** `moco-robust demo`: the whole pipeline at a small scale. */
@@ -36,10 +37,11 @@ export async function handler({ values }: CommandInput<typeof DEMO_FLAGS>): Prom
       tuned.classifier.model,
       data.test,
       { attacks: ['clean', 'fgsm', 'pgd'], cifar10c: config.eval.cifar10c, frostTextures },
-      { ...pretrainingLabels(config.pretrain), model: config.model.architecture },
+      { ...pretrainingLabels(pretrainingRecord(config.pretrain)), model: config.model.architecture },
     );
     // the none control at the same fine-tuning budget, and the report rewritten with both side by side
-    const controlConfig = { ...config, pretrain: { ...config.pretrain, method: 'none', attack: 'none' as const } };
+    const noAttack = { ...config.pretrain.attack, kind: 'none' as const };
+    const controlConfig = { ...config, pretrain: { ...config.pretrain, method: 'none', attack: noAttack } };
     await writePhaseConfig(join(run.out, 'control', 'finetune'), controlConfig);
     const { control, verdict, html, markdown } = await runDemoControl(run, config, data, {
       report,

@@ -8,7 +8,7 @@ import { loadFrostFlag } from '../run/frost';
 import { loadModelFrom, resolveModelSource, runEval } from '../run/pipeline';
 import { openRunDir, readRunConfig } from '../run/run-dir';
 import { pretrainingLabels, robustnessTable } from '@moco-robust/eval';
-import { sourcePretraining } from '../run/lineage';
+import { pretrainingRecord, sourcePretraining } from '../run/lineage';
 import { UsageError } from '../usage-error';
 
 /** `moco-robust eval`. */
@@ -31,7 +31,7 @@ export async function handler({ values }: CommandInput<typeof EVAL_FLAGS>): Prom
   const config = await commandConfig(
     'eval',
     values,
-    values.autoattack === undefined ? {} : { eval: { autoAttack: values.autoattack } },
+    values.autoattack === undefined ? {} : { eval: { autoAttackVersion: values.autoattack } },
   );
   // everything is checked before the output folder is touched: data, the CIFAR-10-C files, the model against the data
   const data = await loadRunData(values.data, config, { test: true });
@@ -55,7 +55,7 @@ export async function handler({ values }: CommandInput<typeof EVAL_FLAGS>): Prom
       model,
       data.test,
       { attacks, cifar10c: wanted.includes('cifar10c'), cifar10cDir, cifar10cFolder, frostTextures },
-      { ...pretrainingLabels(config.pretrain), ...(name ? { name } : {}) },
+      { ...pretrainingLabels(pretrainingRecord(config.pretrain)), ...(name ? { name } : {}) },
     );
     if (values.json) process.stdout.write(`${JSON.stringify({ out: run.out, report: html, ...report })}\n`);
     else {

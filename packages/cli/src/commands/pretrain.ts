@@ -5,12 +5,13 @@ import { loadRunData } from '../run/data';
 import { runPretrain } from '../run/pipeline';
 import { openRunDir } from '../run/run-dir';
 import { pretextTaskFactory } from '../run/tasks';
+import { pretrainAttackKind } from '../presets';
 
 /** `moco-robust pretrain`. */
 export async function handler({ values }: CommandInput<typeof PRETRAIN_FLAGS>): Promise<number> {
   const pretrain: Record<string, unknown> = {};
   if (values.method !== undefined) pretrain.method = values.method;
-  if (values.attack !== undefined) pretrain.attack = values.attack;
+  if (values.attack !== undefined) pretrain.attack = { kind: pretrainAttackKind(values.attack) }; // moco-pgd → pgd
   const config = await commandConfig('pretrain', values, Object.keys(pretrain).length ? { pretrain } : {});
   await validateSettings('pretrain', config);
   const data = await loadRunData(values.data, config, { train: true, test: true });

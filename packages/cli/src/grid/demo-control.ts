@@ -76,7 +76,8 @@ export async function runDemoControl(
   data: { train: Cifar10Images; test: Cifar10Images },
   pretrained: { report: RunReport; model: tfl.LayersModel },
 ): Promise<{ control: RunReport; verdict: string; html: string; markdown: string }> {
-  const controlConfig: RunConfig = { ...config, pretrain: { ...config.pretrain, method: 'none', attack: 'none' } };
+  const noAttack = { ...config.pretrain.attack, kind: 'none' as const };
+  const controlConfig: RunConfig = { ...config, pretrain: { ...config.pretrain, method: 'none', attack: noAttack } };
   const dir = join(run.out, 'control');
   run.renderer.line('control: the same adversarial fine-tuning from a random initialisation (method none)');
   const tuned = await runFinetune(run, join(dir, 'finetune'), controlConfig, initialEncoder(config), data.train);

@@ -11,6 +11,7 @@ import type { RunDir } from '../run/run-dir';
 import type { GridCell } from './grid-spec';
 import { cellRunDir } from './cell-run-dir';
 import { initialEncoder } from './initial-encoder';
+import { pretrainingRecord } from '../run/lineage';
 
 /** The estimated cost of one cell, in seconds, from measured steps. */
 export interface CellEstimate {
@@ -98,8 +99,8 @@ export async function estimateGridCost(
     cellRunDir({ out: tmpdir(), renderer, signal: new AbortController().signal, resumed: false });
   const short = (config: RunConfig): RunConfig => ({
     ...config,
-    pretrain: { ...config.pretrain, epochs: 1, checkpointEverySteps: 0 },
-    finetune: { ...config.finetune, epochs: 1, validationImages: 0 },
+    pretrain: { ...config.pretrain, epochs: 1, checkpoint: { ...config.pretrain.checkpoint, everySteps: 0 } },
+    finetune: { ...config.finetune, epochs: 1, validationSize: 0 },
   });
   const pretrainStep = new Map<string, Cost>();
   const finetuneStep = new Map<string, Cost>();
@@ -108,7 +109,7 @@ export async function estimateGridCost(
   for (const cell of cells) {
     const c = cell.config;
     const knnTest = takeImages(data.test, Math.min(data.test.count, c.pretrain.batchSize));
-    const pKey = `${c.pretrain.method}/${c.pretrain.attack}/${c.model.architecture}`;
+    const pKey = `${c.pretrain.method}/${c.pretrain.attack.kind}/${c.model.architecture}`;
     if (c.pretrain.method !== 'none' && !pretrainStep.has(pKey))
       pretrainStep.set(
         pKey,
@@ -145,7 +146,8 @@ export async function estimateGridCost(
         try {
           const stop = startClock();
           const config = { ...c, eval: { ...c.eval, cifar10cImages: images } };
-          const describe = { ...pretrainingLabels(c.pretrain), name: 'estimate', model: c.model.architecture };
+          const labels = pretrainingLabels(pretrainingRecord(c.pretrain));
+          const describe = { ...labels, name: 'estimate', model: c.model.architecture };
           const test = takeImages(data.test, images);
           await runEval(run(), dir, config, model, test, { attacks: [], cifar10c: true }, describe);
           return stop();
@@ -183,18 +185,17 @@ function cellCost(
     c.pretrain.method === 'none'
       ? 0
       : unit.pretrain![clock] * c.pretrain.epochs * Math.floor(trainImages / c.pretrain.batchSize);
-  const finetuneSteps =
-    c.finetune.epochs * Math.ceil((trainImages - c.finetune.validationImages) / c.finetune.batchSize);
+  const finetuneSteps = c.finetune.epochs * Math.ceil((trainImages - c.finetune.validationSize) / c.finetune.batchSize);
   const finetuneSeconds = unit.finetune[clock] * finetuneSteps;
   // clean + FGSM + PGD-k evaluation ≈ (k + 3) forward-backward passes per image, against (steps + 2) per
   // training image
-  const perImage = unit.finetune[clock] / c.finetune.batchSize / (c.finetune.steps + 2);
+  const perImage = unit.finetune[clock] / c.finetune.batchSize / (c.finetune.attack.steps + 2);
   const testImages = Math.min(c.data.testImages, data.test.count);
   const evalSeconds = perImage * testImages * (c.eval.pgdSteps + 3);
   // APGD-CE + APGD-T over 9 targets (+ Square's queries, forward only ≈ ⅓ of a forward-backward pass)
   const apgd = (c.eval.autoAttackSteps ?? AUTOATTACK.steps) * (1 + AUTOATTACK.targets);
-  const autoAttackPasses = c.eval.autoAttack === 'standard' ? apgd + AUTOATTACK.queries / 3 : apgd;
-  const autoAttackSeconds = c.eval.autoAttack ? perImage * testImages * autoAttackPasses : 0;
+  const autoAttackPasses = c.eval.autoAttackVersion === 'standard' ? apgd + AUTOATTACK.queries / 3 : apgd;
+  const autoAttackSeconds = c.eval.autoAttackVersion ? perImage * testImages * autoAttackPasses : 0;
   const cifar10cSeconds = c.eval.cifar10c
     ? unit.corruption![clock] * Math.min(c.eval.cifar10cImages, data.test.count)
     : 0;

@@ -3,13 +3,15 @@ import { applyOverrides } from '../config';
 import {
   PRESETS,
   PROTOCOLS,
+  pretrainAttackKind,
   resolveRunConfig,
-  withMethodDefaults,
+  withDerivedDefaults,
   type PresetName,
   type ProtocolName,
   type RunConfig,
 } from '../presets';
 import { AUTOATTACK_VERSIONS, GRID_ATTACKS } from '../flags/choices';
+import { legacyRunConfig, upgradeSettings } from '../upgrade-run-config';
 import { UsageError } from '../usage-error';
 import { GRID_PRESETS } from './grid-presets';
 
@@ -84,9 +86,16 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The cell's identity: 10 hex digits of the SHA-256 of its canonical config. */
+/**
+ * The cell's identity: 10 hex digits of the SHA-256 of its canonical config — in the shape run configs had before
+ * their settings took the libraries' names ({@link legacyRunConfig}) whenever that shape holds it, so a grid made
+ * before keeps its cell names and resumes; a config using a setting only the new shape has hashes as it is.
+ */
 export function cellHash(config: RunConfig): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 10);
+  return createHash('sha256')
+    .update(canonicalJson(legacyRunConfig(config) ?? config))
+    .digest('hex')
+    .slice(0, 10);
 }
 
 /** `0,1,2` or `0-2` (or a mix: `0-2,7`) as seed numbers. */
@@ -166,9 +175,10 @@ export function resolveGridSpec(given: Record<string, unknown>, source = 'grid')
     throw new UsageError(
       `${source}: 'seeds' must be a non-empty list of integers ≥ 0; got ${JSON.stringify(seedsValue)}`,
     );
-  const settings = (partial.settings ?? {}) as Record<string, unknown>;
-  if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
-    throw new UsageError(`${source}: 'settings' must be an object of run settings; got ${JSON.stringify(settings)}`);
+  const spelled = (partial.settings ?? {}) as Record<string, unknown>;
+  if (typeof spelled !== 'object' || spelled === null || Array.isArray(spelled))
+    throw new UsageError(`${source}: 'settings' must be an object of run settings; got ${JSON.stringify(spelled)}`);
+  const settings = upgradeSettings(spelled); // a spec (or a grid.json) written with an older CLI's setting names
   applyOverrides(base, settings, `${source} settings`); // validated once here, before any cell exists
   for (const architecture of architectures)
     applyOverrides(base, { model: { architecture } }, `${source} architectures`);
@@ -205,13 +215,14 @@ export function expandGrid(spec: GridSpec): GridCell[] {
             spec.settings,
             'grid settings',
           );
-          if (spec.autoattack) config = applyOverrides(config, { eval: { autoAttack: spec.autoattack } }, 'autoattack');
+          if (spec.autoattack)
+            config = applyOverrides(config, { eval: { autoAttackVersion: spec.autoattack } }, 'autoattack');
           config = applyOverrides(
             config,
-            { seed, model: { architecture }, pretrain: { method, attack } },
+            { seed, model: { architecture }, pretrain: { method, attack: { kind: pretrainAttackKind(attack) } } },
             `grid cell ${method}/${attack}/${architecture}/${seed}`,
           );
-          config = withMethodDefaults(config, [spec.settings]);
+          config = withDerivedDefaults(config, [spec.settings]);
           const hash = cellHash(config);
           const readable = method === 'none' ? [method] : [method, attack];
           const safe = [...readable, architecture].map((part) => part.replace(/[^A-Za-z0-9_-]+/g, '_'));

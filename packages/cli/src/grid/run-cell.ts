@@ -14,6 +14,8 @@ import { UsageError } from '../usage-error';
 import { cellRunDir } from './cell-run-dir';
 import { canonicalJson, cellHash } from './grid-spec';
 import { initialEncoder } from './initial-encoder';
+import { pretrainingRecord } from '../run/lineage';
+import { upgradeRunConfig } from '../upgrade-run-config';
 
 /** What {@link runCell} returns (also `<cell>/result.json`). */
 export interface CellResult {
@@ -45,7 +47,7 @@ const markDone = (dir: string, seconds: number) =>
 
 /**
  * Runs one grid cell in `dir` — pre-training (`pretrain/`, skipped for method `none`), adversarial fine-tuning
- * (`finetune/`) and evaluation (`eval/`: clean, FGSM, PGD, AutoAttack when `config.eval.autoAttack` names a version,
+ * (`finetune/`) and evaluation (`eval/`: clean, FGSM, PGD, AutoAttack when `config.eval.autoAttackVersion` names one,
  * CIFAR-10-C) as the demo does them — and returns its report. Resumable: a phase with
  * `done.json` is not rerun, an unfinished one resumes from its latest checkpoint; each phase starts from the previous
  * phase's saved model (read back from disk), so an interrupted cell ends with the same weights as an uninterrupted one.
@@ -56,7 +58,7 @@ export async function runCell(config: RunConfig, dir: string, options: RunCellOp
   const hash = cellHash(config);
   const configPath = join(dir, 'config.json');
   if (existsSync(configPath)) {
-    const saved = await readJson<RunConfig>(configPath);
+    const saved = upgradeRunConfig(await readJson<Record<string, unknown>>(configPath)); // an older CLI's cell too
     if (canonicalJson(saved) !== canonicalJson(config))
       throw new UsageError(
         `grid: ${dir} holds another cell (config hash ${cellHash(saved)}, expected ${hash}); nothing was changed`,
@@ -105,11 +107,11 @@ export async function runCell(config: RunConfig, dir: string, options: RunCellOp
         test,
         {
           // AutoAttack when the cell's config names a version (grid --autoattack cpu|standard)
-          attacks: ['clean', 'fgsm', 'pgd', ...(config.eval.autoAttack ? (['autoattack'] as const) : [])],
+          attacks: ['clean', 'fgsm', 'pgd', ...(config.eval.autoAttackVersion ? (['autoattack'] as const) : [])],
           cifar10c: config.eval.cifar10c,
           frostTextures: options.frostTextures,
         },
-        { ...pretrainingLabels(p), model: config.model.architecture },
+        { ...pretrainingLabels(pretrainingRecord(p)), model: config.model.architecture },
       );
     } finally {
       model.dispose();

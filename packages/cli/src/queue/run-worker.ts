@@ -8,6 +8,7 @@ import { expandGrid, resolveGridSpec } from '../grid/grid-spec';
 import { runCell, type CellResult } from '../grid/run-cell';
 import { createGridDir, type CellStatus } from '../grid/run-grid';
 import { loadRunData } from '../run/data';
+import { upgradeRunConfig } from '../upgrade-run-config';
 import { acquireCellLease, CellLockedError } from './cell-lease';
 import { openCellQueue, readGridFile, WORKERS_KEY, type CellJobData, type CellProgress } from './grid-queue';
 import { CELL_QUEUE, type QueueConnection } from './queue-connection';
@@ -92,7 +93,8 @@ export async function startWorker(options: StartWorkerOptions) {
   };
 
   const processor = async (job: Job<CellJobData, CellResult>, token?: string): Promise<CellResult> => {
-    const { grid, cell, config } = job.data;
+    const { grid, cell } = job.data;
+    const config = upgradeRunConfig(job.data.config as unknown as Record<string, unknown>); // a job an older CLI queued
     await prepareGrid(grid);
     const dir = join(options.store, grid, 'cells', cell);
     await mkdir(dir, { recursive: true });

@@ -1,8 +1,9 @@
 import { selectBackend, type BackendName, type BackendSelectedEvent } from '@moco-robust/core';
-import { parseSetFlags, resolveConfig } from '../config';
+import { checkRunConfig, parseSetFlags, resolveConfig } from '../config';
 import { integerFlag } from '../parse-flags';
 import type { PresetName, RunConfig } from '../presets';
 import { UsageError } from '../usage-error';
+import { upgradeRunConfig } from '../upgrade-run-config';
 import { readRunConfig, type RunDir } from './run-dir';
 
 // declared in a file that imports nothing, for the command table: `--help` never loads tfjs
@@ -40,7 +41,7 @@ export async function commandConfig(
         `${command}: --resume continues with the run's saved settings; drop ` +
           `${changed.map((k) => (k.startsWith('--') || k.includes(' ') ? k : `--${k}`)).join(', ')}`,
       );
-    return readRunConfig<RunConfig>(values.out);
+    return upgradeRunConfig(await readRunConfig<Record<string, unknown>>(values.out)); // an older CLI's too
   }
   const set = parseSetFlags(values.set ?? []);
   return resolveConfig({
@@ -103,56 +104,11 @@ export async function startRun(
   return prepared.name;
 }
 
-const ENGINE_ATTACK = { 'moco-pgd': 'pgd', 'moco-fgsm': 'fgsm', none: 'none' } as const;
-
-/** The pre-training library's settings of a run (`pretrain()`'s `config`). */
-export function pretrainSettings(config: RunConfig) {
-  const p = config.pretrain;
-  return {
-    seed: config.seed,
-    epochs: p.epochs,
-    batchSize: p.batchSize,
-    optimizer: { learningRate: p.learningRate, weightDecay: p.weightDecay },
-    attack: { kind: ENGINE_ATTACK[p.attack], epsilon: p.epsilon, stepSize: p.stepSize, steps: p.steps },
-    checkpoint: {
-      everySteps: p.checkpointEverySteps,
-      ...(p.checkpointKeep === undefined ? {} : { keep: p.checkpointKeep }),
-    },
-    logEvery: 5,
-  };
-}
-
-/** The fine-tuning library's settings of a run (`finetune()`'s `config`). */
-export function finetuneSettings(config: RunConfig) {
-  const f = config.finetune;
-  return {
-    seed: config.seed,
-    epochs: f.epochs,
-    batchSize: f.batchSize,
-    mode: f.mode,
-    frozenStages: f.frozenStages,
-    loss: f.loss,
-    attack: { epsilon: f.epsilon, stepSize: f.stepSize, steps: f.steps },
-    optimizer: { learningRate: f.learningRate, weightDecay: f.weightDecay, schedule: 'cosine' as const },
-    validationSize: f.validationImages,
-    validationPgdSteps: Math.min(10, Math.max(1, f.steps * 2)),
-    checkpointEverySteps: f.checkpointEverySteps ?? 0,
-    ...(f.checkpointKeep === undefined ? {} : { checkpointKeep: f.checkpointKeep }),
-    logEvery: 5,
-  };
-}
-
 /**
  * Range-checks the settings `command` will use with the libraries' own validators, before anything is written: a bad
  * value fails here with the library's error naming the setting (exit code 2), and the output folder is untouched.
  */
 export async function validateSettings(command: 'pretrain' | 'finetune' | 'demo', config: RunConfig): Promise<void> {
-  if (command !== 'finetune') {
-    const { resolvePretrainConfig } = await import('@moco-robust/moco');
-    resolvePretrainConfig(pretrainSettings(config));
-  }
-  if (command !== 'pretrain') {
-    const { resolveFinetuneConfig } = await import('@moco-robust/eval');
-    resolveFinetuneConfig(finetuneSettings(config));
-  }
+  const sections = { pretrain: ['pretrain'], finetune: ['finetune'], demo: ['pretrain', 'finetune', 'eval'] }[command];
+  checkRunConfig(config, command, sections);
 }

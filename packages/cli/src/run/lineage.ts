@@ -1,6 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { PretrainingRecord } from '@moco-robust/eval';
+import { PRETRAIN_ATTACK_NAMES } from '@moco-robust/moco';
 import type { RunConfig } from '../presets';
+import { upgradeRunConfig } from '../upgrade-run-config';
+
+/** How a run's `pretrain` section reads in reports: its method, the attack by the paper's name, the attack steps. */
+export function pretrainingRecord(pretrain: RunConfig['pretrain']): PretrainingRecord {
+  return { method: pretrain.method, attack: PRETRAIN_ATTACK_NAMES[pretrain.attack.kind], steps: pretrain.attack.steps };
+}
 
 /**
  * How the model at `source` (a path `resolveModelSource` returned) was pre-trained: the `pretrain` section of the
@@ -9,7 +17,8 @@ import type { RunConfig } from '../presets';
  * `fallback` supplies the remaining fields in those two cases.
  */
 export function sourcePretraining(source: string | undefined, fallback: RunConfig['pretrain']): RunConfig['pretrain'] {
-  if (source === undefined) return { ...fallback, method: 'none', attack: 'none', epochs: 0 };
+  const noAttack = { ...fallback.attack, kind: 'none' as const };
+  if (source === undefined) return { ...fallback, method: 'none', attack: noAttack, epochs: 0 };
   let dir = existsSync(source) && statSync(source).isFile() ? dirname(source) : source;
   // model.json → model/ → run/; checkpoints/<step>/encoder → <step>/ (a checkpoint's config.json holds { run })
   for (let level = 0; level < 3; level++, dir = dirname(dir)) {
@@ -18,7 +27,7 @@ export function sourcePretraining(source: string | undefined, fallback: RunConfi
     const recorded = runConfigIn(file);
     if (recorded) return recorded.pretrain;
   }
-  return { ...fallback, method: 'unknown', attack: 'none' };
+  return { ...fallback, method: 'unknown', attack: noAttack };
 }
 
 function runConfigIn(file: string): RunConfig | undefined {
@@ -26,7 +35,7 @@ function runConfigIn(file: string): RunConfig | undefined {
     const json = JSON.parse(readFileSync(file, 'utf8')) as { run?: RunConfig } & Partial<RunConfig>;
     const config = json.run ?? json;
     return typeof config.pretrain?.method === 'string' && typeof config.preset === 'string'
-      ? (config as RunConfig)
+      ? upgradeRunConfig(config as Record<string, unknown>) // a run of an older CLI too
       : undefined;
   } catch {
     return undefined;

@@ -26,8 +26,8 @@ import {
 } from '@moco-robust/eval';
 import { createResnetEncoder, loadModel, saveModel } from '@moco-robust/models';
 import { pretrain, type PretrainResult } from '@moco-robust/moco';
-import type { RunConfig } from '../presets';
-import { finetuneSettings, pretrainSettings } from './command-config';
+import { finetuneSettings, pretrainSettings, robustnessSettings, type RunConfig } from '../presets';
+import { pretrainingRecord } from './lineage';
 import { checkpointFaultHook, type RunDir } from './run-dir';
 import { pretextTaskFactory } from './tasks';
 
@@ -63,7 +63,7 @@ export async function runPretrain(
     batchNormGroups: config.model.batchNormGroups,
   });
   const task = (taskFactory ?? (await pretextTaskFactory(config)))();
-  const { pretrainAttack } = pretrainingLabels({ method: p.method, attack: p.attack, steps: p.steps });
+  const { pretrainAttack } = pretrainingLabels(pretrainingRecord(p));
   run.renderer.startPhase(`pre-training (${p.method}, ${pretrainAttack}, ${config.model.architecture})`);
   const result = await pretrain({
     task,
@@ -89,7 +89,9 @@ export async function runFinetune(
   train: Cifar10Images,
 ): Promise<FinetuneResult> {
   const f = config.finetune;
-  run.renderer.startPhase(`fine-tuning (${f.mode}, ${f.loss}${f.loss === 'standard' ? '' : `, PGD-${f.steps}`})`);
+  run.renderer.startPhase(
+    `fine-tuning (${f.mode}, ${f.loss}${f.loss === 'standard' ? '' : `, PGD-${f.attack.steps}`})`,
+  );
   const result = await finetune({
     encoder,
     train,
@@ -130,16 +132,7 @@ export async function runEval(
     run.renderer.startPhase(`evaluation (${choice.attacks.join(', ')})`);
     robustness = evaluateRobustness(model, test, {
       attacks: choice.attacks,
-      settings: {
-        fgsmEpsilon: e.fgsmEpsilon,
-        pgdEpsilon: e.pgdEpsilon,
-        pgdStepSize: e.pgdStepSize,
-        pgdSteps: e.pgdSteps,
-        pgdRestarts: e.pgdRestarts,
-        seed: config.seed,
-        autoAttackVersion: e.autoAttack,
-        autoAttackSteps: e.autoAttackSteps,
-      },
+      settings: robustnessSettings(config),
       onEvent: run.renderer.listener,
     });
   }
