@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -7,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cifarSampleDir } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli';
 import { resolveConfig } from '../src/config';
 import { canonicalJson, cellHash, expandGrid, resolveGridSpec } from '../src/grid/grid-spec';
 import { upgradeRunConfig } from '../src/upgrade-run-config';
@@ -16,12 +16,8 @@ import before from './fixtures/run-configs-v1.json';
 // printed result of real runs of that CLI, tiny preset, node backend) still resume, reach the same numbers, and keep
 // their grid cells' names.
 const here = dirname(fileURLToPath(import.meta.url));
-const bin = join(here, '..', 'dist', 'bin.js');
 const fixture = (name: string) => join(here, 'fixtures', name);
 const sample = cifarSampleDir();
-const env = { ...process.env, MOCO_ROBUST_DATA: sample ?? '', TF_CPP_MIN_LOG_LEVEL: '3' };
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env, timeout: 300_000 });
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const RUNS = before as unknown as Record<string, { run: Record<string, unknown> }>;
 
@@ -79,7 +75,7 @@ describe.skipIf(!sample)('--resume of a run an older CLI started', () => {
     async (command, name, pick) => {
       const out = join(await mkdtemp(join(tmpdir(), 'mr-old-run-')), 'run');
       cpSync(join(fixture(name), 'config.json'), join(out, 'config.json'));
-      const resumed = cli([command, '--resume', '--out', out, '--json']);
+      const resumed = runCli([command, '--resume', '--out', out, '--json']);
       expect(resumed.status, resumed.stderr).toBe(0);
       const printed = readJson(join(fixture(name), 'result.json'));
       expect(pick(JSON.parse(resumed.stdout))).toEqual(pick(printed));
