@@ -10,6 +10,7 @@ import type { TorchReference } from '../bench/torch-reference';
 import { integerFlag } from '../parse-flags';
 import type { CommandInput } from '../command-table';
 import type { BENCH_FLAGS } from '../flags/bench-flags';
+import { BACKEND_CHOICES } from '../flags/choices';
 import { UsageError } from '../usage-error';
 
 const fmt = (v: number | string | null | undefined) =>
@@ -49,8 +50,8 @@ export async function handler({ values }: CommandInput<typeof BENCH_FLAGS>): Pro
       ? {}
       : { MOCO_ROBUST_WASM_THREADS: String(integerFlag('bench', 'wasm-threads', values['wasm-threads'], 1)) };
   for (const b of backends)
-    if (!['node-gpu', 'node', 'wasm', 'cpu'].includes(b))
-      throw new UsageError(`bench: --backends must list node-gpu, node, wasm or cpu; got '${b}'`);
+    if (!(BACKEND_CHOICES as readonly string[]).includes(b))
+      throw new UsageError(`bench: --backends must list values among ${BACKEND_CHOICES.join(', ')}; got '${b}'`);
   const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
   const pythons = values.python!.split(',').map((p) => p.trim());
   if (values['compare-torch'] && !values['torch-script'])
