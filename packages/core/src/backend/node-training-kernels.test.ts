@@ -58,7 +58,7 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
     expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, dataFormat: 'NCHW' })).toBe(false);
   });
 
-  it('withConstantWeights rotates each filter once, gives the same input gradients, and frees the rotations', async () => {
+  it('withConstantWeights rotates each filter once: same input gradients, rotations freed on exit', async () => {
     if (!native) return; // the rotated-filter convolution is the native backend's (warned above)
     await tf.setBackend('tensorflow');
     const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 31) as tf.Tensor4D;
