@@ -17,17 +17,9 @@ import { square } from './square';
 import { supervisedApgd } from './supervised-apgd';
 
 /** The attacks AutoAttack composes. */
-export type AutoAttackName = 'apgd-ce' | 'apgd-t' | 'fab-t' | 'square';
+import { AUTOATTACK_VERSIONS, type AutoAttackName } from './attack-constants';
 
-/**
- * AutoAttack's versions: `standard` (Croce & Hein 2020, what RobustBench reports) and `cpu`, the
- * documented cheaper subset APGD-CE + APGD-T (the two gradient attacks that break almost every
- * point the full version breaks, without Square's thousands of queries).
- */
-export const AUTOATTACK_VERSIONS: Readonly<Record<'standard' | 'cpu', readonly AutoAttackName[]>> = {
-  standard: ['apgd-ce', 'apgd-t', 'fab-t', 'square'],
-  cpu: ['apgd-ce', 'apgd-t'],
-};
+export { AUTOATTACK_VERSIONS, type AutoAttackName };
 
 /** Options of {@link autoAttack}; ε in [0, 1] pixel units. */
 export interface AutoAttackOptions {

@@ -26,7 +26,7 @@ const MAX_EXPORTS: Record<string, number> = {
   'pretext-selfie': 16,
   'pretext-testkit': 12,
 };
-const SUBPATHS = ['core/bench', 'models/bench', 'moco/bench'];
+const SUBPATHS = ['core/bench', 'models/bench', 'moco/bench', 'core/constants', 'attacks/constants', 'data/constants'];
 /** Packages whose `node` export condition adds to a browser-safe entry (dist/index.js). */
 const BROWSER_ENTRIES = ['core', 'models', 'data', 'eval'];
 

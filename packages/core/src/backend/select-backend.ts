@@ -4,17 +4,9 @@ import { emit, type EventListener } from '../events/events';
 import { registerGradients } from '../tensor/gradients';
 import { BackendStartError, browserStartFailure } from './browser-start-failure';
 
-/** Backends moco-robust tries in Node, fastest first. */
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+import { BACKEND_NAMES, BROWSER_BACKEND_NAMES, type BackendName } from './backend-names';
 
-/** Backends moco-robust tries in a browser, fastest first. */
-export const BROWSER_BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-
-/**
- * A backend name: `node-gpu` (@tensorflow/tfjs-node-gpu), `node` (@tensorflow/tfjs-node), `webgpu`, `webgl` (browsers
- * only), `wasm`, `cpu`.
- */
-export type BackendName = (typeof BACKEND_NAMES)[number] | (typeof BROWSER_BACKEND_NAMES)[number];
+export { BACKEND_NAMES, BROWSER_BACKEND_NAMES, type BackendName };
 
 /** Why a candidate backend was or was not chosen. */
 export interface BackendAttempt {

@@ -25,6 +25,9 @@ export const BENCHMARK_CORRUPTIONS = [
 /** The 4 extra corruptions of the release. */
 export const EXTRA_CORRUPTIONS = ['speckle_noise', 'gaussian_blur', 'spatter', 'saturate'] as const;
 
+/** The five severities in order. */
+export const SEVERITIES: readonly Severity[] = [1, 2, 3, 4, 5];
+
 /** All 19 corruption names, in the original generator's order. */
 export const ALL_CORRUPTIONS = [...BENCHMARK_CORRUPTIONS, ...EXTRA_CORRUPTIONS] as const;
 

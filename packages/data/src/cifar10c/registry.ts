@@ -1,6 +1,6 @@
 import { emit, InvalidArgumentError, Rng } from '@moco-robust/core';
 import type { EventListener } from '@moco-robust/core';
-import { ALL_CORRUPTIONS } from './corruption';
+import { ALL_CORRUPTIONS, SEVERITIES } from './corruption';
 import type { Corruption, CorruptionName, FrostTexture, Severity } from './corruption';
 import { brightness } from './corruptions/brightness';
 import { contrast } from './corruptions/contrast';
@@ -47,8 +47,7 @@ export const corruptions: Readonly<Record<CorruptionName, Corruption>> = {
   saturate,
 };
 
-/** The five severities in order. */
-export const SEVERITIES: readonly Severity[] = [1, 2, 3, 4, 5];
+export { SEVERITIES };
 
 /** Events of {@link corruptImages}. */
 export type CorruptImagesEvent =
