@@ -1,5 +1,5 @@
-// @moco-robust/attacks/constants — the attacks' defaults and names, importable without loading tfjs (a CLI's `--help`,
-// a config validator). The main entry exports the same values, with their validators.
+// @moco-robust/attacks/constants — the attacks' defaults and names, importable without loading tfjs (a CLI's
+// `--help`, a config validator). The main entry exports the same values, with their validators.
 export {
   ATTACK_DEFAULTS,
   AUTOATTACK_VERSIONS,

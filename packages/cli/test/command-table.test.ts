@@ -32,7 +32,7 @@ describe('the command table', () => {
     expect(choice.stderr).toMatch(/attack: --attack must be one of fgsm, pgd, instance, moco-pgd, moco-fgsm; got 'cw'/);
   });
 
-  it("takes the libraries' choices and defaults from their tfjs-free /constants entries, equal to the main ones", () => {
+  it("takes the libraries' choices and defaults from their tfjs-free /constants entries, as the main ones", () => {
     expect(BACKEND_CHOICES).toEqual(BACKEND_NAMES);
     expect(CORRUPTION_NAMES).toEqual(ALL_CORRUPTIONS);
     expect(AUTOATTACK_VERSIONS).toEqual(Object.keys(LIBRARY_AUTOATTACK_VERSIONS));
