@@ -208,7 +208,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     'config files (JSON or YAML) are applied under flags; ' + 'unknown keys and bad values are refused naming the key',
     () => {
       const yaml = join(root, 'settings.yaml');
-      writeFileSync(yaml, 'preset: tiny\npretrain:\n  epochs: 1\n  attack: moco-fgsm\n');
+      writeFileSync(yaml, 'preset: tiny\npretrain:\n  epochs: 1\n  attack:\n    kind: fgsm\n');
       const ok = runCli([
         'pretrain',
         '--config',
@@ -222,7 +222,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       expect(ok.status, ok.stderr).toBe(0);
       expect(JSON.parse(readFileSync(join(root, 'from-yaml', 'config.json'), 'utf8')).pretrain).toMatchObject({
         epochs: 1,
-        attack: 'moco-fgsm',
+        attack: { kind: 'fgsm' },
         batchSize: 64,
       });
 
@@ -231,7 +231,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       const unknown = runCli(['pretrain', '--config', typo, '--out', join(root, 'never')]);
       expect(unknown.status).toBe(2);
       expect(unknown.stderr).toMatch(
-        /typo\.json: unknown key 'pretrain\.epocs'; valid keys in 'pretrain': method, attack, epochs/,
+        /typo\.json: unknown key 'pretrain\.epocs'; valid keys in 'pretrain': method, temperature, .*epochs,/,
       );
       const bad = runCli(['pretrain', '--preset', 'tiny', '--set', 'finetune.mode=half', '--out', join(root, 'never')]);
       expect(bad.stderr).toMatch(/flags: 'finetune\.mode' must be one of linear, partial, full; got 'half'/);
