@@ -19,8 +19,7 @@ const NAME = 'Rotation (PGD-2 on the rotation loss)';
 function expectRotationReport(dir: string) {
   expect(readJson(join(dir, 'config.json')).pretrain).toMatchObject({
     method: 'rotation',
-    attack: 'moco-pgd',
-    steps: 2,
+    attack: { kind: 'pgd', steps: 2 }, // the paper's `--attack moco-pgd`, saved in the library's vocabulary
   });
   const report = readJson(join(dir, 'report.json'));
   const run = report.runs?.[0] ?? report;
@@ -50,7 +49,7 @@ describe.skipIf(!sample)('a baseline run is labelled as what it is all the way t
     expect(finetune.status, finetune.stderr).toBe(0);
     expect(readJson(join(root, 'ft', 'config.json')).pretrain).toMatchObject({
       method: 'rotation',
-      attack: 'moco-pgd',
+      attack: { kind: 'pgd' },
     });
     const evaluation = runCli([
       'eval',
@@ -70,7 +69,10 @@ describe.skipIf(!sample)('a baseline run is labelled as what it is all the way t
     // no --from: adversarial training from scratch, labelled `none`
     const scratch = runCli(['finetune', '--preset', 'tiny', '--set', 'finetune.epochs=1', '--out', join(root, 'none')]);
     expect(scratch.status, scratch.stderr).toBe(0);
-    expect(readJson(join(root, 'none', 'config.json')).pretrain).toMatchObject({ method: 'none', attack: 'none' });
+    expect(readJson(join(root, 'none', 'config.json')).pretrain).toMatchObject({
+      method: 'none',
+      attack: { kind: 'none' },
+    });
   });
 
   it('demo with pretrain.method=rotation labels its report the same way', () => {
