@@ -39,7 +39,7 @@ export interface CorruptionContext<Draws = unknown> {
   /** Source of the corruption's own random draws (ignored by deterministic corruptions). */
   rng: Rng;
   /**
-   * Recorded random draws for this image (as in `../shared/reference/cifar10c/params/`); when
+   * Recorded random draws for this image (as the reference outputs record them: docs/cifar10c.md); when
    * given, the corruption uses them instead of drawing from `rng`, reproducing the original
    * generator's output exactly.
    */
