@@ -1,4 +1,5 @@
 import { PRETRAIN_ATTACK_NAMES } from '@moco-robust/moco';
+import { canonicalJson } from './canonical-json';
 import {
   PRESETS,
   PROTOCOLS,
@@ -60,7 +61,8 @@ export function upgradeSettings(settings: Settings): Settings {
   return out;
 }
 
-function deepMerge(base: Settings, patch: Settings): Settings {
+/** `patch` merged into `base` section by section (objects merge, any other value replaces); returns a new object. */
+export function deepMerge(base: Settings, patch: Settings): Settings {
   const out: Settings = { ...base };
   for (const [key, value] of Object.entries(patch))
     out[key] = isSection(value) && isSection(out[key]) ? deepMerge(out[key] as Settings, value) : value;
@@ -142,15 +144,5 @@ export function legacyRunConfig(config: RunConfig): Settings | undefined {
       autoAttackSteps: e.autoAttackSteps,
     },
   };
-  const json = (value: unknown) => JSON.stringify(value, (_k, v) => (isSection(v) ? sortKeys(v) : v));
-  return json(upgradeRunConfig(legacy)) === json(config) ? legacy : undefined;
-}
-
-function sortKeys(value: Settings): Settings {
-  return Object.fromEntries(
-    Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort()
-      .map((k) => [k, value[k]]),
-  );
+  return canonicalJson(upgradeRunConfig(legacy)) === canonicalJson(config) ? legacy : undefined;
 }

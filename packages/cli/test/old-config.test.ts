@@ -8,7 +8,8 @@ import { cifarSampleDir } from '@moco-robust/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli';
 import { resolveConfig } from '../src/config';
-import { canonicalJson, cellHash, expandGrid, resolveGridSpec } from '../src/grid/grid-spec';
+import { canonicalJson } from '../src/canonical-json';
+import { cellHash, expandGrid, resolveGridSpec } from '../src/grid/grid-spec';
 import { upgradeRunConfig } from '../src/upgrade-run-config';
 import before from './fixtures/run-configs-v1.json';
 

@@ -11,6 +11,7 @@ import {
   type RunConfig,
 } from '../presets';
 import { AUTOATTACK_VERSIONS, GRID_ATTACKS } from '../flags/choices';
+import { canonicalJson } from '../canonical-json';
 import { legacyRunConfig, upgradeSettings } from '../upgrade-run-config';
 import { UsageError } from '../usage-error';
 import { GRID_PRESETS } from './grid-presets';
@@ -73,18 +74,6 @@ const SPEC_KEYS = [
   'settings',
   'reference',
 ];
-
-/** JSON with object keys sorted at every level: equal configs give equal text (and hash). */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object')
-    return `{${Object.keys(value)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
 
 /**
  * The cell's identity: 10 hex digits of the SHA-256 of its canonical config — in the shape run configs had before

@@ -12,7 +12,8 @@ import { loadModelFrom, runEval, runFinetune, runPretrain } from '../run/pipelin
 import type { RunDir } from '../run/run-dir';
 import { UsageError } from '../usage-error';
 import { cellRunDir } from './cell-run-dir';
-import { canonicalJson, cellHash } from './grid-spec';
+import { canonicalJson } from '../canonical-json';
+import { cellHash } from './grid-spec';
 import { initialEncoder } from './initial-encoder';
 import { pretrainingRecord } from '../run/lineage';
 import { upgradeRunConfig } from '../upgrade-run-config';

@@ -1,6 +1,7 @@
 import { MocoRobustError } from '@moco-robust/core';
 import type { Job, Queue } from 'bullmq';
-import { canonicalJson, type GridCell, type GridSpec } from '../grid/grid-spec';
+import { canonicalJson } from '../canonical-json';
+import type { GridCell, GridSpec } from '../grid/grid-spec';
 import type { CellResult } from '../grid/run-cell';
 import type { GridFile } from '../grid/run-grid';
 import { UsageError } from '../usage-error';

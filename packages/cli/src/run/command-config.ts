@@ -3,7 +3,7 @@ import { checkRunConfig, parseSetFlags, resolveConfig } from '../config';
 import { integerFlag } from '../parse-flags';
 import type { PresetName, RunConfig } from '../presets';
 import { UsageError } from '../usage-error';
-import { upgradeRunConfig } from '../upgrade-run-config';
+import { deepMerge, upgradeRunConfig } from '../upgrade-run-config';
 import { readRunConfig, type RunDir } from './run-dir';
 
 // declared in a file that imports nothing, for the command table: `--help` never loads tfjs
@@ -52,17 +52,6 @@ export async function commandConfig(
     fallbackPreset,
     overrides: deepMerge(set, overrides),
   });
-}
-
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    out[k] =
-      typeof v === 'object' && v !== null && typeof out[k] === 'object' && out[k] !== null
-        ? deepMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
 }
 
 /** A backend selected before the run directory was opened, with the selection's events for the run's log. */
