@@ -140,6 +140,8 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       'brightness,gaussian_noise',
       '--workers',
       '2',
+      '--block-images',
+      '3',
       '--out',
       out,
       '--json',
@@ -160,12 +162,43 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
       '--json',
     ]);
     expect(single.status, single.stderr).toBe(0);
-    // workers change nothing
+    // workers and blocks of 3 images (each worker's 5 as 3 + 2, written in turn) change nothing
     for (const file of ['brightness.npy', 'gaussian_noise.npy', 'labels.npy'])
       expect(readFileSync(join(out, file)).equals(readFileSync(join(root, 'corrupt-1', file))), file).toBe(true);
     expect(readdirSync(out).sort()).toEqual(['brightness.npy', 'gaussian_noise.npy', 'labels.npy']);
     expect(readNpy(readFileSync(join(out, 'brightness.npy'))).shape).toEqual([50, 32, 32, 3]);
     expect(readNpy(readFileSync(join(out, 'labels.npy'))).shape).toEqual([50]);
+    // a subset of severities, in blocks of 4 images: those blocks of the full file, in the order given
+    const subset = join(root, 'corrupt-s42');
+    const some = runCli([
+      'corrupt',
+      '--images',
+      '10',
+      '--corruptions',
+      'brightness',
+      '--severities',
+      '4,2',
+      '--block-images',
+      '4',
+      '--workers',
+      '1',
+      '--out',
+      subset,
+    ]);
+    expect(some.status, some.stderr).toBe(0);
+    const full = readNpy(readFileSync(join(out, 'brightness.npy'))).data;
+    const picked = readNpy(readFileSync(join(subset, 'brightness.npy')));
+    expect(picked.shape).toEqual([20, 32, 32, 3]);
+    const block = 10 * 3072;
+    expect(
+      Buffer.from(picked.data).equals(
+        Buffer.concat([full.subarray(3 * block, 4 * block), full.subarray(block, 2 * block)]),
+      ),
+    ).toBe(true);
+    expect(JSON.parse(readFileSync(join(subset, 'severities.json'), 'utf8'))).toEqual({
+      severities: [4, 2],
+      imagesPerBlock: 10,
+    });
     const before = snapshot(out);
     const again = runCli(['corrupt', '--split', 'test', '--images', '10', '--out', out]);
     expect(again.status).toBe(2);

@@ -13,7 +13,7 @@ export type { Cifar10CBlock } from './cifar10c/cifar10c-loader';
 export { checkCifar10CFolder } from './cifar10c/check-cifar10c-folder';
 export type { Cifar10CFolder } from './cifar10c/check-cifar10c-folder';
 export { createCifar10CWriter, writeCifar10C } from './cifar10c/cifar10c-writer';
-export type { Cifar10CWriter } from './cifar10c/cifar10c-writer';
+export type { Cifar10CBlockToWrite, Cifar10CWriter, Cifar10CWriterOptions } from './cifar10c/cifar10c-writer';
 export { corruptImagesParallel } from './cifar10c/corrupt-images-parallel';
 export type { CorruptImagesParallelEvent, CorruptImagesParallelOptions } from './cifar10c/corrupt-images-parallel';
 export { loadFrostTextures } from './cifar10c/frost-textures';

@@ -5,13 +5,12 @@ import {
   ALL_CORRUPTIONS,
   corruptImages,
   corruptImagesParallel,
-  createCifar10CWriter,
   findCifar10,
   loadCifar10,
   SEVERITIES,
   takeImages,
-  writeNpy,
-  type CorruptImagesParallelOptions,
+  writeCifar10C,
+  type CorruptImagesParallelEvent,
   type CorruptionName,
   type Severity,
 } from '@moco-robust/data';
@@ -69,14 +68,15 @@ export async function handler({ values }: CommandInput<typeof CORRUPT_FLAGS>): P
     values.workers === undefined
       ? availableParallelism()
       : Math.max(1, integerFlag('corrupt', 'workers', values.workers, 1));
-  const generate = (i: Uint8Array, n: number, o: Omit<CorruptImagesParallelOptions, 'workers'>) =>
-    workers > 1 ? corruptImagesParallel(i, n, { ...o, workers }) : corruptImages(i, n, o);
-  const blocks = generate(images.images, images.count, {
+  const blockImages = integerFlag('corrupt', 'block-images', values['block-images'], 1000);
+  if (blockImages < 1) throw new UsageError(`corrupt: --block-images must be ≥ 1; got ${blockImages}`);
+  const options = {
     corruptions,
     severities,
     seed,
     frostTextures,
-    onEvent: (event) => {
+    blockImages,
+    onEvent: (event: CorruptImagesParallelEvent) => {
       if (event.type === 'corruption-end')
         renderer.listener({
           type: 'eval-progress',
@@ -89,35 +89,17 @@ export async function handler({ values }: CommandInput<typeof CORRUPT_FLAGS>): P
         renderer.line(`  skipped ${event.corruption}: ${event.reason}`);
       }
     },
-  });
+  };
+  const blocks =
+    workers > 1
+      ? corruptImagesParallel(images.images, images.count, { ...options, workers })
+      : corruptImages(images.images, images.count, options);
   const started = performance.now();
+  // one block in memory at a time, each written in its place; the release layout for 1–5, else the severities given
+  await writeCifar10C(out, images.labels, blocks, { severities });
   const allFive = severities.length === 5 && severities.every((s, i) => s === SEVERITIES[i]);
-  if (allFive) {
-    const writer = await createCifar10CWriter(out, images.labels);
-    for await (const block of blocks) await writer.write(block);
-    await writer.close();
-  } else {
-    const labels = new Uint8Array(severities.length * images.count);
-    severities.forEach((_, k) => labels.set(images.labels, k * images.count));
-    await atomicWriteFile(join(out, 'labels.npy'), writeNpy({ dtype: 'uint8', shape: [labels.length], data: labels }));
-    let current: { name: CorruptionName; data: Uint8Array; k: number } | undefined;
-    const flush = async () => {
-      if (current)
-        await atomicWriteFile(
-          join(out, `${current.name}.npy`),
-          writeNpy({ dtype: 'uint8', shape: [severities.length * images.count, 32, 32, 3], data: current.data }),
-        );
-    };
-    for await (const block of blocks) {
-      if (current?.name !== block.corruption) {
-        await flush();
-        current = { name: block.corruption, data: new Uint8Array(severities.length * block.images.length), k: 0 };
-      }
-      current.data.set(block.images, current.k++ * block.images.length);
-    }
-    await flush();
+  if (!allFive)
     await atomicWriteFile(join(out, 'severities.json'), JSON.stringify({ severities, imagesPerBlock: images.count }));
-  }
   renderer.finishLine();
   const seconds = (performance.now() - started) / 1000;
   const written = corruptions.filter((c) => !skipped.includes(c));

@@ -23,6 +23,13 @@ export const CORRUPT_FLAGS = {
     type: 'string',
     description: 'worker threads (1: this thread; the output is the same bytes either way); default the CPU count',
   },
+  'block-images': {
+    type: 'string',
+    description:
+      'images generated and written at a time per corruption and severity (memory: one block per worker, whatever ' +
+      'the split size; the bytes do not depend on it)',
+    default: '1000',
+  },
   out: { type: 'string', description: 'output folder (new or empty)' },
   json: { type: 'boolean', description: 'print one JSON object describing the files on stdout' },
 } satisfies FlagSpec;

@@ -1,6 +1,8 @@
 // The worker script runs in plain Node, so these tests run the built package (dist/): build it
 // first with `npx turbo run build --filter=@moco-robust/data`.
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MocoRobustError } from '@moco-robust/core';
@@ -59,6 +61,34 @@ describe.skipIf(clean === undefined)('corruptImagesParallel on real CIFAR-10 ima
       expect(events.at(-1)).toEqual({ type: 'corruption-workers-stopped', workers, reason: 'finished' });
     });
   }
+
+  it('with blockImages passes on blocks of ≤ blockImages images in turn, writing the same files', async () => {
+    const options = {
+      seed: 3,
+      corruptions: ['shot_noise', 'pixelate'] as CorruptionName[],
+      severities: [1, 3] as const,
+    };
+    const single = [...data.corruptImages(images, COUNT, options)];
+    const blocks = await collect(data.corruptImagesParallel(images, COUNT, { ...options, workers: 2, blockImages: 2 }));
+    // slices of 4 and 3 images (starting at 0 and 4): blocks 2 + 2 and 2 + 1, taken in turn
+    expect(blocks.slice(0, 4).map((b) => [b.firstImage, b.images.length / 3072])).toEqual([
+      [0, 2],
+      [4, 2],
+      [2, 2],
+      [6, 1],
+    ]);
+    expect(blocks).toHaveLength(4 * single.length);
+    const dirs = await Promise.all([1, 2].map(() => mkdtemp(join(tmpdir(), 'cifar10c-blocks-'))));
+    try {
+      const labels = Array.from({ length: COUNT }, (_, i) => i % 10);
+      await data.writeCifar10C(dirs[0], labels, blocks, { severities: [1, 3] });
+      await data.writeCifar10C(dirs[1], labels, single, { severities: [1, 3] });
+      for (const file of ['shot_noise.npy', 'pixelate.npy', 'labels.npy'])
+        expect((await readFile(join(dirs[0], file))).equals(await readFile(join(dirs[1], file))), file).toBe(true);
+    } finally {
+      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    }
+  });
 
   it('terminates its workers when the consumer stops early', async () => {
     const events: CorruptImagesParallelEvent[] = [];

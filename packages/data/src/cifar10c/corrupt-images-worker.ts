@@ -1,6 +1,6 @@
 // Worker-thread entry of corruptImagesParallel (built as dist/corrupt-images-worker.js): runs
-// corruptImages on its slice and posts each block, at most `window` blocks ahead of the
-// acknowledgements, so a slow consumer does not pile blocks up in memory.
+// corruptImages on its slice and posts each block (with its first image's index in the slice), at most `window`
+// blocks ahead of the acknowledgements, so a slow consumer does not pile blocks up in memory.
 import { parentPort, workerData } from 'node:worker_threads';
 import { corruptImages } from './registry';
 import type { CorruptImagesOptions } from './registry';
@@ -15,7 +15,7 @@ export interface CorruptImagesWorkerData {
 
 /** Messages a worker posts. */
 export type CorruptImagesWorkerMessage =
-  | { type: 'block'; images: Uint8Array }
+  | { type: 'block'; images: Uint8Array; firstImage: number }
   | { type: 'done' }
   | { type: 'error'; name: string; message: string; code: string | undefined; stack: string | undefined };
 
@@ -36,7 +36,11 @@ try {
     const next = blocks.next();
     if (next.done) break;
     credits--;
-    const message: CorruptImagesWorkerMessage = { type: 'block', images: next.value.images };
+    const message: CorruptImagesWorkerMessage = {
+      type: 'block',
+      images: next.value.images,
+      firstImage: next.value.firstImage,
+    };
     port.postMessage(message, [next.value.images.buffer as ArrayBuffer]);
   }
   port.postMessage({ type: 'done' } satisfies CorruptImagesWorkerMessage);

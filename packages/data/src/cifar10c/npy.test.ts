@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,8 +93,33 @@ describe('CIFAR-10-C release layout', () => {
   it('keeps an incomplete corruption as .npy.part and says which severities are missing', async () => {
     const writer = await createCifar10CWriter(dir, labels);
     await writer.write({ corruption: 'saturate', severity: 2, images: new Uint8Array(count * 3072) });
-    await expect(writer.close()).rejects.toThrow(/saturate \(severities 2\)/);
+    await expect(writer.close()).rejects.toThrow(/saturate \(severities 1, 3, 4, 5 incomplete\)/);
     await expect(loadCifar10C(dir, 'saturate', 2)).rejects.toThrow(/saturate\.npy: cannot open/);
+  });
+
+  it('writes blocks of a few images in any order to the same bytes; refuses overlaps and stray blocks', async () => {
+    const whole = [...corruptImages(images, count, { seed: 9, corruptions: ['spatter'], severities: [2, 4] })];
+    const parts = [
+      ...corruptImages(images, count, { seed: 9, corruptions: ['spatter'], severities: [2, 4], blockImages: 2 }),
+    ];
+    expect(parts.map((p) => p.firstImage)).toEqual([0, 2, 0, 2]);
+    const [a, b] = [join(dir, 'whole'), join(dir, 'parts')];
+    await writeCifar10C(a, labels, whole, { severities: [2, 4] });
+    const writer = await createCifar10CWriter(b, labels, { severities: [2, 4] });
+    for (const k of [3, 0, 2]) await writer.write(parts[k]);
+    await expect(writer.write({ ...parts[0], images: parts[0].images.subarray(3072) })).rejects.toThrow(
+      /spatter severity 2, images 0–0 again/,
+    );
+    await expect(writer.write({ ...parts[1], severity: 5 })).rejects.toThrow(/block\.severity.*2, 4/);
+    await expect(writer.write({ ...parts[1], firstImage: 2, images: new Uint8Array(2 * 3072) })).rejects.toThrow(
+      /block\.images/,
+    );
+    expect(existsSync(join(b, 'spatter.npy'))).toBe(false); // severity 2's last image is still missing
+    await writer.write(parts[1]);
+    await writer.close();
+    expect((await readFile(join(b, 'spatter.npy'))).equals(await readFile(join(a, 'spatter.npy')))).toBe(true);
+    expect(readNpy(new Uint8Array(await readFile(join(b, 'labels.npy')))).shape).toEqual([2 * count]);
+    await expect(createCifar10CWriter(b, labels, { severities: [2, 2] })).rejects.toThrow(/options\.severities/);
   });
 
   it('reports truncated files and bad shapes with the file name and byte offset', async () => {

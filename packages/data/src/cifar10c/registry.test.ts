@@ -27,6 +27,40 @@ describe('corruptImages', () => {
     );
   });
 
+  it('splits each corruption × severity into blocks of blockImages images, same bytes, one event each', () => {
+    const options = {
+      seed: 7,
+      corruptions: ['gaussian_noise', 'contrast'] as CorruptionName[],
+      severities: [1, 4] as const,
+    };
+    const whole = [...corruptImages(images, COUNT, options)];
+    const events: string[] = [];
+    const blocks = [
+      ...corruptImages(images, COUNT, {
+        ...options,
+        blockImages: 3,
+        onEvent: (e) => events.push(`${e.type} ${e.corruption}`),
+      }),
+    ];
+    const perBlock = Math.ceil(COUNT / 3); // 3 + 1 images
+    expect(blocks).toHaveLength(whole.length * perBlock);
+    for (const [k, block] of whole.entries()) {
+      const parts = blocks.slice(k * perBlock, (k + 1) * perBlock);
+      expect(parts.map((p) => p.firstImage)).toEqual(Array.from({ length: perBlock }, (_, j) => 3 * j));
+      expect(parts.every((p) => p.corruption === block.corruption && p.severity === block.severity)).toBe(true);
+      const joined = new Uint8Array(COUNT * 3072);
+      for (const part of parts) joined.set(part.images, part.firstImage * 3072);
+      expect(joined, `${block.corruption}/${block.severity}`).toEqual(block.images);
+    }
+    expect(events).toEqual([
+      'corruption-end gaussian_noise',
+      'corruption-end gaussian_noise',
+      'corruption-end contrast',
+      'corruption-end contrast',
+    ]);
+    expect(() => [...corruptImages(images, COUNT, { seed: 1, blockImages: 0 })]).toThrow(/blockImages/);
+  });
+
   it('is deterministic per (seed, corruption, severity, image index), whatever the batch split', () => {
     const whole = [...corruptImages(images, COUNT, { seed: 42, corruptions: random, severities: [3] })];
     const tail = [

@@ -74,15 +74,26 @@ export interface CorruptImagesOptions {
    * `MissingFrostTexturesError`.
    */
   onMissingFrostTextures?: 'skip' | 'error';
+  /**
+   * Images per yielded block: each (corruption, severity) comes as consecutive blocks of at most this many images, so
+   * memory stays at one block whatever the dataset's size (the writer puts each block in its place); default all
+   * `count` (one block per corruption and severity). The bytes do not depend on it.
+   */
+  blockImages?: number;
   /** Receives `corruption-end` and `corruption-skipped` events. */
   onEvent?: EventListener<CorruptImagesEvent>;
 }
 
-/** One generated block: `count` corrupted images (uint8 N×32×32×3 HWC) of one corruption and severity. */
+/**
+ * One generated block: corrupted images (uint8 n×32×32×3 HWC) of one corruption and severity, images `firstImage` to
+ * `firstImage + n − 1` of the call's `images` (all of them, from 0, unless `blockImages` splits them).
+ */
 export interface CorruptedImages {
   corruption: CorruptionName;
   severity: Severity;
   images: Uint8Array;
+  /** Index, in the call's `images`, of the block's first image (0 when the block holds them all). */
+  firstImage: number;
 }
 
 /** The validated plan of a {@link corruptImages} call (shared with the worker-thread generator). */
@@ -90,6 +101,8 @@ export interface CorruptImagesPlan {
   names: readonly CorruptionName[];
   severities: readonly Severity[];
   firstIndex: number;
+  /** Images per block (`blockImages`, default `count`; at least 1). */
+  blockImages: number;
   /** Why frost cannot run (no or too few textures), when it is among `names`. */
   frostMissing: MissingFrostTexturesError | undefined;
 }
@@ -130,13 +143,16 @@ export function planCorruptImages(images: Uint8Array, count: number, options: Co
       expected: 'a non-negative integer',
       received: firstIndex,
     });
+  const blockImages = options.blockImages ?? Math.max(count, 1);
+  if (!(Number.isInteger(blockImages) && blockImages >= 1))
+    throw new InvalidArgumentError({ argument: 'blockImages', expected: 'an integer ≥ 1', received: blockImages });
   const frostMissing =
     names.includes('frost') && (options.frostTextures === undefined || options.frostTextures.length < 5)
       ? new MissingFrostTexturesError({
           message: 'frost needs the five frost textures (frostTextures option, see loadFrostTextures)',
         })
       : undefined;
-  return { names, severities, firstIndex, frostMissing };
+  return { names, severities, firstIndex, blockImages, frostMissing };
 }
 
 /**
@@ -149,18 +165,17 @@ export function skipMissingFrost(error: MissingFrostTexturesError, options: Corr
 }
 
 /**
- * Generates CIFAR-10-C corruptions of `count` uint8 HWC 32×32 RGB images, one block per
- * (corruption, severity), lazily: image i's draws come from `Rng.fromSeed(seed)` forked by
- * `corruption/severity` and then by its global index `firstIndex + i`, so the result does not
- * depend on how a dataset is split into calls. Frost needs `frostTextures` (skipped otherwise, with
- * an event).
+ * Generates CIFAR-10-C corruptions of `count` uint8 HWC 32×32 RGB images, per (corruption, severity) in blocks of
+ * `blockImages` images (default: one block of all), lazily: image i's draws come from `Rng.fromSeed(seed)` forked by
+ * `corruption/severity` and then by its global index `firstIndex + i`, so the result does not depend on how a dataset
+ * is split into calls or blocks. Frost needs `frostTextures` (skipped otherwise, with an event).
  */
 export function* corruptImages(
   images: Uint8Array,
   count: number,
   options: CorruptImagesOptions,
 ): Generator<CorruptedImages> {
-  const { names, severities, firstIndex, frostMissing } = planCorruptImages(images, count, options);
+  const { names, severities, firstIndex, blockImages, frostMissing } = planCorruptImages(images, count, options);
   const root = Rng.fromSeed(options.seed);
   for (const name of names) {
     if (name === 'frost' && frostMissing !== undefined) {
@@ -169,22 +184,27 @@ export function* corruptImages(
     }
     const corruption = corruptions[name];
     for (const severity of severities) {
-      const started = performance.now();
+      let seconds = 0;
       const stream = root.fork(`${name}/${severity}`);
-      const out = new Uint8Array(count * IMAGE_LENGTH);
-      for (let i = 0; i < count; i++) {
-        const image = images.subarray(i * IMAGE_LENGTH, (i + 1) * IMAGE_LENGTH);
-        const rng = corruption.random ? stream.fork(String(firstIndex + i)) : stream;
-        out.set(corruption.apply(image, severity, { rng, frostTextures: options.frostTextures }), i * IMAGE_LENGTH);
+      for (let first = 0; first < count; first += blockImages) {
+        const started = performance.now();
+        const n = Math.min(blockImages, count - first);
+        const out = new Uint8Array(n * IMAGE_LENGTH);
+        for (let j = 0; j < n; j++) {
+          const i = first + j;
+          const image = images.subarray(i * IMAGE_LENGTH, (i + 1) * IMAGE_LENGTH);
+          const rng = corruption.random ? stream.fork(String(firstIndex + i)) : stream;
+          out.set(corruption.apply(image, severity, { rng, frostTextures: options.frostTextures }), j * IMAGE_LENGTH);
+        }
+        seconds += (performance.now() - started) / 1000;
+        if (first + n >= count)
+          emit(options.onEvent, { type: 'corruption-end', corruption: name, severity, images: count, seconds });
+        yield { corruption: name, severity, images: out, firstImage: first };
       }
-      emit(options.onEvent, {
-        type: 'corruption-end',
-        corruption: name,
-        severity,
-        images: count,
-        seconds: (performance.now() - started) / 1000,
-      });
-      yield { corruption: name, severity, images: out };
+      if (count === 0) {
+        emit(options.onEvent, { type: 'corruption-end', corruption: name, severity, images: 0, seconds: 0 });
+        yield { corruption: name, severity, images: new Uint8Array(0), firstImage: 0 };
+      }
     }
   }
 }
