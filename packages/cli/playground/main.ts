@@ -11,6 +11,7 @@ import {
   type MocoParts,
   type PlaygroundAttack,
 } from './attack-runner';
+import { benchSettings, runBench } from './bench';
 import {
   fetchImages,
   fetchManifest,
@@ -65,6 +66,23 @@ async function start(): Promise<void> {
   if (!manifest) ($('drop') as HTMLDetailsElement).open = true;
   refresh();
   document.body.dataset.state = 'ready';
+  const query = new URLSearchParams(location.search);
+  if (query.has('bench')) await bench(query);
+}
+
+/** `?bench`: measures the classifier on this backend and shows the result (scripts/browser-bench.mjs reads it). */
+async function bench(query: URLSearchParams): Promise<void> {
+  const settings = benchSettings(query);
+  if (!state.classifier || !state.bank) throw new Error('?bench needs the served classifier and test images');
+  document.body.dataset.state = 'running';
+  setStatus(`bench: ${settings.batch} images, inference and PGD-${settings.steps}…`);
+  const result = await runBench(state.classifier, state.bank, settings);
+  setStatus(
+    `bench on ${result.backend}: inference ${result.inferenceImagesPerSecond.toFixed(1)} images/s, ` +
+      `PGD-${result.steps} ${result.pgdImagesPerSecond.toFixed(2)} images/s (batch ${result.batch})`,
+  );
+  document.body.dataset.bench = JSON.stringify(result);
+  document.body.dataset.state = 'done';
 }
 
 function setBank(bank: ImageBank): void {

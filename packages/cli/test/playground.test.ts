@@ -209,6 +209,27 @@ describe.skipIf(!sample)('moco-robust playground (Chromium)', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('?bench measures inference and PGD images/s of the served classifier on the forced backend', async () => {
+    const bench = await browser.newPage();
+    try {
+      await bench.goto(`${url}?backend=cpu&bench=1&batch=3&steps=2&seconds=0.01`);
+      await bench.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 120_000 });
+      expect(await bench.getAttribute('body', 'data-error')).toBeNull();
+      const result = JSON.parse((await bench.getAttribute('body', 'data-bench'))!);
+      expect(result).toMatchObject({ backend: 'cpu', batch: 3, steps: 2, leakedTensors: 0 });
+      expect(result.inferenceImagesPerSecond).toBeGreaterThan(0);
+      expect(result.pgdImagesPerSecond).toBeGreaterThan(0);
+      expect(result.inferenceImagesPerSecond).toBeGreaterThan(result.pgdImagesPerSecond); // 1 pass vs 2 × 2 + 1
+      expect(result.repetitions.inference).toBeGreaterThanOrEqual(1);
+      expect(await bench.textContent('#status')).toMatch(/^bench on cpu: inference [\d.]+ images\/s, PGD-2 /);
+      await bench.goto(`${url}?backend=cpu&bench=1&batch=0`);
+      await bench.waitForSelector('body[data-state="error"]');
+      expect(await bench.getAttribute('body', 'data-error')).toMatch(/\?batch: expected a positive integer, got '0'/);
+    } finally {
+      await bench.close();
+    }
+  });
+
   it('serves only 127.0.0.1 and nothing outside its folders', async () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const status = (path: string) =>

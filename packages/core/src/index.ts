@@ -16,6 +16,7 @@ export { assertImages, assertLabels, imagesFromUint8 } from './tensor/images';
 export type { AssertImagesOptions } from './tensor/images';
 export { assertGradientsRegistered } from './tensor/gradients';
 export { withConstantWeights } from './backend/conv2d-gradient';
+export { releaseGradientMemory } from './backend/release-gradient-memory';
 
 // Seeded randomness
 export { Rng, toRng } from './random/rng';

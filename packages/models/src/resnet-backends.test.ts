@@ -70,6 +70,37 @@ describe('a ResNet computes the same forward and backward on every backend that 
   });
 });
 
+describe("a ResNet's gradients are bit for bit tfjs-core's with the gradient memory released early", async () => {
+  const backends = await availableTestBackends();
+  afterAll(async () => {
+    await useBackend('cpu');
+  });
+
+  it.each(backends)('%s', async (backend) => {
+    await selectBackend({ backend: PACKAGE_NAME[backend] }); // installs releaseGradientMemory
+    const engine = tf.engine() as unknown as { gradients: unknown };
+    const released = engine.gradients;
+    expect(Object.hasOwn(engine, 'gradients')).toBe(true); // shadows the class's method
+    const values = () => {
+      const parts = setup();
+      const outputs = tf.tidy(() => run(parts));
+      const results = outputs.map((t) => Array.from(t.dataSync()));
+      tf.dispose([outputs, parts.x, parts.y]);
+      parts.model.dispose();
+      return results;
+    };
+    const before = tf.memory().numTensors;
+    const early = values();
+    delete (engine as { gradients?: unknown }).gradients; // tfjs-core's own pass
+    try {
+      expect(values()).toEqual(early);
+    } finally {
+      engine.gradients = released;
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 const batch = readCifarSample('data_batch_1.bin', 64);
 
 describe.skipIf(!batch)('a tiny ResNet overfits 64 real CIFAR images (fastest backend)', () => {

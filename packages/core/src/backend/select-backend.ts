@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors/errors';
 import { emit, type EventListener } from '../events/events';
 import { registerGradients } from '../tensor/gradients';
+import { releaseGradientMemory } from './release-gradient-memory';
 import { BackendStartError, browserStartFailure } from './browser-start-failure';
 
 import { BACKEND_NAMES, BROWSER_BACKEND_NAMES, type BackendName } from './backend-names';
@@ -215,7 +216,8 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
  * Picks and activates the fastest tfjs backend that loads — `@tensorflow/tfjs-node-gpu`,
  * `@tensorflow/tfjs-node`, `@tensorflow/tfjs-backend-wasm` (with moco-robust's training kernels
  * registered), then `@tensorflow/tfjs-backend-cpu` — each loaded with a dynamic `import()`.
- * Records why each candidate failed, and registers tfjs's gradients (through tfjs-layers when installed).
+ * Records why each candidate failed, registers tfjs's gradients (through tfjs-layers when installed) and makes them
+ * free memory as the backward pass goes ({@link releaseGradientMemory}).
  * `options.backend` or the `MOCO_ROBUST_BACKEND` environment
  * variable forces one, and a forced backend that cannot load throws a {@link BackendUnavailableError}
  * naming the package to install.
@@ -252,6 +254,7 @@ export async function selectBackendWith(
       const threads = await load({ threading, wasmThreads: options.wasmThreads, wasmPaths: options.wasmPaths });
       await activate(candidate.tfBackend);
       await registerGradients();
+      releaseGradientMemory();
       await candidate.registerTraining?.();
       attempts.push({ name, ok: true, packageName: candidate.packageName, milliseconds: performance.now() - started });
       const selection: BackendSelection = {
