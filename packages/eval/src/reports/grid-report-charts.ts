@@ -22,6 +22,7 @@ export function gridCharts(report: GridReport): GridChart[] {
     const series: BarSeries[] = report.rows.map((row) => ({
       name: row.label,
       values: report.evaluations.map((e) => row.entries[`${architecture}/${e}`]?.summary.mean),
+      errors: report.evaluations.map((e) => row.entries[`${architecture}/${e}`]?.summary.halfWidth),
     }));
     const paper = PAPER_ARCHITECTURES[architecture];
     if (paper && (report.evaluations.includes('fgsm') || report.evaluations.includes('pgd')))
@@ -36,9 +37,11 @@ export function gridCharts(report: GridReport): GridChart[] {
     if (series.some((s) => s.values.some((v) => v !== undefined)))
       charts.push({
         file: `table1-${architecture}.svg`,
-        caption: `${architecture}: clean and robust accuracy, mean over seeds${paper ? ' (hatched: quoted)' : ''}`,
+        caption:
+          `${architecture}: clean and robust accuracy, mean over seeds with its 95 % t-interval` +
+          `${paper ? ' (hatched: quoted)' : ''}`,
         svg: groupedBarChart({
-          title: `Clean and robust accuracy — ${architecture} (mean over seeds)`,
+          title: `Clean and robust accuracy — ${architecture} (mean over seeds, whiskers: 95 % t-interval)`,
           categories: report.evaluations.map(evaluationLabel),
           series,
         }),

@@ -4,6 +4,7 @@ import { createGridReport, type GridCellRecord } from './grid-report';
 import { gridCharts } from './grid-report-charts';
 import { gridReportHtml } from './grid-report-html';
 import { gridReportMarkdown } from './grid-report-markdown';
+import { groupedBarChart } from './svg-charts';
 import { createRunReport } from './run-report';
 import { accuracyResult } from './test-helpers/accuracy-result';
 
@@ -106,5 +107,31 @@ describe('grid report', () => {
     expect(charts.map((c) => c.file)).toEqual(['table1-resnet18.svg', 'cifar10c-resnet18.svg']);
     expect(charts[0]!.svg).toContain('MoCo-v2 (paper) (quoted)');
     expect(charts[1]!.svg).toContain('>fog<');
+    // a whisker per measured bar with an interval (n > 1), none for n = 1 or for the quoted numbers
+    const withInterval = report.rows.flatMap((row) =>
+      report.evaluations.filter((e) => row.entries[`resnet18/${e}`]?.summary.halfWidth !== undefined),
+    );
+    expect(charts[0]!.svg.match(/class="interval"/g) ?? []).toHaveLength(withInterval.length);
+    expect(withInterval.length).toBeGreaterThan(0);
+  });
+
+  it('gives each of up to 24 series its own look and keeps the legend and title inside the chart', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `method number ${i} · a long pre-training label`);
+    const svg = groupedBarChart({
+      title: 'A title long enough to be wider than the plot of two categories, which used to be clipped',
+      categories: ['clean', 'PGD'],
+      series: names.map((name, i) => ({ name, values: [0.5, 0.2 + i / 100], errors: [0.01, undefined] })),
+    });
+    const fills = [
+      ...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="12" height="12" fill="([^"]+)" stroke="([^"]+)"/g),
+    ];
+    expect(fills).toHaveLength(20);
+    expect(new Set(fills.map(([, fill, stroke]) => `${fill} ${stroke}`)).size).toBe(20);
+    expect(svg.match(/<pattern id="series-\d+"/g)).toHaveLength(12); // 8 solid, 8 striped, 4 dotted
+    expect(svg.match(/class="interval"/g)).toHaveLength(20); // clean only
+    const width = Number(/width="(\d+)"/.exec(svg)![1]);
+    expect(width).toBeGreaterThanOrEqual(56 + 8.6 * 89);
+    const legendX = [...svg.matchAll(/<text x="([\d.]+)" y="\d+">method number/g)].map((m) => Number(m[1]));
+    expect(Math.max(...legendX)).toBeLessThan(width - 200);
   });
 });
