@@ -129,39 +129,15 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
   });
 
   it('corrupt writes the official CIFAR-10-C layout (all five severities) and refuses an occupied folder', () => {
+    /** `corrupt` of the first 10 test images into `folder` with `flags`; must succeed. */
+    const corrupt = (folder: string, ...flags: string[]) => {
+      const result = runCli(['corrupt', '--split', 'test', '--images', '10', ...flags, '--out', folder, '--json']);
+      expect(result.status, result.stderr).toBe(0);
+    };
     const out = join(root, 'corrupt');
-    const result = runCli([
-      'corrupt',
-      '--split',
-      'test',
-      '--images',
-      '10',
-      '--corruptions',
-      'brightness,gaussian_noise',
-      '--workers',
-      '2',
-      '--block-images',
-      '3',
-      '--out',
-      out,
-      '--json',
-    ]);
-    expect(result.status, result.stderr).toBe(0);
-    const single = runCli([
-      'corrupt',
-      '--split',
-      'test',
-      '--images',
-      '10',
-      '--corruptions',
-      'brightness,gaussian_noise',
-      '--workers',
-      '1',
-      '--out',
-      join(root, 'corrupt-1'),
-      '--json',
-    ]);
-    expect(single.status, single.stderr).toBe(0);
+    const both = ['--corruptions', 'brightness,gaussian_noise'];
+    corrupt(out, ...both, '--workers', '2', '--block-images', '3');
+    corrupt(join(root, 'corrupt-1'), ...both, '--workers', '1');
     // workers and blocks of 3 images (each worker's 5 as 3 + 2, written in turn) change nothing
     for (const file of ['brightness.npy', 'gaussian_noise.npy', 'labels.npy'])
       expect(readFileSync(join(out, file)).equals(readFileSync(join(root, 'corrupt-1', file))), file).toBe(true);
@@ -170,22 +146,7 @@ describe.skipIf(!sample)('the pipeline commands, one at a time (tiny preset)', (
     expect(readNpy(readFileSync(join(out, 'labels.npy'))).shape).toEqual([50]);
     // a subset of severities, in blocks of 4 images: those blocks of the full file, in the order given
     const subset = join(root, 'corrupt-s42');
-    const some = runCli([
-      'corrupt',
-      '--images',
-      '10',
-      '--corruptions',
-      'brightness',
-      '--severities',
-      '4,2',
-      '--block-images',
-      '4',
-      '--workers',
-      '1',
-      '--out',
-      subset,
-    ]);
-    expect(some.status, some.stderr).toBe(0);
+    corrupt(subset, '--corruptions', 'brightness', '--severities', '4,2', '--block-images', '4', '--workers', '1');
     const full = readNpy(readFileSync(join(out, 'brightness.npy'))).data;
     const picked = readNpy(readFileSync(join(subset, 'brightness.npy')));
     expect(picked.shape).toEqual([20, 32, 32, 3]);

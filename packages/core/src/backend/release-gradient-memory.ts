@@ -116,7 +116,7 @@ function gradients<T extends tf.Tensor>(
       for (const tensor of node.saved ?? []) tensor.dispose();
     }
     const grads = xs.map((x) => accumulated.get(x.id)) as tf.Tensor[];
-    if (engine.state.gradientDepth === 0) {
+    if (release) {
       for (const node of tape) for (const tensor of node.saved ?? []) tensor.dispose();
       engine.state.activeTape = null;
     }

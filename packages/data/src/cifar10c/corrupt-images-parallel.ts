@@ -120,7 +120,7 @@ export async function* corruptImagesParallel(
   count: number,
   options: CorruptImagesParallelOptions,
 ): AsyncGenerator<CorruptedImages> {
-  const { names, severities, firstIndex, frostMissing } = planCorruptImages(images, count, options);
+  const { names, severities, firstIndex, blockImages, frostMissing } = planCorruptImages(images, count, options);
   Rng.fromSeed(options.seed); // validates the seed here rather than in every worker
   const requested = options.workers ?? availableParallelism();
   if (!(Number.isInteger(requested) && requested >= 1))
@@ -131,8 +131,8 @@ export async function* corruptImagesParallel(
   const sliceCounts = starts.slice(0, -1).map((start, w) => starts[w + 1] - start);
   const { onEvent, workers: _workers, ...shared } = options;
   const assemble = options.blockImages === undefined;
-  /** Blocks each worker posts per (corruption, severity). */
-  const blocksPerWorker = sliceCounts.map((n) => (assemble ? 1 : Math.max(1, Math.ceil(n / options.blockImages!))));
+  /** Blocks each worker posts per (corruption, severity): its slice (never empty) in blocks of `blockImages`. */
+  const blocksPerWorker = sliceCounts.map((n) => (assemble ? 1 : Math.ceil(n / blockImages)));
   const channels =
     count === 0 || running.length === 0 || severities.length === 0
       ? []

@@ -186,7 +186,9 @@ export function* corruptImages(
     for (const severity of severities) {
       let seconds = 0;
       const stream = root.fork(`${name}/${severity}`);
-      for (let first = 0; first < count; first += blockImages) {
+      // do … while: no images still give one (empty) block per corruption and severity
+      let first = 0;
+      do {
         const started = performance.now();
         const n = Math.min(blockImages, count - first);
         const out = new Uint8Array(n * IMAGE_LENGTH);
@@ -200,11 +202,8 @@ export function* corruptImages(
         if (first + n >= count)
           emit(options.onEvent, { type: 'corruption-end', corruption: name, severity, images: count, seconds });
         yield { corruption: name, severity, images: out, firstImage: first };
-      }
-      if (count === 0) {
-        emit(options.onEvent, { type: 'corruption-end', corruption: name, severity, images: 0, seconds: 0 });
-        yield { corruption: name, severity, images: new Uint8Array(0), firstImage: 0 };
-      }
+        first += n;
+      } while (first < count);
     }
   }
 }
