@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { maxRelDiff } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inputGradientIsConvolution, withConstantWeights } from './conv2d-gradient';
+import { inputGradientByPhases, inputGradientIsConvolution, withConstantWeights } from './conv2d-gradient';
 import { registerNodeTrainingKernels } from './register-node-training-kernels';
 
 let original: { relu: tf.GradConfig; batchNorm: tf.GradConfig; conv: tf.GradConfig };
@@ -58,6 +58,42 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
     expect(inputGradientIsConvolution([3, 3, 8, 16], { ...attrs, dataFormat: 'NCHW' })).toBe(false);
   });
 
+  it('the input gradient runs as phase convolutions exactly when 3×3, stride 2, same, NHWC, even input', () => {
+    const attrs = { strides: 2, dilations: 1, pad: 'same', dataFormat: 'NHWC' } as const;
+    expect(inputGradientByPhases([2, 8, 8, 3], [3, 3, 3, 16], attrs)).toBe(true);
+    expect(inputGradientByPhases([2, 8, 6, 3], [3, 3, 3, 16], { ...attrs, strides: [2, 2] })).toBe(true);
+    expect(inputGradientByPhases([2, 7, 8, 3], [3, 3, 3, 16], attrs)).toBe(false); // odd: padded 1 before and after
+    expect(inputGradientByPhases([2, 8, 8, 3], [5, 5, 3, 16], attrs)).toBe(false);
+    expect(inputGradientByPhases([2, 8, 8, 3], [3, 3, 3, 16], { ...attrs, strides: 1 })).toBe(false);
+    expect(inputGradientByPhases([2, 8, 8, 3], [3, 3, 3, 16], { ...attrs, pad: 'valid' })).toBe(false);
+    expect(inputGradientByPhases([2, 8, 8, 3], [3, 3, 3, 16], { ...attrs, dilations: 2 })).toBe(false);
+    expect(inputGradientByPhases([2, 8, 8, 3], [3, 3, 3, 16], { ...attrs, dataFormat: 'NCHW' })).toBe(false);
+  });
+
+  it('withConstantWeights makes the phase filters of a strided convolution once and frees them on exit', async () => {
+    if (!native) return;
+    await tf.setBackend('tensorflow');
+    const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 33) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, 3, 5], 0, 0.5, 'float32', 34) as tf.Tensor4D;
+    const gradient = () =>
+      tf.grad((z: tf.Tensor) => tf.sum(tf.square(tf.conv2d(z as tf.Tensor4D, filter, 2, 'same'))))(x);
+    const plain = gradient();
+    const before = tf.memory().numTensors;
+    const { kernels } = await tf.profile(() =>
+      withConstantWeights(() => {
+        for (let i = 0; i < 3; i++) {
+          const inScope = gradient();
+          expect(maxRelDiff(inScope.dataSync(), plain.dataSync())).toBe(0);
+          inScope.dispose();
+        }
+      }),
+    );
+    expect(tf.memory().numTensors).toBe(before); // the four phase filters were disposed on exit
+    expect(kernels.filter((k) => k.name === 'Pack')).toHaveLength(10); // the phases' 3 + 3 + 2 + 2 stacks, once
+    expect(kernels.filter((k) => k.name === 'Conv2D')).toHaveLength(3 * 5);
+    tf.dispose([x, filter, plain]);
+  });
+
   it('withConstantWeights rotates each filter once: same input gradients, rotations freed on exit', async () => {
     if (!native) return; // the rotated-filter convolution is the native backend's (warned above)
     await tf.setBackend('tensorflow');
@@ -101,7 +137,9 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
         { x: [2, 8, 8, 3], filter: [3, 3, 3, 5], strides: 1, pad: 'same' },
         { x: [2, 6, 6, 4], filter: [1, 1, 4, 6], strides: 1, pad: 'valid' },
         { x: [1, 9, 7, 2], filter: [5, 3, 2, 3], strides: 1, pad: 'same' },
-        { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' }, // falls back
+        { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' }, // phase convolutions
+        { x: [3, 4, 6, 5], filter: [3, 3, 5, 7], strides: 2, pad: 'same' }, // phase convolutions
+        { x: [2, 7, 7, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' }, // odd input: falls back
         { x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'valid' }, // falls back
       ] as const;
       const run = async (backend: string, config: tf.GradConfig, c: (typeof cases)[number]) => {
@@ -137,8 +175,9 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
             });
           });
           const takesConvolution = c.strides === 1 && (c.pad === 'same' || c.filter[0] === 1);
-          expect(kernels.some((k) => k.name === 'Conv2DBackpropInput')).toBe(!takesConvolution);
-          expect(kernels.filter((k) => k.name === 'Conv2D')).toHaveLength(takesConvolution ? 2 : 1);
+          const takesPhases = c.strides === 2 && c.x[1] % 2 === 0;
+          expect(kernels.some((k) => k.name === 'Conv2DBackpropInput')).toBe(!takesConvolution && !takesPhases);
+          expect(kernels.filter((k) => k.name === 'Conv2D')).toHaveLength(takesConvolution ? 2 : takesPhases ? 5 : 1);
         }
       }
     },
