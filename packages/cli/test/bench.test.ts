@@ -137,6 +137,52 @@ json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, o
     expect(report.ratios['PyTorch 2.13.0+cpu'].wasm.sup_adv_step).toBeCloseTo(ours.supAdvStep / 40, 10);
   });
 
+  it('--compare-torch --rounds 2: interleaved rounds (ours first, then the references first), median ratios', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-bench-rounds-'));
+    writeFileSync(join(dir, 'ref.py'), standIn('2.13.0+cpu'));
+    const run = spawnSync(
+      process.execPath,
+      [CLI_BIN, 'bench', '--tiny', '--backends', 'wasm', '--corruption-images', '0', '--compare-torch'].concat([
+        '--torch-script',
+        join(dir, 'ref.py'),
+        '--python',
+        'python3',
+        '--rounds',
+        '2',
+        '--out',
+        dir,
+        '--json',
+      ]),
+      { encoding: 'utf8', timeout: 300_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.rounds.map((r: { order: string[] }) => r.order)).toEqual([
+      ['wasm', 'PyTorch (python3)'],
+      ['PyTorch (python3)', 'wasm'],
+    ]);
+    const ours = report.rounds.map((r: { ours: Array<{ imagesPerSecond: Record<string, number> }> }) => r.ours[0]);
+    for (const [k, workload] of ['infer', 'sup_pgd', 'moco_adv_step', 'sup_adv_step'].entries()) {
+      // each round's ratio against that round's reference (10, 20, 30, 40 images/s); two rounds: their mean
+      const perRound = ours.map(
+        (o: { imagesPerSecond: Record<string, number> }) => o.imagesPerSecond[workload]! / (10 * (k + 1)),
+      );
+      expect(perRound.every((r: number) => r > 0)).toBe(true);
+      expect(report.ratios['PyTorch 2.13.0+cpu'].wasm[workload]).toBeCloseTo((perRound[0] + perRound[1]) / 2, 10);
+      expect(report.ratioRanges['PyTorch 2.13.0+cpu'].wasm[workload]).toEqual([
+        Math.min(...perRound),
+        Math.max(...perRound),
+      ]);
+      expect(report.torch[0].imagesPerSecond[workload]).toBe(10 * (k + 1));
+    }
+    expect(ours.every((o: { numTensorsLeaked: number }) => o.numTensorsLeaked === 0)).toBe(true);
+    const zero = spawnSync(process.execPath, [CLI_BIN, 'bench', '--tiny', '--backends', 'none', '--rounds', '0'], {
+      encoding: 'utf8',
+    });
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain("--rounds must be at least 1; got '0'");
+  });
+
   it("--memory --compare-torch measures PyTorch's peak for the same step in the same run, per allocator", () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-bench-torch-memory-'));
     writeFileSync(join(dir, 'ref.py'), standIn('2.13.0+cpu'));

@@ -84,7 +84,7 @@ export async function measureBackend(
   const architecture = (tiny ? 'resnet6-w8' : (architectureFlag ?? (cpu ? 'resnet8-w16' : 'resnet18'))) as ResnetPreset;
   const batch = tiny ? 4 : cpu ? 8 : 32;
   const resnet = await benchmarkResnet({ architecture, batch, repeats });
-  const workloads = cpu ? undefined : await measureWorkloads(architecture, batch, tiny ? 2 : 10, repeats);
+  const workloads = cpu ? undefined : await measureWorkloads(architecture, batch, tiny ? 2 : 10, repeats, false);
   const augmentBatch = tiny ? 8 : 128;
   const x = tf.randomUniform([augmentBatch, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
   const rng = Rng.fromSeed(7);
@@ -118,15 +118,44 @@ export async function measureBackend(
   };
 }
 
+/** One round of `bench --rounds`: the four workloads compared with the PyTorch reference, images/s, by its names. */
+export interface ComparedMeasurement {
+  backend: string;
+  imagesPerSecond: Record<'infer' | 'sup_pgd' | 'moco_adv_step' | 'sup_adv_step', number>;
+  numTensorsLeaked: number;
+}
+
+/**
+ * Measures only the workloads the PyTorch reference is compared on (the same shapes, steps and repeats as
+ * {@link measureBackend}): one round of `bench --compare-torch --rounds N`, run in its own process between the
+ * reference's runs.
+ */
+export async function measureCompared(
+  backend: BackendName,
+  tiny: boolean,
+  architectureFlag?: string,
+): Promise<ComparedMeasurement> {
+  await selectBackend({ backend });
+  const before = tf.memory().numTensors;
+  const architecture = (tiny ? 'resnet6-w8' : (architectureFlag ?? 'resnet18')) as ResnetPreset;
+  const w = await measureWorkloads(architecture, tiny ? 4 : 32, tiny ? 2 : 10, tiny ? 1 : 3, true);
+  return {
+    backend,
+    imagesPerSecond: { infer: w.infer, sup_pgd: w.supPgd, moco_adv_step: w.mocoAdvStep, sup_adv_step: w.supAdvStep },
+    numTensorsLeaked: tf.memory().numTensors - before,
+  };
+}
+
 /**
  * The PyTorch reference's workloads: inference, FGSM, PGD-k, MoCo-PGD-k, and adversarial fine-tuning / pre-training
- * steps.
+ * steps (`comparedOnly`: only the four the ratio tables compare — the others are NaN).
  */
 async function measureWorkloads(
   architecture: ResnetPreset,
   batch: number,
   steps: number,
   repeats: number,
+  comparedOnly: boolean,
 ): Promise<NonNullable<BackendMeasurement['workloads']>> {
   const encoder = createResnetEncoder({ architecture, rng: 1 });
   const classifier = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 2 }));
@@ -157,11 +186,13 @@ async function measureWorkloads(
     batch,
     attackSteps: steps,
     infer: await imagesPerSecond(batch, repeats * 3, () => tf.tidy(() => classifier.predict(x) as tf.Tensor)),
-    fgsm: await imagesPerSecond(batch, repeats, () => fgsm(classifier, x, y)),
+    fgsm: comparedOnly ? Number.NaN : await imagesPerSecond(batch, repeats, () => fgsm(classifier, x, y)),
     supPgd: await imagesPerSecond(batch, repeats, () => supervisedPgd(classifier, x, y, { steps, rng: 1 })),
-    mocoPgd: await imagesPerSecond(batch, repeats, () =>
-      mocoPgd({ query, keys, queue, temperature: 0.2 }, x, { steps, rng: 2 }),
-    ),
+    mocoPgd: comparedOnly
+      ? Number.NaN
+      : await imagesPerSecond(batch, repeats, () =>
+          mocoPgd({ query, keys, queue, temperature: 0.2 }, x, { steps, rng: 2 }),
+        ),
     supAdvStep: await imagesPerSecond(batch, repeats, supAdvStep),
     mocoAdvStep: 0,
     mocoStep: 0,
@@ -173,6 +204,7 @@ async function measureWorkloads(
   tf.dispose([x, y, keys, queue]);
   const pretrainOptions = { architecture, batch, steps: repeats, attackSteps: steps };
   result.mocoAdvStep = (await benchmarkPretrain({ ...pretrainOptions, attack: 'pgd' })).imagesPerSecond;
+  if (comparedOnly) return { ...result, mocoStep: Number.NaN, mocoFgsmStep: Number.NaN };
   result.mocoStep = (await benchmarkPretrain({ ...pretrainOptions, attack: 'none' })).imagesPerSecond;
   result.mocoFgsmStep = (await benchmarkPretrain({ ...pretrainOptions, attack: 'fgsm' })).imagesPerSecond;
   return result;

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendName } from '@moco-robust/core';
 import type { CorruptionBenchmark } from '../bench/corruptions';
-import type { BackendMeasurement } from '../bench/measure';
-import type { TorchReference } from '../bench/torch-reference';
+import type { BackendMeasurement, ComparedMeasurement } from '../bench/measure';
+import { TORCH_WORKLOADS, type TorchReference } from '../bench/torch-reference';
 import { integerFlag } from '../parse-flags';
 import type { CommandInput } from '../command-table';
 import type { BENCH_FLAGS } from '../flags/bench-flags';
@@ -44,6 +44,12 @@ export async function handler({ values }: CommandInput<typeof BENCH_FLAGS>): Pro
     );
     return 0;
   }
+  if (values['compared-child']) {
+    const { measureCompared } = await import('../bench/measure');
+    const backend = values['compared-child'] as BackendName;
+    process.stdout.write(`\n${JSON.stringify(await measureCompared(backend, tiny, values.architecture))}\n`);
+    return 0;
+  }
   const backends = values.backends === 'none' ? [] : values.backends!.split(',').map((b) => b.trim());
   const wasmThreads =
     values['wasm-threads'] === undefined
@@ -65,32 +71,18 @@ export async function handler({ values }: CommandInput<typeof BENCH_FLAGS>): Pro
       values.out!,
       Boolean(values.json),
     );
+  const childFlags = [
+    ...(tiny ? ['--tiny'] : []),
+    ...(values.architecture ? ['--architecture', values.architecture] : []),
+  ];
   const results: Array<BackendMeasurement | { backend: string; error: string }> = [];
   for (const backend of backends) {
     process.stderr.write(`bench: measuring ${backend}…\n`);
-    const child = spawnSync(
-      process.execPath,
-      [
-        bin,
-        'bench',
-        '--child',
-        backend,
-        ...(tiny ? ['--tiny'] : []),
-        ...(values.architecture ? ['--architecture', values.architecture] : []),
-      ],
-      { encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...wasmThreads }, maxBuffer: 1 << 26 },
-    );
-    const lastLine = child.stdout.trim().split('\n').pop() ?? '';
-    if (child.status !== 0 || !lastLine.startsWith('{')) {
-      const lines = child.stderr.trim().split('\n');
-      results.push({
-        backend,
-        error: (lines.find((l) => l.startsWith('moco-robust:')) ?? lines.pop() ?? 'failed').slice(0, 200),
-      });
-      continue;
-    }
-    results.push(JSON.parse(lastLine) as BackendMeasurement);
+    const measured = benchChild<BackendMeasurement>(bin, ['--child', backend, ...childFlags], wasmThreads);
+    results.push('error' in measured ? { backend, error: measured.error } : measured);
   }
+  const rounds = integerFlag('bench', 'rounds', values.rounds, 1);
+  if (rounds < 1) throw new UsageError(`bench: --rounds must be at least 1; got '${values.rounds}'`);
   const corruptionImages = integerFlag('bench', 'corruption-images', values['corruption-images'], 1000);
   let corruptions: CorruptionBenchmark | undefined;
   if (corruptionImages > 0) {
@@ -104,21 +96,43 @@ export async function handler({ values }: CommandInput<typeof BENCH_FLAGS>): Pro
     });
   }
   let torch: TorchReference[] | undefined;
-  let ratios: Record<string, Record<string, Record<string, number | null>>> | undefined;
+  let ratios: Ratios | undefined;
+  let comparison: ReturnType<typeof summarizeRounds> | undefined;
   if (torchScript) {
     const { runTorchReference } = await import('../bench/torch-reference');
-    const measured = results.find((r): r is BackendMeasurement => 'workloads' in r && r.workloads !== undefined);
-    torch = pythons.map((python) => {
+    const measured = results.filter((r): r is BackendMeasurement => 'workloads' in r && r.workloads !== undefined);
+    const reference = (python: string) => {
       process.stderr.write(`bench: PyTorch reference (${python})…\n`);
       return runTorchReference({
         script: torchScript,
         python,
-        batch: measured?.workloads?.batch ?? 32,
+        batch: measured[0]?.workloads?.batch ?? 32,
         reps: tiny ? 1 : 3,
         architecture: tiny ? undefined : values.architecture,
       });
-    });
-    ratios = Object.fromEntries(torch.map((t) => [torchLabel(t, torch!), ratiosAgainst(results, t)]));
+    };
+    if (rounds === 1) {
+      torch = pythons.map(reference);
+      ratios = Object.fromEntries(torch.map((t) => [torchLabel(t, torch!), ratiosAgainst(results, t)]));
+    } else {
+      const compared = (backend: string) => {
+        process.stderr.write(`bench: compared workloads on ${backend}…\n`);
+        const m = benchChild<ComparedMeasurement>(bin, ['--compared-child', backend, ...childFlags], wasmThreads);
+        if ('error' in m) throw new UsageError(`bench: --rounds: ${backend} failed: ${m.error}`);
+        return m;
+      };
+      comparison = summarizeRounds(
+        interleavedRounds(
+          rounds,
+          measured.map((m) => m.backend),
+          pythons,
+          compared,
+          reference,
+        ),
+      );
+      torch = comparison.torch;
+      ratios = comparison.ratios;
+    }
   }
   const machine = {
     cpus: cpus().length,
@@ -128,7 +142,14 @@ export async function handler({ values }: CommandInput<typeof BENCH_FLAGS>): Pro
     date: new Date().toISOString(),
     tiny,
   };
-  const report = { machine, results, corruptions, torch, ratios };
+  const report = {
+    machine,
+    results,
+    corruptions,
+    torch,
+    ratios,
+    ...(comparison ? { ratioRanges: comparison.ratioRanges, rounds: comparison.rounds } : {}),
+  };
   const outDir = resolve(values.out!);
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `bench-${machine.date.replace(/[:.]/g, '-')}.json`);
@@ -142,6 +163,94 @@ export async function handler({ values }: CommandInput<typeof BENCH_FLAGS>): Pro
   return 0;
 }
 
+/** Runs `bench <args>` in its own process and parses the JSON it prints last, or says why it failed. */
+function benchChild<T>(bin: string, args: string[], env: NodeJS.ProcessEnv): T | { error: string } {
+  const child = spawnSync(process.execPath, [bin, 'bench', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...env },
+    maxBuffer: 1 << 26,
+  });
+  const lastLine = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status === 0 && lastLine.startsWith('{')) return JSON.parse(lastLine) as T;
+  const lines = child.stderr.trim().split('\n');
+  return { error: (lines.find((l) => l.startsWith('moco-robust:')) ?? lines.pop() ?? 'failed').slice(0, 200) };
+}
+
+/** Ours / PyTorch images/s: by PyTorch label, backend and compared workload. */
+type Ratios = Record<string, Record<string, Record<string, number | null>>>;
+
+/** One round of `--rounds`: what ran in which order, and what each measured. */
+export interface ComparisonRound {
+  order: string[];
+  ours: ComparedMeasurement[];
+  torch: TorchReference[];
+}
+
+/**
+ * `rounds` rounds of our backends' compared workloads and each PyTorch reference, each in its own process; even rounds
+ * run ours first, odd rounds the references first (A B … B A), so a machine whose speed drifts steadily favours
+ * neither side in the median.
+ */
+export function interleavedRounds(
+  rounds: number,
+  backends: readonly string[],
+  pythons: readonly string[],
+  ours: (backend: string) => ComparedMeasurement,
+  reference: (python: string) => TorchReference,
+): ComparisonRound[] {
+  const steps = [...backends.map((b) => ({ backend: b })), ...pythons.map((p) => ({ python: p }))];
+  return Array.from({ length: rounds }, (_, r) => {
+    const round: ComparisonRound = { order: [], ours: [], torch: [] };
+    const measured = new Map<string, ComparedMeasurement | TorchReference>();
+    for (const step of r % 2 === 0 ? steps : [...steps].reverse()) {
+      const key = 'backend' in step ? step.backend : step.python;
+      round.order.push('backend' in step ? step.backend : `PyTorch (${step.python})`);
+      measured.set(key, 'backend' in step ? ours(step.backend) : reference(step.python));
+    }
+    round.ours = backends.map((b) => measured.get(b) as ComparedMeasurement);
+    round.torch = pythons.map((p) => measured.get(p) as TorchReference);
+    return round;
+  });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * The rounds' summary: each reference's median images/s per workload, and per backend and workload the median of the
+ * rounds' ratios (each ratio from one round: ours and the reference measured minutes apart, not a whole run apart)
+ * with their range.
+ */
+export function summarizeRounds(rounds: ComparisonRound[]) {
+  const first = rounds[0]!;
+  const torch = first.torch.map((t, i) => ({
+    ...t,
+    imagesPerSecond: Object.fromEntries(
+      TORCH_WORKLOADS.map((w) => [w, median(rounds.map((round) => round.torch[i]!.imagesPerSecond[w]!))]),
+    ),
+  }));
+  const ratios: Ratios = {};
+  const ratioRanges: Record<string, Record<string, Record<string, [number, number]>>> = {};
+  first.torch.forEach((t, i) => {
+    const label = torchLabel(t, first.torch);
+    ratios[label] = {};
+    ratioRanges[label] = {};
+    first.ours.forEach((o, j) => {
+      ratios[label]![o.backend] = {};
+      ratioRanges[label]![o.backend] = {};
+      for (const w of TORCH_WORKLOADS) {
+        const perRound = rounds.map((round) => round.ours[j]!.imagesPerSecond[w] / round.torch[i]!.imagesPerSecond[w]!);
+        ratios[label]![o.backend]![w] = median(perRound);
+        ratioRanges[label]![o.backend]![w] = [Math.min(...perRound), Math.max(...perRound)];
+      }
+    });
+  });
+  return { torch, ratios, ratioRanges, rounds };
+}
+
 /** `PyTorch 2.13.0+cpu`, with the interpreter when two references share a version. */
 export const torchLabel = (t: { torch: string; python: string }, all: ReadonlyArray<{ torch: string }>) =>
   all.filter((o) => o.torch === t.torch).length > 1 ? `PyTorch ${t.torch} (${t.python})` : `PyTorch ${t.torch}`;
@@ -150,8 +259,8 @@ export const torchLabel = (t: { torch: string; python: string }, all: ReadonlyAr
 function ratiosAgainst(
   results: Array<BackendMeasurement | { backend: string; error: string }>,
   torch: TorchReference,
-): Record<string, Record<string, number | null>> {
-  const ratios: Record<string, Record<string, number | null>> = {};
+): Ratios[string] {
+  const ratios: Ratios[string] = {};
   for (const r of results) {
     if (!('workloads' in r) || !r.workloads) continue;
     const w = r.workloads;
@@ -210,7 +319,9 @@ export function formatBench(report: {
   results: Array<BackendMeasurement | { backend: string; error: string }>;
   corruptions?: CorruptionBenchmark;
   torch?: TorchReference[];
-  ratios?: Record<string, Record<string, Record<string, number | null>>>;
+  ratios?: Ratios;
+  ratioRanges?: Record<string, Record<string, Record<string, [number, number]>>>;
+  rounds?: ComparisonRound[];
 }): string {
   const out: string[] = [
     `machine: ${report.machine.cpus}× ${report.machine.model}, Node ${report.machine.node}, tfjs ` +
@@ -270,22 +381,32 @@ export function formatBench(report: {
         `| ${fmt(c.memory.singlePeakMiB)} | ${fmt(c.memory.parallelPeakMiB)} |`,
     );
   }
+  const rounds = report.rounds?.length ?? 1;
   for (const t of report.torch ?? []) {
-    const ratios = report.ratios?.[torchLabel(t, report.torch!)] ?? {};
+    const label = torchLabel(t, report.torch!);
+    const ratios = report.ratios?.[label] ?? {};
+    const ranges = report.ratioRanges?.[label];
     const backends = Object.keys(ratios);
+    const cell = (b: string, w: string) => {
+      const range = ranges?.[b]?.[w];
+      return range ? `${fmt(ratios[b]![w])} (${fmt(range[0])}–${fmt(range[1])})` : fmt(ratios[b]![w]);
+    };
     out.push(
       '',
-      `Against ${torchLabel(t, report.torch!)} CPU (${t.threads} threads, ${t.malloc} malloc), ` +
-        'same machine, same run — images/s ratios (ours / PyTorch):',
+      `Against ${label} CPU (${t.threads} threads, ${t.malloc} malloc), same machine, same run — images/s ratios ` +
+        (rounds > 1
+          ? `(ours / PyTorch), the median of ${rounds} interleaved rounds (their range), PyTorch's median images/s:`
+          : '(ours / PyTorch):'),
       '',
       `| workload | PyTorch img/s | ${backends.map((b) => `${b} ×`).join(' | ')} |`,
       `|---|---:|${backends.map(() => '---:').join('|')}|`,
     );
-    for (const workload of ['infer', 'sup_pgd', 'moco_adv_step', 'sup_adv_step'])
+    for (const workload of TORCH_WORKLOADS)
       out.push(
-        `| ${workload} | ${fmt(t.imagesPerSecond[workload])} | ` +
-          `${backends.map((b) => fmt(ratios[b]![workload])).join(' | ')} |`,
+        `| ${workload} | ${fmt(t.imagesPerSecond[workload])} | ${backends.map((b) => cell(b, workload)).join(' | ')} |`,
       );
   }
+  if (report.rounds && report.rounds.length > 1)
+    out.push('', `rounds, in order: ${report.rounds.map((r) => r.order.join(' → ')).join('; ')}`);
   return `${out.join('\n')}\n`;
 }

@@ -29,6 +29,14 @@ export const BENCH_FLAGS = {
       "the PyTorch reference script (required by --compare-torch; the repository's `npm run bench` passes the " +
       'workplace reference)',
   },
+  rounds: {
+    type: 'string',
+    description:
+      'with --compare-torch: N ≥ 2 re-measures the compared workloads in N interleaved rounds (ours, then each ' +
+      'PyTorch; the next round in reverse order) and reports the median ratio and its range — for a machine whose ' +
+      'speed drifts between the two measurements',
+    default: '1',
+  },
   python: {
     type: 'string',
     description:
@@ -62,6 +70,10 @@ export const BENCH_FLAGS = {
     default: '10000',
   },
   child: { type: 'string', description: '(internal) measure one backend and print JSON' },
+  'compared-child': {
+    type: 'string',
+    description: "(internal) one --rounds round's measurement of one backend's compared workloads, printed as JSON",
+  },
   'memory-child': {
     type: 'string',
     description: '(internal) one --memory measurement, `step:<backend>` or `tensors:<backend>`, printed as JSON',
