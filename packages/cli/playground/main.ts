@@ -55,9 +55,10 @@ async function start(): Promise<void> {
     wasmPaths: new URL('./', location.href).href,
   });
   const badge = $('backend');
-  badge.textContent = `backend: ${selection.name}`;
+  badge.textContent = `backend: ${selection.name}${selection.threads ? ` (${selection.threads} threads)` : ''}`;
   badge.title = selection.attempts.map((a) => `${a.name}: ${a.ok ? 'ok' : a.reason}`).join('\n');
   document.body.dataset.backend = selection.name;
+  if (selection.threads) document.body.dataset.threads = String(selection.threads);
   document.body.dataset.attempts = JSON.stringify(selection.attempts);
   const manifest = await fetchManifest();
   if (manifest?.data) setBank(await fetchImages(manifest.data));
@@ -81,7 +82,8 @@ async function bench(query: URLSearchParams): Promise<void> {
     `bench on ${result.backend}: inference ${result.inferenceImagesPerSecond.toFixed(1)} images/s, ` +
       `PGD-${result.steps} ${result.pgdImagesPerSecond.toFixed(2)} images/s (batch ${result.batch})`,
   );
-  document.body.dataset.bench = JSON.stringify(result);
+  const threads = Number(document.body.dataset.threads ?? 0);
+  document.body.dataset.bench = JSON.stringify({ ...result, ...(threads ? { threads } : {}) });
   document.body.dataset.state = 'done';
 }
 

@@ -87,7 +87,8 @@ if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
 else {
   const rows = results.map((r) =>
     r.started
-      ? `| ${r.backend} | ${r.batch} | ${r.inferenceImagesPerSecond.toFixed(1)} | ${r.pgdImagesPerSecond.toFixed(2)} |`
+      ? `| ${r.backend}${r.threads > 1 ? ` (${r.threads} threads)` : ''} | ${r.batch} ` +
+        `| ${r.inferenceImagesPerSecond.toFixed(1)} | ${r.pgdImagesPerSecond.toFixed(2)} |`
       : `| ${r.backend} | — | did not start: ${r.reason} | |`,
   );
   process.stdout.write(

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -227,6 +227,23 @@ describe.skipIf(!sample)('moco-robust playground (Chromium)', () => {
       expect(await bench.getAttribute('body', 'data-error')).toMatch(/\?batch: expected a positive integer, got '0'/);
     } finally {
       await bench.close();
+    }
+  });
+
+  it("is cross-origin isolated, so wasm starts tfjs's multi-threaded build (one thread per core)", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${url}?backend=wasm`);
+      await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 120_000 });
+      expect(await page.getAttribute('body', 'data-error')).toBeNull();
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      expect(await page.getAttribute('body', 'data-backend')).toBe('wasm');
+      if (cpus().length > 1) {
+        expect(Number(await page.getAttribute('body', 'data-threads'))).toBeGreaterThan(1);
+        expect(await page.textContent('#backend')).toMatch(/^backend: wasm \(\d+ threads\)$/);
+      }
+    } finally {
+      await page.close();
     }
   });
 

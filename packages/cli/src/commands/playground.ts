@@ -48,7 +48,14 @@ export async function handler({ values }: CommandInput<typeof PLAYGROUND_FLAGS>)
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname).replace(/^\/+/, '');
     const send = (status: number, body: string | Uint8Array, type = 'text/plain; charset=utf-8') => {
-      response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      // cross-origin isolated (everything is served from here): the page may use SharedArrayBuffer, so tfjs's wasm
+      // backend starts its multi-threaded build instead of running on one thread
+      response.writeHead(status, {
+        'content-type': type,
+        'cache-control': 'no-store',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-embedder-policy': 'require-corp',
+      });
       response.end(body);
     };
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, 'method not allowed');

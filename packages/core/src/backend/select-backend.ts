@@ -67,8 +67,9 @@ export interface SelectBackendOptions {
   /**
    * wasm in Node: threads for XNNPACK (tfjs's multi-threaded SIMD build, which tfjs itself does not
    * start in Node). Default: the `MOCO_ROBUST_WASM_THREADS` environment variable, else every core
-   * (`os.availableParallelism()`, at most 8); `1` keeps the single-threaded build. Browsers use
-   * tfjs's own threading (cross-origin isolated pages).
+   * (`os.availableParallelism()`, at most 8); `1` keeps the single-threaded build. In a browser, tfjs loads its
+   * multi-threaded build on a cross-origin isolated page; the threads then default to
+   * `navigator.hardwareConcurrency`.
    */
   wasmThreads?: number;
 }
@@ -158,7 +159,22 @@ function browserLoad(name: BackendName, candidate: Candidate, options: SelectBac
 async function loadWasmInBrowser(context: LoadContext): Promise<number> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (context.wasmPaths !== undefined) wasm.setWasmPaths(context.wasmPaths);
-  await activate('wasm');
+  // A cross-origin isolated page can share memory with workers: tfjs then loads its multi-threaded build. Its
+  // XNNPACK pool is capped at half of `navigator.hardwareConcurrency` (one thread on 2 cores), so, as the Node entry
+  // does with `os.cpus`, the page's navigator reports twice the threads wanted while the backend starts.
+  const navigator = globalThis.navigator;
+  const threads = context.wasmThreads ?? navigator?.hardwareConcurrency ?? 1;
+  if (globalThis.crossOriginIsolated !== true || threads < 2 || !navigator) {
+    await activate('wasm');
+    return wasm.getThreadsCount();
+  }
+  wasm.setThreadsCount(threads);
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  try {
+    await activate('wasm');
+  } finally {
+    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency; // the prototype's getter again
+  }
   return wasm.getThreadsCount();
 }
 
