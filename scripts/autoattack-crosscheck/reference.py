@@ -1,6 +1,7 @@
 """Runs the original AutoAttack (github.com/fra31/auto-attack, its source on PYTHONPATH) on a saved tfjs layers model
 converted by tfjs_to_torch.py, on the sample's first test images; prints JSON.
-Usage: python reference.py <model dir> [epsilon*255=8] [attacks=apgd-ce,apgd-t | standard] [count=512] [seed=0]"""
+Usage: python reference.py <model dir> [epsilon*255=8] [attacks=apgd-ce,apgd-t | standard] [count=512] [seed=0]
+(TORCH_THREADS=2: PyTorch on both cores; default 1)"""
 import json
 import os
 import sys
@@ -38,7 +39,7 @@ def main():
     attacks = args[2] if len(args) > 2 else 'apgd-ce,apgd-t'
     count = int(args[3]) if len(args) > 3 else 512
     seed = int(args[4]) if len(args) > 4 else 0
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(os.environ.get('TORCH_THREADS', '1')))  # 2: both cores, as tfjs-node uses
     model = load(directory)
     x, y = read_cifar('test_batch.bin', count)
     with torch.no_grad():
