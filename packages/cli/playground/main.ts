@@ -68,11 +68,11 @@ async function start(): Promise<void> {
   refresh();
   document.body.dataset.state = 'ready';
   const query = new URLSearchParams(location.search);
-  if (query.has('bench')) await bench(query);
+  if (query.has('bench')) await bench(query, selection.threads);
 }
 
 /** `?bench`: measures the classifier on this backend and shows the result (scripts/browser-bench.mjs reads it). */
-async function bench(query: URLSearchParams): Promise<void> {
+async function bench(query: URLSearchParams, threads: number | undefined): Promise<void> {
   const settings = benchSettings(query);
   if (!state.classifier || !state.bank) throw new Error('?bench needs the served classifier and test images');
   document.body.dataset.state = 'running';
@@ -82,7 +82,6 @@ async function bench(query: URLSearchParams): Promise<void> {
     `bench on ${result.backend}: inference ${result.inferenceImagesPerSecond.toFixed(1)} images/s, ` +
       `PGD-${result.steps} ${result.pgdImagesPerSecond.toFixed(2)} images/s (batch ${result.batch})`,
   );
-  const threads = Number(document.body.dataset.threads ?? 0);
   document.body.dataset.bench = JSON.stringify({ ...result, ...(threads ? { threads } : {}) });
   document.body.dataset.state = 'done';
 }

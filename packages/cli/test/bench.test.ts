@@ -99,6 +99,17 @@ results = [{"workload": w, "images_per_s": 10.0 * (k + 1), "malloc": malloc} for
 json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, open(a.json, "w"))
 `;
 
+  /** `bench --tiny --compare-torch` with the reference `script` run by `pythons`, results in `dir`: its JSON report. */
+  const benchAgainst = (dir: string, script: string, pythons: string, flags: string[], timeout = 300_000) => {
+    const args = ['bench', '--tiny', '--corruption-images', '0', '--compare-torch', '--torch-script', script];
+    const run = spawnSync(process.execPath, [CLI_BIN, ...args, '--python', pythons, ...flags, '--out', dir, '--json'], {
+      encoding: 'utf8',
+      timeout,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    return JSON.parse(run.stdout);
+  };
+
   it('--compare-torch with two references (--python a,b): one ratio table per PyTorch, labelled by version', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-bench-torch-'));
     writeFileSync(join(dir, 'old.py'), standIn('1.13.1'));
@@ -106,29 +117,7 @@ json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, o
     // one interpreter, two scripts: run the second reference through a wrapper interpreter script
     const python2 = join(dir, 'python-new');
     writeFileSync(python2, `#!/bin/sh\nshift\nexec python3 ${join(dir, 'new.py')} "$@"\n`, { mode: 0o755 });
-    const run = spawnSync(
-      process.execPath,
-      [
-        CLI_BIN,
-        'bench',
-        '--tiny',
-        '--backends',
-        'wasm',
-        '--corruption-images',
-        '0',
-        '--compare-torch',
-        '--torch-script',
-        join(dir, 'old.py'),
-        '--python',
-        `python3,${python2}`,
-        '--out',
-        dir,
-        '--json',
-      ],
-      { encoding: 'utf8', timeout: 300_000 },
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout);
+    const report = benchAgainst(dir, join(dir, 'old.py'), `python3,${python2}`, ['--backends', 'wasm']);
     expect(report.torch.map((t: { torch: string }) => t.torch)).toEqual(['1.13.1', '2.13.0+cpu']);
     expect(Object.keys(report.ratios)).toEqual(['PyTorch 1.13.1', 'PyTorch 2.13.0+cpu']);
     const ours = report.results[0].workloads;
@@ -140,23 +129,7 @@ json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, o
   it('--compare-torch --rounds 2: interleaved rounds (ours first, then the references first), median ratios', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-bench-rounds-'));
     writeFileSync(join(dir, 'ref.py'), standIn('2.13.0+cpu'));
-    const run = spawnSync(
-      process.execPath,
-      [CLI_BIN, 'bench', '--tiny', '--backends', 'wasm', '--corruption-images', '0', '--compare-torch'].concat([
-        '--torch-script',
-        join(dir, 'ref.py'),
-        '--python',
-        'python3',
-        '--rounds',
-        '2',
-        '--out',
-        dir,
-        '--json',
-      ]),
-      { encoding: 'utf8', timeout: 300_000 },
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout);
+    const report = benchAgainst(dir, join(dir, 'ref.py'), 'python3', ['--backends', 'wasm', '--rounds', '2']);
     expect(report.rounds.map((r: { order: string[] }) => r.order)).toEqual([
       ['wasm', 'PyTorch (python3)'],
       ['PyTorch (python3)', 'wasm'],
@@ -186,21 +159,7 @@ json.dump({"meta": {"torch": "${version}", "threads": 2}, "results": results}, o
   it("--memory --compare-torch measures PyTorch's peak for the same step in the same run, per allocator", () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-bench-torch-memory-'));
     writeFileSync(join(dir, 'ref.py'), standIn('2.13.0+cpu'));
-    const run = spawnSync(
-      process.execPath,
-      [CLI_BIN, 'bench', '--memory', '--tiny', '--backends', 'none', '--compare-torch'].concat([
-        '--torch-script',
-        join(dir, 'ref.py'),
-        '--python',
-        'python3',
-        '--out',
-        dir,
-        '--json',
-      ]),
-      { encoding: 'utf8', timeout: 120_000 },
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const { memory } = JSON.parse(run.stdout);
+    const { memory } = benchAgainst(dir, join(dir, 'ref.py'), 'python3', ['--memory', '--backends', 'none'], 120_000);
     expect(memory.errors).toEqual([]);
     expect(memory.torch.map((t: { malloc: string }) => t.malloc)).toEqual(['default', 'tuned']);
     for (const t of memory.torch) {

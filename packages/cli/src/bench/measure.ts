@@ -64,6 +64,20 @@ async function imagesPerSecond(batch: number, repeats: number, run: () => tf.Ten
   return (batch * 1000) / times[Math.floor(times.length / 2)];
 }
 
+/**
+ * The model, batch, attack steps and repeats of the ResNet and workload measurements on `backend` — one place, so the
+ * whole suite and a `--rounds` round measure the same thing.
+ */
+function workloadShape(backend: BackendName, tiny: boolean, architectureFlag?: string) {
+  const cpu = backend === 'cpu';
+  return {
+    architecture: (tiny ? 'resnet6-w8' : (architectureFlag ?? (cpu ? 'resnet8-w16' : 'resnet18'))) as ResnetPreset,
+    batch: tiny ? 4 : cpu ? 8 : 32,
+    steps: tiny ? 2 : 10,
+    repeats: tiny ? 1 : 3,
+  };
+}
+
 /** Measures everything on `backend` (tiny: small shapes that only prove the harness). */
 export async function measureBackend(
   backend: BackendName,
@@ -73,7 +87,7 @@ export async function measureBackend(
   const { threads } = await selectBackend({ backend });
   const before = tf.memory().numTensors;
   const cpu = backend === 'cpu';
-  const repeats = tiny ? 1 : 3;
+  const { architecture, batch, steps, repeats } = workloadShape(backend, tiny, architectureFlag);
   // GFLOP/s are per FLOP: the pure-JS cpu backend (≈1 GFLOP/s) measures batch 4
   const shape = tiny
     ? { batch: 2, size: 8, inChannels: 4, outChannels: 4, kernel: 3 }
@@ -81,10 +95,8 @@ export async function measureBackend(
       ? { ...STANDARD_CONV_SHAPE, batch: 4 }
       : STANDARD_CONV_SHAPE;
   const conv = await benchmarkConv2d(shape, tiny ? 2 : 5);
-  const architecture = (tiny ? 'resnet6-w8' : (architectureFlag ?? (cpu ? 'resnet8-w16' : 'resnet18'))) as ResnetPreset;
-  const batch = tiny ? 4 : cpu ? 8 : 32;
   const resnet = await benchmarkResnet({ architecture, batch, repeats });
-  const workloads = cpu ? undefined : await measureWorkloads(architecture, batch, tiny ? 2 : 10, repeats, false);
+  const workloads = cpu ? undefined : await measureWorkloads(architecture, batch, steps, repeats, false);
   const augmentBatch = tiny ? 8 : 128;
   const x = tf.randomUniform([augmentBatch, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
   const rng = Rng.fromSeed(7);
@@ -137,8 +149,8 @@ export async function measureCompared(
 ): Promise<ComparedMeasurement> {
   await selectBackend({ backend });
   const before = tf.memory().numTensors;
-  const architecture = (tiny ? 'resnet6-w8' : (architectureFlag ?? 'resnet18')) as ResnetPreset;
-  const w = await measureWorkloads(architecture, tiny ? 4 : 32, tiny ? 2 : 10, tiny ? 1 : 3, true);
+  const { architecture, batch, steps, repeats } = workloadShape(backend, tiny, architectureFlag);
+  const w = await measureWorkloads(architecture, batch, steps, repeats, true);
   return {
     backend,
     imagesPerSecond: { infer: w.infer, sup_pgd: w.supPgd, moco_adv_step: w.mocoAdvStep, sup_adv_step: w.supAdvStep },

@@ -178,6 +178,8 @@ function benchChild<T>(bin: string, args: string[], env: NodeJS.ProcessEnv): T |
 
 /** Ours / PyTorch images/s: by PyTorch label, backend and compared workload. */
 type Ratios = Record<string, Record<string, Record<string, number | null>>>;
+/** The smallest and largest of the rounds' ratios, keyed as {@link Ratios}. */
+type RatioRanges = Record<string, Record<string, Record<string, [number, number]>>>;
 
 /** One round of `--rounds`: what ran in which order, and what each measured. */
 export interface ComparisonRound {
@@ -233,7 +235,7 @@ export function summarizeRounds(rounds: ComparisonRound[]) {
     ),
   }));
   const ratios: Ratios = {};
-  const ratioRanges: Record<string, Record<string, Record<string, [number, number]>>> = {};
+  const ratioRanges: RatioRanges = {};
   first.torch.forEach((t, i) => {
     const label = torchLabel(t, first.torch);
     ratios[label] = {};
@@ -320,7 +322,7 @@ export function formatBench(report: {
   corruptions?: CorruptionBenchmark;
   torch?: TorchReference[];
   ratios?: Ratios;
-  ratioRanges?: Record<string, Record<string, Record<string, [number, number]>>>;
+  ratioRanges?: RatioRanges;
   rounds?: ComparisonRound[];
 }): string {
   const out: string[] = [
