@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError, type Rng } from '@moco-robust/core';
-import { stageOfLayer } from '@moco-robust/models';
+import { releaseLayerOutputs, stageOfLayer } from '@moco-robust/models';
 
 /** A classifier built on a pre-trained encoder: the composed model (images → logits) and its parts. */
 export interface Classifier {
@@ -48,7 +48,7 @@ export function composeClassifier(encoder: tfl.LayersModel, numClasses: number, 
     ],
   });
   const logits = head.apply(encoder.outputs[0]) as tfl.SymbolicTensor;
-  const model = tfl.model({ inputs: encoder.inputs, outputs: logits, name: 'classifier_model' });
+  const model = releaseLayerOutputs(tfl.model({ inputs: encoder.inputs, outputs: logits, name: 'classifier_model' }));
   return { model, encoder, head };
 }
 

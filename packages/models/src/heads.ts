@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
 import { linearInit } from './initializers';
+import { releaseLayerOutputs } from './release-layer-outputs';
 
 /** Options of {@link projectionHead}. */
 export interface ProjectionHeadOptions {
@@ -79,5 +80,5 @@ export function classifierHead(options: {
 /** Encoder and head composed into one model (weights shared), e.g. images → logits, saved as plain tfjs. */
 export function composeModels(encoder: tfl.LayersModel, head: tfl.LayersModel, name = 'composed'): tfl.LayersModel {
   const output = head.apply(encoder.outputs[0]) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: encoder.inputs, outputs: output, name });
+  return releaseLayerOutputs(tfl.model({ inputs: encoder.inputs, outputs: output, name }));
 }

@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError, Rng, toRng } from '@moco-robust/core';
 import { conv2dLayer } from './conv2d-layer';
 import { kaimingNormalFanOut } from './initializers';
+import { releaseLayerOutputs } from './release-layer-outputs';
 import { recordBatchNormGroups, splitBatchNormalization } from './split-batch-normalization';
 import { featureWidth, resolveResnetConfig, type ResnetConfig, type ResnetPreset } from './resnet-config';
 
@@ -107,7 +108,7 @@ function buildModel(config: ResnetConfig, rng: Rng, options: ResnetEncoderOption
   const model = tfl.model({ inputs: input, outputs: features, name: options.name ?? 'encoder' });
   recordBatchNormGroups(model); // checkpoints (model.save) carry the split batch-norm groups
   setNormalization(normalize, options.normalization ?? { mean: CIFAR10_MEAN, std: CIFAR10_STD });
-  return model;
+  return releaseLayerOutputs(model); // a layer's output freed once read, in training too
 }
 
 function basicBlock(
@@ -181,14 +182,10 @@ function conv(
   }).apply(x) as Tensor;
 }
 
-/** Batch-norm with PyTorch's momentum 0.1 (tfjs 0.9) and ε 1e-5; split per group when the context asks. */
+/** Batch-norm with PyTorch's momentum 0.1 (tfjs 0.9) and ε 1e-5, in the context's groups (1: the whole batch). */
 function batchNorm(x: Tensor, name: string, context: BuildContext, zeroGamma = false): Tensor {
   const args = { momentum: 0.9, epsilon: 1e-5, gammaInitializer: zeroGamma ? 'zeros' : 'ones', name } as const;
-  const layer =
-    context.batchNormGroups > 1
-      ? splitBatchNormalization({ ...args, groups: context.batchNormGroups })
-      : tfl.layers.batchNormalization(args);
-  return layer.apply(x) as Tensor;
+  return splitBatchNormalization({ ...args, groups: context.batchNormGroups }).apply(x) as Tensor;
 }
 
 function relu(x: Tensor, name: string): Tensor {

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidArgumentError } from '@moco-robust/core';
 import { withPlainConvolutions } from './conv2d-layer';
+import { releaseLayerOutputs } from './release-layer-outputs';
 import { recordBatchNormGroups, restoreBatchNormGroups } from './split-batch-normalization';
 
 /**
@@ -34,8 +35,8 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
  * Loads a model saved in the tfjs layers format from an `IOHandler` or URL (a relative URL in a browser too); the same
  * as `tf.loadLayersModel` (which needs no project code), with convolutions that compute only the gradients asked for
  * (`withPlainConvolutions`) and split batch-norm restored where the model was saved with it
- * ({@link restoreBatchNormGroups}).
+ * ({@link restoreBatchNormGroups}), and layer outputs freed once read ({@link releaseLayerOutputs}).
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(source)));
+  return releaseLayerOutputs(restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(source))));
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DataFormatError, InvalidArgumentError } from '@moco-robust/core';
+import { type BatchStatistics, batchNormInTraining } from './batch-norm-training';
 
 /** Arguments of tfjs's built-in `batchNormalization` layer. */
 type BatchNormalizationArgs = NonNullable<Parameters<typeof tfl.layers.batchNormalization>[0]>;
@@ -45,7 +46,8 @@ function splitBatchNormalizationClass(): SplitConstructor {
 
     override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
       const input = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (!kwargs?.training || this.groups === 1) return super.call(inputs, kwargs);
+      const channelsLast = this.axis === -1 || this.axis === input.rank - 1;
+      if (!kwargs?.training || (this.groups === 1 && !channelsLast)) return super.call(inputs, kwargs);
       return tf.tidy(() => splitTraining(this, input, this.groups));
     }
   };
@@ -53,8 +55,8 @@ function splitBatchNormalizationClass(): SplitConstructor {
 }
 
 /**
- * Training-mode split batch-norm: statistics per group of consecutive examples; moving statistics move toward their
- * mean over groups.
+ * Training-mode split batch-norm: statistics per group of consecutive examples through {@link batchNormInTraining}
+ * (one operation whose backward pass keeps only the input); moving statistics move toward their mean over groups.
  */
 function splitTraining(layer: BatchNormalizationLayer, input: tf.Tensor, groups: number): tf.Tensor {
   const [batch] = input.shape;
@@ -73,28 +75,32 @@ function splitTraining(layer: BatchNormalizationLayer, input: tf.Tensor, groups:
       hint: 'drop the last partial batch, or use batchNormGroups: 1',
     });
   }
-  const grouped = tf.reshape(input, [groups, -1, channels]); // grouped: [G, N/G·H·W, C]
-  const { mean, variance } = tf.moments(grouped, [1], true); // mean, variance: [G, 1, C]
-  let scale = tf.rsqrt(tf.add(variance, layer.epsilon)); // scale: [G, 1, C]
-  if (layer.gamma) scale = tf.mul(scale, layer.gamma.read());
-  let normalised = tf.mul(tf.sub(grouped, mean), scale); // normalised: [G, N/G·H·W, C]
-  if (layer.beta) normalised = tf.add(normalised, layer.beta.read());
   const decay = 1 - layer.momentum;
-  for (const [variable, statistic] of [
-    [layer.movingMean, mean],
-    [layer.movingVariance, variance],
-  ] as const) {
-    const old = variable.read();
-    variable.write(tf.sub(old, tf.mul(tf.sub(old, tf.mean(statistic, [0, 1])), decay))); // [C], as tfjs's own update
-  }
-  return tf.reshape(normalised, input.shape);
+  const updateMovingStatistics = ({ mean, variance }: BatchStatistics) => {
+    for (const [variable, statistic] of [
+      [layer.movingMean, mean],
+      [layer.movingVariance, variance],
+    ] as const) {
+      const old = variable.read();
+      variable.write(tf.sub(old, tf.mul(tf.sub(old, tf.mean(statistic, [0, 1])), decay))); // [C], as tfjs's own update
+    }
+  };
+  return batchNormInTraining(
+    input,
+    groups,
+    (layer.gamma?.read() ?? tf.ones([channels])) as tf.Tensor1D,
+    (layer.beta?.read() ?? tf.zeros([channels])) as tf.Tensor1D,
+    layer.epsilon,
+    updateMovingStatistics,
+  );
 }
 
 /**
  * A batch-normalisation layer that, in training mode, computes its statistics separately for each of
  * `groups` equal slices of the batch (consecutive examples) — the single-device substitute for
  * MoCo's shuffle-BN — and moves its moving statistics toward their mean over the groups. In
- * inference mode, and with `groups` 1, it is tfjs's `BatchNormalization` exactly; it saves as a
+ * inference mode it is tfjs's `BatchNormalization` exactly; in training mode (any `groups`, 1 too) it normalises
+ * through {@link batchNormInTraining}, tfjs's values to rounding with a lighter backward pass. It saves as a
  * plain `BatchNormalization` layer. Training-mode batches must be divisible by `groups`.
  */
 export function splitBatchNormalization(args: BatchNormalizationArgs & { groups: number }): tfl.layers.Layer {
@@ -154,19 +160,25 @@ export function recordBatchNormGroups(model: tfl.LayersModel): void {
 /**
  * Gives the batch-norm layers recorded in a loaded model's metadata ({@link recordBatchNormGroups}) their split
  * training behaviour back — same weights, same inference — so a model saved with split batch-norm trains as it did
- * before saving. A model without the entry is returned unchanged. Throws a `DataFormatError` naming the layer when the
+ * before saving; every other batch-norm layer gets the split class's lighter training pass with 1 group (same
+ * weights, same saved form). Throws a `DataFormatError` naming the layer when the
  * entry does not fit the model.
  */
 export function restoreBatchNormGroups(model: tfl.LayersModel): tfl.LayersModel {
   const recorded = (model.getUserDefinedMetadata() as Record<string, unknown> | undefined)?.[
     BATCH_NORM_GROUPS_METADATA
   ];
-  if (recorded === undefined) return model;
   const layers = new Map(layerPaths(model));
   const SplitBatchNormalization = splitBatchNormalizationClass();
   const Base = Object.getPrototypeOf(SplitBatchNormalization.prototype).constructor as abstract new (
     ...args: never[]
   ) => unknown;
+  const split = (layer: tfl.layers.Layer, groups: number) => {
+    if (!(layer instanceof SplitBatchNormalization)) Object.setPrototypeOf(layer, SplitBatchNormalization.prototype);
+    Object.defineProperty(layer, 'groups', { value: groups, writable: false, configurable: true, enumerable: true });
+  };
+  for (const layer of layers.values()) if (Object.getPrototypeOf(layer) === Base.prototype) split(layer, 1);
+  if (recorded === undefined) return model;
   const entries: Array<[string, unknown]> =
     typeof recorded === 'object' && recorded !== null ? Object.entries(recorded) : [['', recorded]];
   for (const [path, groups] of entries) {
@@ -179,8 +191,7 @@ export function restoreBatchNormGroups(model: tfl.LayersModel): tfl.LayersModel 
           `(expected a BatchNormalization layer of the model and a positive integer number of groups)`,
       });
     }
-    if (!(layer instanceof SplitBatchNormalization)) Object.setPrototypeOf(layer, SplitBatchNormalization.prototype);
-    Object.defineProperty(layer, 'groups', { value: groups, writable: false, configurable: true, enumerable: true });
+    split(layer as tfl.layers.Layer, groups as number);
   }
   return model;
 }

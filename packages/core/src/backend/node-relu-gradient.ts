@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * moco-robust's kernel name for TensorFlow's `ReluGrad` op (`dy · (x > 0)` in one pass), registered on the native
+ * moco-robust's kernel name for TensorFlow's `ReluGrad` op (`dy · (x > 0)` in one pass; given the
+ * ReLU's output as x, which is positive exactly where its input is), registered on the native
  * backend.
  */
 export const RELU_GRAD_KERNEL = 'MocoRobustReluGrad';
@@ -32,22 +33,25 @@ export const nativeReluGradKernel: tf.KernelConfig = {
 };
 
 /**
- * The gradient of `Relu`: `dy · (x > 0)` as one kernel where the backend has {@link RELU_GRAD_KERNEL}
+ * The gradient of `Relu`: `dy · (y > 0)` as one kernel where the backend has {@link RELU_GRAD_KERNEL}
  * (the native one), instead of tfjs-core's `dy · cast(step(x))` — on tfjs-node `step` alone runs six
  * full-size kernels (isNaN, greater, two fills, two selects). Elsewhere it is tfjs-core's formula.
+ * It keeps the output y = max(x, 0) instead of the input (y > 0 exactly where x > 0, as PyTorch's in-place
+ * ReLU does): the output is kept anyway by the next layer's gradient, so the input — a batch-norm's or a residual
+ * sum's output — can be freed as soon as the forward pass has used it.
  * Equal to tfjs-core's for every finite `x` (a NaN input gives 0 here, NaN there).
  */
 export const reluGradient: tf.GradConfig = {
   kernelName: 'Relu',
-  inputsToSave: ['x'],
+  outputsToSave: [true],
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
     const gradient = dy as tf.Tensor;
-    const [x] = saved;
+    const [y] = saved;
     return {
       x: () =>
         tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined
-          ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: gradient, x }, {}) as tf.Tensor)
-          : tf.mul(gradient, tf.cast(tf.step(tf.cast(x, 'float32')), 'float32')),
+          ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: gradient, x: y }, {}) as tf.Tensor)
+          : tf.mul(gradient, tf.cast(tf.step(tf.cast(y, 'float32')), 'float32')),
     };
   },
 };

@@ -16,6 +16,14 @@ interface GradientEngine {
   scopedRun<R>(start: () => void, end: () => void, f: () => R): R;
   startTape(): void;
   endTape(): void;
+  addTapeNode(
+    kernelName: string,
+    inputs: Record<string, tf.Tensor>,
+    outputs: tf.Tensor[],
+    gradientsFunc: unknown,
+    saved: tf.Tensor[],
+    attrs: tf.NamedAttrMap,
+  ): void;
   tidy<T extends tf.TensorContainer>(nameOrFn: string | (() => T), fn?: () => T): T;
   gradients<T extends tf.Tensor>(
     f: () => T,
@@ -27,13 +35,33 @@ interface GradientEngine {
 
 let installed = false;
 
+type Shapes = Record<string, number[]>;
+
+/** `dy` summed over the axes an input of shape `shape` was broadcast along, in that shape (tfjs's own reduction). */
+function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
+  const axes = tf.backend_util.getReductionAxes(shape, dy.shape);
+  return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, shape);
+}
+
+/**
+ * Gradients that need only the shapes of their kernel's inputs, the same arithmetic as tfjs-core's, which saves the
+ * inputs themselves for the backward pass: `Reshape` kept its input (and so a batch-norm's input or output alive
+ * until the backward pass), `Add` and `Sub` kept both summands (a residual block's batch-norm output).
+ */
+const SHAPE_ONLY_GRADIENTS: Record<string, (dy: tf.Tensor, shapes: Shapes) => Record<string, () => tf.Tensor>> = {
+  Reshape: (dy, shapes) => ({ x: () => tf.reshape(dy, shapes.x!) }),
+  Add: (dy, shapes) => ({ a: () => reduceTo(dy, shapes.a!), b: () => reduceTo(dy, shapes.b!) }),
+  Sub: (dy, shapes) => ({ a: () => reduceTo(dy, shapes.a!), b: () => tf.neg(reduceTo(dy, shapes.b!)) }),
+};
+
 /**
  * Makes tfjs's reverse-mode gradients (`tf.grad(s)`, `tf.valueAndGrad(s)`, `tf.variableGrads`, every optimizer's
  * `minimize`, tfjs-layers' `fit`) release memory as the backward pass goes, as PyTorch's autograd does: once a tape
  * node's gradient has been computed, the gradient that flowed into it and the tensors it saved for its backward pass
  * are disposed, instead of all being held until the whole gradient returns. The arithmetic, its order and so the
  * results are tfjs-core's own (the same gradient functions on the same tape, walked in the same order, summing
- * gradients of one tensor in the same order); only when tensors are freed changes. Higher-order gradients (a gradient
+ * gradients of one tensor in the same order); only when tensors are freed changes. The tape no longer keeps the inputs
+ * of `Reshape`, `Add` and `Sub`, whose gradients need only their shapes. Higher-order gradients (a gradient
  * taken inside another) keep tfjs's behaviour. Applies to every backend. Idempotent; called by `selectBackend()` —
  * never at import. Returns false (and changes nothing) when the engine is not the tfjs 4.x engine it was written
  * for.
@@ -41,10 +69,22 @@ let installed = false;
 export function releaseGradientMemory(): boolean {
   if (installed) return true;
   const engine = tf.engine() as unknown as GradientEngine;
-  const expected = ['scopedRun', 'startTape', 'endTape', 'tidy', 'gradients'] as const;
+  const expected = ['scopedRun', 'startTape', 'endTape', 'tidy', 'gradients', 'addTapeNode'] as const;
   if (!expected.every((name) => typeof engine[name] === 'function') || typeof engine.state?.gradientDepth !== 'number')
     return false;
   engine.gradients = (f, xs, dy, allowNoGradients = false) => gradients(engine, f, xs, dy, allowNoGradients);
+  const addTapeNode = engine.addTapeNode.bind(engine);
+  engine.addTapeNode = (kernelName, inputs, outputs, gradientsFunc, saved, attrs) => {
+    addTapeNode(kernelName, inputs, outputs, gradientsFunc, saved, attrs);
+    const shapeOnly = SHAPE_ONLY_GRADIENTS[kernelName];
+    const node = engine.state.activeTape?.at(-1);
+    if (shapeOnly === undefined || node === undefined || node.kernelName !== kernelName || outputs.length !== 1) return;
+    for (const tensor of node.saved ?? []) tensor.dispose();
+    node.saved = [];
+    const shapes = Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, input.shape]));
+    const output = outputs[0]!;
+    node.gradient = ([dy]) => shapeOnly(dy ?? tf.zeros(output.shape, output.dtype), shapes);
+  };
   installed = true;
   return true;
 }
@@ -83,14 +123,24 @@ function gradients<T extends tf.Tensor>(
       const dys = node.outputs.map((output) => accumulated.get(output.id) ?? null);
       if (node.gradient == null)
         throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
-      const inputGradients = node.gradient(dys);
+      const gradient = node.gradient;
+      // one scope per node: a custom gradient (`tf.customGrad`, tfjs's fused ops) computes its input gradients when
+      // called, not when each is asked for, and its intermediates must not live to the end of the backward pass
+      const inputGradients = engine.tidy(() => {
+        const functions = gradient(dys);
+        const values: Record<string, tf.Tensor> = {};
+        for (const inputName in node.inputs) {
+          if (!(inputName in functions))
+            throw new Error(
+              `Cannot backprop through input ${inputName}. Available gradients found: ${Object.keys(functions)}.`,
+            );
+          values[inputName] = functions[inputName]!();
+        }
+        return values;
+      });
       const computed: tf.Tensor[] = [];
       for (const inputName in node.inputs) {
-        if (!(inputName in inputGradients))
-          throw new Error(
-            `Cannot backprop through input ${inputName}. Available gradients found: ${Object.keys(inputGradients)}.`,
-          );
-        let dx = engine.tidy(() => inputGradients[inputName]!());
+        let dx = inputGradients[inputName]!;
         const x = node.inputs[inputName]!;
         checkGradient(node, inputName, dx, x);
         // a gradient function may hand back a dy, a saved tensor or one tensor for two inputs: hold a handle of our

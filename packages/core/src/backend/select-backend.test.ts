@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hideModulesHook } from '@moco-robust/testing';
@@ -26,6 +26,29 @@ function runSelect(options: { hide?: string[]; force?: string; env?: Record<stri
 }
 
 describe('selectBackend (real child processes, built package)', () => {
+  it("starts the native backend on TensorFlow's BFC allocator unless the environment says otherwise", () => {
+    // TensorFlow logs the allocator's creation at verbosity 1 of bfc_allocator.cc
+    const start = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['./test-fixtures/select.mjs', 'node'], {
+        cwd: packageDir,
+        env: {
+          ...process.env,
+          MOCO_ROBUST_BACKEND: '',
+          TF_CPP_MIN_LOG_LEVEL: '0',
+          TF_CPP_VMODULE: 'bfc_allocator=1',
+          ...env,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const chosen = start({});
+    expect(JSON.parse(chosen.stdout).selection.name).toBe('node');
+    expect(chosen.stderr).toMatch(/Creating new BFCAllocator/);
+    const refused = start({ TF_CPU_ALLOCATOR_USE_BFC: 'false' });
+    expect(JSON.parse(refused.stdout).selection.name).toBe('node');
+    expect(refused.stderr).not.toMatch(/BFCAllocator/);
+  });
+
   it('falls through to wasm when the native packages are absent, and says why', () => {
     const result = runSelect({ hide: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] });
     expect(result.ok).toBe(true);

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { fileURLToPath } from 'node:url';
 import { withPlainConvolutions } from '../conv2d-layer';
+import { releaseLayerOutputs } from '../release-layer-outputs';
 import { recordBatchNormGroups, restoreBatchNormGroups } from '../split-batch-normalization';
 import type { ModelLocation } from '../save-model';
 import { fileSystemHandler } from './file-system-handler';
@@ -28,8 +29,11 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
 /**
  * Loads a model in the tfjs layers format from a directory, its `model.json` path, a `file://` or `http(s)://` URL, or
  * an `IOHandler`; its convolutions compute only the gradients asked for (`withPlainConvolutions`), and split
- * batch-norm recorded by {@link saveModel} is restored.
+ * batch-norm recorded by {@link saveModel} is restored; layer outputs are freed once read
+ * ({@link releaseLayerOutputs}).
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(resolveLocation(source))));
+  return releaseLayerOutputs(
+    restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(resolveLocation(source)))),
+  );
 }
