@@ -19,6 +19,4 @@ export { linearInit } from './initializers';
 // Save and load in the tfjs layers format (plain `tf.loadLayersModel` loads the result)
 export { loadModel, saveModel } from './save-model';
 export { releaseLayerOutputs } from './release-layer-outputs';
-export { batchNormInTraining } from './batch-norm-training';
-export type { BatchStatistics } from './batch-norm-training';
 export type { ModelLocation } from './save-model';
