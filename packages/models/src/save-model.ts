@@ -38,5 +38,13 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
  * ({@link restoreBatchNormGroups}), and layer outputs freed once read ({@link releaseLayerOutputs}).
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return releaseLayerOutputs(restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(source))));
+  return withProjectLayers(await tfl.loadLayersModel(source));
+}
+
+/**
+ * What every `loadModel` (browser and Node entry) does to a model tfjs loaded: plain convolutions, split batch-norm
+ * restored, layer outputs freed once read. Internal: not exported from the package.
+ */
+export function withProjectLayers(model: tfl.LayersModel): tfl.LayersModel {
+  return releaseLayerOutputs(restoreBatchNormGroups(withPlainConvolutions(model)));
 }

@@ -1,10 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { fileURLToPath } from 'node:url';
-import { withPlainConvolutions } from '../conv2d-layer';
-import { releaseLayerOutputs } from '../release-layer-outputs';
-import { recordBatchNormGroups, restoreBatchNormGroups } from '../split-batch-normalization';
-import type { ModelLocation } from '../save-model';
+import { recordBatchNormGroups } from '../split-batch-normalization';
+import { type ModelLocation, withProjectLayers } from '../save-model';
 import { fileSystemHandler } from './file-system-handler';
 
 /** A directory path or `file://` URL becomes the file-system handler; other URLs and handlers pass through to tfjs. */
@@ -33,7 +31,5 @@ export async function saveModel(model: tfl.LayersModel, destination: ModelLocati
  * ({@link releaseLayerOutputs}).
  */
 export async function loadModel(source: ModelLocation): Promise<tfl.LayersModel> {
-  return releaseLayerOutputs(
-    restoreBatchNormGroups(withPlainConvolutions(await tfl.loadLayersModel(resolveLocation(source)))),
-  );
+  return withProjectLayers(await tfl.loadLayersModel(resolveLocation(source)));
 }
