@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { maxRelDiff } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inputGradientByPhases, inputGradientIsConvolution, withConstantWeights } from './conv2d-gradient';
+import { nativeBatchNormKernel, registerAffineBatchNorm } from './node-batch-norm';
 import { registerNodeTrainingKernels } from './register-node-training-kernels';
 
 let original: { relu: tf.GradConfig; batchNorm: tf.GradConfig; conv: tf.GradConfig };
@@ -277,4 +278,49 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
       }
     },
   );
+
+  it("native CPU backend: inference batch-norm is a per-channel multiply and add, TensorFlow's values", async () => {
+    if (!native) return;
+    await tf.setBackend('tensorflow');
+    const tensorflowKernel = tf.getKernel(tf.FusedBatchNorm, 'tensorflow');
+    expect(tensorflowKernel).toBeDefined();
+    const cases = [
+      { x: [4, 6, 6, 8], stats: [8], scale: true, offset: true },
+      { x: [4, 6, 6, 8], stats: [8], scale: false, offset: true },
+      { x: [5, 12], stats: [12], scale: true, offset: false }, // a head's batch-norm on features
+      { x: [2, 3, 3, 4], stats: [2, 3, 3, 4], scale: true, offset: true }, // full-shape statistics
+    ];
+    const run = (c: (typeof cases)[number], seed: number) =>
+      tf.tidy(() => {
+        const x = tf.randomNormal(c.x, 3, 2, 'float32', seed);
+        const mean = tf.randomNormal(c.stats, 3, 0.5, 'float32', seed + 1);
+        const variance = tf.randomUniform(c.stats, 0.2, 4, 'float32', seed + 2);
+        const scale = c.scale ? tf.randomUniform(c.stats, 0.5, 1.5, 'float32', seed + 3) : undefined;
+        const offset = c.offset ? tf.randomNormal(c.stats, 0, 1, 'float32', seed + 4) : undefined;
+        return tf.batchNorm(x, mean, variance, offset, scale, 1e-3).dataSync().slice();
+      });
+    const reference = cases.map((c, i) => run(c, 40 + 5 * i)); // tfjs-node's kernel: TensorFlow's FusedBatchNorm
+    registerAffineBatchNorm();
+    registerAffineBatchNorm(); // idempotent
+    expect(tf.getKernel(tf.FusedBatchNorm, 'tensorflow')).toBe(nativeBatchNormKernel);
+    const before = tf.memory().numTensors;
+    cases.forEach((c, i) => expect(maxRelDiff(run(c, 40 + 5 * i), reference[i]), JSON.stringify(c)).toBeLessThan(1e-5));
+    expect(tf.memory().numTensors).toBe(before);
+    // the gradient is unchanged: the registered one reads the saved inputs, whatever the kernel
+    const x = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 60);
+    const [mean, variance, scale, offset] = [
+      [0.1, -0.2, 0.3],
+      [1, 2, 0.5],
+      [2, 1, 3],
+      [0, 1, -1],
+    ].map((v) => tf.tensor1d(v));
+    const dx = tf.grad((z: tf.Tensor) => tf.sum(tf.square(tf.batchNorm(z, mean, variance, offset, scale, 1e-3))))(x);
+    const factor = tf.div(scale, tf.sqrt(tf.add(variance, 1e-3)));
+    const expected = tf.mul(tf.mul(2, tf.batchNorm(x, mean, variance, offset, scale, 1e-3)), factor);
+    expect(maxRelDiff(dx.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+    // TensorFlow's batch-norm op is no longer run: the kernel's multiply and add are
+    const { kernels } = await tf.profile(() => tf.batchNorm(x, mean, variance, offset, scale, 1e-3));
+    expect(kernels.map((k) => k.name)).toContain('Multiply');
+    tf.dispose([x, mean, variance, scale, offset, dx, factor, expected]);
+  });
 });

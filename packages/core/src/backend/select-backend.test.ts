@@ -27,7 +27,9 @@ function runSelect(options: { hide?: string[]; force?: string; env?: Record<stri
 
 describe('selectBackend (real child processes, built package)', () => {
   it("starts the native backend on TensorFlow's BFC allocator unless the environment says otherwise", () => {
-    // TensorFlow logs the allocator's creation at verbosity 1 of bfc_allocator.cc
+    // TensorFlow logs the allocator's creation at verbosity 1 of bfc_allocator.cc. Its BFC CPU allocator is named
+    // bfc_cpu_allocator_for_gpu; without it, TensorFlow's oneDNN build may still create its own pool ("mklcpu") on
+    // hosts where its CPU allocator is oneDNN's.
     const start = (env: Record<string, string>) =>
       spawnSync(process.execPath, ['./test-fixtures/select.mjs', 'node'], {
         cwd: packageDir,
@@ -43,10 +45,10 @@ describe('selectBackend (real child processes, built package)', () => {
       });
     const chosen = start({});
     expect(JSON.parse(chosen.stdout).selection.name).toBe('node');
-    expect(chosen.stderr).toMatch(/Creating new BFCAllocator/);
+    expect(chosen.stderr).toMatch(/Creating new BFCAllocator named: bfc_cpu_allocator/);
     const refused = start({ TF_CPU_ALLOCATOR_USE_BFC: 'false' });
     expect(JSON.parse(refused.stdout).selection.name).toBe('node');
-    expect(refused.stderr).not.toMatch(/BFCAllocator/);
+    expect(refused.stderr).not.toMatch(/BFCAllocator named: bfc_cpu_allocator/);
   });
 
   it('falls through to wasm when the native packages are absent, and says why', () => {

@@ -117,7 +117,11 @@ const candidates: Record<BackendName, Candidate> = {
       preferBfcAllocator();
       return importOptional('@tensorflow/tfjs-node');
     },
-    registerTraining: registerNativeTraining,
+    registerTraining: async () => {
+      await registerNativeTraining();
+      const { registerAffineBatchNorm } = await import('./node-batch-norm');
+      registerAffineBatchNorm();
+    },
   },
   wasm: {
     packageName: '@tensorflow/tfjs-backend-wasm',
@@ -214,7 +218,8 @@ async function registerWasmTraining(): Promise<void> {
 
 /**
  * TensorFlow's own best-fit-with-coalescing allocator for the native CPU backend's tensors, unless the environment
- * already chooses (`TF_CPU_ALLOCATOR_USE_BFC=false` keeps glibc's malloc). TensorFlow reads the variable once, when the
+ * already chooses (`TF_CPU_ALLOCATOR_USE_BFC=false` keeps TensorFlow's default: glibc's malloc, or on some hosts the
+ * oneDNN build's own pool). TensorFlow reads the variable once, when the
  * binding loads, so it is set just before. With malloc, a tensor above glibc's (moving) mmap threshold costs an `mmap`,
  * page faults and a `munmap` every time, and the smaller ones stay fragmented in its arenas: a batch-128 ResNet-18
  * MoCo-PGD-10 step peaked at 3.0 GiB with 1.3 million page faults per step, 2.4 GiB with this allocator and a sixth
