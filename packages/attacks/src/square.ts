@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, toRng, type Rng } from '@moco-robust/core';
+import { InvalidArgumentError, toRng, withConstantWeights, type Rng } from '@moco-robust/core';
 import { DEFAULT_EPSILON, validateEpsilon } from './attack-settings';
 import { checkAttackInputs } from './input-checks';
 import { toForward, type ModelLikeForward } from './model-forward';
@@ -58,6 +58,10 @@ export function square(
   y: tf.Tensor1D,
   options: SquareOptions = {},
 ): SquareResult {
+  return withConstantWeights(() => runSquare(model, x, y, options));
+}
+
+function runSquare(model: ModelLikeForward, x: tf.Tensor4D, y: tf.Tensor1D, options: SquareOptions): SquareResult {
   checkAttackInputs(x, { y, model });
   const o = resolveSquareOptions(options);
   const forward = toForward(model, 'model', o.training);

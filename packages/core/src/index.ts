@@ -15,7 +15,7 @@ export type { BackendSelectedEvent } from './backend/select-backend';
 export { assertImages, assertLabels, imagesFromUint8 } from './tensor/images';
 export type { AssertImagesOptions } from './tensor/images';
 export { assertGradientsRegistered } from './tensor/gradients';
-export { withConstantWeights } from './backend/conv2d-gradient';
+export { withConstantWeights } from './backend/constant-weights';
 export { releaseGradientMemory } from './backend/release-gradient-memory';
 
 // Seeded randomness

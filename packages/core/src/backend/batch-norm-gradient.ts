@@ -1,4 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { constantTransform } from './constant-weights';
+
+/**
+ * An inference-mode batch-norm's per-channel factor γ/√(σ² + ε) (1/√(σ² + ε) without γ), shaped like
+ * `variance`; computed once per weights inside `withConstantWeights` (an attack), else on every call.
+ */
+export function batchNormFactor(variance: tf.Tensor, scale: tf.Tensor | undefined, epsilon: number): tf.Tensor {
+  return constantTransform(`batch-norm-factor:${epsilon}`, [variance, scale], () => [
+    tf.tidy(() => {
+      const inverseStd = tf.rsqrt(tf.add(variance, tf.scalar(epsilon)));
+      return scale == null ? inverseStd : tf.mul(inverseStd, scale);
+    }),
+  ])[0]!;
+}
 
 /**
  * The gradient of `FusedBatchNorm` (y = (x − μ)·γ/√(σ² + ε) + β) computing only what backpropagation
@@ -25,7 +39,7 @@ export const lazyFusedBatchNormGradient: tf.GradConfig = {
       perChannel ? tf.mul(reduce(t), f()) : reduce(tf.mul(t, f()));
     const centredGradient = () => tf.mul(gradient, tf.sub(x, mean)); // dy·(x − μ)
     return {
-      x: () => tf.reshape(tf.mul(gradient, factor()), x.shape),
+      x: () => tf.reshape(tf.mul(gradient, batchNormFactor(variance, scale, epsilon)), x.shape),
       mean: () => reduceTimes(gradient, () => tf.neg(factor())),
       variance: () =>
         reduceTimes(centredGradient(), () =>

@@ -1,38 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { constantTransform } from './constant-weights';
 
 type Pair = [number, number];
 
-/** Filter transforms of the innermost {@link withConstantWeights} call, by the filter's data; absent outside one. */
-let filterTransforms: Map<object, Map<string, tf.Tensor4D[]>> | undefined;
-
-/**
- * Runs `fn`, promising that no weight changes while it runs (an attack's steps: many gradients of one model), so that
- * gradient kernels may compute a transform of a weight once and reuse it: the native `Conv2D` input gradient's filter
- * rotated by 180° with its channels swapped (a `Reverse` and a `Transpose` of every filter on every step, ≈6 % of a
- * PGD step) and a strided convolution's phase filters are computed on the first step and kept until `fn` returns,
- * then disposed — no tensor outlives the call. The cache is keyed by the filter's data, so a weight that does change
- * (a new tensor, or a variable assigned new values) is transformed again rather than read stale. Nested calls share
- * the outermost one's cache. `fn` must be synchronous (its tensors are read before it returns).
- */
-export function withConstantWeights<T>(fn: () => T): T {
-  if (filterTransforms) return fn();
-  filterTransforms = new Map();
-  try {
-    return fn();
-  } finally {
-    for (const byKind of filterTransforms.values()) for (const filters of byKind.values()) tf.dispose(filters);
-    filterTransforms = undefined;
-  }
-}
-
-/** `transform(filter)`, computed once per `kind` and filter inside {@link withConstantWeights}, else every call. */
+/** `transform(filter)`, computed once per `kind` and filter inside `withConstantWeights`, else every call. */
 function transformedFilter(filter: tf.Tensor4D, kind: string, transform: () => tf.Tensor4D[]): tf.Tensor4D[] {
-  if (!filterTransforms) return transform();
-  let byKind = filterTransforms.get(filter.dataId);
-  if (!byKind) filterTransforms.set(filter.dataId, (byKind = new Map()));
-  let filters = byKind.get(kind);
-  if (!filters) byKind.set(kind, (filters = transform().map((f) => tf.keep(f))));
-  return filters;
+  return constantTransform(kind, [filter], transform);
 }
 
 /** `filter` [kh, kw, in, out] rotated by 180° with its channels swapped: [kh, kw, out, in]; cached in an attack. */

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormFactor } from './batch-norm-gradient';
+import { constantTransform } from './constant-weights';
 
 /**
  * The native CPU backend's `FusedBatchNorm` (inference-mode batch-norm, y = (x − μ)·γ/√(σ² + ε) + β) as a
@@ -6,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * one multiply and one add over the input. tfjs-node runs TensorFlow's `FusedBatchNorm` op, which TensorFlow's
  * oneDNN build rewrites to its oneDNN batch-normalisation: 20 ms on a 32×32×32×64 batch against 0.8 ms for the
  * multiply and add (docs/performance-notes.md #26). Values equal TensorFlow's to rounding. The gradient is the
- * one registered for the kernel (`lazyFusedBatchNormGradient`), which reads only the saved inputs.
+ * one registered for the kernel (`lazyFusedBatchNormGradient`), which reads only the saved inputs. Inside
+ * `withConstantWeights` (an attack) the factor and shift are computed once per layer: two kernels per call.
  */
 export const nativeBatchNormKernel: tf.KernelConfig = {
   kernelName: tf.FusedBatchNorm,
@@ -21,11 +24,11 @@ export const nativeBatchNormKernel: tf.KernelConfig = {
     };
     const epsilon = (attrs as { varianceEpsilon: number }).varianceEpsilon;
     return tf.tidy(() => {
-      const inverseStd = tf.rsqrt(tf.add(variance, tf.scalar(epsilon)));
-      const factor = scale == null ? inverseStd : tf.mul(inverseStd, scale);
-      const centre = tf.mul(mean, factor);
-      const shift = offset == null ? tf.neg(centre) : tf.sub(offset, centre);
-      return tf.add(tf.mul(x, factor), shift);
+      const factor = batchNormFactor(variance, scale, epsilon);
+      const [shift] = constantTransform(`batch-norm-shift:${epsilon}`, [mean, variance, scale, offset], () => [
+        tf.tidy(() => (offset == null ? tf.neg(tf.mul(mean, factor)) : tf.sub(offset, tf.mul(mean, factor)))),
+      ]);
+      return tf.add(tf.mul(x, factor), shift!);
     });
   },
 };

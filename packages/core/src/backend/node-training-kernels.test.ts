@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { maxRelDiff } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inputGradientByPhases, inputGradientIsConvolution, withConstantWeights } from './conv2d-gradient';
+import { withConstantWeights } from './constant-weights';
+import { inputGradientByPhases, inputGradientIsConvolution } from './conv2d-gradient';
 import { nativeBatchNormKernel, registerAffineBatchNorm } from './node-batch-norm';
 import { registerNodeTrainingKernels } from './register-node-training-kernels';
 
@@ -322,5 +323,45 @@ describe('native-backend training kernels and gradients (checked against tfjs-co
     const { kernels } = await tf.profile(() => tf.batchNorm(x, mean, variance, offset, scale, 1e-3));
     expect(kernels.map((k) => k.name)).toContain('Multiply');
     tf.dispose([x, mean, variance, scale, offset, dx, factor, expected]);
+  });
+
+  it('inside withConstantWeights a batch-norm computes its factor and shift once: 2 kernels a call', async () => {
+    if (!native) return;
+    await tf.setBackend('tensorflow');
+    registerAffineBatchNorm();
+    const x = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 70);
+    const [mean, scale, offset] = [
+      [0.1, -0.2, 0.3],
+      [2, 1, 3],
+      [0, 1, -1],
+    ].map((v) => tf.tensor1d(v));
+    const variance = tf.variable(tf.tensor1d([1, 2, 0.5]));
+    const norm = () => tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
+    const plain = norm();
+    const before = tf.memory().numTensors;
+    const inScope = withConstantWeights(() => {
+      const first = norm();
+      const cached = tf.memory().numTensors - before - 1; // besides `first`: the factor and the shift, kept
+      const second = norm();
+      tf.tidy(() => variance.assign(tf.mul(variance, 4))); // a weight that changes is never read stale
+      const changed = norm();
+      return { first, second, changed, cached };
+    });
+    expect(inScope.cached).toBe(2);
+    expect(tf.memory().numTensors).toBe(before + 3); // the three outputs: the factors were disposed on exit
+    expect(maxRelDiff(inScope.first.dataSync(), plain.dataSync())).toBe(0);
+    expect(maxRelDiff(inScope.second.dataSync(), plain.dataSync())).toBe(0);
+    const quartered = norm(); // outside the scope, variance still ×4: the reference for `changed`
+    expect(maxRelDiff(inScope.changed.dataSync(), quartered.dataSync())).toBe(0);
+    expect(maxRelDiff(inScope.changed.dataSync(), plain.dataSync())).toBeGreaterThan(0.1);
+    const { kernels } = await tf.profile(() =>
+      withConstantWeights(() => {
+        for (let i = 0; i < 3; i++) tf.dispose(norm());
+      }),
+    );
+    // the first call: rsqrt(σ² + ε)·γ and β − μ·f once, then x·f + shift; later calls only the last two
+    expect(kernels.filter((k) => k.name === 'Rsqrt')).toHaveLength(1);
+    expect(kernels.filter((k) => k.name === 'Multiply')).toHaveLength(2 + 3);
+    tf.dispose([x, mean, scale, offset, variance, plain, inScope.first, inScope.second, inScope.changed, quartered]);
   });
 });
