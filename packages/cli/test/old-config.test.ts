@@ -23,14 +23,16 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const RUNS = before as unknown as Record<string, { run: Record<string, unknown> }>;
 
 /**
- * `actual` has `expected`'s structure and numbers to 1e-5 relative: float32 kernels may sum in another order in a later
- * version (the native stride-2 input gradient's phase convolutions moved the fine-tuning loss by 1.4e-6), while a
- * setting read wrongly moves these numbers by far more.
+ * `actual` has `expected`'s structure and numbers to 3e-5 relative: float32 kernels may sum in another order in a later
+ * version (the native stride-2 input gradient's phase convolutions moved the fine-tuning loss by 1.4e-6) or on another
+ * CPU (the pre-training loss is 1.26e-5 off on an AVX-512 host, whose oneDNN convolutions sum in another order than
+ * the AVX2 host's). A setting read wrongly moves them more: on that host a doubled weight decay moved the pre-training
+ * loss by 4.8e-5, a step size of 1/255 instead of 2/255 by 7.8e-3.
  */
 function expectSameNumbers(actual: unknown, expected: unknown, path = 'result'): void {
   if (typeof expected === 'number') {
     expect(typeof actual, path).toBe('number');
-    expect(Math.abs((actual as number) - expected), path).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected)));
+    expect(Math.abs((actual as number) - expected), path).toBeLessThanOrEqual(3e-5 * Math.max(1, Math.abs(expected)));
   } else if (expected !== null && typeof expected === 'object') {
     expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
     for (const [key, value] of Object.entries(expected))

@@ -63,6 +63,11 @@ describe('parseCifar10', () => {
     const dir = await mkdtemp(join(tmpdir(), 'mr-cifar-'));
     await writeFile(join(dir, 'test_batch.bin'), new Uint8Array(3073));
     await expect(loadCifar10(dir)).rejects.toThrow(/data_batch_1\.bin: missing or unreadable/);
+    // the files are read in parallel; the error names the first bad one in order, not the one whose read failed
+    // first: a large truncated data_batch_1.bin fails after the missing data_batch_3.bin did
+    await writeFile(join(dir, 'data_batch_1.bin'), new Uint8Array(3073 * 2000 + 5));
+    await writeFile(join(dir, 'data_batch_2.bin'), new Uint8Array(3073));
+    await expect(loadCifar10(dir)).rejects.toThrow(/data_batch_1\.bin \(byte 6146000\): truncated/);
     // a folder whose data_batch_3.bin was cut inside record 2: loadCifar10 names that file and the record's offset
     for (const name of CIFAR10_TRAIN_FILES)
       await writeFile(join(dir, name), new Uint8Array(name === 'data_batch_3.bin' ? 2 * 3073 + 7 : 3073));

@@ -68,7 +68,8 @@ export function findCifar10(dataDir?: string): string | undefined {
 /**
  * Reads CIFAR-10 from a folder of the official binary files or from the official `.tar.gz` archive
  * (streamed, never unpacked to disk). Files of any record count (including 0) are valid; a missing
- * file, or a truncated or corrupt one, throws `DataFormatError` naming the file and byte offset.
+ * file, or a truncated or corrupt one, throws `DataFormatError` naming the file and byte offset (the first such
+ * file in the official order when several are bad).
  */
 export async function loadCifar10(path: string): Promise<Cifar10> {
   if (isArchive(path)) return { ...(await readCifar10Archive(path)), classes: CIFAR10_CLASSES, source: path };
@@ -82,7 +83,11 @@ export async function loadCifar10(path: string): Promise<Cifar10> {
     }
     return parseCifar10(bytes, file);
   };
-  const train = concatImages(await Promise.all(CIFAR10_TRAIN_FILES.map(read)));
+  // read in parallel, but report the first bad file in the files' order, not whichever read failed first
+  const reads = await Promise.allSettled(CIFAR10_TRAIN_FILES.map(read));
+  const failed = reads.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const train = concatImages(reads.map((r) => (r as PromiseFulfilledResult<ReturnType<typeof parseCifar10>>).value));
   const test = await read(CIFAR10_TEST_FILE);
   return { train, test, classes: CIFAR10_CLASSES, source: path };
 }
