@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import type { BackendSelectedEvent, NativeBuildEvent } from '@moco-robust/core';
+import type { BackendSelectedEvent, BackendSelection, NativeBuildEvent } from '@moco-robust/core';
 import type { CliEvent } from './events';
 import type { GridEvent } from './grid/run-grid';
 import type { WorkerEvent } from './queue/run-worker';
@@ -183,13 +183,19 @@ function clock(seconds: number): string {
   return `${h > 0 ? `${h}:` : ''}${String(m).padStart(h > 0 ? 2 : 1, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/** What a selection adds to the backend's name: wasm's threads, the native backend's convolutions. */
+export function selectionDetails(selection: BackendSelection): string {
+  const threads =
+    selection.threads !== undefined ? `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}` : '';
+  return `${threads}${selection.convolution !== undefined ? `, convolutions: ${selection.convolution}` : ''}`;
+}
+
 function describe(event: BackendSelectedEvent | NativeBuildEvent): string {
   if (event.type === 'native-build-phase') return `${event.phase}: ${event.detail}`;
   const { selection } = event;
   const failed = selection.attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
-  const threads =
-    selection.threads !== undefined ? `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}` : '';
-  return `backend: ${selection.name}${threads}${failed.length ? ` (skipped ${failed.join('; ')})` : ''}`;
+  const skipped = failed.length ? ` (skipped ${failed.join('; ')})` : '';
+  return `backend: ${selection.name}${selectionDetails(selection)}${skipped}`;
 }
 
 /** A line for a grid cell (`[2/8] cell: …`) or a worker (`cell: …`) event. */

@@ -75,6 +75,10 @@ describe.concurrent('the packages as published, from a local registry', () => {
         manifest.name,
       ).toEqual([]);
     }
+    // `moco-robust backend build` compiles the oneDNN convolutions from the installed core's source
+    expect(manifests.find((m) => m.name === '@moco-robust/core')!.files.map((f) => f.path)).toContain(
+      'native/onednn-convolution.cc',
+    );
     await Promise.all(
       manifests.map((manifest) =>
         execFile('npm', ['publish', join(tarballs, manifest.filename)], { cwd: work, env: registry.env }),

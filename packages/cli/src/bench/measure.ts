@@ -20,6 +20,8 @@ export interface BackendMeasurement {
   backend: string;
   /** wasm: XNNPACK threads. */
   threads?: number;
+  /** node: whose convolutions ran (`oneDNN 2.6.3`, or `TensorFlow (why)`). */
+  convolution?: string;
   conv: Awaited<ReturnType<typeof benchmarkConv2d>>;
   resnet: Awaited<ReturnType<typeof benchmarkResnet>>;
   /**
@@ -84,7 +86,7 @@ export async function measureBackend(
   tiny: boolean,
   architectureFlag?: string,
 ): Promise<BackendMeasurement> {
-  const { threads } = await selectBackend({ backend });
+  const { threads, convolution } = await selectBackend({ backend });
   const before = tf.memory().numTensors;
   const cpu = backend === 'cpu';
   const { architecture, batch, steps, repeats } = workloadShape(backend, tiny, architectureFlag);
@@ -121,6 +123,7 @@ export async function measureBackend(
   return {
     backend,
     threads,
+    convolution,
     conv,
     resnet,
     workloads,
@@ -133,6 +136,8 @@ export async function measureBackend(
 /** One round of `bench --rounds`: the four workloads compared with the PyTorch reference, images/s, by its names. */
 export interface ComparedMeasurement {
   backend: string;
+  /** node: whose convolutions ran. */
+  convolution?: string;
   imagesPerSecond: Record<'infer' | 'sup_pgd' | 'moco_adv_step' | 'sup_adv_step', number>;
   numTensorsLeaked: number;
 }
@@ -147,12 +152,13 @@ export async function measureCompared(
   tiny: boolean,
   architectureFlag?: string,
 ): Promise<ComparedMeasurement> {
-  await selectBackend({ backend });
+  const { convolution } = await selectBackend({ backend });
   const before = tf.memory().numTensors;
   const { architecture, batch, steps, repeats } = workloadShape(backend, tiny, architectureFlag);
   const w = await measureWorkloads(architecture, batch, steps, repeats, true);
   return {
     backend,
+    ...(convolution !== undefined ? { convolution } : {}),
     imagesPerSecond: { infer: w.infer, sup_pgd: w.supPgd, moco_adv_step: w.mocoAdvStep, sup_adv_step: w.supAdvStep },
     numTensorsLeaked: tf.memory().numTensors - before,
   };

@@ -1,7 +1,7 @@
 import { buildNativeBackend, selectBackend, type BackendName } from '@moco-robust/core';
 import type { CommandInput } from '../command-table';
 import type { BACKEND_FLAGS } from '../flags/backend-flags';
-import { ProgressRenderer } from '../progress';
+import { ProgressRenderer, selectionDetails } from '../progress';
 
 /** `moco-robust backend [build]`. */
 export async function handler({ values, action }: CommandInput<typeof BACKEND_FLAGS>): Promise<number> {
@@ -34,8 +34,6 @@ export async function handler({ values, action }: CommandInput<typeof BACKEND_FL
       `  ${a.ok ? '✓' : '✗'} ${a.name.padEnd(9)} ` +
         `${a.packageName}${a.ok ? ` (${a.milliseconds.toFixed(0)} ms)` : `: ${a.reason}`}\n`,
     );
-  const threads =
-    selection.threads === undefined ? '' : `, ${selection.threads} thread${selection.threads === 1 ? '' : 's'}`;
-  process.stdout.write(`chosen: ${selection.name}${threads} (${selection.reason})\n`);
+  process.stdout.write(`chosen: ${selection.name}${selectionDetails(selection)} (${selection.reason})\n`);
   return 0;
 }

@@ -279,8 +279,13 @@ function ratiosAgainst(
   return ratios;
 }
 
-const label = (r: BackendMeasurement) =>
-  r.threads !== undefined && r.threads > 1 ? `${r.backend} (${r.threads} threads)` : r.backend;
+/** A backend's name in the tables: wasm with its threads, node with whose convolutions ran. */
+const label = (r: Pick<BackendMeasurement, 'backend' | 'threads' | 'convolution'>) =>
+  r.threads !== undefined && r.threads > 1
+    ? `${r.backend} (${r.threads} threads)`
+    : r.convolution?.startsWith('oneDNN')
+      ? `${r.backend} (${r.convolution} convolutions)`
+      : r.backend;
 
 /** `bench --memory`: each measurement in its own process, then the tables (or JSON) and a file in `out`. */
 async function runMemory(

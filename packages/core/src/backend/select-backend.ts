@@ -33,6 +33,11 @@ export interface BackendSelection {
   reason: 'forced-by-option' | 'forced-by-environment' | 'first-that-loads';
   /** wasm only: threads of XNNPACK's pool (2+ when the multi-threaded build started). */
   threads?: number;
+  /**
+   * node only: whose convolutions run — `oneDNN 2.6.3` when the binding was built with moco-robust's oneDNN
+   * convolutions (`buildNativeBackend`, with libdnnl installed), else `TensorFlow` and why not.
+   */
+  convolution?: string;
 }
 
 /** What {@link selectBackend} emits once it has picked a backend (the CLI prints it and logs it). */
@@ -81,6 +86,13 @@ export interface WasmThreading {
   run<T>(threads: number, initialise: () => Promise<T>): Promise<T>;
 }
 
+/** What only the Node entry can do (absent in browsers). @internal */
+export interface NodeHooks {
+  wasmThreading: WasmThreading;
+  /** Loads the native backend's oneDNN convolution ops; their oneDNN version, or why they are not there. */
+  loadOneDnnConvolution(): { version: string } | { missing: string };
+}
+
 interface LoadContext {
   threading?: WasmThreading;
   wasmThreads?: number;
@@ -93,8 +105,11 @@ interface Candidate {
   install: string;
   /** Loads the package and activates its backend; wasm returns its thread count. */
   load: (context: LoadContext) => Promise<unknown>;
-  /** Registers moco-robust's kernels and gradients for this backend, after tfjs's own gradients. */
-  registerTraining?: () => Promise<void>;
+  /**
+   * Registers moco-robust's kernels and gradients for this backend, after tfjs's own gradients; returns what the
+   * selection reports of them.
+   */
+  registerTraining?: (node: NodeHooks | undefined) => Promise<Partial<BackendSelection> | undefined>;
 }
 
 const nativeInstall = (pkg: string, variant: string) =>
@@ -117,10 +132,13 @@ const candidates: Record<BackendName, Candidate> = {
       preferBfcAllocator();
       return importOptional('@tensorflow/tfjs-node');
     },
-    registerTraining: async () => {
+    registerTraining: async (node) => {
       await registerNativeTraining();
       const { registerAffineBatchNorm } = await import('./node-batch-norm');
       registerAffineBatchNorm();
+      if (node === undefined) return undefined;
+      const { registerOneDnnConvolution } = await import('./node-onednn-convolution');
+      return { convolution: registerOneDnnConvolution(node.loadOneDnnConvolution) };
     },
   },
   wasm: {
@@ -211,9 +229,10 @@ async function loadWasm(context: LoadContext): Promise<number> {
   return wasm.getThreadsCount();
 }
 
-async function registerWasmTraining(): Promise<void> {
+async function registerWasmTraining(): Promise<undefined> {
   const { registerWasmTrainingKernels } = await import('./wasm/register-wasm-training-kernels');
   registerWasmTrainingKernels();
+  return undefined;
 }
 
 /**
@@ -235,9 +254,10 @@ async function importOptional(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ name);
 }
 
-async function registerNativeTraining(): Promise<void> {
+async function registerNativeTraining(): Promise<undefined> {
   const { registerNodeTrainingKernels } = await import('./register-node-training-kernels');
   registerNodeTrainingKernels();
+  return undefined;
 }
 
 async function activate(tfBackend: string): Promise<void> {
@@ -266,7 +286,7 @@ export function selectBackend(options: SelectBackendOptions = {}): Promise<Backe
 
 /** {@link selectBackend} with the Node entry's way of starting wasm's threads. @internal */
 export async function selectBackendWith(
-  threading: WasmThreading | undefined,
+  node: NodeHooks | undefined,
   options: SelectBackendOptions,
   inBrowser = !isNode,
 ): Promise<BackendSelection> {
@@ -289,11 +309,15 @@ export async function selectBackendWith(
     const started = performance.now();
     try {
       const load = inBrowser ? browserLoad(name, candidate, options) : candidate.load;
-      const threads = await load({ threading, wasmThreads: options.wasmThreads, wasmPaths: options.wasmPaths });
+      const threads = await load({
+        threading: node?.wasmThreading,
+        wasmThreads: options.wasmThreads,
+        wasmPaths: options.wasmPaths,
+      });
       await activate(candidate.tfBackend);
       await registerGradients();
       releaseGradientMemory();
-      await candidate.registerTraining?.();
+      const kernels = await candidate.registerTraining?.(node);
       attempts.push({ name, ok: true, packageName: candidate.packageName, milliseconds: performance.now() - started });
       const selection: BackendSelection = {
         name,
@@ -302,6 +326,7 @@ export async function selectBackendWith(
         reason:
           options.backend !== undefined ? 'forced-by-option' : forced ? 'forced-by-environment' : 'first-that-loads',
         ...(typeof threads === 'number' ? { threads } : {}),
+        ...kernels,
       };
       emit(options.onEvent, { type: 'backend-selected', selection });
       return selection;

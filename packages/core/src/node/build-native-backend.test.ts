@@ -1,8 +1,17 @@
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../errors/errors';
 import { buildNativeBackend, resolveNativeBuildOptions, type NativeBuildEvent } from './build-native-backend';
 import { writeFakeWheel } from './test-helpers/write-fake-wheel';
@@ -25,6 +34,28 @@ function writeFakeProject(name: string, compileScript: string, packageName = 'tf
   writeFileSync(join(preGyp, 'package.json'), JSON.stringify({ name: '@mapbox/node-pre-gyp', version: '1.0.9' }));
   writeFileSync(join(preGyp, 'bin', 'node-pre-gyp'), compileScript);
   return projectDir;
+}
+
+/** A stand-in C++ compiler (`CXX`) that prints `stderr` and fails, as g++ does. */
+function fakeCompiler(name: string, stderr: string): string {
+  const path = join(root, `${name}-c++`);
+  writeFileSync(path, `#!${process.execPath}\nprocess.stderr.write(${JSON.stringify(stderr)});\nprocess.exit(1);\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+const environmentBefore = { CXX: process.env.CXX, npm_config_nodedir: process.env.npm_config_nodedir };
+afterEach(() => {
+  for (const [name, value] of Object.entries(environmentBefore)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+/** Node's headers as the oneDNN convolutions' build looks for them, wherever this machine has them or not. */
+function fakeNodeHeaders(): string {
+  const nodeDir = join(root, 'node-headers');
+  mkdirSync(join(nodeDir, 'include', 'node'), { recursive: true });
+  writeFileSync(join(nodeDir, 'include', 'node', 'node_api.h'), '');
+  return nodeDir;
 }
 
 describe('buildNativeBackend options', () => {
@@ -127,6 +158,12 @@ tf.registerBackend('tensorflow', tf.findBackendFactory('cpu'), 10);
 tf.setBackend('tensorflow');
 module.exports = tf;\n`,
     );
+    // without libdnnl-dev the oneDNN convolutions are skipped, with the reason, and the build succeeds
+    process.env.npm_config_nodedir = fakeNodeHeaders();
+    process.env.CXX = fakeCompiler(
+      'no-onednn',
+      'onednn-convolution.cc:18:10: fatal error: oneapi/dnnl/dnnl.hpp: No such file or directory\n',
+    );
     const events: NativeBuildEvent[] = [];
     const result = await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }, (event) =>
       events.push(event),
@@ -140,10 +177,36 @@ module.exports = tf;\n`,
     expect(result.verification).toEqual({ backend: 'tensorflow', maxDifference: 0, usingGpu: false });
     expect(result.seconds).toBeGreaterThan(0);
     // extraction cached by the test above
-    expect(events.map((e) => e.phase)).toEqual(['install', 'wheel', 'extract', 'compile', 'verify', 'done']);
-    // a second call finds it loading and only verifies
+    expect(events.map((e) => e.phase)).toEqual([
+      'install',
+      'wheel',
+      'extract',
+      'compile',
+      'verify',
+      'kernels',
+      'kernels',
+      'done',
+    ]);
+    expect(result.onednnConvolution).toEqual({
+      built: false,
+      reason: 'oneDNN is not installed (apt-get install libdnnl-dev)',
+    });
+    expect(events.at(-2)!.detail).toMatch(/skipped, convolutions stay TensorFlow's: .*libdnnl-dev/);
+    expect(events.at(-1)!.detail).toContain("convolutions on TensorFlow's");
+    // a second call finds it loading, verifies and tries the missing convolutions again
     const again: NativeBuildEvent[] = [];
     await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }, (event) => again.push(event));
-    expect(again.map((e) => e.phase)).toEqual(['done']);
+    expect(again.map((e) => e.phase)).toEqual(['kernels', 'kernels', 'done']);
+
+    // any other compiler failure fails the build in phase "kernels", with the compiler's output, leaving no addon
+    process.env.npm_config_nodedir = fakeNodeHeaders();
+    process.env.CXX = fakeCompiler('broken', 'onednn-convolution.cc:99:1: error: expected ; before }\n');
+    const failure = await buildNativeBackend({ projectDir, wheel, cacheDir: join(root, 'cache') }).catch((e) => e);
+    expect(failure).toBeInstanceOf(BackendUnavailableError);
+    expect(failure.message).toMatch(/^Building @tensorflow\/tfjs-node failed while building the oneDNN convolutions/);
+    expect(failure.message).toContain('error: expected ; before }');
+    expect(failure.message).toContain('uninstalling libdnnl-dev skips them');
+    expect(readdirSync(join(packageDir, 'deps')).filter((name) => name.endsWith('.node'))).toEqual([]);
+    expect(existsSync(join(packageDir, 'deps', 'onednn-convolution.node'))).toBe(false);
   });
 });

@@ -6,9 +6,15 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BackendUnavailableError, InvalidArgumentError, UnsupportedEnvironmentError } from '../errors/errors';
 import { emit, type EventListener } from '../events/events';
+import {
+  buildOneDnnConvolution,
+  checkOneDnnConvolution,
+  type OneDnnConvolutionBuild,
+} from './build-onednn-convolution';
 import { layOutNativeDeps } from './native-deps-layout';
 import { verifyNativeBackend, type NativeVerification } from './native-verify';
 import { downloadWheel, extractWheel, findCachedWheel } from './native-wheel';
+import { ONEDNN_CONVOLUTION_ADDON } from './onednn-convolution-addon';
 
 export { NATIVE_LIBRARY_LINKS } from './native-deps-layout';
 
@@ -41,7 +47,7 @@ export interface BuildNativeBackendOptions {
 /** Progress of {@link buildNativeBackend}, one event per phase. */
 export type NativeBuildEvent = {
   type: 'native-build-phase';
-  phase: 'install' | 'wheel' | 'extract' | 'compile' | 'verify' | 'done';
+  phase: 'install' | 'wheel' | 'extract' | 'compile' | 'kernels' | 'verify' | 'done';
   detail: string;
 };
 
@@ -55,6 +61,11 @@ export interface NativeBuildResult {
   seconds: number;
   /** The child-process check: backend name, max relative |native − cpu|, GPU use. */
   verification: NativeVerification;
+  /**
+   * cpu variant: moco-robust's oneDNN convolutions (`deps/onednn-convolution.node`, which `selectBackend` loads) —
+   * built and checked, or why not (no libdnnl-dev). Absent for the gpu variant, whose convolutions are cuDNN's.
+   */
+  onednnConvolution?: OneDnnConvolutionBuild;
 }
 
 /** The options with defaults filled in and checked, as {@link buildNativeBackend} uses them. */
@@ -119,6 +130,9 @@ const HINTS = {
   compile:
     'Install make, a C++ compiler and python3 (apt-get install build-essential python3); ' +
     'Node headers come from npm_config_nodedir or the directory above the node executable.',
+  kernels:
+    "The oneDNN convolutions (native/onednn-convolution.cc) did not build or disagree with TensorFlow's: see the " +
+    'output above; uninstalling libdnnl-dev skips them.',
   verify: 'The binding compiled but does not work: see the output above.',
 } as const;
 
@@ -128,8 +142,10 @@ const HINTS = {
  * `@tensorflow/tfjs-node(-gpu)@4.22.0` without scripts (skipped when present), `pip download`s the wheel
  * into `<cacheDir>/wheels` (skipped when cached or given), extracts its two libraries and headers, lays
  * out the package's `deps/`, runs `node-pre-gyp install --build-from-source` and verifies in a child
- * process that the backend is `tensorflow` and agrees with cpu within 1e-4. Linux only. Returns at once
- * (after verifying) when the package already loads, unless `force`. Never prints; emits {@link NativeBuildEvent}s;
+ * process that the backend is `tensorflow` and agrees with cpu within 1e-4. For the cpu variant it then compiles
+ * moco-robust's oneDNN convolutions beside the binding (`buildOneDnnConvolution`; skipped, with the reason, without
+ * Debian's libdnnl-dev). Linux only. Returns at once (after verifying, and building the convolutions if they are
+ * missing) when the package already loads, unless `force`. Never prints; emits {@link NativeBuildEvent}s;
  * failures are `BackendUnavailableError`s holding the failing command's output.
  */
 export async function buildNativeBackend(
@@ -149,14 +165,32 @@ export async function buildNativeBackend(
   const packageDir = join(projectDir, 'node_modules', ...packageName.split('/'));
   const report = (phase: NativeBuildEvent['phase'], detail: string) =>
     emit(onEvent, { type: 'native-build-phase', phase, detail });
-  const finish = (verification: NativeVerification): NativeBuildResult => {
+  const finish = (
+    verification: NativeVerification,
+    onednnConvolution: OneDnnConvolutionBuild | undefined,
+  ): NativeBuildResult => {
     const seconds = (performance.now() - started) / 1000;
+    const convolution =
+      onednnConvolution === undefined
+        ? ''
+        : onednnConvolution.built
+          ? `, convolutions on oneDNN ${onednnConvolution.onednnVersion}`
+          : ", convolutions on TensorFlow's";
     report(
       'done',
       `${packageName} ready (backend ${verification.backend}${verification.usingGpu ? ' on GPU' : ''}, ` +
-        `max |native − cpu| ${verification.maxDifference.toExponential(1)}) in ${seconds.toFixed(1)} s`,
+        `max |native − cpu| ${verification.maxDifference.toExponential(1)}${convolution}) in ${seconds.toFixed(1)} s`,
     );
-    return { packageDir, libDir: join(packageDir, 'deps', 'lib'), tensorflowVersion, variant, seconds, verification };
+    const libDir = join(packageDir, 'deps', 'lib');
+    return {
+      packageDir,
+      libDir,
+      tensorflowVersion,
+      variant,
+      seconds,
+      verification,
+      ...(onednnConvolution ? { onednnConvolution } : {}),
+    };
   };
   const step = async <T>(phase: keyof typeof HINTS, what: string, action: () => Promise<T>): Promise<T> => {
     try {
@@ -177,10 +211,36 @@ export async function buildNativeBackend(
     }
   };
 
+  const nodedir = process.env.npm_config_nodedir ?? nodeHeadersDir();
+  // the cpu variant's oneDNN convolutions: checked when built before, else (re)built
+  const convolutions = async (rebuild: boolean): Promise<OneDnnConvolutionBuild | undefined> => {
+    if (variant !== 'cpu') return undefined;
+    const path = join(packageDir, 'deps', ONEDNN_CONVOLUTION_ADDON);
+    if (!rebuild && existsSync(path)) {
+      report('kernels', `checking ${path} against TensorFlow's convolutions`);
+      return {
+        built: true,
+        path,
+        ...(await step('kernels', 'checking the oneDNN convolutions', () => checkOneDnnConvolution(packageDir, path))),
+      };
+    }
+    report('kernels', `compiling ${ONEDNN_CONVOLUTION_ADDON} (oneDNN convolutions) into ${dirname(path)}`);
+    const build = await step('kernels', 'building the oneDNN convolutions', () =>
+      buildOneDnnConvolution(packageDir, nodedir),
+    );
+    report(
+      'kernels',
+      build.built
+        ? `oneDNN ${build.onednnVersion}, max |oneDNN − TensorFlow| ${build.maxDifference.toExponential(1)}`
+        : `skipped, convolutions stay TensorFlow's: ${build.reason}`,
+    );
+    return build;
+  };
+
   if (installedVersion(packageDir) === TFJS_NODE_VERSION) {
     if (!force) {
       const loaded = await verifyNativeBackend(packageName, projectDir).catch(() => undefined);
-      if (loaded) return finish(loaded);
+      if (loaded) return finish(loaded, await convolutions(false));
     }
     report('install', `${packageName}@${TFJS_NODE_VERSION} already installed`);
   } else {
@@ -224,7 +284,6 @@ export async function buildNativeBackend(
   );
   report('extract', `${layout.libDir}: libraries ${layout.libraries}, include → ${extracted}/tensorflow/include`);
 
-  const nodedir = process.env.npm_config_nodedir ?? nodeHeadersDir();
   report(
     'compile',
     `node-pre-gyp install --build-from-source in ${packageDir}${nodedir ? ` (Node headers from ${nodedir})` : ''}`,
@@ -247,9 +306,10 @@ export async function buildNativeBackend(
     'verify',
     `loading ${packageName} in a child process and comparing conv2d, its gradients and matMul with the cpu backend`,
   );
-  return finish(
-    await step('verify', 'verifying the built binding', () => verifyNativeBackend(packageName, projectDir)),
+  const verification = await step('verify', 'verifying the built binding', () =>
+    verifyNativeBackend(packageName, projectDir),
   );
+  return finish(verification, await convolutions(true));
 }
 
 function installedVersion(packageDir: string): string | undefined {

@@ -1,0 +1,374 @@
+// Convolutions for the native CPU backend through oneDNN's own library (Debian's libdnnl), registered as
+// TensorFlow ops through TensorFlow's C kernel API, so tfjs-node's binding runs them like any op.
+//
+// Why: TensorFlow 2.21 runs a 3×3 convolution through the oneDNN 3.7.3 bundled in it, with activations in
+// NHWC and filters in HWIO, and that build picks oneDNN's direct `jit` convolution. Given the filter in the
+// layout oneDNN prefers (`format_tag::any`), the library picks its BRGEMM convolution, 1.4–1.7× faster per
+// call at ResNet-18's shapes (docs/performance-notes.md #28).
+//
+// Ops (all float32, NHWC activations, HWIO filters, explicit padding [top, bottom, left, right]):
+//   MocoConv2D(input, filter) -> output                      the forward convolution
+//   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
+// Both take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
+//
+// Built by `buildNativeBackend` (phase "kernels") into tfjs-node's deps/ beside the TensorFlow libraries it
+// registers into; loading it (a Node-API module) registers the ops once. Each distinct shape's primitive is
+// made once and kept; the filter's reorder into oneDNN's layout runs in the op, each call.
+#include <node_api.h>
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tensorflow/c/kernels.h"
+#include "tensorflow/c/ops.h"
+#include "tensorflow/c/tf_status.h"
+#include "tensorflow/c/tf_tensor.h"
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+constexpr auto kFloat = memory::data_type::f32;
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
+}
+
+// Below this many multiply-adds a convolution runs on the calling thread alone: waking OpenMP's other threads costs
+// more than they save (AutoAttack's 8-image batches of a small model, docs/performance-notes.md #28).
+constexpr double kSerialMultiplyAdds = 2e7;
+// OpenMP's thread count when the library loaded (OMP_NUM_THREADS, else every core), before any call changed it
+const int kThreads = omp_get_max_threads();
+
+/** One convolution's geometry; also the key of the primitive caches. */
+struct Geometry {
+  int64_t n, h, w, c, kh, kw, co, oh, ow;
+  int64_t strides[2], pads[4], dilations[2];
+
+  double multiplyAdds() const {
+    return static_cast<double>(n) * oh * ow * co * c * kh * kw;
+  }
+  /** The threads it runs on; oneDNN fixes them when it makes the primitive, so they are part of the key. */
+  int threads() const { return multiplyAdds() < kSerialMultiplyAdds ? 1 : kThreads; }
+  std::vector<int64_t> key() const {
+    return {n, h, w, c, kh, kw, co, strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0],
+            dilations[1], threads()};
+  }
+  memory::desc source() const { return memory::desc({n, c, h, w}, kFloat, Tag::nhwc); }
+  memory::desc result() const { return memory::desc({n, co, oh, ow}, kFloat, Tag::nhwc); }
+  memory::desc filter(Tag tag) const { return memory::desc({co, c, kh, kw}, kFloat, tag); }
+  memory::dims strideDims() const { return {strides[0], strides[1]}; }
+  // oneDNN counts dilation from 0 (no dilation), TensorFlow from 1
+  memory::dims dilationDims() const { return {dilations[0] - 1, dilations[1] - 1}; }
+  memory::dims padBefore() const { return {pads[0], pads[2]}; }
+  memory::dims padAfter() const { return {pads[1], pads[3]}; }
+};
+
+/** The attrs every op here has, read once when TensorFlow makes the kernel. */
+struct Attrs {
+  int64_t strides[2] = {1, 1};
+  int64_t pads[4] = {0, 0, 0, 0};
+  int64_t dilations[2] = {1, 1};
+  int64_t filterShape[4] = {0, 0, 0, 0};
+};
+
+bool readList(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, int count, TF_Status* status) {
+  int32_t listSize = 0, totalSize = 0;
+  TF_OpKernelConstruction_GetAttrSize(ctx, name, &listSize, &totalSize, status);
+  if (TF_GetCode(status) != TF_OK) return false;
+  if (listSize != count) {
+    const std::string message = std::string("attr ") + name + " must have " + std::to_string(count) +
+                                " values, got " + std::to_string(listSize);
+    TF_SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
+    return false;
+  }
+  TF_OpKernelConstruction_GetAttrInt64List(ctx, name, values, count, status);
+  return TF_GetCode(status) == TF_OK;
+}
+
+void* createKernel(TF_OpKernelConstruction* ctx, bool withFilterShape) {
+  auto attrs = std::make_unique<Attrs>();
+  TF_Status* status = TF_NewStatus();
+  const bool ok = readList(ctx, "strides", attrs->strides, 2, status) &&
+                  readList(ctx, "pads", attrs->pads, 4, status) &&
+                  readList(ctx, "dilations", attrs->dilations, 2, status) &&
+                  (!withFilterShape || readList(ctx, "filter_shape", attrs->filterShape, 4, status));
+  if (!ok) TF_OpKernelConstruction_Failure(ctx, status);
+  TF_DeleteStatus(status);
+  return ok ? attrs.release() : nullptr;
+}
+
+void deleteKernel(void* kernel) { delete static_cast<Attrs*>(kernel); }
+
+void fail(TF_OpKernelContext* ctx, TF_Code code, const std::string& message) {
+  TF_Status* status = TF_NewStatus();
+  TF_SetStatus(status, code, message.c_str());
+  TF_OpKernelContext_Failure(ctx, status);
+  TF_DeleteStatus(status);
+}
+
+/** Input `index` as a float tensor of rank 4, or null after reporting why. Owned by the caller. */
+TF_Tensor* input4D(TF_OpKernelContext* ctx, int index, const char* name) {
+  TF_Tensor* tensor = nullptr;
+  TF_Status* status = TF_NewStatus();
+  TF_GetInput(ctx, index, &tensor, status);
+  const bool ok = TF_GetCode(status) == TF_OK;
+  if (!ok) TF_OpKernelContext_Failure(ctx, status);
+  TF_DeleteStatus(status);
+  if (!ok) return nullptr;
+  if (TF_TensorType(tensor) != TF_FLOAT || TF_NumDims(tensor) != 4) {
+    fail(ctx, TF_INVALID_ARGUMENT, std::string(name) + " must be a float32 tensor of rank 4");
+    TF_DeleteTensor(tensor);
+    return nullptr;
+  }
+  return tensor;
+}
+
+/** The geometry of `input` convolved with a filter of `filterShape` [kh, kw, in, out], or false after reporting. */
+bool geometry(TF_OpKernelContext* ctx, const Attrs& attrs, TF_Tensor* input, const int64_t* filterShape, Geometry* g) {
+  *g = Geometry{TF_Dim(input, 0), TF_Dim(input, 1), TF_Dim(input, 2), TF_Dim(input, 3), filterShape[0], filterShape[1],
+                filterShape[3], 0, 0, {attrs.strides[0], attrs.strides[1]},
+                {attrs.pads[0], attrs.pads[1], attrs.pads[2], attrs.pads[3]},
+                {attrs.dilations[0], attrs.dilations[1]}};
+  if (filterShape[2] != g->c) {
+    fail(ctx, TF_INVALID_ARGUMENT,
+         "the filter's input channels (" + std::to_string(filterShape[2]) + ") must equal the input's (" +
+             std::to_string(g->c) + ")");
+    return false;
+  }
+  const int64_t reachH = (g->kh - 1) * g->dilations[0] + 1, reachW = (g->kw - 1) * g->dilations[1] + 1;
+  const int64_t spanH = g->h + g->pads[0] + g->pads[1] - reachH, spanW = g->w + g->pads[2] + g->pads[3] - reachW;
+  if (g->strides[0] < 1 || g->strides[1] < 1 || g->dilations[0] < 1 || g->dilations[1] < 1 || spanH < 0 ||
+      spanW < 0) {
+    fail(ctx, TF_INVALID_ARGUMENT, "strides and dilations must be ≥ 1 and the padded input must hold the filter");
+    return false;
+  }
+  g->oh = spanH / g->strides[0] + 1;
+  g->ow = spanW / g->strides[1] + 1;
+  return true;
+}
+
+TF_Tensor* allocate(TF_OpKernelContext* ctx, const std::vector<int64_t>& dims) {
+  size_t bytes = sizeof(float);
+  for (int64_t d : dims) bytes *= static_cast<size_t>(d);
+  TF_Status* status = TF_NewStatus();
+  TF_Tensor* output = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), bytes, status);
+  if (TF_GetCode(status) != TF_OK) {
+    TF_OpKernelContext_Failure(ctx, status);
+    output = nullptr;
+  }
+  TF_DeleteStatus(status);
+  return output;
+}
+
+/** A forward convolution, made once per geometry: the primitive and, when it wants another filter layout, the
+ * reorder into it with its buffer. */
+struct Forward {
+  dnnl::convolution_forward primitive;
+  memory::desc filterDesc;
+  std::unique_ptr<dnnl::reorder> filterReorder;
+  std::unique_ptr<memory> filterBuffer;
+};
+
+/** A filter gradient, made once per geometry, with the reorder from its layout to HWIO when they differ. */
+struct BackwardFilter {
+  dnnl::convolution_backward_weights primitive;
+  memory::desc gradientDesc;
+  std::unique_ptr<dnnl::reorder> gradientReorder;
+  std::unique_ptr<memory> gradientBuffer;
+};
+
+std::mutex cacheMutex;  // tfjs calls from one thread; TensorFlow may not
+std::map<std::vector<int64_t>, std::unique_ptr<Forward>> forwards;
+std::map<std::vector<int64_t>, std::unique_ptr<BackwardFilter>> backwardFilters;
+
+/**
+ * The filter layout a forward convolution asks for: oneDNN's choice (`any`: its BRGEMM convolution, 360–435
+ * GFLOP/s on ResNet-18's 3×3 shapes at 8×8 and up on 2 AVX-512 cores) except for stride-1 convolutions with at most
+ * 16 output positions, where HWIO leads oneDNN to its im2col GEMM: 262–285 GFLOP/s against BRGEMM's 193–197 for
+ * ResNet-18's 512-channel 4×4 layer at batch 8 to 128 (docs/performance-notes.md #28).
+ */
+Tag forwardFilterTag(const Geometry& g) {
+  return g.strides[0] == 1 && g.strides[1] == 1 && g.oh * g.ow <= 16 ? Tag::hwio : Tag::any;
+}
+
+dnnl::convolution_forward::primitive_desc forwardDesc(const Geometry& g, dnnl::prop_kind kind) {
+  const dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct, g.source(),
+                                             g.filter(forwardFilterTag(g)), g.result(), g.strideDims(),
+                                             g.dilationDims(), g.padBefore(), g.padAfter());
+  return dnnl::convolution_forward::primitive_desc(desc, cpuEngine());
+}
+
+Forward& forward(const Geometry& g) {
+  auto& slot = forwards[g.key()];
+  if (!slot) {
+    const auto pd = forwardDesc(g, dnnl::prop_kind::forward_inference);
+    auto made =
+        std::unique_ptr<Forward>(new Forward{dnnl::convolution_forward(pd), pd.weights_desc(), nullptr, nullptr});
+    if (pd.weights_desc() != g.filter(Tag::hwio)) {
+      made->filterBuffer = std::make_unique<memory>(pd.weights_desc(), cpuEngine());
+      made->filterReorder = std::make_unique<dnnl::reorder>(
+          dnnl::reorder::primitive_desc(cpuEngine(), g.filter(Tag::hwio), cpuEngine(), pd.weights_desc()));
+    }
+    slot = std::move(made);
+  }
+  return *slot;
+}
+
+BackwardFilter& backwardFilter(const Geometry& g) {
+  auto& slot = backwardFilters[g.key()];
+  if (!slot) {
+    const dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, g.source(),
+                                                        g.filter(Tag::any), g.result(), g.strideDims(),
+                                                        g.dilationDims(), g.padBefore(), g.padAfter());
+    const dnnl::convolution_backward_weights::primitive_desc pd(
+        desc, cpuEngine(), forwardDesc(g, dnnl::prop_kind::forward_training));
+    auto made = std::unique_ptr<BackwardFilter>(
+        new BackwardFilter{dnnl::convolution_backward_weights(pd), pd.diff_weights_desc(), nullptr, nullptr});
+    if (pd.diff_weights_desc() != g.filter(Tag::hwio)) {
+      made->gradientBuffer = std::make_unique<memory>(pd.diff_weights_desc(), cpuEngine());
+      made->gradientReorder = std::make_unique<dnnl::reorder>(
+          dnnl::reorder::primitive_desc(cpuEngine(), pd.diff_weights_desc(), cpuEngine(), g.filter(Tag::hwio)));
+    }
+    slot = std::move(made);
+  }
+  return *slot;
+}
+
+void computeForward(void* kernel, TF_OpKernelContext* ctx) {
+  const Attrs& attrs = *static_cast<Attrs*>(kernel);
+  TF_Tensor* input = input4D(ctx, 0, "input");
+  TF_Tensor* filter = input ? input4D(ctx, 1, "filter") : nullptr;
+  if (filter != nullptr) {
+    const int64_t filterShape[4] = {TF_Dim(filter, 0), TF_Dim(filter, 1), TF_Dim(filter, 2), TF_Dim(filter, 3)};
+    Geometry g;
+    if (geometry(ctx, attrs, input, filterShape, &g)) {
+      TF_Tensor* output = allocate(ctx, {g.n, g.oh, g.ow, g.co});
+      if (output != nullptr && TF_TensorElementCount(output) > 0) {
+        try {
+          std::lock_guard<std::mutex> lock(cacheMutex);
+          omp_set_num_threads(g.threads());
+          Forward& f = forward(g);
+          auto& stream = cpuStream();
+          memory userFilter(g.filter(Tag::hwio), cpuEngine(), TF_TensorData(filter));
+          if (f.filterReorder) f.filterReorder->execute(stream, userFilter, *f.filterBuffer);
+          memory source(g.source(), cpuEngine(), TF_TensorData(input));
+          memory result(g.result(), cpuEngine(), TF_TensorData(output));
+          f.primitive.execute(stream, {{DNNL_ARG_SRC, source},
+                                       {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
+                                       {DNNL_ARG_DST, result}});
+          stream.wait();
+        } catch (const dnnl::error& error) {
+          fail(ctx, TF_INTERNAL, std::string("oneDNN convolution failed: ") + error.what());
+        }
+      }
+      if (output != nullptr) TF_DeleteTensor(output);
+    }
+  }
+  if (filter != nullptr) TF_DeleteTensor(filter);
+  if (input != nullptr) TF_DeleteTensor(input);
+}
+
+void computeBackwardFilter(void* kernel, TF_OpKernelContext* ctx) {
+  const Attrs& attrs = *static_cast<Attrs*>(kernel);
+  TF_Tensor* input = input4D(ctx, 0, "input");
+  TF_Tensor* dy = input ? input4D(ctx, 1, "dy") : nullptr;
+  if (dy != nullptr) {
+    Geometry g;
+    if (geometry(ctx, attrs, input, attrs.filterShape, &g)) {
+      if (TF_Dim(dy, 0) != g.n || TF_Dim(dy, 1) != g.oh || TF_Dim(dy, 2) != g.ow || TF_Dim(dy, 3) != g.co) {
+        fail(ctx, TF_INVALID_ARGUMENT,
+             "dy must have the convolution's output shape [" + std::to_string(g.n) + ", " + std::to_string(g.oh) +
+                 ", " + std::to_string(g.ow) + ", " + std::to_string(g.co) + "]");
+      } else {
+        TF_Tensor* output = allocate(ctx, {g.kh, g.kw, g.c, g.co});
+        if (output != nullptr && TF_TensorElementCount(output) > 0) {
+          try {
+            std::lock_guard<std::mutex> lock(cacheMutex);
+            omp_set_num_threads(g.threads());
+            BackwardFilter& b = backwardFilter(g);
+            auto& stream = cpuStream();
+            memory userGradient(g.filter(Tag::hwio), cpuEngine(), TF_TensorData(output));
+            if (g.n == 0 || g.oh == 0 || g.ow == 0) {
+              std::memset(TF_TensorData(output), 0, TF_TensorByteSize(output));
+            } else {
+              memory source(g.source(), cpuEngine(), TF_TensorData(input));
+              memory gradient(g.result(), cpuEngine(), TF_TensorData(dy));
+              memory& result = b.gradientReorder ? *b.gradientBuffer : userGradient;
+              b.primitive.execute(
+                  stream, {{DNNL_ARG_SRC, source}, {DNNL_ARG_DIFF_DST, gradient}, {DNNL_ARG_DIFF_WEIGHTS, result}});
+              if (b.gradientReorder) b.gradientReorder->execute(stream, *b.gradientBuffer, userGradient);
+              stream.wait();
+            }
+          } catch (const dnnl::error& error) {
+            fail(ctx, TF_INTERNAL, std::string("oneDNN filter gradient failed: ") + error.what());
+          }
+        }
+        if (output != nullptr) TF_DeleteTensor(output);
+      }
+    }
+  }
+  if (dy != nullptr) TF_DeleteTensor(dy);
+  if (input != nullptr) TF_DeleteTensor(input);
+}
+
+/** Registers one op and its CPU kernel; false (with `status` set) when TensorFlow refuses. */
+bool registerOp(const char* name, const std::vector<const char*>& inputs, const std::vector<const char*>& attrs,
+                void* (*create)(TF_OpKernelConstruction*), void (*compute)(void*, TF_OpKernelContext*),
+                TF_Status* status) {
+  TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder(name);
+  for (const char* input : inputs) TF_OpDefinitionBuilderAddInput(op, input);
+  TF_OpDefinitionBuilderAddOutput(op, "output: float");
+  for (const char* attr : attrs) TF_OpDefinitionBuilderAddAttr(op, attr);
+  TF_RegisterOpDefinition(op, status);
+  if (TF_GetCode(status) != TF_OK) return false;
+  TF_KernelBuilder* kernel = TF_NewKernelBuilder(name, "CPU", create, compute, &deleteKernel);
+  TF_RegisterKernelBuilder((std::string(name) + "Kernel").c_str(), kernel, status);
+  return TF_GetCode(status) == TF_OK;
+}
+
+void* createForward(TF_OpKernelConstruction* ctx) { return createKernel(ctx, false); }
+void* createBackwardFilter(TF_OpKernelConstruction* ctx) { return createKernel(ctx, true); }
+
+napi_value throwError(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, message.c_str());
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  TF_Status* status = TF_NewStatus();
+  const std::vector<const char*> geometryAttrs = {"strides: list(int)", "pads: list(int)", "dilations: list(int)"};
+  std::vector<const char*> filterAttrs = geometryAttrs;
+  filterAttrs.push_back("filter_shape: list(int)");
+  const bool ok =
+      registerOp("MocoConv2D", {"input: float", "filter: float"}, geometryAttrs, &createForward, &computeForward,
+                 status) &&
+      registerOp("MocoConv2DBackpropFilter", {"input: float", "dy: float"}, filterAttrs, &createBackwardFilter,
+                 &computeBackwardFilter, status);
+  const std::string message = ok ? "" : TF_Message(status);
+  TF_DeleteStatus(status);
+  if (!ok) return throwError(env, "registering the oneDNN convolution ops with TensorFlow failed: " + message);
+  const dnnl_version_t* version = dnnl_version();
+  const std::string text =
+      std::to_string(version->major) + "." + std::to_string(version->minor) + "." + std::to_string(version->patch);
+  napi_value value;
+  if (napi_create_string_utf8(env, text.c_str(), text.size(), &value) != napi_ok ||
+      napi_set_named_property(env, exports, "onednnVersion", value) != napi_ok)
+    return throwError(env, "could not export onednnVersion");
+  return exports;
+}

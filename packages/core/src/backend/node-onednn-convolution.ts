@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The TensorFlow ops `packages/core/native/onednn-convolution.cc` registers. */
+export const ONEDNN_CONV2D_OP = 'MocoConv2D';
+export const ONEDNN_CONV2D_FILTER_GRADIENT_OP = 'MocoConv2DBackpropFilter';
+
+/** The slice of tfjs-node's `NodeJSKernelBackend` these kernels use. */
+interface NativeBackend {
+  binding: { TF_ATTR_INT: number };
+  executeSingleOutput(
+    name: string,
+    attributes: Array<{ name: string; type: number; value: unknown }>,
+    inputs: tf.TensorInfo[],
+  ): tf.TensorInfo;
+  applyActivation<T extends tf.Tensor>(
+    input: T,
+    activation: string,
+    preluActivationWeights?: tf.Tensor,
+    leakyreluAlpha?: number,
+  ): T;
+}
+
+type Pair = [number, number];
+type Pad = tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
+interface ConvAttrs {
+  strides: number | Pair;
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | Pair;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+const pair = (v: number | Pair | undefined): Pair => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
+
+/** The op's geometry attrs from tfjs's resolved convolution info: strides, explicit pads, dilations. */
+function geometryAttrs(backend: NativeBackend, info: tf.backend_util.Conv2DInfo) {
+  const int = backend.binding.TF_ATTR_INT;
+  const { top, bottom, left, right } = info.padInfo;
+  return [
+    { name: 'strides', type: int, value: [info.strideHeight, info.strideWidth] },
+    { name: 'pads', type: int, value: [top, bottom, left, right] },
+    { name: 'dilations', type: int, value: [info.dilationHeight, info.dilationWidth] },
+  ];
+}
+
+/** Whether oneDNN runs this convolution: float32 NHWC (everything tfjs-node's own kernels accept but NCHW). */
+const runsOnOneDnn = (attrs: ConvAttrs, ...tensors: tf.TensorInfo[]) =>
+  (attrs.dataFormat ?? 'NHWC') === 'NHWC' && tensors.every((t) => t.dtype === 'float32');
+
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    pair(attrs.dilations),
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+function convolve(backend: NativeBackend, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvAttrs): tf.TensorInfo {
+  const info = convInfo(x.shape, filter.shape, attrs);
+  return backend.executeSingleOutput(ONEDNN_CONV2D_OP, geometryAttrs(backend, info), [x, filter]);
+}
+
+/**
+ * The native CPU backend's convolution kernels on oneDNN's own library (Debian's libdnnl) instead of the oneDNN
+ * bundled in TensorFlow 2.21: `Conv2D`, `FusedConv2D` (the convolution here, then tfjs-node's bias and activation)
+ * and `Conv2DBackpropFilter`. Anything they do not cover (NCHW, other dtypes) runs `original`'s kernel, tfjs-node's.
+ * Values agree with TensorFlow's to float rounding (the sums run in another order).
+ */
+export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.KernelFunc>>): tf.KernelConfig[] {
+  const fallback = (name: string, args: Parameters<tf.KernelFunc>[0]) => {
+    const kernel = original[name];
+    if (kernel === undefined) throw new Error(`no ${name} kernel to fall back to on the native backend`);
+    return kernel(args);
+  };
+  return [
+    {
+      kernelName: tf.Conv2D,
+      backendName: 'tensorflow',
+      kernelFunc: (args) => {
+        const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+        const attrs = args.attrs as unknown as ConvAttrs;
+        if (!runsOnOneDnn(attrs, x, filter)) return fallback(tf.Conv2D, args);
+        return convolve(args.backend as unknown as NativeBackend, x, filter, attrs);
+      },
+    },
+    {
+      kernelName: tf.FusedConv2D,
+      backendName: 'tensorflow',
+      kernelFunc: (args) => {
+        const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.Tensor | undefined> as {
+          x: tf.Tensor;
+          filter: tf.Tensor;
+          bias?: tf.Tensor;
+          preluActivationWeights?: tf.Tensor;
+        };
+        const attrs = args.attrs as unknown as ConvAttrs & { activation: string; leakyreluAlpha?: number };
+        if (!runsOnOneDnn(attrs, x, filter)) return fallback(tf.FusedConv2D, args);
+        const backend = args.backend as unknown as NativeBackend;
+        return tf.tidy(() => {
+          const convolved = tf.engine().makeTensorFromTensorInfo(convolve(backend, x, filter, attrs));
+          const biased = bias === undefined ? convolved : tf.add(convolved, bias);
+          return backend.applyActivation(biased, attrs.activation, preluActivationWeights, attrs.leakyreluAlpha);
+        });
+      },
+    },
+    {
+      kernelName: tf.Conv2DBackpropFilter,
+      backendName: 'tensorflow',
+      kernelFunc: (args) => {
+        const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+        const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
+        if (!runsOnOneDnn(attrs, x, dy)) return fallback(tf.Conv2DBackpropFilter, args);
+        const backend = args.backend as unknown as NativeBackend;
+        const info = convInfo(x.shape, attrs.filterShape, attrs);
+        return backend.executeSingleOutput(
+          ONEDNN_CONV2D_FILTER_GRADIENT_OP,
+          [
+            ...geometryAttrs(backend, info),
+            { name: 'filter_shape', type: backend.binding.TF_ATTR_INT, value: attrs.filterShape },
+          ],
+          [x, dy],
+        );
+      },
+    },
+  ];
+}
+
+let registered: string | undefined;
+
+/**
+ * Replaces tfjs-node's convolution kernels by {@link oneDnnConvolutionKernels} once `load()` — which loads the
+ * built `onednn-convolution.node`, registering its ops with TensorFlow — gives a oneDNN version. Idempotent.
+ * Returns whose convolutions run: `oneDNN <version>`, or `TensorFlow (<why not oneDNN>)`.
+ */
+export function registerOneDnnConvolution(load: () => { version: string } | { missing: string }): string {
+  if (registered !== undefined) return registered;
+  const loaded = load();
+  if ('missing' in loaded) return `TensorFlow (${loaded.missing})`;
+  const names = [tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropFilter];
+  const original = Object.fromEntries(names.map((name) => [name, tf.getKernel(name, 'tensorflow')?.kernelFunc]));
+  for (const kernel of oneDnnConvolutionKernels(original)) {
+    if (original[kernel.kernelName] !== undefined) tf.unregisterKernel(kernel.kernelName, 'tensorflow');
+    tf.registerKernel(kernel);
+  }
+  registered = `oneDNN ${loaded.version}`;
+  return registered;
+}

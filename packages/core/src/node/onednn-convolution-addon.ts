@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { InvalidArgumentError } from '../errors/errors';
+
+/** The file `buildNativeBackend` compiles `native/onednn-convolution.cc` into, in tfjs-node's `deps/`. */
+export const ONEDNN_CONVOLUTION_ADDON = 'onednn-convolution.node';
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** The environment variable that picks the native CPU backend's convolutions: `onednn` (default) or `tensorflow`. */
+export const CONVOLUTION_VARIABLE = 'MOCO_ROBUST_CONVOLUTION';
+
+/**
+ * Loads `@tensorflow/tfjs-node`'s built {@link ONEDNN_CONVOLUTION_ADDON} (after the binding, whose TensorFlow
+ * library it registers its ops into): its oneDNN version, or why it is not used — {@link CONVOLUTION_VARIABLE} is
+ * `tensorflow`, it was not built (no libdnnl when the binding was built) or it fails to load (e.g. libdnnl removed
+ * since): TensorFlow's convolutions remain. Throws only for another value of the variable. Sets `OMP_WAIT_POLICY`
+ * to `passive` unless it is set.
+ */
+export function loadOneDnnConvolution(): { version: string } | { missing: string } {
+  const choice = process.env[CONVOLUTION_VARIABLE];
+  if (choice === 'tensorflow') return { missing: `${CONVOLUTION_VARIABLE}=tensorflow` };
+  if (choice !== undefined && choice !== '' && choice !== 'onednn')
+    throw new InvalidArgumentError({
+      argument: CONVOLUTION_VARIABLE,
+      expected: 'onednn or tensorflow',
+      received: choice,
+    });
+  let packageDir: string;
+  try {
+    packageDir = dirname(requireFromHere.resolve('@tensorflow/tfjs-node/package.json'));
+  } catch {
+    return { missing: '@tensorflow/tfjs-node not found' };
+  }
+  const path = join(packageDir, 'deps', ONEDNN_CONVOLUTION_ADDON);
+  if (!existsSync(path)) return { missing: `${ONEDNN_CONVOLUTION_ADDON} not built` };
+  // OpenMP's threads (oneDNN's) would otherwise spin after each convolution on the cores TensorFlow's own pool needs
+  // for the next op; libgomp reads this once, when oneDNN's library loads it
+  process.env.OMP_WAIT_POLICY ??= 'passive';
+  try {
+    return { version: (requireFromHere(path) as { onednnVersion: string }).onednnVersion };
+  } catch (error) {
+    return { missing: `${path} failed to load: ${String((error as Error).message ?? error).split('\n')[0]}` };
+  }
+}

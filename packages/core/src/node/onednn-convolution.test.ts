@@ -1,0 +1,175 @@
+// The native CPU backend's oneDNN convolutions (native/onednn-convolution.cc, built by `npm run native:build` when
+// libdnnl-dev is installed), checked against tfjs-core's cpu backend in the same process.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { maxRelDiff } from '@moco-robust/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../errors/errors';
+import { ONEDNN_CONV2D_OP, registerOneDnnConvolution } from '../backend/node-onednn-convolution';
+import { CONVOLUTION_VARIABLE, loadOneDnnConvolution } from './onednn-convolution-addon';
+
+let convolution = 'not loaded';
+
+beforeAll(async () => {
+  await import('@tensorflow/tfjs-layers').catch(() => undefined); // tfjs's gradients
+  const native = await import('@tensorflow/tfjs-node').then(
+    () => true,
+    () => false,
+  );
+  if (native) convolution = registerOneDnnConvolution(loadOneDnnConvolution);
+  if (!convolution.startsWith('oneDNN'))
+    console.warn(
+      `ONEDNN CONVOLUTIONS NOT CHECKED (${convolution}): run \`npm run native:build\` with libdnnl-dev installed.`,
+    );
+});
+
+const built = () => convolution.startsWith('oneDNN');
+
+afterEach(() => {
+  delete process.env[CONVOLUTION_VARIABLE];
+});
+
+/** `f` on the cpu backend and on the native one, as flat arrays. */
+async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; native: Float32Array[] }> {
+  const values = () =>
+    tf.tidy(() => {
+      const result = f();
+      return (Array.isArray(result) ? result : [result]).map((t) => t.dataSync() as Float32Array);
+    });
+  await tf.setBackend('cpu');
+  const cpu = values();
+  await tf.setBackend('tensorflow');
+  return { cpu, native: values() };
+}
+
+const u = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+
+/** The TensorFlow ops the native backend runs inside `f`. */
+function opsRun(f: () => void): string[] {
+  const backend = tf.backend() as unknown as { executeSingleOutput: (name: string, ...rest: unknown[]) => unknown };
+  const original = backend.executeSingleOutput;
+  const names: string[] = [];
+  backend.executeSingleOutput = function (this: unknown, name: string, ...rest: unknown[]) {
+    names.push(name);
+    return original.call(this, name, ...rest);
+  };
+  try {
+    f();
+  } finally {
+    backend.executeSingleOutput = original;
+  }
+  return names;
+}
+
+describe('oneDNN convolutions on the native CPU backend', () => {
+  it('report the oneDNN version they run on', () => {
+    if (!built()) return;
+    expect(convolution).toMatch(/^oneDNN \d+\.\d+\.\d+$/);
+  });
+
+  it.each([
+    ['3×3 stride 1 same', [2, 9, 9, 4], [3, 3, 4, 5], 1, 'same', 1],
+    ['3×3 stride 2 same, odd input', [2, 9, 7, 4], [3, 3, 4, 6], 2, 'same', 1],
+    ['3×3 stride 2 same, even input', [3, 8, 8, 3], [3, 3, 3, 4], 2, 'same', 1],
+    ['1×1 stride 2 valid (a shortcut)', [2, 8, 8, 6], [1, 1, 6, 5], 2, 'valid', 1],
+    ['5×3 stride [1, 3] valid', [1, 11, 12, 2], [5, 3, 2, 3], [1, 3], 'valid', 1],
+    ['3×3 dilation 2 same', [2, 10, 10, 3], [3, 3, 3, 2], 1, 'same', 2],
+    [
+      '2×2 explicit padding',
+      [2, 7, 6, 3],
+      [2, 2, 3, 4],
+      1,
+      [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+      1,
+    ],
+  ] as const)('forward, %s: equal to the cpu backend', async (_, xShape, fShape, strides, pad, dilations) => {
+    if (!built()) return;
+    const f = () =>
+      tf.conv2d(
+        u([...xShape], 1) as tf.Tensor4D,
+        u([...fShape], 2) as tf.Tensor4D,
+        strides as number | [number, number],
+        pad as 'same',
+        'NHWC',
+        dilations,
+      );
+    const { cpu, native } = await onBoth(f);
+    expect(native[0]!.length).toBe(cpu[0]!.length);
+    expect(maxRelDiff(native[0]!, cpu[0]!)).toBeLessThan(1e-5);
+    expect(opsRun(() => tf.dispose(f()))).toContain(ONEDNN_CONV2D_OP);
+  });
+
+  it('a fused convolution (bias, ReLU) and the filter gradient, strides 1 and 2, equal the cpu backend', async () => {
+    if (!built()) return;
+    const x = () => u([2, 8, 8, 5], 3) as tf.Tensor4D;
+    const w = () => u([3, 3, 5, 7], 4) as tf.Tensor4D;
+    const fused = () =>
+      tf.fused.conv2d({ x: x(), filter: w(), strides: 2, pad: 'same', bias: u([7], 5), activation: 'relu' });
+    const filterGradients = () =>
+      [1, 2].map((stride) => {
+        const r = u([2, 8 / stride, 8 / stride, 7], 6);
+        return tf.grad((filter) => tf.sum(tf.mul(tf.conv2d(x(), filter as tf.Tensor4D, stride, 'same'), r)))(w());
+      });
+    const { cpu, native } = await onBoth(() => [fused(), ...filterGradients()]);
+    native.forEach((values, i) => expect(maxRelDiff(values, cpu[i]!)).toBeLessThan(1e-5));
+    expect(opsRun(() => tf.dispose(fused()))).toContain(ONEDNN_CONV2D_OP);
+    expect(opsRun(() => tf.dispose(filterGradients()))).toContain('MocoConv2DBackpropFilter');
+  });
+
+  it('leave no tensor behind', () => {
+    if (!built()) return;
+    const x = u([2, 8, 8, 4], 7) as tf.Tensor4D;
+    const w = u([3, 3, 4, 4], 8) as tf.Tensor4D;
+    const step = () =>
+      tf.tidy(() =>
+        tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))))([x, w]),
+      );
+    tf.dispose(step());
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i += 1) tf.dispose(step());
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
+  });
+
+  it("report a bad call as TensorFlow's error, naming what is wrong, and keep working", () => {
+    if (!built()) return;
+    const backend = tf.backend() as unknown as {
+      binding: { TF_ATTR_INT: number };
+      executeSingleOutput(name: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.TensorInfo;
+    };
+    const int = backend.binding.TF_ATTR_INT;
+    const attrs = [
+      { name: 'strides', type: int, value: [1, 1] },
+      { name: 'pads', type: int, value: [1, 1, 1, 1] },
+      { name: 'dilations', type: int, value: [1, 1] },
+    ];
+    const x = u([1, 5, 5, 3], 9);
+    const wrongChannels = u([3, 3, 4, 2], 10);
+    expect(() => backend.executeSingleOutput(ONEDNN_CONV2D_OP, attrs, [x, wrongChannels])).toThrow(
+      /filter's input channels \(4\) must equal the input's \(3\)/,
+    );
+    expect(() =>
+      backend.executeSingleOutput(ONEDNN_CONV2D_OP, [{ ...attrs[0]!, value: [1, 1, 1] }, attrs[1]!, attrs[2]!], [x, x]),
+    ).toThrow(/attr strides must have 2 values, got 3/);
+    const y = tf.conv2d(x as tf.Tensor4D, u([3, 3, 3, 2], 11) as tf.Tensor4D, 1, 'same');
+    expect(y.shape).toEqual([1, 5, 5, 2]);
+    tf.dispose([x, wrongChannels, y]);
+  });
+});
+
+describe(`${CONVOLUTION_VARIABLE}`, () => {
+  it("tensorflow keeps TensorFlow's convolutions; another value is an error naming the variable", () => {
+    process.env[CONVOLUTION_VARIABLE] = 'tensorflow';
+    expect(loadOneDnnConvolution()).toEqual({ missing: `${CONVOLUTION_VARIABLE}=tensorflow` });
+    process.env[CONVOLUTION_VARIABLE] = 'mkl';
+    expect(() => loadOneDnnConvolution()).toThrow(InvalidArgumentError);
+    expect(() => loadOneDnnConvolution()).toThrow(
+      new RegExp(`${CONVOLUTION_VARIABLE}.*onednn or tensorflow.*mkl`, 's'),
+    );
+  });
+});
