@@ -8,8 +8,11 @@
 //
 // Ops (all float32, NHWC activations, HWIO filters, explicit padding [top, bottom, left, right]):
 //   MocoConv2D(input, filter) -> output                      the forward convolution
+//   MocoConv2DAffine(input, filter, scale, shift) -> output  conv(input, filter)·scale + shift per output channel,
+//                                                            then max(·, 0) if attr relu: an inference-mode
+//                                                            batch-norm (and ReLU) as post-ops of the convolution
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
-// Both take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
+// All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
 // Built by `buildNativeBackend` (phase "kernels") into tfjs-node's deps/ beside the TensorFlow libraries it
 // registers into; loading it (a Node-API module) registers the ops once. Each distinct shape's primitive is
@@ -24,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tensorflow/c/kernels.h"
@@ -57,6 +61,7 @@ const int kThreads = omp_get_max_threads();
 struct Geometry {
   int64_t n, h, w, c, kh, kw, co, oh, ow;
   int64_t strides[2], pads[4], dilations[2];
+  bool affine = false, relu = false;
 
   double multiplyAdds() const {
     return static_cast<double>(n) * oh * ow * co * c * kh * kw;
@@ -65,11 +70,13 @@ struct Geometry {
   int threads() const { return multiplyAdds() < kSerialMultiplyAdds ? 1 : kThreads; }
   std::vector<int64_t> key() const {
     return {n, h, w, c, kh, kw, co, strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0],
-            dilations[1], threads()};
+            dilations[1], threads(), affine, relu};
   }
   memory::desc source() const { return memory::desc({n, c, h, w}, kFloat, Tag::nhwc); }
   memory::desc result() const { return memory::desc({n, co, oh, ow}, kFloat, Tag::nhwc); }
   memory::desc filter(Tag tag) const { return memory::desc({co, c, kh, kw}, kFloat, tag); }
+  /** A per-output-channel vector (the affine post-ops' scale and shift), broadcast over N, H and W. */
+  memory::desc perChannel() const { return memory::desc({1, co, 1, 1}, kFloat, Tag::nchw); }
   memory::dims strideDims() const { return {strides[0], strides[1]}; }
   // oneDNN counts dilation from 0 (no dilation), TensorFlow from 1
   memory::dims dilationDims() const { return {dilations[0] - 1, dilations[1] - 1}; }
@@ -83,6 +90,9 @@ struct Attrs {
   int64_t pads[4] = {0, 0, 0, 0};
   int64_t dilations[2] = {1, 1};
   int64_t filterShape[4] = {0, 0, 0, 0};
+  /** MocoConv2DAffine: the per-channel scale and shift (and the ReLU) run as post-ops. */
+  bool affine = false;
+  bool relu = false;
 };
 
 bool readList(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, int count, TF_Status* status) {
@@ -99,13 +109,21 @@ bool readList(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, i
   return TF_GetCode(status) == TF_OK;
 }
 
-void* createKernel(TF_OpKernelConstruction* ctx, bool withFilterShape) {
+enum class Kind { kForward, kAffine, kBackwardFilter };
+
+void* createKernel(TF_OpKernelConstruction* ctx, Kind kind) {
   auto attrs = std::make_unique<Attrs>();
   TF_Status* status = TF_NewStatus();
-  const bool ok = readList(ctx, "strides", attrs->strides, 2, status) &&
-                  readList(ctx, "pads", attrs->pads, 4, status) &&
-                  readList(ctx, "dilations", attrs->dilations, 2, status) &&
-                  (!withFilterShape || readList(ctx, "filter_shape", attrs->filterShape, 4, status));
+  TF_Bool relu = 0;
+  attrs->affine = kind == Kind::kAffine;
+  bool ok = readList(ctx, "strides", attrs->strides, 2, status) && readList(ctx, "pads", attrs->pads, 4, status) &&
+            readList(ctx, "dilations", attrs->dilations, 2, status) &&
+            (kind != Kind::kBackwardFilter || readList(ctx, "filter_shape", attrs->filterShape, 4, status));
+  if (ok && kind == Kind::kAffine) {
+    TF_OpKernelConstruction_GetAttrBool(ctx, "relu", &relu, status);
+    ok = TF_GetCode(status) == TF_OK;
+    attrs->relu = relu != 0;
+  }
   if (!ok) TF_OpKernelConstruction_Failure(ctx, status);
   TF_DeleteStatus(status);
   return ok ? attrs.release() : nullptr;
@@ -120,21 +138,39 @@ void fail(TF_OpKernelContext* ctx, TF_Code code, const std::string& message) {
   TF_DeleteStatus(status);
 }
 
-/** Input `index` as a float tensor of rank 4, or null after reporting why. Owned by the caller. */
-TF_Tensor* input4D(TF_OpKernelContext* ctx, int index, const char* name) {
+/** Input `index`, or null after reporting why. Owned by the caller. */
+TF_Tensor* getInput(TF_OpKernelContext* ctx, int index) {
   TF_Tensor* tensor = nullptr;
   TF_Status* status = TF_NewStatus();
   TF_GetInput(ctx, index, &tensor, status);
   const bool ok = TF_GetCode(status) == TF_OK;
   if (!ok) TF_OpKernelContext_Failure(ctx, status);
   TF_DeleteStatus(status);
-  if (!ok) return nullptr;
-  if (TF_TensorType(tensor) != TF_FLOAT || TF_NumDims(tensor) != 4) {
-    fail(ctx, TF_INVALID_ARGUMENT, std::string(name) + " must be a float32 tensor of rank 4");
-    TF_DeleteTensor(tensor);
-    return nullptr;
-  }
-  return tensor;
+  return ok ? tensor : nullptr;
+}
+
+/** `tensor` if `wanted`, else null after reporting `expected` and deleting it. */
+TF_Tensor* checked(TF_OpKernelContext* ctx, TF_Tensor* tensor, bool wanted, const std::string& expected) {
+  if (tensor == nullptr || wanted) return tensor;
+  fail(ctx, TF_INVALID_ARGUMENT, expected);
+  TF_DeleteTensor(tensor);
+  return nullptr;
+}
+
+/** Input `index` as a float tensor of rank 4, or null after reporting why. Owned by the caller. */
+TF_Tensor* input4D(TF_OpKernelContext* ctx, int index, const char* name) {
+  TF_Tensor* tensor = getInput(ctx, index);
+  return checked(ctx, tensor, tensor && TF_TensorType(tensor) == TF_FLOAT && TF_NumDims(tensor) == 4,
+                 std::string(name) + " must be a float32 tensor of rank 4");
+}
+
+/** Input `index` as a float vector of `length` values, or null after reporting why. Owned by the caller. */
+TF_Tensor* channelVector(TF_OpKernelContext* ctx, int index, const char* name, int64_t length) {
+  TF_Tensor* tensor = getInput(ctx, index);
+  return checked(ctx, tensor,
+                 tensor && TF_TensorType(tensor) == TF_FLOAT && TF_NumDims(tensor) == 1 && TF_Dim(tensor, 0) == length,
+                 std::string(name) + " must be a float32 vector of the filter's " + std::to_string(length) +
+                     " output channels");
 }
 
 /** The geometry of `input` convolved with a filter of `filterShape` [kh, kw, in, out], or false after reporting. */
@@ -158,6 +194,8 @@ bool geometry(TF_OpKernelContext* ctx, const Attrs& attrs, TF_Tensor* input, con
   }
   g->oh = spanH / g->strides[0] + 1;
   g->ow = spanW / g->strides[1] + 1;
+  g->affine = attrs.affine;
+  g->relu = attrs.relu;
   return true;
 }
 
@@ -209,7 +247,15 @@ dnnl::convolution_forward::primitive_desc forwardDesc(const Geometry& g, dnnl::p
   const dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct, g.source(),
                                              g.filter(forwardFilterTag(g)), g.result(), g.strideDims(),
                                              g.dilationDims(), g.padBefore(), g.padAfter());
-  return dnnl::convolution_forward::primitive_desc(desc, cpuEngine());
+  dnnl::primitive_attr attr;
+  if (g.affine) {
+    dnnl::post_ops ops;
+    ops.append_binary(dnnl::algorithm::binary_mul, g.perChannel());
+    ops.append_binary(dnnl::algorithm::binary_add, g.perChannel());
+    if (g.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  return dnnl::convolution_forward::primitive_desc(desc, attr, cpuEngine());
 }
 
 Forward& forward(const Geometry& g) {
@@ -252,7 +298,9 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
   const Attrs& attrs = *static_cast<Attrs*>(kernel);
   TF_Tensor* input = input4D(ctx, 0, "input");
   TF_Tensor* filter = input ? input4D(ctx, 1, "filter") : nullptr;
-  if (filter != nullptr) {
+  TF_Tensor* scale = filter && attrs.affine ? channelVector(ctx, 2, "scale", TF_Dim(filter, 3)) : nullptr;
+  TF_Tensor* shift = scale ? channelVector(ctx, 3, "shift", TF_Dim(filter, 3)) : nullptr;
+  if (filter != nullptr && (!attrs.affine || shift != nullptr)) {
     const int64_t filterShape[4] = {TF_Dim(filter, 0), TF_Dim(filter, 1), TF_Dim(filter, 2), TF_Dim(filter, 3)};
     Geometry g;
     if (geometry(ctx, attrs, input, filterShape, &g)) {
@@ -267,9 +315,16 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
           if (f.filterReorder) f.filterReorder->execute(stream, userFilter, *f.filterBuffer);
           memory source(g.source(), cpuEngine(), TF_TensorData(input));
           memory result(g.result(), cpuEngine(), TF_TensorData(output));
-          f.primitive.execute(stream, {{DNNL_ARG_SRC, source},
-                                       {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
-                                       {DNNL_ARG_DST, result}});
+          std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, source},
+                                                  {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
+                                                  {DNNL_ARG_DST, result}};
+          if (g.affine) {
+            args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                         memory(g.perChannel(), cpuEngine(), TF_TensorData(scale)));
+            args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1,
+                         memory(g.perChannel(), cpuEngine(), TF_TensorData(shift)));
+          }
+          f.primitive.execute(stream, args);
           stream.wait();
         } catch (const dnnl::error& error) {
           fail(ctx, TF_INTERNAL, std::string("oneDNN convolution failed: ") + error.what());
@@ -278,6 +333,8 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
       if (output != nullptr) TF_DeleteTensor(output);
     }
   }
+  if (shift != nullptr) TF_DeleteTensor(shift);
+  if (scale != nullptr) TF_DeleteTensor(scale);
   if (filter != nullptr) TF_DeleteTensor(filter);
   if (input != nullptr) TF_DeleteTensor(input);
 }
@@ -340,8 +397,9 @@ bool registerOp(const char* name, const std::vector<const char*>& inputs, const 
   return TF_GetCode(status) == TF_OK;
 }
 
-void* createForward(TF_OpKernelConstruction* ctx) { return createKernel(ctx, false); }
-void* createBackwardFilter(TF_OpKernelConstruction* ctx) { return createKernel(ctx, true); }
+void* createForward(TF_OpKernelConstruction* ctx) { return createKernel(ctx, Kind::kForward); }
+void* createAffine(TF_OpKernelConstruction* ctx) { return createKernel(ctx, Kind::kAffine); }
+void* createBackwardFilter(TF_OpKernelConstruction* ctx) { return createKernel(ctx, Kind::kBackwardFilter); }
 
 napi_value throwError(napi_env env, const std::string& message) {
   napi_throw_error(env, nullptr, message.c_str());
@@ -353,11 +411,14 @@ napi_value throwError(napi_env env, const std::string& message) {
 NAPI_MODULE_INIT() {
   TF_Status* status = TF_NewStatus();
   const std::vector<const char*> geometryAttrs = {"strides: list(int)", "pads: list(int)", "dilations: list(int)"};
-  std::vector<const char*> filterAttrs = geometryAttrs;
+  std::vector<const char*> filterAttrs = geometryAttrs, affineAttrs = geometryAttrs;
   filterAttrs.push_back("filter_shape: list(int)");
+  affineAttrs.push_back("relu: bool");
   const bool ok =
       registerOp("MocoConv2D", {"input: float", "filter: float"}, geometryAttrs, &createForward, &computeForward,
                  status) &&
+      registerOp("MocoConv2DAffine", {"input: float", "filter: float", "scale: float", "shift: float"}, affineAttrs,
+                 &createAffine, &computeForward, status) &&
       registerOp("MocoConv2DBackpropFilter", {"input: float", "dy: float"}, filterAttrs, &createBackwardFilter,
                  &computeBackwardFilter, status);
   const std::string message = ok ? "" : TF_Message(status);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormAffine, convAffine, convAffineAvailable } from '@moco-robust/core';
 
 /** The slice of a tfjs-layers graph node the executor reads. */
 interface GraphNode {
@@ -18,11 +19,106 @@ interface Graph {
 
 type Kwargs = Parameters<tfl.layers.Layer['call']>[1];
 
-/** The order in which a graph's nodes run, and how many nodes read each of its tensors. */
+/** The order in which a graph's nodes run, how many nodes read each of its tensors, and what may be fused. */
 interface Plan {
   nodes: GraphNode[];
   readers: Map<number, number>;
   outputs: Set<number>;
+  /** Convolution nodes whose batch-norm (and ReLU) can run with them as one `convAffine` in inference mode. */
+  fusions: Map<GraphNode, Fusion>;
+}
+
+/** A convolution's only reader, an inference-mode batch-norm, and the batch-norm's only reader if it is a ReLU. */
+interface Fusion {
+  batchNorm: GraphNode;
+  relu?: GraphNode;
+}
+
+type Variable = { read(): tf.Tensor };
+/** The fields of tfjs's `Conv2D` layer a fusion reads. */
+interface ConvLayer extends tfl.layers.Layer {
+  rank: number;
+  strides: number[];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number | number[];
+  kernel: Variable;
+  bias?: Variable | null;
+  activation?: { getClassName(): string };
+}
+/** The fields of tfjs's `BatchNormalization` layer a fusion reads. */
+interface BatchNormLayer extends tfl.layers.Layer {
+  axis: number;
+  epsilon: number;
+  gamma?: Variable | null;
+  beta?: Variable | null;
+  movingMean: Variable;
+  movingVariance: Variable;
+}
+
+const isFusableConv = (layer: tfl.layers.Layer): layer is ConvLayer => {
+  const conv = layer as ConvLayer;
+  return (
+    layer.getClassName() === 'Conv2D' &&
+    conv.rank === 2 &&
+    conv.dataFormat === 'channelsLast' &&
+    (conv.padding === 'same' || conv.padding === 'valid') &&
+    [conv.dilationRate].flat().every((d) => d === 1) &&
+    (conv.activation === undefined || conv.activation.getClassName() === 'linear')
+  );
+};
+const isChannelsLastBatchNorm = (layer: tfl.layers.Layer) =>
+  layer.getClassName() === 'BatchNormalization' && [-1, 3].includes((layer as BatchNormLayer).axis);
+const isRelu = (layer: tfl.layers.Layer) =>
+  (layer.getClassName() === 'Activation' &&
+    (layer as { activation?: { getClassName(): string } }).activation?.getClassName() === 'relu') ||
+  (layer.getClassName() === 'ReLU' && (layer as { maxValue?: number | null }).maxValue == null);
+
+/** conv → batch-norm (→ ReLU) chains whose intermediate tensors nothing else reads. */
+function fusionsOf(nodes: GraphNode[], readers: Map<number, number>, outputs: Set<number>): Map<GraphNode, Fusion> {
+  const onlyReader = (tensor: tfl.SymbolicTensor) =>
+    readers.get(tensor.id) === 1 && !outputs.has(tensor.id)
+      ? nodes.find((node) => node.inputTensors.some((input) => input.id === tensor.id))
+      : undefined;
+  const fusions = new Map<GraphNode, Fusion>();
+  for (const node of nodes) {
+    if (!isFusableConv(node.outboundLayer) || node.outputTensors.length !== 1 || node.inputTensors.length !== 1)
+      continue;
+    const batchNorm = onlyReader(node.outputTensors[0]);
+    if (batchNorm?.inputTensors.length !== 1 || !isChannelsLastBatchNorm(batchNorm.outboundLayer)) continue;
+    const next = onlyReader(batchNorm.outputTensors[0]);
+    fusions.set(node, { batchNorm, ...(next && isRelu(next.outboundLayer) ? { relu: next } : {}) });
+  }
+  return fusions;
+}
+
+/** A fused chain on `x`: the convolution with the batch-norm's affine map (and the ReLU) as one kernel. */
+function runFused(conv: ConvLayer, fusion: Fusion, x: tf.Tensor): tf.Tensor {
+  const batchNorm = fusion.batchNorm.outboundLayer as BatchNormLayer;
+  return tf.tidy(() => {
+    const [factor, shift] = batchNormAffine(
+      {
+        mean: batchNorm.movingMean.read(),
+        variance: batchNorm.movingVariance.read(),
+        scale: batchNorm.gamma?.read(),
+        offset: batchNorm.beta?.read(),
+        bias: conv.bias?.read(),
+      },
+      batchNorm.epsilon,
+    );
+    return convAffine(
+      x as tf.Tensor4D,
+      conv.kernel.read() as tf.Tensor4D,
+      factor as tf.Tensor1D,
+      shift as tf.Tensor1D,
+      {
+        strides: [conv.strides[0]!, conv.strides[1]!],
+        pad: conv.padding as 'same' | 'valid',
+        dilations: 1,
+        relu: fusion.relu !== undefined,
+      },
+    );
+  });
 }
 
 const RELEASING = Symbol('moco-robust.releaseLayerOutputs');
@@ -36,7 +132,8 @@ function planOf(graph: Graph): Plan {
   const readers = new Map<number, number>();
   for (const node of nodes)
     for (const input of node.inputTensors) readers.set(input.id, (readers.get(input.id) ?? 0) + 1);
-  return { nodes, readers, outputs: new Set(graph.outputs.map((output) => output.id)) };
+  const outputs = new Set(graph.outputs.map((output) => output.id));
+  return { nodes, readers, outputs, fusions: fusionsOf(nodes, readers, outputs) };
 }
 
 /**
@@ -51,14 +148,25 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
   graph.inputs.forEach((input, i) => values.set(input.id, inputs[i]));
   const given = new Set(inputs);
   const readersLeft = new Map(plan.readers);
+  // in inference mode, on a backend with the fused kernel: conv → batch-norm (→ ReLU) as one kernel
+  const fuse = kwargs?.training !== true && plan.fusions.size > 0 && convAffineAvailable();
+  const fusedAway = new Set<GraphNode>();
   for (const node of plan.nodes) {
+    if (fusedAway.has(node)) continue;
     const args = node.inputTensors.map((input) => {
       const value = values.get(input.id);
       if (value === undefined) throw new Error(`releaseLayerOutputs: ${input.name} was not computed before its reader`);
       return value;
     });
-    const outputs = [node.outboundLayer.apply(args, kwargs)].flat() as tf.Tensor[];
-    node.outputTensors.forEach((output, i) => values.set(output.id, outputs[i]));
+    const fusion = fuse ? plan.fusions.get(node) : undefined;
+    if (fusion) {
+      const last = fusion.relu ?? fusion.batchNorm;
+      fusedAway.add(fusion.batchNorm).add(last);
+      values.set(last.outputTensors[0]!.id, runFused(node.outboundLayer as ConvLayer, fusion, args[0]!));
+    } else {
+      const outputs = [node.outboundLayer.apply(args, kwargs)].flat() as tf.Tensor[];
+      node.outputTensors.forEach((output, i) => values.set(output.id, outputs[i]));
+    }
     for (const input of node.inputTensors) {
       const left = readersLeft.get(input.id)! - 1;
       readersLeft.set(input.id, left);

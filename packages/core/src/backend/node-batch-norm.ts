@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormFactor } from './batch-norm-gradient';
-import { constantTransform } from './constant-weights';
+import { batchNormAffine } from './conv-affine';
 
 /**
  * The native CPU backend's `FusedBatchNorm` (inference-mode batch-norm, y = (x − μ)·γ/√(σ² + ε) + β) as a
@@ -24,11 +23,8 @@ export const nativeBatchNormKernel: tf.KernelConfig = {
     };
     const epsilon = (attrs as { varianceEpsilon: number }).varianceEpsilon;
     return tf.tidy(() => {
-      const factor = batchNormFactor(variance, scale, epsilon);
-      const [shift] = constantTransform(`batch-norm-shift:${epsilon}`, [mean, variance, scale, offset], () => [
-        tf.tidy(() => (offset == null ? tf.neg(tf.mul(mean, factor)) : tf.sub(offset, tf.mul(mean, factor)))),
-      ]);
-      return tf.add(tf.mul(x, factor), shift!);
+      const [factor, shift] = batchNormAffine({ mean, variance, scale, offset }, epsilon);
+      return tf.add(tf.mul(x, factor), shift);
     });
   },
 };

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { CONV_AFFINE_KERNEL, convAffineGradient, type ConvAffineAttrs } from './conv-affine';
 
 /** The TensorFlow ops `packages/core/native/onednn-convolution.cc` registers. */
 export const ONEDNN_CONV2D_OP = 'MocoConv2D';
 export const ONEDNN_CONV2D_FILTER_GRADIENT_OP = 'MocoConv2DBackpropFilter';
+export const ONEDNN_CONV2D_AFFINE_OP = 'MocoConv2DAffine';
 
 /** The slice of tfjs-node's `NodeJSKernelBackend` these kernels use. */
 interface NativeBackend {
-  binding: { TF_ATTR_INT: number };
+  binding: { TF_ATTR_INT: number; TF_ATTR_BOOL: number };
   executeSingleOutput(
     name: string,
     attributes: Array<{ name: string; type: number; value: unknown }>,
@@ -67,8 +69,9 @@ function convolve(backend: NativeBackend, x: tf.TensorInfo, filter: tf.TensorInf
 
 /**
  * The native CPU backend's convolution kernels on oneDNN's own library (Debian's libdnnl) instead of the oneDNN
- * bundled in TensorFlow 2.21: `Conv2D`, `FusedConv2D` (the convolution here, then tfjs-node's bias and activation)
- * and `Conv2DBackpropFilter`. Anything they do not cover (NCHW, other dtypes) runs `original`'s kernel, tfjs-node's.
+ * bundled in TensorFlow 2.21: `Conv2D`, `FusedConv2D` (the convolution here, then tfjs-node's bias and activation),
+ * `Conv2DBackpropFilter` and moco-robust's {@link CONV_AFFINE_KERNEL} (its affine map and ReLU as oneDNN post-ops).
+ * Anything they do not cover (NCHW, other dtypes) runs `original`'s kernel, tfjs-node's.
  * Values agree with TensorFlow's to float rounding (the sums run in another order).
  */
 export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.KernelFunc>>): tf.KernelConfig[] {
@@ -102,10 +105,26 @@ export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.Ker
         if (!runsOnOneDnn(attrs, x, filter)) return fallback(tf.FusedConv2D, args);
         const backend = args.backend as unknown as NativeBackend;
         return tf.tidy(() => {
-          const convolved = tf.engine().makeTensorFromTensorInfo(convolve(backend, x, filter, attrs));
+          // tfjs-node's executeSingleOutput returns a tracked Tensor (wrapping it again would free its data twice)
+          const convolved = convolve(backend, x, filter, attrs) as tf.Tensor;
           const biased = bias === undefined ? convolved : tf.add(convolved, bias);
           return backend.applyActivation(biased, attrs.activation, preluActivationWeights, attrs.leakyreluAlpha);
         });
+      },
+    },
+    {
+      kernelName: CONV_AFFINE_KERNEL,
+      backendName: 'tensorflow',
+      kernelFunc: (args) => {
+        const { x, filter, scale, shift } = args.inputs as Record<string, tf.TensorInfo>;
+        const attrs = args.attrs as unknown as ConvAffineAttrs;
+        const backend = args.backend as unknown as NativeBackend;
+        const info = convInfo(x!.shape, filter!.shape, attrs);
+        return backend.executeSingleOutput(
+          ONEDNN_CONV2D_AFFINE_OP,
+          [...geometryAttrs(backend, info), { name: 'relu', type: backend.binding.TF_ATTR_BOOL, value: attrs.relu }],
+          [x!, filter!, scale!, shift!],
+        );
       },
     },
     {
@@ -144,9 +163,11 @@ export function registerOneDnnConvolution(load: () => { version: string } | { mi
   const names = [tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropFilter];
   const original = Object.fromEntries(names.map((name) => [name, tf.getKernel(name, 'tensorflow')?.kernelFunc]));
   for (const kernel of oneDnnConvolutionKernels(original)) {
-    if (original[kernel.kernelName] !== undefined) tf.unregisterKernel(kernel.kernelName, 'tensorflow');
+    if (tf.getKernel(kernel.kernelName, 'tensorflow') !== undefined)
+      tf.unregisterKernel(kernel.kernelName, 'tensorflow');
     tf.registerKernel(kernel);
   }
+  tf.registerGradient(convAffineGradient);
   registered = `oneDNN ${loaded.version}`;
   return registered;
 }

@@ -38,8 +38,8 @@ const { createRequire } = await import('node:module');
 const addon = createRequire(process.cwd() + '/')(process.argv[1]);
 const backend = tf.backend();
 const INT = backend.binding.TF_ATTR_INT;
-const op = (name, inputs, attrs) => tf.engine().makeTensorFromTensorInfo(backend.executeSingleOutput(name,
-  Object.entries(attrs).map(([name, value]) => ({ name, type: INT, value })), inputs));
+const op = (name, inputs, attrs) => backend.executeSingleOutput(name,
+  Object.entries(attrs).map(([name, value]) => ({ name, type: INT, value })), inputs);
 let maxDifference = 0;
 const compare = (a, b) => {
   const [x, y] = [a.dataSync(), b.dataSync()];

@@ -37,9 +37,12 @@ async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32A
       return (Array.isArray(result) ? result : [result]).map((t) => t.dataSync() as Float32Array);
     });
   await tf.setBackend('cpu');
-  const cpu = values();
-  await tf.setBackend('tensorflow');
-  return { cpu, native: values() };
+  try {
+    const cpu = values();
+    return { cpu, native: await tf.setBackend('tensorflow').then(values) };
+  } finally {
+    await tf.setBackend('tensorflow');
+  }
 }
 
 const u = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
@@ -115,7 +118,21 @@ describe('oneDNN convolutions on the native CPU backend', () => {
         const r = u([2, 8 / stride, 8 / stride, 7], 6);
         return tf.grad((filter) => tf.sum(tf.mul(tf.conv2d(x(), filter as tf.Tensor4D, stride, 'same'), r)))(w());
       });
-    const { cpu, native } = await onBoth(() => [fused(), ...filterGradients()]);
+    // under a gradient tfjs runs the fused op (a tfjs-layers Conv2D: no bias, linear) through its custom gradient,
+    // which saves the kernel's output
+    const fusedGradients = () =>
+      tf.grads((a, b) =>
+        tf.sum(
+          tf.fused.conv2d({
+            x: a as tf.Tensor4D,
+            filter: b as tf.Tensor4D,
+            strides: 1,
+            pad: 'same',
+            activation: 'relu',
+          }),
+        ),
+      )([x(), w()]);
+    const { cpu, native } = await onBoth(() => [fused(), ...filterGradients(), ...fusedGradients()]);
     native.forEach((values, i) => expect(maxRelDiff(values, cpu[i]!)).toBeLessThan(1e-5));
     expect(opsRun(() => tf.dispose(fused()))).toContain(ONEDNN_CONV2D_OP);
     expect(opsRun(() => tf.dispose(filterGradients()))).toContain('MocoConv2DBackpropFilter');

@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { batchNormFactor } from './batch-norm-gradient';
+import { constantTransform } from './constant-weights';
+import { conv2dGradient } from './conv2d-gradient';
+import { RELU_GRAD_KERNEL } from './node-relu-gradient';
+
+/**
+ * moco-robust's kernel for a convolution followed by a per-output-channel affine map and optionally a ReLU:
+ * `y = conv(x, filter)·scale + shift` (then `max(y, 0)` with `relu`) — an inference-mode batch-norm (and its ReLU)
+ * after a convolution, in one pass. The native CPU backend has it when its oneDNN convolutions are built (the map
+ * and the ReLU run as post-ops of oneDNN's convolution); see {@link convAffineAvailable}.
+ */
+export const CONV_AFFINE_KERNEL = 'MocoRobustConv2DAffine';
+
+/** The convolution's geometry, as tfjs's `conv2d` takes it (NHWC). */
+export interface ConvAffineAttrs {
+  strides: number | [number, number];
+  pad: 'same' | 'valid';
+  dilations: number | [number, number];
+  relu: boolean;
+}
+
+/** Whether the active backend runs {@link convAffine} (the native CPU backend with oneDNN's convolutions). */
+export function convAffineAvailable(): boolean {
+  return tf.getKernel(CONV_AFFINE_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * `conv(x, filter)·scale + shift`, then `max(·, 0)` if `attrs.relu`, on the {@link CONV_AFFINE_KERNEL} kernel (check
+ * {@link convAffineAvailable} first). `scale` and `shift` are [C] for the filter's C output channels. Its gradient
+ * is computed only for the inputs backpropagation asks for; the input's goes through the convolution's registered
+ * gradient.
+ */
+export function convAffine(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  scale: tf.Tensor1D,
+  shift: tf.Tensor1D,
+  attrs: ConvAffineAttrs,
+): tf.Tensor4D {
+  return tf
+    .engine()
+    .runKernel(CONV_AFFINE_KERNEL, { x, filter, scale, shift }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * An inference-mode batch-norm `(x − μ)·γ/√(σ² + ε) + β` as the per-channel map `x·factor + shift`:
+ * factor = γ/√(σ² + ε), shift = β − μ·factor (+ `bias`·factor, for a convolution's bias before it). Inside
+ * `withConstantWeights` (an attack) computed once per weights, else on every call.
+ */
+export function batchNormAffine(
+  statistics: { mean: tf.Tensor; variance: tf.Tensor; scale?: tf.Tensor; offset?: tf.Tensor; bias?: tf.Tensor },
+  epsilon: number,
+): [factor: tf.Tensor, shift: tf.Tensor] {
+  const { mean, variance, scale, offset, bias } = statistics;
+  const factor = batchNormFactor(variance, scale, epsilon);
+  const [shift] = constantTransform(`batch-norm-shift:${epsilon}`, [mean, variance, scale, offset, bias], () => [
+    tf.tidy(() => {
+      const centre = bias == null ? tf.neg(mean) : tf.sub(bias, mean);
+      return offset == null ? tf.mul(centre, factor) : tf.add(offset, tf.mul(centre, factor));
+    }),
+  ]);
+  return [factor, shift!];
+}
+
+/**
+ * The gradient of {@link CONV_AFFINE_KERNEL}. With g = dy·(y > 0) (dy without the ReLU): ∂x and ∂filter are the
+ * convolution's gradients at g·scale (through `conv2dGradient`, so an attack's input gradient runs the cached rotated
+ * or phase filters), ∂shift = Σ g and ∂scale = Σ g·conv(x, filter) over N, H, W (the convolution recomputed only
+ * then).
+ */
+export const convAffineGradient: tf.GradConfig = {
+  kernelName: CONV_AFFINE_KERNEL,
+  inputsToSave: ['x', 'filter', 'scale'],
+  outputsToSave: [true],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+    const [x, filter, scale, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D];
+    const { strides, pad, dilations, relu } = attrs as unknown as ConvAffineAttrs;
+    const beforeRelu = () =>
+      relu
+        ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }, {}) as tf.Tensor4D)
+        : (dy as tf.Tensor4D);
+    const convAttrs = { strides, pad, dilations, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+    const convolution = (name: 'x' | 'filter') => () =>
+      tf.tidy(() => {
+        const scaled = tf.mul(beforeRelu(), scale);
+        return (conv2dGradient.gradFunc(scaled, [x, filter], convAttrs) as Record<string, () => tf.Tensor>)[name]!();
+      });
+    return {
+      x: convolution('x'),
+      filter: convolution('filter'),
+      shift: () => tf.tidy(() => tf.sum(beforeRelu(), [0, 1, 2])),
+      scale: () =>
+        tf.tidy(() => tf.sum(tf.mul(beforeRelu(), tf.conv2d(x, filter, strides, pad, 'NHWC', dilations)), [0, 1, 2])),
+    };
+  },
+};
