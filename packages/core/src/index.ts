@@ -16,8 +16,6 @@ export { assertImages, assertLabels, imagesFromUint8 } from './tensor/images';
 export type { AssertImagesOptions } from './tensor/images';
 export { assertGradientsRegistered } from './tensor/gradients';
 export { withConstantWeights } from './backend/constant-weights';
-export { batchNormAffine, convAffine, convAffineAvailable, CONV_AFFINE_KERNEL } from './backend/conv-affine';
-export type { ConvAffineAttrs } from './backend/conv-affine';
 export { releaseGradientMemory } from './backend/release-gradient-memory';
 
 // Seeded randomness

@@ -1,7 +1,8 @@
 // In inference mode on the native backend with oneDNN's convolutions, the executor runs conv → batch-norm (→ ReLU)
 // as one kernel (core's convAffine): checked against the cpu backend, which runs the layers one by one.
 import * as tf from '@tensorflow/tfjs-core';
-import { CONV_AFFINE_KERNEL, selectBackend, withConstantWeights } from '@moco-robust/core';
+import { selectBackend, withConstantWeights } from '@moco-robust/core';
+import { CONV_AFFINE_KERNEL } from '@moco-robust/core/kernels';
 import { maxRelDiff, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifierHead, composeModels } from './heads';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormAffine, convAffine, convAffineAvailable } from '@moco-robust/core';
+import { batchNormAffine, convAffine, convAffineAvailable } from '@moco-robust/core/kernels';
 
 /** The slice of a tfjs-layers graph node the executor reads. */
 interface GraphNode {

@@ -1,0 +1,13 @@
+/**
+ * `@moco-robust/core/kernels`: moco-robust's own fused kernels, for the model executor (`@moco-robust/models`) and
+ * for users writing their own — a convolution with an inference-mode batch-norm's per-channel map (and a ReLU) in one
+ * kernel, where the backend has it. Kept out of the main entry, whose API is the library's.
+ * @packageDocumentation
+ */
+export {
+  batchNormAffine,
+  CONV_AFFINE_KERNEL,
+  convAffine,
+  convAffineAvailable,
+  type ConvAffineAttrs,
+} from './backend/conv-affine';
