@@ -1,26 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV_AFFINE_KERNEL, convAffineGradient, type ConvAffineAttrs } from './conv-affine';
+import type { NativeBackend } from './native-backend';
 
 /** The TensorFlow ops `packages/core/native/onednn-convolution.cc` registers. */
 export const ONEDNN_CONV2D_OP = 'MocoConv2D';
 export const ONEDNN_CONV2D_FILTER_GRADIENT_OP = 'MocoConv2DBackpropFilter';
 export const ONEDNN_CONV2D_AFFINE_OP = 'MocoConv2DAffine';
-
-/** The slice of tfjs-node's `NodeJSKernelBackend` these kernels use. */
-interface NativeBackend {
-  binding: { TF_ATTR_INT: number; TF_ATTR_BOOL: number };
-  executeSingleOutput(
-    name: string,
-    attributes: Array<{ name: string; type: number; value: unknown }>,
-    inputs: tf.TensorInfo[],
-  ): tf.TensorInfo;
-  applyActivation<T extends tf.Tensor>(
-    input: T,
-    activation: string,
-    preluActivationWeights?: tf.Tensor,
-    leakyreluAlpha?: number,
-  ): T;
-}
 
 type Pair = [number, number];
 type Pad = tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
@@ -62,7 +47,7 @@ function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs): tf
   );
 }
 
-function convolve(backend: NativeBackend, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvAttrs): tf.TensorInfo {
+function convolve(backend: NativeBackend, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvAttrs): tf.Tensor {
   const info = convInfo(x.shape, filter.shape, attrs);
   return backend.executeSingleOutput(ONEDNN_CONV2D_OP, geometryAttrs(backend, info), [x, filter]);
 }
@@ -105,8 +90,7 @@ export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.Ker
         if (!runsOnOneDnn(attrs, x, filter)) return fallback(tf.FusedConv2D, args);
         const backend = args.backend as unknown as NativeBackend;
         return tf.tidy(() => {
-          // tfjs-node's executeSingleOutput returns a tracked Tensor (wrapping it again would free its data twice)
-          const convolved = convolve(backend, x, filter, attrs) as tf.Tensor;
+          const convolved = convolve(backend, x, filter, attrs);
           const biased = bias === undefined ? convolved : tf.add(convolved, bias);
           return backend.applyActivation(biased, attrs.activation, preluActivationWeights, attrs.leakyreluAlpha);
         });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { NativeBackend } from './native-backend';
 
 /**
  * moco-robust's kernel name for TensorFlow's `ReluGrad` op (`dy · (x > 0)` in one pass; given the
@@ -6,16 +7,6 @@ import * as tf from '@tensorflow/tfjs-core';
  * backend.
  */
 export const RELU_GRAD_KERNEL = 'MocoRobustReluGrad';
-
-/** The slice of tfjs-node's `NodeJSKernelBackend` a kernel needs to run a TensorFlow op by name. */
-interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
-  executeSingleOutput(
-    name: string,
-    attributes: Array<{ name: string; type: number; value: unknown }>,
-    inputs: tf.TensorInfo[],
-  ): tf.TensorInfo;
-}
 
 /** The `tensorflow` backend's kernel for {@link RELU_GRAD_KERNEL}: TensorFlow's own `ReluGrad` op. */
 export const nativeReluGradKernel: tf.KernelConfig = {
