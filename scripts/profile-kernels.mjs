@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Per-kernel profile of one benchmark workload (issue 21's "profile a step per op"): which tfjs kernels run, how often,
-// and how long, for clean inference, supervised PGD-k or one adversarial fine-tuning step of a ResNet, on one backend.
+// and how long, for clean inference, supervised PGD-k, one adversarial fine-tuning step or two MoCo-PGD-k adversarial
+// pre-training steps (the engine's, augmentation to queue; batch-norm split into 8 groups) of a ResNet, on one backend.
 //
-//   npm run build && node scripts/profile-kernels.mjs [--backend node] [--workload infer|sup_pgd|sup_adv_step]
+//   npm run build && node scripts/profile-kernels.mjs [--backend node]
+//     [--workload infer|sup_pgd|sup_adv_step|moco_adv_step]
 //     [--architecture resnet18] [--batch 32] [--steps 10] [--top 25] [--json]
 //
 // Kernel times come from `tf.profile` (the backend's own timer); on the native backend kernels run synchronously, so
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropy, selectBackend, Sgd } from '@moco-robust/core';
 import { supervisedPgd } from '@moco-robust/attacks';
+import { benchmarkPretrain } from '@moco-robust/moco/bench';
 import { classifierHead, composeModels, createResnetEncoder, trainableVariables } from '@moco-robust/models';
 
 const { values } = parseArgs({
@@ -48,11 +51,17 @@ const workloads = {
     tf.dispose([grads, adversarial]);
     return value;
   },
+  // benchmarkPretrain runs steps + 1 = 2 whole pre-training steps; the scalar returned only marks the end
+  moco_adv_step: async () => {
+    await benchmarkPretrain({ architecture: values.architecture, batch, steps: 1, attack: 'pgd', attackSteps: steps });
+    return tf.scalar(0);
+  },
 };
 const run = workloads[values.workload];
 if (!run) throw new Error(`--workload must be one of ${Object.keys(workloads).join(', ')}; got ${values.workload}`);
 
-const finish = async (out) => {
+const finish = async (pending) => {
+  const out = await pending;
   await out.data();
   out.dispose();
 };

@@ -10,7 +10,9 @@
 //   MocoConv2D(input, filter) -> output                      the forward convolution
 //   MocoConv2DAffine(input, filter, scale, shift) -> output  conv(input, filter)·scale + shift per output channel,
 //                                                            then max(·, 0) if attr relu: an inference-mode
-//                                                            batch-norm (and ReLU) as post-ops of the convolution
+//                                                            batch-norm (and ReLU) folded into the convolution —
+//                                                            conv(input, filter·scale) with shift as its bias and
+//                                                            the ReLU as a post-op
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
 // All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
@@ -75,8 +77,8 @@ struct Geometry {
   memory::desc source() const { return memory::desc({n, c, h, w}, kFloat, Tag::nhwc); }
   memory::desc result() const { return memory::desc({n, co, oh, ow}, kFloat, Tag::nhwc); }
   memory::desc filter(Tag tag) const { return memory::desc({co, c, kh, kw}, kFloat, tag); }
-  /** A per-output-channel vector (the affine post-ops' scale and shift), broadcast over N, H and W. */
-  memory::desc perChannel() const { return memory::desc({1, co, 1, 1}, kFloat, Tag::nchw); }
+  /** A per-output-channel vector: the affine op's scale and shift (the shift is the convolution's bias). */
+  memory::desc perChannel() const { return memory::desc({co}, kFloat, Tag::x); }
   memory::dims strideDims() const { return {strides[0], strides[1]}; }
   // oneDNN counts dilation from 0 (no dilation), TensorFlow from 1
   memory::dims dilationDims() const { return {dilations[0] - 1, dilations[1] - 1}; }
@@ -90,7 +92,7 @@ struct Attrs {
   int64_t pads[4] = {0, 0, 0, 0};
   int64_t dilations[2] = {1, 1};
   int64_t filterShape[4] = {0, 0, 0, 0};
-  /** MocoConv2DAffine: the per-channel scale and shift (and the ReLU) run as post-ops. */
+  /** MocoConv2DAffine: the per-channel scale folded into the filter, the shift as the bias, the ReLU a post-op. */
   bool affine = false;
   bool relu = false;
 };
@@ -219,6 +221,8 @@ struct Forward {
   memory::desc filterDesc;
   std::unique_ptr<dnnl::reorder> filterReorder;
   std::unique_ptr<memory> filterBuffer;
+  /** The affine op's filter·scale, in HWIO. */
+  std::unique_ptr<memory> scaledFilter;
 };
 
 /** A filter gradient, made once per geometry, with the reorder from its layout to HWIO when they differ. */
@@ -240,22 +244,40 @@ std::map<std::vector<int64_t>, std::unique_ptr<BackwardFilter>> backwardFilters;
  * ResNet-18's 512-channel 4×4 layer at batch 8 to 128 (docs/performance-notes.md #28).
  */
 Tag forwardFilterTag(const Geometry& g) {
-  return g.strides[0] == 1 && g.strides[1] == 1 && g.oh * g.ow <= 16 ? Tag::hwio : Tag::any;
+  return g.strides[0] == 1 && g.strides[1] == 1 && g.kh * g.kw > 1 && g.oh * g.ow <= 16 ? Tag::hwio : Tag::any;
 }
 
+/**
+ * The affine op's scale and shift are not binary post-ops: with them oneDNN's im2col GEMM convolution ran 2.1× (3×3)
+ * and 4× (1×1) slower at ResNet-18's 4×4 layer, BRGEMM's 1×1 convolutions ≈25 % slower (docs/performance-notes.md
+ * #30). A bias and an eltwise post-op every implementation runs in its own output kernel.
+ */
 dnnl::convolution_forward::primitive_desc forwardDesc(const Geometry& g, dnnl::prop_kind kind) {
-  const dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct, g.source(),
-                                             g.filter(forwardFilterTag(g)), g.result(), g.strideDims(),
-                                             g.dilationDims(), g.padBefore(), g.padAfter());
+  const auto filter = g.filter(forwardFilterTag(g));
+  const auto desc = g.affine ? dnnl::convolution_forward::desc(
+                                   kind, dnnl::algorithm::convolution_direct, g.source(), filter, g.perChannel(),
+                                   g.result(), g.strideDims(), g.dilationDims(), g.padBefore(), g.padAfter())
+                             : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, g.source(),
+                                                               filter, g.result(), g.strideDims(), g.dilationDims(),
+                                                               g.padBefore(), g.padAfter());
   dnnl::primitive_attr attr;
-  if (g.affine) {
+  if (g.relu) {
     dnnl::post_ops ops;
-    ops.append_binary(dnnl::algorithm::binary_mul, g.perChannel());
-    ops.append_binary(dnnl::algorithm::binary_add, g.perChannel());
-    if (g.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     attr.set_post_ops(ops);
   }
   return dnnl::convolution_forward::primitive_desc(desc, attr, cpuEngine());
+}
+
+/** filter·scale per output channel (HWIO: the output channel is the innermost axis), on `threads` threads. */
+void scaleFilter(const float* filter, const float* scale, float* scaled, int64_t rows, int64_t channels, int threads) {
+#pragma omp parallel for num_threads(threads) if (rows * channels >= (1 << 18))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* from = filter + r * channels;
+    float* to = scaled + r * channels;
+#pragma omp simd
+    for (int64_t o = 0; o < channels; ++o) to[o] = from[o] * scale[o];
+  }
 }
 
 Forward& forward(const Geometry& g) {
@@ -263,7 +285,9 @@ Forward& forward(const Geometry& g) {
   if (!slot) {
     const auto pd = forwardDesc(g, dnnl::prop_kind::forward_inference);
     auto made =
-        std::unique_ptr<Forward>(new Forward{dnnl::convolution_forward(pd), pd.weights_desc(), nullptr, nullptr});
+        std::unique_ptr<Forward>(new Forward{dnnl::convolution_forward(pd), pd.weights_desc(), nullptr, nullptr,
+                                             nullptr});
+    if (g.affine) made->scaledFilter = std::make_unique<memory>(g.filter(Tag::hwio), cpuEngine());
     if (pd.weights_desc() != g.filter(Tag::hwio)) {
       made->filterBuffer = std::make_unique<memory>(pd.weights_desc(), cpuEngine());
       made->filterReorder = std::make_unique<dnnl::reorder>(
@@ -312,18 +336,18 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
           Forward& f = forward(g);
           auto& stream = cpuStream();
           memory userFilter(g.filter(Tag::hwio), cpuEngine(), TF_TensorData(filter));
+          if (g.affine) {
+            scaleFilter(static_cast<const float*>(TF_TensorData(filter)), static_cast<const float*>(TF_TensorData(scale)),
+                        static_cast<float*>(f.scaledFilter->get_data_handle()), g.kh * g.kw * g.c, g.co, g.threads());
+            userFilter = *f.scaledFilter;
+          }
           if (f.filterReorder) f.filterReorder->execute(stream, userFilter, *f.filterBuffer);
           memory source(g.source(), cpuEngine(), TF_TensorData(input));
           memory result(g.result(), cpuEngine(), TF_TensorData(output));
           std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, source},
                                                   {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
                                                   {DNNL_ARG_DST, result}};
-          if (g.affine) {
-            args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
-                         memory(g.perChannel(), cpuEngine(), TF_TensorData(scale)));
-            args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1,
-                         memory(g.perChannel(), cpuEngine(), TF_TensorData(shift)));
-          }
+          if (g.affine) args.emplace(DNNL_ARG_BIAS, memory(g.perChannel(), cpuEngine(), TF_TensorData(shift)));
           f.primitive.execute(stream, args);
           stream.wait();
         } catch (const dnnl::error& error) {

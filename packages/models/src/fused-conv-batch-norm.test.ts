@@ -75,6 +75,24 @@ describe('conv → batch-norm → ReLU fused in inference mode (native backend, 
     expect(training.filter((name) => name === 'Conv2D')).toHaveLength(6);
   });
 
+  it('fuses in predict too, batch by batch, with apply’s values', async () => {
+    if (!fused) return;
+    const { model, x } = setup();
+    const predicted = await kernelsOf(() => model.predict(x, { batchSize: 2 }) as tf.Tensor);
+    expect(predicted.filter((name) => name === CONV_AFFINE_KERNEL)).toHaveLength(12); // 2 batches: 2 + 1 images
+    expect(predicted).not.toContain('FusedBatchNorm');
+    const applied = tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+    const before = tf.memory().numTensors;
+    for (const batchSize of [2, 3, 32]) {
+      const output = model.predict(x, { batchSize }) as tf.Tensor;
+      expect(output.shape).toEqual([3, 10]);
+      expect(maxRelDiff(output.dataSync() as Float32Array, applied as Float32Array)).toBeLessThan(1e-5);
+      output.dispose();
+    }
+    tf.dispose(model.predictOnBatch(x));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('leaves no tensor behind, in an attack’s constant-weights scope too', () => {
     if (!fused) return;
     const model = setup();

@@ -187,7 +187,8 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
  * in inference mode, and otherwise holds every layer's output until the model returns, so a ResNet's forward pass under
  * a gradient tape held all of them at once. Same layers, same kwargs, same order, so the same values; the model's
  * weights, config and saved form are unchanged (the behaviour is the instance's, not saved). A model given a mask falls
- * back to tfjs's executor. Returns `model`. `createResnetEncoder`, the heads and `loadModel` apply it.
+ * back to tfjs's executor. `predict` and `predictOnBatch` run through it too, in inference mode. Returns `model`.
+ * `createResnetEncoder`, the heads and `loadModel` apply it.
  */
 export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
   const marked = model as T & { [RELEASING]?: true };
@@ -204,6 +205,26 @@ export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
       const plannedFor = plan;
       return tf.tidy(() => runReleasing(graph, plannedFor, [inputs].flat(), kwargs));
     },
+  });
+  // predict / predictOnBatch (after tfjs-layers' checks of the input) run batch by batch through the executor above
+  // in inference mode, instead of tfjs-layers' own: the same values, with conv → batch-norm (→ ReLU) fused
+  Object.defineProperty(model, 'predictLoop', {
+    configurable: true,
+    writable: true,
+    value: (inputs: tf.Tensor | tf.Tensor[], batchSize = 32) =>
+      tf.tidy(() => {
+        const all = [inputs].flat();
+        const count = all[0]!.shape[0]!;
+        const parts: tf.Tensor[][] = graph.outputs.map(() => []);
+        for (let start = 0; start < count; start += batchSize) {
+          const size = Math.min(batchSize, count - start);
+          const batch = all.map((x) => (size === count ? x : tf.slice(x, start, size)));
+          const outputs = [model.call(batch.length === 1 ? batch[0]! : batch, { training: false })].flat();
+          outputs.forEach((output, i) => parts[i]!.push(output));
+        }
+        const joined = parts.map((outputs) => tf.concat(outputs, 0));
+        return joined.length === 1 ? joined[0]! : joined;
+      }),
   });
   marked[RELEASING] = true;
   for (const layer of model.layers) if (layer instanceof tfl.LayersModel) releaseLayerOutputs(layer);

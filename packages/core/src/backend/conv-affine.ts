@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormFactor } from './batch-norm-gradient';
-import { constantTransform } from './constant-weights';
+import { constantTransform, weightsAreConstant } from './constant-weights';
 import { conv2dGradient } from './conv2d-gradient';
 import { RELU_GRAD_KERNEL } from './node-relu-gradient';
 
 /**
  * moco-robust's kernel for a convolution followed by a per-output-channel affine map and optionally a ReLU:
  * `y = conv(x, filter)·scale + shift` (then `max(y, 0)` with `relu`) — an inference-mode batch-norm (and its ReLU)
- * after a convolution, in one pass. The native CPU backend has it when its oneDNN convolutions are built (the map
- * and the ReLU run as post-ops of oneDNN's convolution); see {@link convAffineAvailable}.
+ * after a convolution, in one pass. The native CPU backend has it when its oneDNN convolutions are built (the scale
+ * folded into the filter, the shift as the convolution's bias, the ReLU a post-op); see {@link convAffineAvailable}.
  */
 export const CONV_AFFINE_KERNEL = 'MocoRobustConv2DAffine';
 
@@ -64,10 +64,10 @@ export function batchNormAffine(
 }
 
 /**
- * The gradient of {@link CONV_AFFINE_KERNEL}. With g = dy·(y > 0) (dy without the ReLU): ∂x and ∂filter are the
- * convolution's gradients at g·scale (through `conv2dGradient`, so an attack's input gradient runs the cached rotated
- * or phase filters), ∂shift = Σ g and ∂scale = Σ g·conv(x, filter) over N, H, W (the convolution recomputed only
- * then).
+ * The gradient of {@link CONV_AFFINE_KERNEL}. With g = dy·(y > 0) (dy without the ReLU): ∂filter is the
+ * convolution's filter gradient at g·scale, ∂x its input gradient at g with the filter scaled per output channel
+ * (through `conv2dGradient`, so an attack's input gradient runs cached rotated or phase filters of the scaled
+ * filter), ∂shift = Σ g and ∂scale = Σ g·conv(x, filter) over N, H, W (the convolution recomputed only then).
  */
 export const convAffineGradient: tf.GradConfig = {
   kernelName: CONV_AFFINE_KERNEL,
@@ -81,10 +81,20 @@ export const convAffineGradient: tf.GradConfig = {
         ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }, {}) as tf.Tensor4D)
         : (dy as tf.Tensor4D);
     const convAttrs = { strides, pad, dilations, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+    const gradient = (g: tf.Tensor4D, w: tf.Tensor4D, name: 'x' | 'filter') =>
+      (conv2dGradient.gradFunc(g, [x, w], convAttrs) as Record<string, () => tf.Tensor>)[name]!();
     const convolution = (name: 'x' | 'filter') => () =>
       tf.tidy(() => {
-        const scaled = tf.mul(beforeRelu(), scale);
-        return (conv2dGradient.gradFunc(scaled, [x, filter], convAttrs) as Record<string, () => tf.Tensor>)[name]!();
+        const g = beforeRelu();
+        // ∂x of conv(x, filter)·scale is ∂x of conv(x, filter·scale): in an attack the scaled filter (and the
+        // rotated or phase filters made from it) is computed once, and each step skips a full-size multiply of g
+        if (name === 'x' && (weightsAreConstant() || filter.size < g.size)) {
+          const [folded] = constantTransform('conv-affine-scaled-filter', [filter, scale], () => [
+            tf.mul(filter, scale) as tf.Tensor4D,
+          ]);
+          return gradient(g, folded!, 'x');
+        }
+        return gradient(tf.mul(g, scale), filter, name);
       });
     return {
       x: convolution('x'),

@@ -89,16 +89,17 @@ function inputGradientByPhaseConvolutions(dy: tf.Tensor4D, filter: tf.Tensor4D):
   return tf.tidy(() => {
     const phases = filters.map((f) => {
       const [kh, kw] = f.shape;
+      // padded by the convolution itself (explicit padding), not by a pass of its own
       return tf.conv2d(
-        tf.pad(dy, [
+        dy,
+        f,
+        1,
+        [
           [0, 0],
           [kh - 1, 0],
           [kw - 1, 0],
           [0, 0],
-        ]),
-        f,
-        1,
-        'valid',
+        ],
         'NHWC',
       );
     });

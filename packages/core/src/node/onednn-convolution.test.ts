@@ -5,7 +5,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import { maxRelDiff } from '@moco-robust/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors/errors';
-import { ONEDNN_CONV2D_OP, registerOneDnnConvolution } from '../backend/node-onednn-convolution';
+import { convAffine } from '../backend/conv-affine';
+import {
+  ONEDNN_CONV2D_AFFINE_OP,
+  ONEDNN_CONV2D_OP,
+  registerOneDnnConvolution,
+} from '../backend/node-onednn-convolution';
 import { CONVOLUTION_VARIABLE, loadOneDnnConvolution } from './onednn-convolution-addon';
 
 let convolution = 'not loaded';
@@ -106,6 +111,35 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     expect(maxRelDiff(native[0]!, cpu[0]!)).toBeLessThan(1e-5);
     expect(opsRun(() => tf.dispose(f()))).toContain(ONEDNN_CONV2D_OP);
   });
+
+  // one geometry per implementation oneDNN picks at these sizes: its im2col GEMM (stride 1, ≤ 16 output positions,
+  // k > 1), BRGEMM 1×1 and BRGEMM; the scale is folded into the filter, the shift is the convolution's bias
+  it.each([
+    ['3×3 stride 1 at 4×4 (GEMM)', [3, 4, 4, 16], [3, 3, 16, 24], 1, 'same'],
+    ['1×1 stride 1 at 4×4', [3, 4, 4, 16], [1, 1, 16, 24], 1, 'valid'],
+    ['3×3 stride 2 at 9×9', [2, 9, 9, 8], [3, 3, 8, 12], 2, 'same'],
+  ] as const)(
+    'the affine op, %s: conv·scale + shift (then ReLU) as on the cpu backend',
+    async (_, xs, fs, strides, pad) => {
+      if (!built()) return;
+      const channels = fs[3];
+      const inputs = () => [u([...xs], 11), u([...fs], 12), tf.add(u([channels], 13), 1.2), u([channels], 14)];
+      const reference = (relu: boolean) => {
+        const [x, filter, scale, shift] = inputs() as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+        const y = tf.add(tf.mul(tf.conv2d(x, filter, strides, pad), scale), shift);
+        return relu ? tf.relu(y) : y;
+      };
+      const { cpu } = await onBoth(() => [reference(false), reference(true)]);
+      const fused = (relu: boolean) => {
+        const [x, filter, scale, shift] = inputs() as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+        return convAffine(x, filter, scale, shift, { strides, pad, dilations: 1, relu });
+      };
+      const native = tf.tidy(() => [fused(false), fused(true)].map((t) => t.dataSync() as Float32Array));
+      expect(native[0]!.some((v) => v < 0)).toBe(true); // the ReLU has something to do
+      native.forEach((values, i) => expect(maxRelDiff(values, cpu[i]!)).toBeLessThan(1e-5));
+      expect(opsRun(() => tf.dispose(fused(true)))).toContain(ONEDNN_CONV2D_AFFINE_OP);
+    },
+  );
 
   it('a fused convolution (bias, ReLU) and the filter gradient, strides 1 and 2, equal the cpu backend', async () => {
     if (!built()) return;
