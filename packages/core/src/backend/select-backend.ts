@@ -91,9 +91,12 @@ export interface NodeHooks {
   wasmThreading: WasmThreading;
   /** Loads the native backend's oneDNN convolution ops; their oneDNN version, or why they are not there. */
   loadOneDnnConvolution(): { version: string } | { missing: string };
+  /** Sets what TensorFlow reads when the native CPU binding loads, for the convolutions that will be loaded. */
+  beforeNativeCpuLoad(): void;
 }
 
 interface LoadContext {
+  node?: NodeHooks;
   threading?: WasmThreading;
   wasmThreads?: number;
   wasmPaths?: string;
@@ -128,8 +131,9 @@ const candidates: Record<BackendName, Candidate> = {
     packageName: '@tensorflow/tfjs-node',
     tfBackend: 'tensorflow',
     install: nativeInstall('@tensorflow/tfjs-node', 'cpu'),
-    load: () => {
+    load: (context) => {
       preferBfcAllocator();
+      context.node?.beforeNativeCpuLoad();
       return importOptional('@tensorflow/tfjs-node');
     },
     registerTraining: async (node) => {
@@ -310,6 +314,7 @@ export async function selectBackendWith(
     try {
       const load = inBrowser ? browserLoad(name, candidate, options) : candidate.load;
       const threads = await load({
+        ...(node !== undefined ? { node } : {}),
         threading: node?.wasmThreading,
         wasmThreads: options.wasmThreads,
         wasmPaths: options.wasmPaths,

@@ -11,7 +11,11 @@ import {
   ONEDNN_CONV2D_OP,
   registerOneDnnConvolution,
 } from '../backend/node-onednn-convolution';
-import { CONVOLUTION_VARIABLE, loadOneDnnConvolution } from './onednn-convolution-addon';
+import {
+  CONVOLUTION_VARIABLE,
+  loadOneDnnConvolution,
+  preferEigenBesideOneDnnConvolution,
+} from './onednn-convolution-addon';
 
 let convolution = 'not loaded';
 
@@ -222,5 +226,24 @@ describe(`${CONVOLUTION_VARIABLE}`, () => {
     expect(() => loadOneDnnConvolution()).toThrow(
       new RegExp(`${CONVOLUTION_VARIABLE}.*onednn or tensorflow.*mkl`, 's'),
     );
+  });
+
+  it("turns TensorFlow's own oneDNN rewrites off where ours load, unless the variable is set", () => {
+    const before = process.env.TF_ENABLE_ONEDNN_OPTS;
+    try {
+      delete process.env.TF_ENABLE_ONEDNN_OPTS;
+      process.env[CONVOLUTION_VARIABLE] = 'tensorflow';
+      preferEigenBesideOneDnnConvolution();
+      expect(process.env.TF_ENABLE_ONEDNN_OPTS).toBeUndefined();
+      delete process.env[CONVOLUTION_VARIABLE];
+      preferEigenBesideOneDnnConvolution();
+      expect(process.env.TF_ENABLE_ONEDNN_OPTS).toBe(built() ? '0' : undefined);
+      process.env.TF_ENABLE_ONEDNN_OPTS = '1';
+      preferEigenBesideOneDnnConvolution();
+      expect(process.env.TF_ENABLE_ONEDNN_OPTS).toBe('1');
+    } finally {
+      if (before === undefined) delete process.env.TF_ENABLE_ONEDNN_OPTS;
+      else process.env.TF_ENABLE_ONEDNN_OPTS = before;
+    }
   });
 });

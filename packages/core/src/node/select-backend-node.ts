@@ -8,7 +8,7 @@ import {
   type SelectBackendOptions,
   type WasmThreading,
 } from '../backend/select-backend';
-import { loadOneDnnConvolution } from './onednn-convolution-addon';
+import { loadOneDnnConvolution, preferEigenBesideOneDnnConvolution } from './onednn-convolution-addon';
 import { MAX_WASM_THREADS, withWasmThreads } from './wasm-threads';
 
 const wasmThreading: WasmThreading = {
@@ -25,7 +25,11 @@ const wasmThreading: WasmThreading = {
     withWasmThreads(threads, initialise, () => (tf.findBackend('wasm') as { wasm?: object } | null)?.wasm),
 };
 
-const nodeHooks: NodeHooks = { wasmThreading, loadOneDnnConvolution };
+const nodeHooks: NodeHooks = {
+  wasmThreading,
+  loadOneDnnConvolution,
+  beforeNativeCpuLoad: preferEigenBesideOneDnnConvolution,
+};
 
 /**
  * Picks and activates the fastest tfjs backend that loads (see the browser entry's `selectBackend`);
