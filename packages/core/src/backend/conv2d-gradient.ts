@@ -108,6 +108,22 @@ function inputGradientByPhaseConvolutions(dy: tf.Tensor4D, filter: tf.Tensor4D):
 }
 
 /**
+ * The input gradient of a convolution of an input of `inputShape` as forward convolutions of `dy` — with the rotated
+ * filter ({@link inputGradientIsConvolution}) or by phases ({@link inputGradientByPhases}) — or `undefined` where
+ * neither is exact.
+ */
+export function inputGradientAsForwardConvolution(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: readonly number[],
+  attrs: { strides: number | Pair; dilations: number | Pair; pad: unknown; dataFormat?: string },
+): tf.Tensor4D | undefined {
+  if (inputGradientIsConvolution(filter.shape, attrs)) return tf.conv2d(dy, rotatedFilter(filter), 1, 'same', 'NHWC');
+  if (inputGradientByPhases(inputShape, filter.shape, attrs)) return inputGradientByPhaseConvolutions(dy, filter);
+  return undefined;
+}
+
+/**
  * The gradient of `Conv2D` with the input gradient computed as a forward convolution where that is exact
  * ({@link inputGradientIsConvolution}) on the native backend: `dx = conv2d(dy, rot180(W)ᵀ, 1, 'same')`. TensorFlow's
  * `Conv2DBackpropInput` on the CPU runs at about 0.6× its forward convolution's speed on ResNet shapes (≈0.25× at
@@ -135,10 +151,8 @@ export const conv2dGradient: tf.GradConfig = {
       x: () => {
         const native = tf.getBackend() === 'tensorflow';
         const geometry = { strides, dilations, pad, dataFormat };
-        if (native && inputGradientIsConvolution(filter.shape, geometry))
-          return tf.conv2d(gradient, rotatedFilter(filter), 1, 'same', 'NHWC');
-        if (native && inputGradientByPhases(x.shape, filter.shape, geometry))
-          return inputGradientByPhaseConvolutions(gradient, filter);
+        const asForward = native ? inputGradientAsForwardConvolution(gradient, filter, x.shape, geometry) : undefined;
+        if (asForward !== undefined) return asForward;
         return tf.engine().runKernel('Conv2DBackpropInput', { dy: gradient, filter }, {
           ...backpropAttrs,
           inputShape: x.shape,

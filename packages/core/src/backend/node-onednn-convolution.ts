@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV_AFFINE_KERNEL, convAffineGradient, type ConvAffineAttrs } from './conv-affine';
+import { inputGradientAsForwardConvolution } from './conv2d-gradient';
 import type { NativeBackend } from './native-backend';
 
 /** The TensorFlow ops `packages/core/native/onednn-convolution.cc` registers. */
@@ -55,7 +56,8 @@ function convolve(backend: NativeBackend, x: tf.TensorInfo, filter: tf.TensorInf
 /**
  * The native CPU backend's convolution kernels on oneDNN's own library (Debian's libdnnl) instead of the oneDNN
  * bundled in TensorFlow 2.21: `Conv2D`, `FusedConv2D` (the convolution here, then tfjs-node's bias and activation),
- * `Conv2DBackpropFilter` and moco-robust's {@link CONV_AFFINE_KERNEL} (its affine map and ReLU as oneDNN post-ops).
+ * `Conv2DBackpropInput` (as forward convolutions where that is exact), `Conv2DBackpropFilter` and moco-robust's
+ * {@link CONV_AFFINE_KERNEL} (the batch-norm folded into the convolution, the ReLU a post-op).
  * Anything they do not cover (NCHW, other dtypes) runs `original`'s kernel, tfjs-node's.
  * Values agree with TensorFlow's to float rounding (the sums run in another order).
  */
@@ -112,6 +114,20 @@ export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.Ker
       },
     },
     {
+      // tf.conv2dTranspose and the input gradients conv2dGradient leaves to it: with TensorFlow's oneDNN rewrites off
+      // (onednn-convolution-addon.ts), TensorFlow's own op is Eigen's, 0.5× oneDNN's convolution at ResNet shapes
+      kernelName: tf.Conv2DBackpropInput,
+      backendName: 'tensorflow',
+      kernelFunc: (args) => {
+        const { dy, filter } = args.inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
+        const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
+        const asForward = runsOnOneDnn(attrs, dy, filter)
+          ? tf.tidy(() => inputGradientAsForwardConvolution(dy, filter, attrs.inputShape, { ...attrs, dilations: 1 }))
+          : undefined;
+        return asForward ?? fallback(tf.Conv2DBackpropInput, args);
+      },
+    },
+    {
       kernelName: tf.Conv2DBackpropFilter,
       backendName: 'tensorflow',
       kernelFunc: (args) => {
@@ -144,7 +160,7 @@ export function registerOneDnnConvolution(load: () => { version: string } | { mi
   if (registered !== undefined) return registered;
   const loaded = load();
   if ('missing' in loaded) return `TensorFlow (${loaded.missing})`;
-  const names = [tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropFilter];
+  const names = [tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter];
   const original = Object.fromEntries(names.map((name) => [name, tf.getKernel(name, 'tensorflow')?.kernelFunc]));
   for (const kernel of oneDnnConvolutionKernels(original)) {
     if (tf.getKernel(kernel.kernelName, 'tensorflow') !== undefined)

@@ -145,6 +145,29 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     },
   );
 
+  it.each([
+    ['3×3 stride 1 same', [2, 6, 6, 5], 1, 'same', true],
+    ['3×3 stride 2 same, even input', [2, 8, 8, 5], 2, 'same', true],
+    ['3×3 stride 2 valid (TensorFlow’s op)', [2, 9, 9, 5], 2, 'valid', false],
+  ] as const)(
+    'conv2dTranspose, %s: equal to the cpu backend, as forward convolutions where exact',
+    async (_, xs, s, pad, asForward) => {
+      if (!built()) return;
+      const f = () => {
+        const filter = u([3, 3, 5, 4], 21) as tf.Tensor4D;
+        const dy = u(tf.conv2d(tf.zeros([...xs]) as tf.Tensor4D, filter, s, pad).shape, 22) as tf.Tensor4D;
+        return tf.conv2dTranspose(dy, filter, [...xs] as [number, number, number, number], s, pad);
+      };
+      const { cpu, native } = await onBoth(f);
+      expect(maxRelDiff(native[0]!, cpu[0]!)).toBeLessThan(1e-5);
+      const before = tf.memory().numTensors;
+      const ops = opsRun(() => tf.dispose(tf.tidy(f)));
+      expect(tf.memory().numTensors).toBe(before);
+      expect(ops.includes('Conv2DBackpropInput')).toBe(!asForward);
+      expect(ops.includes(ONEDNN_CONV2D_OP)).toBe(true); // the forward pass that shaped dy, at least
+    },
+  );
+
   it('a fused convolution (bias, ReLU) and the filter gradient, strides 1 and 2, equal the cpu backend', async () => {
     if (!built()) return;
     const x = () => u([2, 8, 8, 5], 3) as tf.Tensor4D;
