@@ -13,6 +13,11 @@
 //                                                            batch-norm (and ReLU) folded into the convolution —
 //                                                            conv(input, filter·scale) with shift as its bias and
 //                                                            the ReLU as a post-op
+//   MocoConv2DAffineResidual(input, filter, scale, shift, residual) -> output
+//                                                            the same with residual (the output's shape) added
+//                                                            before the ReLU: a ResNet block's last batch-norm,
+//                                                            shortcut sum and ReLU; the residual is copied into the
+//                                                            output and added by a sum post-op
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
 // All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
@@ -63,7 +68,7 @@ const int kThreads = omp_get_max_threads();
 struct Geometry {
   int64_t n, h, w, c, kh, kw, co, oh, ow;
   int64_t strides[2], pads[4], dilations[2];
-  bool affine = false, relu = false;
+  bool affine = false, relu = false, residual = false;
 
   double multiplyAdds() const {
     return static_cast<double>(n) * oh * ow * co * c * kh * kw;
@@ -72,7 +77,7 @@ struct Geometry {
   int threads() const { return multiplyAdds() < kSerialMultiplyAdds ? 1 : kThreads; }
   std::vector<int64_t> key() const {
     return {n, h, w, c, kh, kw, co, strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0],
-            dilations[1], threads(), affine, relu};
+            dilations[1], threads(), affine, relu, residual};
   }
   memory::desc source() const { return memory::desc({n, c, h, w}, kFloat, Tag::nhwc); }
   memory::desc result() const { return memory::desc({n, co, oh, ow}, kFloat, Tag::nhwc); }
@@ -95,6 +100,8 @@ struct Attrs {
   /** MocoConv2DAffine: the per-channel scale folded into the filter, the shift as the bias, the ReLU a post-op. */
   bool affine = false;
   bool relu = false;
+  /** MocoConv2DAffineResidual: a fifth input added before the ReLU. */
+  bool residual = false;
 };
 
 bool readList(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, int count, TF_Status* status) {
@@ -111,17 +118,18 @@ bool readList(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, i
   return TF_GetCode(status) == TF_OK;
 }
 
-enum class Kind { kForward, kAffine, kBackwardFilter };
+enum class Kind { kForward, kAffine, kAffineResidual, kBackwardFilter };
 
 void* createKernel(TF_OpKernelConstruction* ctx, Kind kind) {
   auto attrs = std::make_unique<Attrs>();
   TF_Status* status = TF_NewStatus();
   TF_Bool relu = 0;
-  attrs->affine = kind == Kind::kAffine;
+  attrs->affine = kind == Kind::kAffine || kind == Kind::kAffineResidual;
+  attrs->residual = kind == Kind::kAffineResidual;
   bool ok = readList(ctx, "strides", attrs->strides, 2, status) && readList(ctx, "pads", attrs->pads, 4, status) &&
             readList(ctx, "dilations", attrs->dilations, 2, status) &&
             (kind != Kind::kBackwardFilter || readList(ctx, "filter_shape", attrs->filterShape, 4, status));
-  if (ok && kind == Kind::kAffine) {
+  if (ok && attrs->affine) {
     TF_OpKernelConstruction_GetAttrBool(ctx, "relu", &relu, status);
     ok = TF_GetCode(status) == TF_OK;
     attrs->relu = relu != 0;
@@ -198,6 +206,19 @@ bool geometry(TF_OpKernelContext* ctx, const Attrs& attrs, TF_Tensor* input, con
   g->ow = spanW / g->strides[1] + 1;
   g->affine = attrs.affine;
   g->relu = attrs.relu;
+  g->residual = attrs.residual;
+  return true;
+}
+
+/** Whether the residual has the output's shape; false after reporting. */
+bool residualFits(TF_OpKernelContext* ctx, TF_Tensor* residual, const std::vector<int64_t>& dims) {
+  for (int i = 0; i < 4; ++i)
+    if (TF_Dim(residual, i) != dims[i]) {
+      fail(ctx, TF_INVALID_ARGUMENT,
+           "residual must have the output's shape [" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) +
+               ", " + std::to_string(dims[2]) + ", " + std::to_string(dims[3]) + "]");
+      return false;
+    }
   return true;
 }
 
@@ -261,11 +282,10 @@ dnnl::convolution_forward::primitive_desc forwardDesc(const Geometry& g, dnnl::p
                                                                filter, g.result(), g.strideDims(), g.dilationDims(),
                                                                g.padBefore(), g.padAfter());
   dnnl::primitive_attr attr;
-  if (g.relu) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-    attr.set_post_ops(ops);
-  }
+  dnnl::post_ops ops;
+  if (g.residual) ops.append_sum(1.f);  // dst = conv + bias + dst as it was (the residual copied in)
+  if (g.relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  if (g.residual || g.relu) attr.set_post_ops(ops);
   return dnnl::convolution_forward::primitive_desc(desc, attr, cpuEngine());
 }
 
@@ -324,10 +344,13 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
   TF_Tensor* filter = input ? input4D(ctx, 1, "filter") : nullptr;
   TF_Tensor* scale = filter && attrs.affine ? channelVector(ctx, 2, "scale", TF_Dim(filter, 3)) : nullptr;
   TF_Tensor* shift = scale ? channelVector(ctx, 3, "shift", TF_Dim(filter, 3)) : nullptr;
-  if (filter != nullptr && (!attrs.affine || shift != nullptr)) {
+  TF_Tensor* residual = shift && attrs.residual ? input4D(ctx, 4, "residual") : nullptr;
+  if (filter != nullptr && (!attrs.affine || shift != nullptr) && (!attrs.residual || residual != nullptr)) {
     const int64_t filterShape[4] = {TF_Dim(filter, 0), TF_Dim(filter, 1), TF_Dim(filter, 2), TF_Dim(filter, 3)};
     Geometry g;
-    if (geometry(ctx, attrs, input, filterShape, &g)) {
+    const bool shaped = geometry(ctx, attrs, input, filterShape, &g) &&
+                        (residual == nullptr || residualFits(ctx, residual, {g.n, g.oh, g.ow, g.co}));
+    if (shaped) {
       TF_Tensor* output = allocate(ctx, {g.n, g.oh, g.ow, g.co});
       if (output != nullptr && TF_TensorElementCount(output) > 0) {
         try {
@@ -348,6 +371,8 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
                                                   {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
                                                   {DNNL_ARG_DST, result}};
           if (g.affine) args.emplace(DNNL_ARG_BIAS, memory(g.perChannel(), cpuEngine(), TF_TensorData(shift)));
+          if (residual != nullptr)
+            std::memcpy(TF_TensorData(output), TF_TensorData(residual), TF_TensorByteSize(output));
           f.primitive.execute(stream, args);
           stream.wait();
         } catch (const dnnl::error& error) {
@@ -357,6 +382,7 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
       if (output != nullptr) TF_DeleteTensor(output);
     }
   }
+  if (residual != nullptr) TF_DeleteTensor(residual);
   if (shift != nullptr) TF_DeleteTensor(shift);
   if (scale != nullptr) TF_DeleteTensor(scale);
   if (filter != nullptr) TF_DeleteTensor(filter);
@@ -423,6 +449,7 @@ bool registerOp(const char* name, const std::vector<const char*>& inputs, const 
 
 void* createForward(TF_OpKernelConstruction* ctx) { return createKernel(ctx, Kind::kForward); }
 void* createAffine(TF_OpKernelConstruction* ctx) { return createKernel(ctx, Kind::kAffine); }
+void* createAffineResidual(TF_OpKernelConstruction* ctx) { return createKernel(ctx, Kind::kAffineResidual); }
 void* createBackwardFilter(TF_OpKernelConstruction* ctx) { return createKernel(ctx, Kind::kBackwardFilter); }
 
 napi_value throwError(napi_env env, const std::string& message) {
@@ -443,6 +470,9 @@ NAPI_MODULE_INIT() {
                  status) &&
       registerOp("MocoConv2DAffine", {"input: float", "filter: float", "scale: float", "shift: float"}, affineAttrs,
                  &createAffine, &computeForward, status) &&
+      registerOp("MocoConv2DAffineResidual",
+                 {"input: float", "filter: float", "scale: float", "shift: float", "residual: float"}, affineAttrs,
+                 &createAffineResidual, &computeForward, status) &&
       registerOp("MocoConv2DBackpropFilter", {"input: float", "dy: float"}, filterAttrs, &createBackwardFilter,
                  &computeBackwardFilter, status);
   const std::string message = ok ? "" : TF_Message(status);

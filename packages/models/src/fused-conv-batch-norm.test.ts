@@ -1,9 +1,10 @@
-// In inference mode on the native backend with oneDNN's convolutions, the executor runs conv → batch-norm (→ ReLU)
-// as one kernel (core's convAffine): checked against the cpu backend, which runs the layers one by one.
+// In inference mode on the native backend with oneDNN's convolutions, the executor runs conv → batch-norm
+// (→ residual sum) (→ ReLU) as one kernel (core's convAffine): checked against the cpu backend, which runs the
+// layers one by one.
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, withConstantWeights } from '@moco-robust/core';
 import { CONV_AFFINE_KERNEL } from '@moco-robust/core/kernels';
-import { maxRelDiff, useBackend } from '@moco-robust/testing';
+import { maxRelDiff, nativeOpsRun, useBackend } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifierHead, composeModels } from './heads';
 import { createResnetEncoder } from './resnet';
@@ -65,11 +66,14 @@ describe('conv → batch-norm → ReLU fused in inference mode (native backend, 
     if (!fused) return;
     const { model, x } = setup();
     const inference = await kernelsOf(() => model.apply(x, { training: false }) as tf.Tensor);
-    // stem, the two blocks' two convolutions and the stride-2 block's shortcut: 6 chains, 4 with a ReLU
+    // stem, the two blocks' two convolutions and the stride-2 block's shortcut: 6 chains; each block's second one
+    // takes the residual sum and the ReLU after it
     expect(inference.filter((name) => name === CONV_AFFINE_KERNEL)).toHaveLength(6);
     expect(inference).not.toContain('FusedBatchNorm');
     expect(inference).not.toContain('Conv2D');
-    expect(inference.filter((name) => name === 'Relu')).toHaveLength(2); // after each residual sum
+    expect(inference).not.toContain('Relu');
+    const ops = nativeOpsRun(() => tf.dispose(model.apply(x, { training: false }) as tf.Tensor));
+    expect(ops.filter((name) => name === 'MocoConv2DAffineResidual')).toHaveLength(2);
     const training = await kernelsOf(() => model.apply(x, { training: true }) as tf.Tensor);
     expect(training).not.toContain(CONV_AFFINE_KERNEL);
     expect(training.filter((name) => name === 'Conv2D')).toHaveLength(6);

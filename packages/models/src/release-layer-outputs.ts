@@ -24,13 +24,22 @@ interface Plan {
   nodes: GraphNode[];
   readers: Map<number, number>;
   outputs: Set<number>;
-  /** Convolution nodes whose batch-norm (and ReLU) can run with them as one `convAffine` in inference mode. */
+  /**
+   * conv → batch-norm (→ residual sum) (→ ReLU) chains that can run as one `convAffine` in inference mode, by the
+   * node at which each runs: the convolution's, or the sum's (once its other input, the residual, has been computed).
+   */
   fusions: Map<GraphNode, Fusion>;
 }
 
-/** A convolution's only reader, an inference-mode batch-norm, and the batch-norm's only reader if it is a ReLU. */
+/**
+ * A convolution, its only reader, an inference-mode batch-norm, then that one's only reader if it is a two-input sum
+ * (`add`, with the other input as `residual`), then the only reader of the last if it is a ReLU.
+ */
 interface Fusion {
+  conv: GraphNode;
   batchNorm: GraphNode;
+  add?: GraphNode;
+  residual?: tfl.SymbolicTensor;
   relu?: GraphNode;
 }
 
@@ -74,26 +83,43 @@ const isRelu = (layer: tfl.layers.Layer) =>
     (layer as { activation?: { getClassName(): string } }).activation?.getClassName() === 'relu') ||
   (layer.getClassName() === 'ReLU' && (layer as { maxValue?: number | null }).maxValue == null);
 
-/** conv → batch-norm (→ ReLU) chains whose intermediate tensors nothing else reads. */
+const sameShape = (a: tfl.SymbolicTensor, b: tfl.SymbolicTensor) =>
+  a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+/** conv → batch-norm (→ residual sum) (→ ReLU) chains whose intermediate tensors nothing else reads. */
 function fusionsOf(nodes: GraphNode[], readers: Map<number, number>, outputs: Set<number>): Map<GraphNode, Fusion> {
   const onlyReader = (tensor: tfl.SymbolicTensor) =>
     readers.get(tensor.id) === 1 && !outputs.has(tensor.id)
       ? nodes.find((node) => node.inputTensors.some((input) => input.id === tensor.id))
       : undefined;
   const fusions = new Map<GraphNode, Fusion>();
-  for (const node of nodes) {
-    if (!isFusableConv(node.outboundLayer) || node.outputTensors.length !== 1 || node.inputTensors.length !== 1)
+  for (const conv of nodes) {
+    if (!isFusableConv(conv.outboundLayer) || conv.outputTensors.length !== 1 || conv.inputTensors.length !== 1)
       continue;
-    const batchNorm = onlyReader(node.outputTensors[0]);
+    const batchNorm = onlyReader(conv.outputTensors[0]);
     if (batchNorm?.inputTensors.length !== 1 || !isChannelsLastBatchNorm(batchNorm.outboundLayer)) continue;
-    const next = onlyReader(batchNorm.outputTensors[0]);
-    fusions.set(node, { batchNorm, ...(next && isRelu(next.outboundLayer) ? { relu: next } : {}) });
+    const normalised = batchNorm.outputTensors[0];
+    let next = onlyReader(normalised);
+    const residual = next?.inputTensors.find((input) => input.id !== normalised.id);
+    const add =
+      next?.outboundLayer.getClassName() === 'Add' &&
+      next.inputTensors.length === 2 &&
+      residual !== undefined &&
+      sameShape(residual, normalised) &&
+      !fusions.has(next) // the sum's other input may be a fused chain too: one of them takes the sum
+        ? next
+        : undefined;
+    if (add) next = onlyReader(add.outputTensors[0]);
+    const relu = next && isRelu(next.outboundLayer) ? next : undefined;
+    const fusion = { conv, batchNorm, ...(add ? { add, residual } : {}), ...(relu ? { relu } : {}) };
+    fusions.set(add ?? conv, fusion);
   }
   return fusions;
 }
 
-/** A fused chain on `x`: the convolution with the batch-norm's affine map (and the ReLU) as one kernel. */
-function runFused(conv: ConvLayer, fusion: Fusion, x: tf.Tensor): tf.Tensor {
+/** A fused chain on `x`: the convolution with the batch-norm's affine map (the residual, the ReLU) as one kernel. */
+function runFused(fusion: Fusion, x: tf.Tensor, residual: tf.Tensor | undefined): tf.Tensor {
+  const conv = fusion.conv.outboundLayer as ConvLayer;
   const batchNorm = fusion.batchNorm.outboundLayer as BatchNormLayer;
   return tf.tidy(() => {
     const [factor, shift] = batchNormAffine(
@@ -117,6 +143,7 @@ function runFused(conv: ConvLayer, fusion: Fusion, x: tf.Tensor): tf.Tensor {
         dilations: 1,
         relu: fusion.relu !== undefined,
       },
+      residual as tf.Tensor4D | undefined,
     );
   });
 }
@@ -148,26 +175,34 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
   graph.inputs.forEach((input, i) => values.set(input.id, inputs[i]));
   const given = new Set(inputs);
   const readersLeft = new Map(plan.readers);
-  // in inference mode, on a backend with the fused kernel: conv → batch-norm (→ ReLU) as one kernel
+  // in inference mode, on a backend with the fused kernel: conv → batch-norm (→ residual sum) (→ ReLU), one kernel
   const fuse = kwargs?.training !== true && plan.fusions.size > 0 && convAffineAvailable();
+  // the nodes fusions run in place of: their batch-norms and ReLUs, and the convolutions of those run at their sums
   const fusedAway = new Set<GraphNode>();
+  if (fuse)
+    for (const { conv, batchNorm, add, relu } of plan.fusions.values()) {
+      fusedAway.add(batchNorm);
+      if (relu) fusedAway.add(relu);
+      if (add) fusedAway.add(conv);
+    }
   for (const node of plan.nodes) {
     if (fusedAway.has(node)) continue;
-    const args = node.inputTensors.map((input) => {
+    const fusion = fuse ? plan.fusions.get(node) : undefined;
+    // a fusion run at a sum reads the convolution's input and the residual, not the sum's inputs
+    const reads = fusion?.add ? [fusion.conv.inputTensors[0]!, fusion.residual!] : node.inputTensors;
+    const args = reads.map((input) => {
       const value = values.get(input.id);
       if (value === undefined) throw new Error(`releaseLayerOutputs: ${input.name} was not computed before its reader`);
       return value;
     });
-    const fusion = fuse ? plan.fusions.get(node) : undefined;
     if (fusion) {
-      const last = fusion.relu ?? fusion.batchNorm;
-      fusedAway.add(fusion.batchNorm).add(last);
-      values.set(last.outputTensors[0]!.id, runFused(node.outboundLayer as ConvLayer, fusion, args[0]!));
+      const last = fusion.relu ?? fusion.add ?? fusion.batchNorm;
+      values.set(last.outputTensors[0]!.id, runFused(fusion, args[0]!, fusion.add ? args[1] : undefined));
     } else {
       const outputs = [node.outboundLayer.apply(args, kwargs)].flat() as tf.Tensor[];
       node.outputTensors.forEach((output, i) => values.set(output.id, outputs[i]));
     }
-    for (const input of node.inputTensors) {
+    for (const input of reads) {
       const left = readersLeft.get(input.id)! - 1;
       readersLeft.set(input.id, left);
       if (left > 0 || plan.outputs.has(input.id)) continue;

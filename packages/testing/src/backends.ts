@@ -57,3 +57,20 @@ export async function useFastestBackend(): Promise<string> {
     return 'cpu';
   }
 }
+
+/** The TensorFlow ops the native backend (`tensorflow`) runs by name inside `f`, in order. */
+export function nativeOpsRun(f: () => void): string[] {
+  const backend = tf.backend() as unknown as { executeSingleOutput: (name: string, ...rest: unknown[]) => unknown };
+  const original = backend.executeSingleOutput;
+  const names: string[] = [];
+  backend.executeSingleOutput = function (this: unknown, name: string, ...rest: unknown[]) {
+    names.push(name);
+    return original.call(this, name, ...rest);
+  };
+  try {
+    f();
+  } finally {
+    backend.executeSingleOutput = original;
+  }
+  return names;
+}

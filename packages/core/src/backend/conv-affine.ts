@@ -26,10 +26,10 @@ export function convAffineAvailable(): boolean {
 }
 
 /**
- * `conv(x, filter)·scale + shift`, then `max(·, 0)` if `attrs.relu`, on the {@link CONV_AFFINE_KERNEL} kernel (check
- * {@link convAffineAvailable} first). `scale` and `shift` are [C] for the filter's C output channels. Its gradient
- * is computed only for the inputs backpropagation asks for; the input's goes through the convolution's registered
- * gradient.
+ * `conv(x, filter)·scale + shift (+ residual)`, then `max(·, 0)` if `attrs.relu`, on the {@link CONV_AFFINE_KERNEL}
+ * kernel (check {@link convAffineAvailable} first). `scale` and `shift` are [C] for the filter's C output channels;
+ * `residual`, if given, has the output's shape (a ResNet block's shortcut). Its gradient is computed only for the
+ * inputs backpropagation asks for; the input's goes through the convolution's registered gradient.
  */
 export function convAffine(
   x: tf.Tensor4D,
@@ -37,10 +37,11 @@ export function convAffine(
   scale: tf.Tensor1D,
   shift: tf.Tensor1D,
   attrs: ConvAffineAttrs,
+  residual?: tf.Tensor4D,
 ): tf.Tensor4D {
-  return tf
-    .engine()
-    .runKernel(CONV_AFFINE_KERNEL, { x, filter, scale, shift }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const inputs: tf.NamedTensorMap =
+    residual === undefined ? { x, filter, scale, shift } : { x, filter, scale, shift, residual };
+  return tf.engine().runKernel(CONV_AFFINE_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /**
@@ -64,7 +65,7 @@ export function batchNormAffine(
 }
 
 /**
- * The gradient of {@link CONV_AFFINE_KERNEL}. With g = dy·(y > 0) (dy without the ReLU): ∂filter is the
+ * The gradient of {@link CONV_AFFINE_KERNEL}. With g = dy·(y > 0) (dy without the ReLU; ∂residual): ∂filter is the
  * convolution's filter gradient at g·scale, ∂x its input gradient at g with the filter scaled per output channel
  * (through `conv2dGradient`, so an attack's input gradient runs cached rotated or phase filters of the scaled
  * filter), ∂shift = Σ g and ∂scale = Σ g·conv(x, filter) over N, H, W (the convolution recomputed only then).
@@ -76,16 +77,15 @@ export const convAffineGradient: tf.GradConfig = {
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const [x, filter, scale, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D];
     const { strides, pad, dilations, relu } = attrs as unknown as ConvAffineAttrs;
-    const beforeRelu = () =>
-      relu
-        ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }, {}) as tf.Tensor4D)
-        : (dy as tf.Tensor4D);
+    // once for every input asked for (moco-robust's backward pass frees it after this node)
+    const g = relu
+      ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }, {}) as tf.Tensor4D)
+      : (dy as tf.Tensor4D);
     const convAttrs = { strides, pad, dilations, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
     const gradient = (g: tf.Tensor4D, w: tf.Tensor4D, name: 'x' | 'filter') =>
       (conv2dGradient.gradFunc(g, [x, w], convAttrs) as Record<string, () => tf.Tensor>)[name]!();
     const convolution = (name: 'x' | 'filter') => () =>
       tf.tidy(() => {
-        const g = beforeRelu();
         // ∂x of conv(x, filter)·scale is ∂x of conv(x, filter·scale): in an attack the scaled filter (and the
         // rotated or phase filters made from it) is computed once, and each step skips a full-size multiply of g
         if (name === 'x' && (weightsAreConstant() || filter.size < g.size)) {
@@ -99,9 +99,9 @@ export const convAffineGradient: tf.GradConfig = {
     return {
       x: convolution('x'),
       filter: convolution('filter'),
-      shift: () => tf.tidy(() => tf.sum(beforeRelu(), [0, 1, 2])),
-      scale: () =>
-        tf.tidy(() => tf.sum(tf.mul(beforeRelu(), tf.conv2d(x, filter, strides, pad, 'NHWC', dilations)), [0, 1, 2])),
+      shift: () => tf.sum(g, [0, 1, 2]),
+      scale: () => tf.tidy(() => tf.sum(tf.mul(g, tf.conv2d(x, filter, strides, pad, 'NHWC', dilations)), [0, 1, 2])),
+      residual: () => g,
     };
   },
 };

@@ -7,6 +7,7 @@ import type { NativeBackend } from './native-backend';
 export const ONEDNN_CONV2D_OP = 'MocoConv2D';
 export const ONEDNN_CONV2D_FILTER_GRADIENT_OP = 'MocoConv2DBackpropFilter';
 export const ONEDNN_CONV2D_AFFINE_OP = 'MocoConv2DAffine';
+export const ONEDNN_CONV2D_AFFINE_RESIDUAL_OP = 'MocoConv2DAffineResidual';
 
 type Pair = [number, number];
 type Pad = tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
@@ -102,14 +103,14 @@ export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.Ker
       kernelName: CONV_AFFINE_KERNEL,
       backendName: 'tensorflow',
       kernelFunc: (args) => {
-        const { x, filter, scale, shift } = args.inputs as Record<string, tf.TensorInfo>;
+        const { x, filter, scale, shift, residual } = args.inputs as Record<string, tf.TensorInfo | undefined>;
         const attrs = args.attrs as unknown as ConvAffineAttrs;
         const backend = args.backend as unknown as NativeBackend;
         const info = convInfo(x!.shape, filter!.shape, attrs);
         return backend.executeSingleOutput(
-          ONEDNN_CONV2D_AFFINE_OP,
+          residual === undefined ? ONEDNN_CONV2D_AFFINE_OP : ONEDNN_CONV2D_AFFINE_RESIDUAL_OP,
           [...geometryAttrs(backend, info), { name: 'relu', type: backend.binding.TF_ATTR_BOOL, value: attrs.relu }],
-          [x!, filter!, scale!, shift!],
+          [x!, filter!, scale!, shift!, ...(residual === undefined ? [] : [residual])],
         );
       },
     },

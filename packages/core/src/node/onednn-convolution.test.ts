@@ -2,12 +2,13 @@
 // libdnnl-dev is installed), checked against tfjs-core's cpu backend in the same process.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { maxRelDiff } from '@moco-robust/testing';
+import { maxRelDiff, nativeOpsRun } from '@moco-robust/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors/errors';
 import { convAffine } from '../backend/conv-affine';
 import {
   ONEDNN_CONV2D_AFFINE_OP,
+  ONEDNN_CONV2D_AFFINE_RESIDUAL_OP,
   ONEDNN_CONV2D_OP,
   registerOneDnnConvolution,
 } from '../backend/node-onednn-convolution';
@@ -56,23 +57,6 @@ async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32A
 
 const u = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
 
-/** The TensorFlow ops the native backend runs inside `f`. */
-function opsRun(f: () => void): string[] {
-  const backend = tf.backend() as unknown as { executeSingleOutput: (name: string, ...rest: unknown[]) => unknown };
-  const original = backend.executeSingleOutput;
-  const names: string[] = [];
-  backend.executeSingleOutput = function (this: unknown, name: string, ...rest: unknown[]) {
-    names.push(name);
-    return original.call(this, name, ...rest);
-  };
-  try {
-    f();
-  } finally {
-    backend.executeSingleOutput = original;
-  }
-  return names;
-}
-
 describe('oneDNN convolutions on the native CPU backend', () => {
   it('report the oneDNN version they run on', () => {
     if (!built()) return;
@@ -113,7 +97,7 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     const { cpu, native } = await onBoth(f);
     expect(native[0]!.length).toBe(cpu[0]!.length);
     expect(maxRelDiff(native[0]!, cpu[0]!)).toBeLessThan(1e-5);
-    expect(opsRun(() => tf.dispose(f()))).toContain(ONEDNN_CONV2D_OP);
+    expect(nativeOpsRun(() => tf.dispose(f()))).toContain(ONEDNN_CONV2D_OP);
   });
 
   // one geometry per implementation oneDNN picks at these sizes: its im2col GEMM (stride 1, ≤ 16 output positions,
@@ -123,27 +107,54 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     ['1×1 stride 1 at 4×4', [3, 4, 4, 16], [1, 1, 16, 24], 1, 'valid'],
     ['3×3 stride 2 at 9×9', [2, 9, 9, 8], [3, 3, 8, 12], 2, 'same'],
   ] as const)(
-    'the affine op, %s: conv·scale + shift (then ReLU) as on the cpu backend',
+    'the affine op, %s: conv·scale + shift (+ residual) (then ReLU) as on the cpu backend',
     async (_, xs, fs, strides, pad) => {
       if (!built()) return;
       const channels = fs[3];
-      const inputs = () => [u([...xs], 11), u([...fs], 12), tf.add(u([channels], 13), 1.2), u([channels], 14)];
-      const reference = (relu: boolean) => {
-        const [x, filter, scale, shift] = inputs() as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+      const inputs = () => {
+        const [x, filter] = [u([...xs], 11) as tf.Tensor4D, u([...fs], 12) as tf.Tensor4D];
+        const residual = u(tf.conv2d(x, filter, strides, pad).shape, 15) as tf.Tensor4D;
+        return { x, filter, scale: tf.add(u([channels], 13), 1.2) as tf.Tensor1D, shift: u([channels], 14), residual };
+      };
+      const variants = [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const;
+      const reference = ([relu, added]: readonly [boolean, boolean]) => {
+        const { x, filter, scale, shift, residual } = inputs();
         const y = tf.add(tf.mul(tf.conv2d(x, filter, strides, pad), scale), shift);
-        return relu ? tf.relu(y) : y;
+        const sum = added ? tf.add(y, residual) : y;
+        return relu ? tf.relu(sum) : sum;
       };
-      const { cpu } = await onBoth(() => [reference(false), reference(true)]);
-      const fused = (relu: boolean) => {
-        const [x, filter, scale, shift] = inputs() as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-        return convAffine(x, filter, scale, shift, { strides, pad, dilations: 1, relu });
+      const { cpu } = await onBoth(() => variants.map(reference));
+      const fused = ([relu, added]: readonly [boolean, boolean]) => {
+        const { x, filter, scale, shift, residual } = inputs();
+        const attrs = { strides, pad, dilations: 1, relu } as const;
+        return convAffine(x, filter, scale as tf.Tensor1D, shift as tf.Tensor1D, attrs, added ? residual : undefined);
       };
-      const native = tf.tidy(() => [fused(false), fused(true)].map((t) => t.dataSync() as Float32Array));
+      const native = tf.tidy(() => variants.map((v) => fused(v).dataSync() as Float32Array));
       expect(native[0]!.some((v) => v < 0)).toBe(true); // the ReLU has something to do
-      native.forEach((values, i) => expect(maxRelDiff(values, cpu[i]!)).toBeLessThan(1e-5));
-      expect(opsRun(() => tf.dispose(fused(true)))).toContain(ONEDNN_CONV2D_AFFINE_OP);
+      native.forEach((values, i) => expect(maxRelDiff(values, cpu[i]!), `variant ${i}`).toBeLessThan(1e-5));
+      expect(nativeOpsRun(() => tf.dispose(tf.tidy(() => fused([true, false]))))).toContain(ONEDNN_CONV2D_AFFINE_OP);
+      expect(nativeOpsRun(() => tf.dispose(tf.tidy(() => fused([true, true]))))).toContain(
+        ONEDNN_CONV2D_AFFINE_RESIDUAL_OP,
+      );
     },
   );
+
+  it('the affine op refuses a residual of another shape, naming it', () => {
+    if (!built()) return;
+    const x = u([1, 4, 4, 3], 16) as tf.Tensor4D;
+    const filter = u([3, 3, 3, 2], 17) as tf.Tensor4D;
+    const wrong = u([1, 4, 4, 3], 18) as tf.Tensor4D;
+    const attrs = { strides: 1, pad: 'same', dilations: 1, relu: true } as const;
+    expect(() => convAffine(x, filter, tf.ones([2]), tf.zeros([2]), attrs, wrong)).toThrow(
+      /residual must have the output's shape \[1, 4, 4, 2\]/,
+    );
+    tf.dispose([x, filter, wrong]);
+  });
 
   it.each([
     ['3×3 stride 1 same', [2, 6, 6, 5], 1, 'same', true],
@@ -161,7 +172,7 @@ describe('oneDNN convolutions on the native CPU backend', () => {
       const { cpu, native } = await onBoth(f);
       expect(maxRelDiff(native[0]!, cpu[0]!)).toBeLessThan(1e-5);
       const before = tf.memory().numTensors;
-      const ops = opsRun(() => tf.dispose(tf.tidy(f)));
+      const ops = nativeOpsRun(() => tf.dispose(tf.tidy(f)));
       expect(tf.memory().numTensors).toBe(before);
       expect(ops.includes('Conv2DBackpropInput')).toBe(!asForward);
       expect(ops.includes(ONEDNN_CONV2D_OP)).toBe(true); // the forward pass that shaped dy, at least
@@ -195,8 +206,8 @@ describe('oneDNN convolutions on the native CPU backend', () => {
       )([x(), w()]);
     const { cpu, native } = await onBoth(() => [fused(), ...filterGradients(), ...fusedGradients()]);
     native.forEach((values, i) => expect(maxRelDiff(values, cpu[i]!)).toBeLessThan(1e-5));
-    expect(opsRun(() => tf.dispose(fused()))).toContain(ONEDNN_CONV2D_OP);
-    expect(opsRun(() => tf.dispose(filterGradients()))).toContain('MocoConv2DBackpropFilter');
+    expect(nativeOpsRun(() => tf.dispose(fused()))).toContain(ONEDNN_CONV2D_OP);
+    expect(nativeOpsRun(() => tf.dispose(filterGradients()))).toContain('MocoConv2DBackpropFilter');
   });
 
   it('leave no tensor behind', () => {
