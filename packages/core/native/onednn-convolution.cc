@@ -338,98 +338,98 @@ BackwardFilter& backwardFilter(const Geometry& g) {
   return *slot;
 }
 
+/** A TF_Tensor this op owns, deleted when it goes out of scope. */
+struct DeleteTensor {
+  void operator()(TF_Tensor* tensor) const { TF_DeleteTensor(tensor); }
+};
+using Tensor = std::unique_ptr<TF_Tensor, DeleteTensor>;
+
 void computeForward(void* kernel, TF_OpKernelContext* ctx) {
   const Attrs& attrs = *static_cast<Attrs*>(kernel);
-  TF_Tensor* input = input4D(ctx, 0, "input");
-  TF_Tensor* filter = input ? input4D(ctx, 1, "filter") : nullptr;
-  TF_Tensor* scale = filter && attrs.affine ? channelVector(ctx, 2, "scale", TF_Dim(filter, 3)) : nullptr;
-  TF_Tensor* shift = scale ? channelVector(ctx, 3, "shift", TF_Dim(filter, 3)) : nullptr;
-  TF_Tensor* residual = shift && attrs.residual ? input4D(ctx, 4, "residual") : nullptr;
-  if (filter != nullptr && (!attrs.affine || shift != nullptr) && (!attrs.residual || residual != nullptr)) {
-    const int64_t filterShape[4] = {TF_Dim(filter, 0), TF_Dim(filter, 1), TF_Dim(filter, 2), TF_Dim(filter, 3)};
-    Geometry g;
-    const bool shaped = geometry(ctx, attrs, input, filterShape, &g) &&
-                        (residual == nullptr || residualFits(ctx, residual, {g.n, g.oh, g.ow, g.co}));
-    if (shaped) {
-      TF_Tensor* output = allocate(ctx, {g.n, g.oh, g.ow, g.co});
-      if (output != nullptr && TF_TensorElementCount(output) > 0) {
-        try {
-          std::lock_guard<std::mutex> lock(cacheMutex);
-          omp_set_num_threads(g.threads());
-          Forward& f = forward(g);
-          auto& stream = cpuStream();
-          memory userFilter(g.filter(Tag::hwio), cpuEngine(), TF_TensorData(filter));
-          if (g.affine) {
-            scaleFilter(static_cast<const float*>(TF_TensorData(filter)), static_cast<const float*>(TF_TensorData(scale)),
-                        static_cast<float*>(f.scaledFilter->get_data_handle()), g.kh * g.kw * g.c, g.co, g.threads());
-            userFilter = *f.scaledFilter;
-          }
-          if (f.filterReorder) f.filterReorder->execute(stream, userFilter, *f.filterBuffer);
-          memory source(g.source(), cpuEngine(), TF_TensorData(input));
-          memory result(g.result(), cpuEngine(), TF_TensorData(output));
-          std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, source},
-                                                  {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
-                                                  {DNNL_ARG_DST, result}};
-          if (g.affine) args.emplace(DNNL_ARG_BIAS, memory(g.perChannel(), cpuEngine(), TF_TensorData(shift)));
-          if (residual != nullptr)
-            std::memcpy(TF_TensorData(output), TF_TensorData(residual), TF_TensorByteSize(output));
-          f.primitive.execute(stream, args);
-          stream.wait();
-        } catch (const dnnl::error& error) {
-          fail(ctx, TF_INTERNAL, std::string("oneDNN convolution failed: ") + error.what());
-        }
-      }
-      if (output != nullptr) TF_DeleteTensor(output);
-    }
+  const Tensor input(input4D(ctx, 0, "input"));
+  const Tensor filter(input ? input4D(ctx, 1, "filter") : nullptr);
+  if (!filter) return;  // the failure is reported
+  Tensor scale, shift, residual;
+  if (attrs.affine) {
+    scale.reset(channelVector(ctx, 2, "scale", TF_Dim(filter.get(), 3)));
+    shift.reset(scale ? channelVector(ctx, 3, "shift", TF_Dim(filter.get(), 3)) : nullptr);
+    if (!shift) return;
   }
-  if (residual != nullptr) TF_DeleteTensor(residual);
-  if (shift != nullptr) TF_DeleteTensor(shift);
-  if (scale != nullptr) TF_DeleteTensor(scale);
-  if (filter != nullptr) TF_DeleteTensor(filter);
-  if (input != nullptr) TF_DeleteTensor(input);
+  if (attrs.residual) {
+    residual.reset(input4D(ctx, 4, "residual"));
+    if (!residual) return;
+  }
+  const int64_t filterShape[4] = {TF_Dim(filter.get(), 0), TF_Dim(filter.get(), 1), TF_Dim(filter.get(), 2),
+                                  TF_Dim(filter.get(), 3)};
+  Geometry g;
+  if (!geometry(ctx, attrs, input.get(), filterShape, &g)) return;
+  if (residual && !residualFits(ctx, residual.get(), {g.n, g.oh, g.ow, g.co})) return;
+  const Tensor output(allocate(ctx, {g.n, g.oh, g.ow, g.co}));
+  if (!output || TF_TensorElementCount(output.get()) == 0) return;
+  try {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    omp_set_num_threads(g.threads());
+    Forward& f = forward(g);
+    auto& stream = cpuStream();
+    memory userFilter(g.filter(Tag::hwio), cpuEngine(), TF_TensorData(filter.get()));
+    if (g.affine) {
+      scaleFilter(static_cast<const float*>(TF_TensorData(filter.get())),
+                  static_cast<const float*>(TF_TensorData(scale.get())),
+                  static_cast<float*>(f.scaledFilter->get_data_handle()), g.kh * g.kw * g.c, g.co, g.threads());
+      userFilter = *f.scaledFilter;
+    }
+    if (f.filterReorder) f.filterReorder->execute(stream, userFilter, *f.filterBuffer);
+    memory source(g.source(), cpuEngine(), TF_TensorData(input.get()));
+    memory result(g.result(), cpuEngine(), TF_TensorData(output.get()));
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, source},
+                                            {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
+                                            {DNNL_ARG_DST, result}};
+    if (g.affine) args.emplace(DNNL_ARG_BIAS, memory(g.perChannel(), cpuEngine(), TF_TensorData(shift.get())));
+    if (residual)
+      std::memcpy(TF_TensorData(output.get()), TF_TensorData(residual.get()), TF_TensorByteSize(output.get()));
+    f.primitive.execute(stream, args);
+    stream.wait();
+  } catch (const dnnl::error& error) {
+    fail(ctx, TF_INTERNAL, std::string("oneDNN convolution failed: ") + error.what());
+  }
 }
 
 void computeBackwardFilter(void* kernel, TF_OpKernelContext* ctx) {
   const Attrs& attrs = *static_cast<Attrs*>(kernel);
-  TF_Tensor* input = input4D(ctx, 0, "input");
-  TF_Tensor* dy = input ? input4D(ctx, 1, "dy") : nullptr;
-  if (dy != nullptr) {
-    Geometry g;
-    if (geometry(ctx, attrs, input, attrs.filterShape, &g)) {
-      if (TF_Dim(dy, 0) != g.n || TF_Dim(dy, 1) != g.oh || TF_Dim(dy, 2) != g.ow || TF_Dim(dy, 3) != g.co) {
-        fail(ctx, TF_INVALID_ARGUMENT,
-             "dy must have the convolution's output shape [" + std::to_string(g.n) + ", " + std::to_string(g.oh) +
-                 ", " + std::to_string(g.ow) + ", " + std::to_string(g.co) + "]");
-      } else {
-        TF_Tensor* output = allocate(ctx, {g.kh, g.kw, g.c, g.co});
-        if (output != nullptr && TF_TensorElementCount(output) > 0) {
-          try {
-            std::lock_guard<std::mutex> lock(cacheMutex);
-            omp_set_num_threads(g.threads());
-            BackwardFilter& b = backwardFilter(g);
-            auto& stream = cpuStream();
-            memory userGradient(g.filter(Tag::hwio), cpuEngine(), TF_TensorData(output));
-            if (g.n == 0 || g.oh == 0 || g.ow == 0) {
-              std::memset(TF_TensorData(output), 0, TF_TensorByteSize(output));
-            } else {
-              memory source(g.source(), cpuEngine(), TF_TensorData(input));
-              memory gradient(g.result(), cpuEngine(), TF_TensorData(dy));
-              memory& result = b.gradientReorder ? *b.gradientBuffer : userGradient;
-              b.primitive.execute(
-                  stream, {{DNNL_ARG_SRC, source}, {DNNL_ARG_DIFF_DST, gradient}, {DNNL_ARG_DIFF_WEIGHTS, result}});
-              if (b.gradientReorder) b.gradientReorder->execute(stream, *b.gradientBuffer, userGradient);
-              stream.wait();
-            }
-          } catch (const dnnl::error& error) {
-            fail(ctx, TF_INTERNAL, std::string("oneDNN filter gradient failed: ") + error.what());
-          }
-        }
-        if (output != nullptr) TF_DeleteTensor(output);
-      }
-    }
+  const Tensor input(input4D(ctx, 0, "input"));
+  const Tensor dy(input ? input4D(ctx, 1, "dy") : nullptr);
+  if (!dy) return;  // the failure is reported
+  Geometry g;
+  if (!geometry(ctx, attrs, input.get(), attrs.filterShape, &g)) return;
+  if (TF_Dim(dy.get(), 0) != g.n || TF_Dim(dy.get(), 1) != g.oh || TF_Dim(dy.get(), 2) != g.ow ||
+      TF_Dim(dy.get(), 3) != g.co) {
+    fail(ctx, TF_INVALID_ARGUMENT,
+         "dy must have the convolution's output shape [" + std::to_string(g.n) + ", " + std::to_string(g.oh) + ", " +
+             std::to_string(g.ow) + ", " + std::to_string(g.co) + "]");
+    return;
   }
-  if (dy != nullptr) TF_DeleteTensor(dy);
-  if (input != nullptr) TF_DeleteTensor(input);
+  const Tensor output(allocate(ctx, {g.kh, g.kw, g.c, g.co}));
+  if (!output || TF_TensorElementCount(output.get()) == 0) return;
+  if (g.n == 0 || g.oh == 0 || g.ow == 0) {  // nothing to sum: no primitive made for an empty batch
+    std::memset(TF_TensorData(output.get()), 0, TF_TensorByteSize(output.get()));
+    return;
+  }
+  try {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    omp_set_num_threads(g.threads());
+    BackwardFilter& b = backwardFilter(g);
+    auto& stream = cpuStream();
+    memory userGradient(g.filter(Tag::hwio), cpuEngine(), TF_TensorData(output.get()));
+    memory source(g.source(), cpuEngine(), TF_TensorData(input.get()));
+    memory gradient(g.result(), cpuEngine(), TF_TensorData(dy.get()));
+    memory& result = b.gradientReorder ? *b.gradientBuffer : userGradient;
+    b.primitive.execute(stream,
+                        {{DNNL_ARG_SRC, source}, {DNNL_ARG_DIFF_DST, gradient}, {DNNL_ARG_DIFF_WEIGHTS, result}});
+    if (b.gradientReorder) b.gradientReorder->execute(stream, *b.gradientBuffer, userGradient);
+    stream.wait();
+  } catch (const dnnl::error& error) {
+    fail(ctx, TF_INTERNAL, std::string("oneDNN filter gradient failed: ") + error.what());
+  }
 }
 
 /** Registers one op and its CPU kernel; false (with `status` set) when TensorFlow refuses. */

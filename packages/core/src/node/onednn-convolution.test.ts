@@ -179,6 +179,18 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     },
   );
 
+  it('an empty batch: an empty output, and a zero filter gradient', () => {
+    if (!built()) return;
+    const empty = tf.zeros([0, 4, 4, 3]) as tf.Tensor4D;
+    const filter = u([3, 3, 3, 2], 19) as tf.Tensor4D;
+    const y = tf.conv2d(empty, filter, 1, 'same');
+    expect(y.shape).toEqual([0, 4, 4, 2]);
+    const gradient = tf.grad((f) => tf.sum(tf.conv2d(empty, f as tf.Tensor4D, 1, 'same')))(filter);
+    expect(gradient.shape).toEqual([3, 3, 3, 2]);
+    expect([...gradient.dataSync()].every((v) => v === 0)).toBe(true);
+    tf.dispose([empty, filter, y, gradient]);
+  });
+
   it('a fused convolution (bias, ReLU) and the filter gradient, strides 1 and 2, equal the cpu backend', async () => {
     if (!built()) return;
     const x = () => u([2, 8, 8, 5], 3) as tf.Tensor4D;
