@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// In-process A/B of the native backend's convolutions (performance notes #28–#29): moco-robust's oneDNN kernels
-// (Conv2D, FusedConv2D, Conv2DBackpropFilter and the fused conv → batch-norm → ReLU) against tfjs-node's own,
-// switched back and forth in one process on the same model and data, so the machine's drift cancels out of each
-// round's ratio.
+// In-process A/B of the native backend's convolutions (performance notes #28–#32): moco-robust's oneDNN kernels
+// (Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter and the fused conv → batch-norm (→ residual sum)
+// → ReLU) against tfjs-node's own, switched back and forth in one process on the same model and data, so the
+// machine's drift cancels out of each round's ratio. TensorFlow's own oneDNN stays on (selectBackend turns it off
+// beside ours, #31), so the TensorFlow side runs the convolutions tfjs-node runs by default.
 //
 //   npm run native:build && npm run build && node scripts/convolution-ab.mjs [architecture=resnet18] [rounds=5]
 //
@@ -10,18 +11,19 @@
 // the median of the rounds' speed-ups with their range. A benchmark, never a test.
 import { createRequire } from 'node:module';
 import { supervisedPgd } from '@moco-robust/attacks';
-import { crossEntropy, selectBackend, Sgd } from '@moco-robust/core';
+import { crossEntropy, selectBackend } from '@moco-robust/core';
 import { CONV_AFFINE_KERNEL } from '@moco-robust/core/kernels';
-import { classifierHead, composeModels, createResnetEncoder, trainableVariables } from '@moco-robust/models';
 import * as tf from '@tensorflow/tfjs-core';
+import { classifierWorkload } from './classifier-workload.mjs';
 
 const [architecture = 'resnet18', roundsArg = '5'] = process.argv.slice(2);
+process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
 const selection = await selectBackend({ backend: 'node' });
 if (!selection.convolution?.startsWith('oneDNN')) {
   process.stderr.write(`the oneDNN convolutions are not loaded (${selection.convolution}): npm run native:build\n`);
   process.exit(1);
 }
-const names = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter'];
+const names = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
 const kernels = createRequire(import.meta.url)
   .resolve('@tensorflow/tfjs-node/package.json')
   .replace(/package\.json$/, 'dist/kernels/');
@@ -31,6 +33,7 @@ const sides = {
   TensorFlow: {
     Conv2D: require('./Conv2D.js').conv2DConfig,
     FusedConv2D: require('./FusedConv2D.js').fusedConv2DConfig,
+    Conv2DBackpropInput: require('./Conv2DBackpropInput.js').conv2DBackpropInputConfig,
     Conv2DBackpropFilter: require('./Conv2DBackpropFilter.js').conv2DBackpropFilterConfig,
   },
 };
@@ -42,12 +45,7 @@ const use = (side) => {
 };
 
 const batch = 32;
-const encoder = createResnetEncoder({ architecture, rng: 1 });
-const classifier = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 2 }));
-const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 4);
-const y = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch], 0, 10, 'float32', 5)), 'int32'));
-const variables = trainableVariables(classifier);
-const sgd = new Sgd({ learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+const { classifier, x, y, variables, sgd } = classifierWorkload(architecture, batch);
 const workloads = {
   inference: [5, () => tf.tidy(() => classifier.predict(x).dataSync())],
   'PGD-10': [1, () => tf.tidy(() => supervisedPgd(classifier, x, y, { steps: 10, rng: 1 }).dataSync())],

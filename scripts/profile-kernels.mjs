@@ -11,10 +11,10 @@
 // they add up to the step's kernel time. The first call warms up and is not profiled. A benchmark, never a test.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, selectBackend, Sgd } from '@moco-robust/core';
+import { crossEntropy, selectBackend } from '@moco-robust/core';
 import { supervisedPgd } from '@moco-robust/attacks';
 import { benchmarkPretrain } from '@moco-robust/moco/bench';
-import { classifierHead, composeModels, createResnetEncoder, trainableVariables } from '@moco-robust/models';
+import { classifierWorkload } from './classifier-workload.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +31,8 @@ const batch = Number(values.batch);
 const steps = Number(values.steps);
 await selectBackend({ backend: values.backend });
 
-const encoder = createResnetEncoder({ architecture: values.architecture, rng: 1 });
-const classifier = composeModels(encoder.model, classifierHead({ inputDim: encoder.featureDim, rng: 2 }));
-const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 4);
-const y = tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([batch], 0, 10, 'float32', 5)), 'int32'));
-const variables = trainableVariables(classifier);
-const sgd = new Sgd({ learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+const workload = classifierWorkload(values.architecture, batch);
+const { classifier, x, y, variables, sgd } = workload;
 
 const workloads = {
   infer: () => tf.tidy(() => classifier.predict(x)),
@@ -107,6 +103,4 @@ else {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
-sgd.dispose();
-classifier.dispose();
-tf.dispose([x, y]);
+workload.dispose();
