@@ -77,13 +77,13 @@ export const convAffineGradient: tf.GradConfig = {
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
     const [x, filter, scale, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D];
     const { strides, pad, dilations, relu } = attrs as unknown as ConvAffineAttrs;
-    // once for every input asked for (moco-robust's backward pass frees it after this node)
+    // computed once and shared by every input asked for (moco-robust's backward pass frees it after this node)
     const g = relu
       ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }, {}) as tf.Tensor4D)
       : (dy as tf.Tensor4D);
     const convAttrs = { strides, pad, dilations, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
-    const gradient = (g: tf.Tensor4D, w: tf.Tensor4D, name: 'x' | 'filter') =>
-      (conv2dGradient.gradFunc(g, [x, w], convAttrs) as Record<string, () => tf.Tensor>)[name]!();
+    const gradient = (at: tf.Tensor4D, w: tf.Tensor4D, name: 'x' | 'filter') =>
+      (conv2dGradient.gradFunc(at, [x, w], convAttrs) as Record<string, () => tf.Tensor>)[name]!();
     const convolution = (name: 'x' | 'filter') => () =>
       tf.tidy(() => {
         // ∂x of conv(x, filter)·scale is ∂x of conv(x, filter·scale): in an attack the scaled filter (and the
