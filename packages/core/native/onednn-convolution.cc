@@ -21,6 +21,10 @@
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
 // All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
+// 3×3 stride-1 convolutions padded by 1 over at least 512 output positions run as Winograd's F(4×4, 3×3) where oneDNN
+// has it (AVX-512; `winogradFits`); `MOCO_ROBUST_WINOGRAD=0` keeps them direct. The module also exports
+// `forwardImplementations()`, the algorithm each forward geometry made so far runs on.
+//
 // Built by `buildNativeBackend` (phase "kernels") into tfjs-node's deps/ beside the TensorFlow libraries it
 // registers into; loading it (a Node-API module) registers the ops once. Each distinct shape's primitive is
 // made once and kept; the filter's reorder into oneDNN's layout runs in the op, each call.
@@ -29,10 +33,12 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -236,7 +242,7 @@ TF_Tensor* allocate(TF_OpKernelContext* ctx, const std::vector<int64_t>& dims) {
 }
 
 /** A forward convolution, made once per geometry: the primitive and, when it wants another filter layout, the
- * reorder into it with its buffer. */
+ * reorder into it with its buffer; for Winograd's, also the activations' reorders to and from its blocked layout. */
 struct Forward {
   dnnl::convolution_forward primitive;
   memory::desc filterDesc;
@@ -244,6 +250,11 @@ struct Forward {
   std::unique_ptr<memory> filterBuffer;
   /** The affine op's filter·scale, in HWIO. */
   std::unique_ptr<memory> scaledFilter;
+  /** Winograd only: NHWC → the blocked source, the blocked result → NHWC (the residual goes in by the first). */
+  std::unique_ptr<dnnl::reorder> sourceReorder, resultReorder, residualReorder;
+  memory::desc sourceDesc, resultDesc;
+  /** oneDNN's name for the implementation it picked, for `forwardImplementations()`. */
+  std::string implementation;
 };
 
 /** A filter gradient, made once per geometry, with the reorder from its layout to HWIO when they differ. */
@@ -252,6 +263,9 @@ struct BackwardFilter {
   memory::desc gradientDesc;
   std::unique_ptr<dnnl::reorder> gradientReorder;
   std::unique_ptr<memory> gradientBuffer;
+  /** Winograd only: the input and dy from NHWC into its blocked layout. */
+  std::unique_ptr<dnnl::reorder> sourceReorder, dyReorder;
+  memory::desc sourceDesc, dyDesc;
 };
 
 std::mutex cacheMutex;  // tfjs calls from one thread; TensorFlow may not
@@ -273,14 +287,18 @@ Tag forwardFilterTag(const Geometry& g) {
  * and 4× (1×1) slower at ResNet-18's 4×4 layer, BRGEMM's 1×1 convolutions ≈25 % slower (docs/performance-notes.md
  * #30). A bias and an eltwise post-op every implementation runs in its own output kernel.
  */
-dnnl::convolution_forward::primitive_desc forwardDesc(const Geometry& g, dnnl::prop_kind kind) {
-  const auto filter = g.filter(forwardFilterTag(g));
-  const auto desc = g.affine ? dnnl::convolution_forward::desc(
-                                   kind, dnnl::algorithm::convolution_direct, g.source(), filter, g.perChannel(),
-                                   g.result(), g.strideDims(), g.dilationDims(), g.padBefore(), g.padAfter())
-                             : dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, g.source(),
-                                                               filter, g.result(), g.strideDims(), g.dilationDims(),
-                                                               g.padBefore(), g.padAfter());
+dnnl::convolution_forward::primitive_desc forwardDesc(const Geometry& g, dnnl::prop_kind kind,
+                                                      bool winograd = false) {
+  const auto filter = g.filter(winograd ? Tag::any : forwardFilterTag(g));
+  const auto source = winograd ? memory::desc(g.source().dims(), kFloat, Tag::any) : g.source();
+  const auto result = winograd ? memory::desc(g.result().dims(), kFloat, Tag::any) : g.result();
+  const auto algorithm = winograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+  const auto desc = g.affine ? dnnl::convolution_forward::desc(kind, algorithm, source, filter, g.perChannel(), result,
+                                                               g.strideDims(), g.dilationDims(), g.padBefore(),
+                                                               g.padAfter())
+                             : dnnl::convolution_forward::desc(kind, algorithm, source, filter, result,
+                                                               g.strideDims(), g.dilationDims(), g.padBefore(),
+                                                               g.padAfter());
   dnnl::primitive_attr attr;
   dnnl::post_ops ops;
   if (g.residual) ops.append_sum(1.f);  // dst = conv + bias + dst as it was (the residual copied in)
@@ -300,13 +318,56 @@ void scaleFilter(const float* filter, const float* scale, float* scaled, int64_t
   }
 }
 
+/** MOCO_ROBUST_WINOGRAD=0: every convolution direct (read when the first primitive is made). */
+bool winogradOff() {
+  static const bool off = std::getenv("MOCO_ROBUST_WINOGRAD") != nullptr &&
+                          std::string(std::getenv("MOCO_ROBUST_WINOGRAD")) == "0";
+  return off;
+}
+
+/**
+ * Whether a convolution runs as Winograd's F(4×4, 3×3): 3×3, stride 1, undilated, padded by 1 on every side (a
+ * ResNet's stride-1 convolutions and their input gradients), with at least 512 output positions over the batch.
+ * There oneDNN's Winograd convolution (AVX-512 only; elsewhere making it fails and the direct one runs) does a
+ * quarter of the multiplies: with the reorders of activations and filter each call, 0.56–0.60× the time of its
+ * direct convolution at ResNet-18's shapes at batch 32, 0.37–0.68× at 128, 0.79–0.98× at 512–1,024 positions, and
+ * slower below 512 (docs/performance-notes.md #33). Its results differ from the direct convolution's by rounding
+ * (≈ 2·10⁻⁶ relative). forward_training because the inference kind wants the filter already transformed.
+ */
+bool winogradFits(const Geometry& g) {
+  return g.kh == 3 && g.kw == 3 && g.strides[0] == 1 && g.strides[1] == 1 && g.dilations[0] == 1 &&
+         g.dilations[1] == 1 && g.pads[0] == 1 && g.pads[1] == 1 && g.pads[2] == 1 && g.pads[3] == 1 &&
+         g.c % 16 == 0 && g.co % 16 == 0 && g.n * g.oh * g.ow >= 512 && !winogradOff();
+}
+
+/** Winograd's forward primitive for `g`, or none where oneDNN has no implementation (no AVX-512). */
+std::unique_ptr<dnnl::convolution_forward::primitive_desc> winogradDesc(const Geometry& g) {
+  if (!winogradFits(g)) return nullptr;
+  try {
+    return std::make_unique<dnnl::convolution_forward::primitive_desc>(
+        forwardDesc(g, dnnl::prop_kind::forward_training, true));
+  } catch (const dnnl::error&) {
+    return nullptr;
+  }
+}
+
 Forward& forward(const Geometry& g) {
   auto& slot = forwards[g.key()];
   if (!slot) {
-    const auto pd = forwardDesc(g, dnnl::prop_kind::forward_inference);
-    auto made =
-        std::unique_ptr<Forward>(new Forward{dnnl::convolution_forward(pd), pd.weights_desc(), nullptr, nullptr,
-                                             nullptr});
+    const auto winograd = winogradDesc(g);
+    const auto pd = winograd ? *winograd : forwardDesc(g, dnnl::prop_kind::forward_inference);
+    auto made = std::unique_ptr<Forward>(new Forward{dnnl::convolution_forward(pd), pd.weights_desc()});
+    made->implementation = pd.impl_info_str();
+    if (winograd) {
+      made->sourceDesc = pd.src_desc();
+      made->resultDesc = pd.dst_desc();
+      const auto reorder = [](const memory::desc& from, const memory::desc& to) {
+        return std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(cpuEngine(), from, cpuEngine(), to));
+      };
+      made->sourceReorder = reorder(g.source(), pd.src_desc());
+      made->resultReorder = reorder(pd.dst_desc(), g.result());
+      if (g.residual) made->residualReorder = reorder(g.result(), pd.dst_desc());
+    }
     if (g.affine) made->scaledFilter = std::make_unique<memory>(g.filter(Tag::hwio), cpuEngine());
     if (pd.weights_desc() != g.filter(Tag::hwio)) {
       made->filterBuffer = std::make_unique<memory>(pd.weights_desc(), cpuEngine());
@@ -318,16 +379,41 @@ Forward& forward(const Geometry& g) {
   return *slot;
 }
 
+/** The filter gradient's primitive for `g`: Winograd's where {@link winogradFits} and oneDNN has it, else direct. */
+dnnl::convolution_backward_weights::primitive_desc backwardFilterDesc(const Geometry& g, bool* winograd) {
+  const auto make = [&](bool wino) {
+    const auto source = wino ? memory::desc(g.source().dims(), kFloat, Tag::any) : g.source();
+    const auto result = wino ? memory::desc(g.result().dims(), kFloat, Tag::any) : g.result();
+    const dnnl::convolution_backward_weights::desc desc(
+        wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct, source,
+        g.filter(Tag::any), result, g.strideDims(), g.dilationDims(), g.padBefore(), g.padAfter());
+    return dnnl::convolution_backward_weights::primitive_desc(
+        desc, cpuEngine(), forwardDesc(g, dnnl::prop_kind::forward_training, wino));
+  };
+  *winograd = winogradFits(g);
+  if (*winograd) try {
+      return make(true);
+    } catch (const dnnl::error&) {
+      *winograd = false;
+    }
+  return make(false);
+}
+
 BackwardFilter& backwardFilter(const Geometry& g) {
   auto& slot = backwardFilters[g.key()];
   if (!slot) {
-    const dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, g.source(),
-                                                        g.filter(Tag::any), g.result(), g.strideDims(),
-                                                        g.dilationDims(), g.padBefore(), g.padAfter());
-    const dnnl::convolution_backward_weights::primitive_desc pd(
-        desc, cpuEngine(), forwardDesc(g, dnnl::prop_kind::forward_training));
+    bool winograd = false;
+    const auto pd = backwardFilterDesc(g, &winograd);
     auto made = std::unique_ptr<BackwardFilter>(
-        new BackwardFilter{dnnl::convolution_backward_weights(pd), pd.diff_weights_desc(), nullptr, nullptr});
+        new BackwardFilter{dnnl::convolution_backward_weights(pd), pd.diff_weights_desc()});
+    if (winograd) {
+      made->sourceDesc = pd.src_desc();
+      made->dyDesc = pd.diff_dst_desc();
+      made->sourceReorder = std::make_unique<dnnl::reorder>(
+          dnnl::reorder::primitive_desc(cpuEngine(), g.source(), cpuEngine(), pd.src_desc()));
+      made->dyReorder = std::make_unique<dnnl::reorder>(
+          dnnl::reorder::primitive_desc(cpuEngine(), g.result(), cpuEngine(), pd.diff_dst_desc()));
+    }
     if (pd.diff_weights_desc() != g.filter(Tag::hwio)) {
       made->gradientBuffer = std::make_unique<memory>(pd.diff_weights_desc(), cpuEngine());
       made->gradientReorder = std::make_unique<dnnl::reorder>(
@@ -336,6 +422,26 @@ BackwardFilter& backwardFilter(const Geometry& g) {
     slot = std::move(made);
   }
   return *slot;
+}
+
+/**
+ * Memory of `desc` on one of two buffers every Winograd call borrows for its blocked activations (calls are
+ * serialised by cacheMutex), each grown to the largest asked for — not a pair kept per geometry.
+ */
+memory blocked(int which, const memory::desc& desc) {
+  struct Free {
+    void operator()(void* data) const { std::free(data); }
+  };
+  static std::unique_ptr<void, Free> buffers[2];
+  static size_t sizes[2] = {0, 0};
+  const size_t bytes = (desc.get_size() + 63) / 64 * 64;
+  if (bytes > sizes[which]) {
+    buffers[which].reset();  // freed before the larger one is taken
+    buffers[which].reset(std::aligned_alloc(64, bytes));
+    if (!buffers[which]) throw std::bad_alloc();
+    sizes[which] = bytes;
+  }
+  return memory(desc, cpuEngine(), buffers[which].get());
 }
 
 /** A TF_Tensor this op owns, deleted when it goes out of scope. */
@@ -381,15 +487,23 @@ void computeForward(void* kernel, TF_OpKernelContext* ctx) {
     if (f.filterReorder) f.filterReorder->execute(stream, userFilter, *f.filterBuffer);
     memory source(g.source(), cpuEngine(), TF_TensorData(input.get()));
     memory result(g.result(), cpuEngine(), TF_TensorData(output.get()));
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, source},
+    memory blockedSource = f.sourceReorder ? blocked(0, f.sourceDesc) : source;
+    memory blockedResult = f.resultReorder ? blocked(1, f.resultDesc) : result;
+    if (f.sourceReorder) f.sourceReorder->execute(stream, source, blockedSource);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, blockedSource},
                                             {DNNL_ARG_WEIGHTS, f.filterReorder ? *f.filterBuffer : userFilter},
-                                            {DNNL_ARG_DST, result}};
+                                            {DNNL_ARG_DST, blockedResult}};
     if (g.affine) args.emplace(DNNL_ARG_BIAS, memory(g.perChannel(), cpuEngine(), TF_TensorData(shift.get())));
-    if (residual)
+    if (residual && f.residualReorder) {
+      memory shortcut(g.result(), cpuEngine(), TF_TensorData(residual.get()));
+      f.residualReorder->execute(stream, shortcut, blockedResult);
+    } else if (residual) {
       std::memcpy(TF_TensorData(output.get()), TF_TensorData(residual.get()), TF_TensorByteSize(output.get()));
+    }
     f.primitive.execute(stream, args);
+    if (f.resultReorder) f.resultReorder->execute(stream, blockedResult, result);
     stream.wait();
-  } catch (const dnnl::error& error) {
+  } catch (const std::exception& error) {  // oneDNN's errors, or no memory for a buffer
     fail(ctx, TF_INTERNAL, std::string("oneDNN convolution failed: ") + error.what());
   }
 }
@@ -423,11 +537,18 @@ void computeBackwardFilter(void* kernel, TF_OpKernelContext* ctx) {
     memory source(g.source(), cpuEngine(), TF_TensorData(input.get()));
     memory gradient(g.result(), cpuEngine(), TF_TensorData(dy.get()));
     memory& result = b.gradientReorder ? *b.gradientBuffer : userGradient;
-    b.primitive.execute(stream,
-                        {{DNNL_ARG_SRC, source}, {DNNL_ARG_DIFF_DST, gradient}, {DNNL_ARG_DIFF_WEIGHTS, result}});
+    memory blockedSource = b.sourceReorder ? blocked(0, b.sourceDesc) : source;
+    memory blockedGradient = b.sourceReorder ? blocked(1, b.dyDesc) : gradient;
+    if (b.sourceReorder) {
+      b.sourceReorder->execute(stream, source, blockedSource);
+      b.dyReorder->execute(stream, gradient, blockedGradient);
+    }
+    b.primitive.execute(stream, {{DNNL_ARG_SRC, blockedSource},
+                                 {DNNL_ARG_DIFF_DST, blockedGradient},
+                                 {DNNL_ARG_DIFF_WEIGHTS, result}});
     if (b.gradientReorder) b.gradientReorder->execute(stream, *b.gradientBuffer, userGradient);
     stream.wait();
-  } catch (const dnnl::error& error) {
+  } catch (const std::exception& error) {  // oneDNN's errors, or no memory for a buffer
     fail(ctx, TF_INTERNAL, std::string("oneDNN filter gradient failed: ") + error.what());
   }
 }
@@ -455,6 +576,31 @@ void* createBackwardFilter(TF_OpKernelConstruction* ctx) { return createKernel(c
 napi_value throwError(napi_env env, const std::string& message) {
   napi_throw_error(env, nullptr, message.c_str());
   return nullptr;
+}
+
+/**
+ * `forwardImplementations()`: one string per forward convolution made so far, "input [n, h, w, c], filter
+ * [kh, kw, c, co], strides [sh, sw]: <oneDNN's implementation>" — which algorithm each geometry runs on this CPU.
+ */
+napi_value forwardImplementations(napi_env env, napi_callback_info) {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  napi_value list;
+  if (napi_create_array(env, &list) != napi_ok) return throwError(env, "could not make an array");
+  uint32_t index = 0;
+  for (const auto& [key, made] : forwards) {
+    const auto dims = [&](std::initializer_list<size_t> at) {
+      std::string text = "[";
+      for (size_t i : at) text += (text.size() > 1 ? ", " : "") + std::to_string(key[i]);
+      return text + "]";
+    };
+    const std::string text = "input " + dims({0, 1, 2, 3}) + ", filter " + dims({4, 5, 3, 6}) + ", strides " +
+                             dims({7, 8}) + ": " + made->implementation;
+    napi_value value;
+    if (napi_create_string_utf8(env, text.c_str(), text.size(), &value) != napi_ok ||
+        napi_set_element(env, list, index++, value) != napi_ok)
+      return throwError(env, "could not list the implementations");
+  }
+  return list;
 }
 
 }  // namespace
@@ -485,5 +631,10 @@ NAPI_MODULE_INIT() {
   if (napi_create_string_utf8(env, text.c_str(), text.size(), &value) != napi_ok ||
       napi_set_named_property(env, exports, "onednnVersion", value) != napi_ok)
     return throwError(env, "could not export onednnVersion");
+  napi_value listing;
+  if (napi_create_function(env, "forwardImplementations", NAPI_AUTO_LENGTH, forwardImplementations, nullptr,
+                           &listing) != napi_ok ||
+      napi_set_named_property(env, exports, "forwardImplementations", listing) != napi_ok)
+    return throwError(env, "could not export forwardImplementations");
   return exports;
 }

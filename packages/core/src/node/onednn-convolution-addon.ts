@@ -63,3 +63,14 @@ export function loadOneDnnConvolution(): { version: string } | { missing: string
     return { missing: `${path} failed to load: ${String((error as Error).message ?? error).split('\n')[0]}` };
   }
 }
+
+/**
+ * The algorithm oneDNN runs for each forward convolution geometry made so far ("input [n, h, w, c], filter [kh, kw,
+ * c, co], strides [sh, sw]: <implementation>"; Winograd's is `jit_wino_4x3`), or empty when the addon is not loaded.
+ */
+export function oneDnnForwardImplementations(): string[] {
+  const found = addonPath();
+  if ('missing' in found) return [];
+  const addon = requireFromHere(found.path) as { forwardImplementations?: () => string[] };
+  return addon.forwardImplementations?.() ?? [];
+}

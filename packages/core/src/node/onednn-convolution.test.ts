@@ -1,5 +1,6 @@
 // The native CPU backend's oneDNN convolutions (native/onednn-convolution.cc, built by `npm run native:build` when
 // libdnnl-dev is installed), checked against tfjs-core's cpu backend in the same process.
+import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { maxRelDiff, nativeOpsRun } from '@moco-robust/testing';
@@ -15,6 +16,7 @@ import {
 import {
   CONVOLUTION_VARIABLE,
   loadOneDnnConvolution,
+  oneDnnForwardImplementations,
   preferEigenBesideOneDnnConvolution,
 } from './onednn-convolution-addon';
 
@@ -71,6 +73,14 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     ['5×3 stride [1, 3] valid', [1, 11, 12, 2], [5, 3, 2, 3], [1, 3], 'valid', 1],
     ['3×3 dilation 2 same', [2, 10, 10, 3], [3, 3, 3, 2], 1, 'same', 2],
     [
+      '3×3 stride 1 same at 512 output positions (Winograd where AVX-512)',
+      [2, 16, 16, 16],
+      [3, 3, 16, 32],
+      1,
+      'same',
+      1,
+    ],
+    [
       '2×2 explicit padding',
       [2, 7, 6, 3],
       [2, 2, 3, 4],
@@ -106,6 +116,7 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     ['3×3 stride 1 at 4×4 (GEMM)', [3, 4, 4, 16], [3, 3, 16, 24], 1, 'same'],
     ['1×1 stride 1 at 4×4', [3, 4, 4, 16], [1, 1, 16, 24], 1, 'valid'],
     ['3×3 stride 2 at 9×9', [2, 9, 9, 8], [3, 3, 8, 12], 2, 'same'],
+    ['3×3 stride 1 at 8×8 ×8 (Winograd where AVX-512)', [8, 8, 8, 32], [3, 3, 32, 16], 1, 'same'],
   ] as const)(
     'the affine op, %s: conv·scale + shift (+ residual) (then ReLU) as on the cpu backend',
     async (_, xs, fs, strides, pad) => {
@@ -143,6 +154,27 @@ describe('oneDNN convolutions on the native CPU backend', () => {
       );
     },
   );
+
+  it("runs 3×3 stride-1 convolutions over ≥ 512 output positions as Winograd's where the CPU has AVX-512", () => {
+    if (!built()) return;
+    const run = (xShape: number[], fShape: number[]) =>
+      tf.tidy(() => tf.conv2d(u(xShape, 1) as tf.Tensor4D, u(fShape, 2) as tf.Tensor4D, 1, 'same').dataSync());
+    run([4, 8, 16, 16], [3, 3, 16, 16]); // 512 positions
+    run([1, 8, 16, 16], [3, 3, 16, 16]); // 128: direct
+    run([4, 8, 16, 16], [3, 3, 16, 8]); // 8 output channels: direct
+    const implementation = (x: string, f: string) =>
+      oneDnnForwardImplementations()
+        .find((line) => line.startsWith(`input ${x}, filter ${f}, strides [1, 1]: `))
+        ?.split(': ')[1];
+    const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+    const avx512 = /\bavx512bw\b/.test(flags) && /\bavx512vl\b/.test(flags);
+    const wide = implementation('[4, 8, 16, 16]', '[3, 3, 16, 16]');
+    expect(wide).toBeDefined();
+    if (avx512) expect(wide).toMatch(/wino/);
+    else expect(wide).not.toMatch(/wino/);
+    expect(implementation('[1, 8, 16, 16]', '[3, 3, 16, 16]')).not.toMatch(/wino/);
+    expect(implementation('[4, 8, 16, 16]', '[3, 3, 16, 8]')).not.toMatch(/wino/);
+  });
 
   it('the affine op refuses a residual of another shape, naming it', () => {
     if (!built()) return;
@@ -220,6 +252,22 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     native.forEach((values, i) => expect(maxRelDiff(values, cpu[i]!)).toBeLessThan(1e-5));
     expect(nativeOpsRun(() => tf.dispose(fused()))).toContain(ONEDNN_CONV2D_OP);
     expect(nativeOpsRun(() => tf.dispose(filterGradients()))).toContain('MocoConv2DBackpropFilter');
+  });
+
+  it("Winograd's input and filter gradients (3×3 stride 1 over 512 positions) equal the cpu backend", async () => {
+    if (!built()) return;
+    const r = () => u([8, 8, 8, 16], 9);
+    const gradients = () =>
+      tf.grads((x, filter) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same'), r())))([
+        u([8, 8, 8, 32], 7),
+        u([3, 3, 32, 16], 8),
+      ]);
+    const { cpu, native } = await onBoth(gradients);
+    // the filter gradient sums 512 positions' products in another order: rounding grows with the sum
+    expect(maxRelDiff(native[0]!, cpu[0]!), 'input gradient').toBeLessThan(1e-5);
+    expect(maxRelDiff(native[1]!, cpu[1]!), 'filter gradient').toBeLessThan(2e-5);
+    const ops = nativeOpsRun(() => tf.dispose(gradients()));
+    expect(ops).toContain('MocoConv2DBackpropFilter');
   });
 
   it('leave no tensor behind', () => {
