@@ -21,8 +21,8 @@
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
 // All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
-// 3×3 stride-1 convolutions padded by 1 over at least 512 output positions run as Winograd's F(4×4, 3×3) where oneDNN
-// has it (AVX-512; `winogradFits`); `MOCO_ROBUST_WINOGRAD=0` keeps them direct. The module also exports
+// 3×3 stride-1 convolutions padded by 1 with enough channels and output positions run as Winograd's F(4×4, 3×3) where
+// oneDNN has it (AVX-512; `winogradFits`); `MOCO_ROBUST_WINOGRAD=0` keeps them direct. The module also exports
 // `forwardImplementations()`, the algorithm each forward geometry made so far runs on.
 //
 // Built by `buildNativeBackend` (phase "kernels") into tfjs-node's deps/ beside the TensorFlow libraries it
@@ -32,6 +32,7 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -327,17 +328,21 @@ bool winogradOff() {
 
 /**
  * Whether a convolution runs as Winograd's F(4×4, 3×3): 3×3, stride 1, undilated, padded by 1 on every side (a
- * ResNet's stride-1 convolutions and their input gradients), with at least 512 output positions over the batch.
- * There oneDNN's Winograd convolution (AVX-512 only; elsewhere making it fails and the direct one runs) does a
- * quarter of the multiplies: with the reorders of activations and filter each call, 0.56–0.60× the time of its
- * direct convolution at ResNet-18's shapes at batch 32, 0.37–0.68× at 128, 0.79–0.98× at 512–1,024 positions, and
- * slower below 512 (docs/performance-notes.md #33). Its results differ from the direct convolution's by rounding
- * (≈ 2·10⁻⁶ relative). forward_training because the inference kind wants the filter already transformed.
+ * ResNet's stride-1 convolutions and their input gradients), with at least 64 input and output channels (multiples
+ * of 16), at least 512 output positions over the batch and positions × channels ≥ 65,536. There oneDNN's Winograd
+ * convolution (AVX-512 only; elsewhere making it fails and the direct one runs) does a quarter of the multiplies:
+ * with the reorders of activations and filter each call, 0.56–0.60× the time of its direct convolution at
+ * ResNet-18's shapes at batch 32, 0.37–0.68× at 128, 0.77–0.98× near the bounds; with fewer positions or channels it
+ * is slower (up to 7×; 16 channels: 1.2–1.7×) (docs/performance-notes.md #33). Its results differ from the direct
+ * convolution's by rounding (≈ 2·10⁻⁶ relative). forward_training because the inference kind wants the filter
+ * already transformed.
  */
 bool winogradFits(const Geometry& g) {
+  const int64_t positions = g.n * g.oh * g.ow, channels = std::min(g.c, g.co);
   return g.kh == 3 && g.kw == 3 && g.strides[0] == 1 && g.strides[1] == 1 && g.dilations[0] == 1 &&
          g.dilations[1] == 1 && g.pads[0] == 1 && g.pads[1] == 1 && g.pads[2] == 1 && g.pads[3] == 1 &&
-         g.c % 16 == 0 && g.co % 16 == 0 && g.n * g.oh * g.ow >= 512 && !winogradOff();
+         g.c % 16 == 0 && g.co % 16 == 0 && channels >= 64 && positions >= 512 && positions * channels >= 65536 &&
+         !winogradOff();
 }
 
 /** Winograd's forward primitive for `g`, or none where oneDNN has no implementation (no AVX-512). */
@@ -580,7 +585,8 @@ napi_value throwError(napi_env env, const std::string& message) {
 
 /**
  * `forwardImplementations()`: one string per forward convolution made so far, "input [n, h, w, c], filter
- * [kh, kw, c, co], strides [sh, sw]: <oneDNN's implementation>" — which algorithm each geometry runs on this CPU.
+ * [kh, kw, c, co], strides [sh, sw][ + scale, shift][ + residual][ + ReLU]: <oneDNN's implementation>" — which
+ * algorithm each geometry runs on this CPU.
  */
 napi_value forwardImplementations(napi_env env, napi_callback_info) {
   std::lock_guard<std::mutex> lock(cacheMutex);
@@ -593,8 +599,10 @@ napi_value forwardImplementations(napi_env env, napi_callback_info) {
       for (size_t i : at) text += (text.size() > 1 ? ", " : "") + std::to_string(key[i]);
       return text + "]";
     };
+    const std::string fused = std::string(key[16] ? " + scale, shift" : "") + (key[18] ? " + residual" : "") +
+                              (key[17] ? " + ReLU" : "");
     const std::string text = "input " + dims({0, 1, 2, 3}) + ", filter " + dims({4, 5, 3, 6}) + ", strides " +
-                             dims({7, 8}) + ": " + made->implementation;
+                             dims({7, 8}) + fused + ": " + made->implementation;
     napi_value value;
     if (napi_create_string_utf8(env, text.c_str(), text.size(), &value) != napi_ok ||
         napi_set_element(env, list, index++, value) != napi_ok)

@@ -73,9 +73,9 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     ['5×3 stride [1, 3] valid', [1, 11, 12, 2], [5, 3, 2, 3], [1, 3], 'valid', 1],
     ['3×3 dilation 2 same', [2, 10, 10, 3], [3, 3, 3, 2], 1, 'same', 2],
     [
-      '3×3 stride 1 same at 512 output positions (Winograd where AVX-512)',
-      [2, 16, 16, 16],
-      [3, 3, 16, 32],
+      '3×3 stride 1 same, 64 channels at 1,024 output positions (Winograd where AVX-512)',
+      [4, 16, 16, 64],
+      [3, 3, 64, 64],
       1,
       'same',
       1,
@@ -116,7 +116,7 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     ['3×3 stride 1 at 4×4 (GEMM)', [3, 4, 4, 16], [3, 3, 16, 24], 1, 'same'],
     ['1×1 stride 1 at 4×4', [3, 4, 4, 16], [1, 1, 16, 24], 1, 'valid'],
     ['3×3 stride 2 at 9×9', [2, 9, 9, 8], [3, 3, 8, 12], 2, 'same'],
-    ['3×3 stride 1 at 8×8 ×8 (Winograd where AVX-512)', [8, 8, 8, 32], [3, 3, 32, 16], 1, 'same'],
+    ['3×3 stride 1 at 16×16 ×4 (Winograd where AVX-512)', [4, 16, 16, 64], [3, 3, 64, 64], 1, 'same'],
   ] as const)(
     'the affine op, %s: conv·scale + shift (+ residual) (then ReLU) as on the cpu backend',
     async (_, xs, fs, strides, pad) => {
@@ -155,25 +155,27 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     },
   );
 
-  it("runs 3×3 stride-1 convolutions over ≥ 512 output positions as Winograd's where the CPU has AVX-512", () => {
+  it("runs 3×3 stride-1 convolutions with ≥ 64 channels over enough positions as Winograd's on AVX-512", () => {
     if (!built()) return;
     const run = (xShape: number[], fShape: number[]) =>
       tf.tidy(() => tf.conv2d(u(xShape, 1) as tf.Tensor4D, u(fShape, 2) as tf.Tensor4D, 1, 'same').dataSync());
-    run([4, 8, 16, 16], [3, 3, 16, 16]); // 512 positions
-    run([1, 8, 16, 16], [3, 3, 16, 16]); // 128: direct
-    run([4, 8, 16, 16], [3, 3, 16, 8]); // 8 output channels: direct
+    run([4, 16, 16, 64], [3, 3, 64, 64]); // 1,024 positions × 64 channels
+    run([2, 16, 16, 64], [3, 3, 64, 64]); // 512 × 64: direct
+    run([4, 16, 16, 64], [3, 3, 64, 32]); // 32 output channels: direct
+    run([1, 4, 4, 512], [3, 3, 512, 512]); // 16 positions: direct
     const implementation = (x: string, f: string) =>
       oneDnnForwardImplementations()
         .find((line) => line.startsWith(`input ${x}, filter ${f}, strides [1, 1]: `))
         ?.split(': ')[1];
     const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
     const avx512 = /\bavx512bw\b/.test(flags) && /\bavx512vl\b/.test(flags);
-    const wide = implementation('[4, 8, 16, 16]', '[3, 3, 16, 16]');
+    const wide = implementation('[4, 16, 16, 64]', '[3, 3, 64, 64]');
     expect(wide).toBeDefined();
     if (avx512) expect(wide).toMatch(/wino/);
     else expect(wide).not.toMatch(/wino/);
-    expect(implementation('[1, 8, 16, 16]', '[3, 3, 16, 16]')).not.toMatch(/wino/);
-    expect(implementation('[4, 8, 16, 16]', '[3, 3, 16, 8]')).not.toMatch(/wino/);
+    expect(implementation('[2, 16, 16, 64]', '[3, 3, 64, 64]')).not.toMatch(/wino/);
+    expect(implementation('[4, 16, 16, 64]', '[3, 3, 64, 32]')).not.toMatch(/wino/);
+    expect(implementation('[1, 4, 4, 512]', '[3, 3, 512, 512]')).not.toMatch(/wino/);
   });
 
   it('the affine op refuses a residual of another shape, naming it', () => {
@@ -254,16 +256,16 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     expect(nativeOpsRun(() => tf.dispose(filterGradients()))).toContain('MocoConv2DBackpropFilter');
   });
 
-  it("Winograd's input and filter gradients (3×3 stride 1 over 512 positions) equal the cpu backend", async () => {
+  it("Winograd's input and filter gradients (64 channels at 1,024 positions) equal the cpu backend", async () => {
     if (!built()) return;
-    const r = () => u([8, 8, 8, 16], 9);
+    const r = () => u([4, 16, 16, 64], 9);
     const gradients = () =>
       tf.grads((x, filter) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same'), r())))([
-        u([8, 8, 8, 32], 7),
-        u([3, 3, 32, 16], 8),
+        u([4, 16, 16, 64], 7),
+        u([3, 3, 64, 64], 8),
       ]);
     const { cpu, native } = await onBoth(gradients);
-    // the filter gradient sums 512 positions' products in another order: rounding grows with the sum
+    // the filter gradient sums 1,024 positions' products in another order: rounding grows with the sum
     expect(maxRelDiff(native[0]!, cpu[0]!), 'input gradient').toBeLessThan(1e-5);
     expect(maxRelDiff(native[1]!, cpu[1]!), 'filter gradient').toBeLessThan(2e-5);
     const ops = nativeOpsRun(() => tf.dispose(gradients()));
