@@ -21,8 +21,8 @@
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
 // All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
-// 3×3 stride-1 convolutions padded by 1 with enough channels and output positions run as Winograd's F(4×4, 3×3) where
-// oneDNN has it (AVX-512; `winogradFits`); `MOCO_ROBUST_WINOGRAD=0` keeps them direct. The module also exports
+// 3×3 stride-1 convolutions padded by 1 with enough channels and output positions run as Winograd's F(4×4, 3×3)
+// where oneDNN has it (AVX-512; `winogradFits`); `MOCO_ROBUST_WINOGRAD=0` keeps them direct. The module also exports
 // `forwardImplementations()`, the algorithm each forward geometry made so far runs on.
 //
 // Built by `buildNativeBackend` (phase "kernels") into tfjs-node's deps/ beside the TensorFlow libraries it
@@ -86,8 +86,9 @@ struct Geometry {
     return {n, h, w, c, kh, kw, co, strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0],
             dilations[1], threads(), affine, relu, residual};
   }
-  memory::desc source() const { return memory::desc({n, c, h, w}, kFloat, Tag::nhwc); }
-  memory::desc result() const { return memory::desc({n, co, oh, ow}, kFloat, Tag::nhwc); }
+  /** The input and output, NHWC as TensorFlow holds them (`Tag::any`: the layout a primitive chooses). */
+  memory::desc source(Tag tag = Tag::nhwc) const { return memory::desc({n, c, h, w}, kFloat, tag); }
+  memory::desc result(Tag tag = Tag::nhwc) const { return memory::desc({n, co, oh, ow}, kFloat, tag); }
   memory::desc filter(Tag tag) const { return memory::desc({co, c, kh, kw}, kFloat, tag); }
   /** A per-output-channel vector: the affine op's scale and shift (the shift is the convolution's bias). */
   memory::desc perChannel() const { return memory::desc({co}, kFloat, Tag::x); }
@@ -291,8 +292,7 @@ Tag forwardFilterTag(const Geometry& g) {
 dnnl::convolution_forward::primitive_desc forwardDesc(const Geometry& g, dnnl::prop_kind kind,
                                                       bool winograd = false) {
   const auto filter = g.filter(winograd ? Tag::any : forwardFilterTag(g));
-  const auto source = winograd ? memory::desc(g.source().dims(), kFloat, Tag::any) : g.source();
-  const auto result = winograd ? memory::desc(g.result().dims(), kFloat, Tag::any) : g.result();
+  const auto source = g.source(winograd ? Tag::any : Tag::nhwc), result = g.result(winograd ? Tag::any : Tag::nhwc);
   const auto algorithm = winograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
   const auto desc = g.affine ? dnnl::convolution_forward::desc(kind, algorithm, source, filter, g.perChannel(), result,
                                                                g.strideDims(), g.dilationDims(), g.padBefore(),
@@ -332,10 +332,10 @@ bool winogradOff() {
  * of 16), at least 512 output positions over the batch and positions × channels ≥ 65,536. There oneDNN's Winograd
  * convolution (AVX-512 only; elsewhere making it fails and the direct one runs) does a quarter of the multiplies:
  * with the reorders of activations and filter each call, 0.56–0.60× the time of its direct convolution at
- * ResNet-18's shapes at batch 32, 0.37–0.68× at 128, 0.77–0.98× near the bounds; with fewer positions or channels it
- * is slower (up to 7×; 16 channels: 1.2–1.7×) (docs/performance-notes.md #33). Its results differ from the direct
- * convolution's by rounding (≈ 2·10⁻⁶ relative). forward_training because the inference kind wants the filter
- * already transformed.
+ * ResNet-18's shapes at batch 32, 0.37–0.68× at 128, 0.77–0.98× near the bounds; with fewer positions or channels
+ * it is slower (up to 7×; 16 channels: 1.2–1.7×) (docs/performance-notes.md #33). Its results differ from the
+ * direct convolution's by rounding (≈ 2·10⁻⁶ relative). forward_training because the inference kind wants the
+ * filter already transformed.
  */
 bool winogradFits(const Geometry& g) {
   const int64_t positions = g.n * g.oh * g.ow, channels = std::min(g.c, g.co);
@@ -345,56 +345,12 @@ bool winogradFits(const Geometry& g) {
          !winogradOff();
 }
 
-/** Winograd's forward primitive for `g`, or none where oneDNN has no implementation (no AVX-512). */
-std::unique_ptr<dnnl::convolution_forward::primitive_desc> winogradDesc(const Geometry& g) {
-  if (!winogradFits(g)) return nullptr;
-  try {
-    return std::make_unique<dnnl::convolution_forward::primitive_desc>(
-        forwardDesc(g, dnnl::prop_kind::forward_training, true));
-  } catch (const dnnl::error&) {
-    return nullptr;
-  }
-}
-
-Forward& forward(const Geometry& g) {
-  auto& slot = forwards[g.key()];
-  if (!slot) {
-    const auto winograd = winogradDesc(g);
-    const auto pd = winograd ? *winograd : forwardDesc(g, dnnl::prop_kind::forward_inference);
-    auto made = std::unique_ptr<Forward>(new Forward{dnnl::convolution_forward(pd), pd.weights_desc()});
-    made->implementation = pd.impl_info_str();
-    if (winograd) {
-      made->sourceDesc = pd.src_desc();
-      made->resultDesc = pd.dst_desc();
-      const auto reorder = [](const memory::desc& from, const memory::desc& to) {
-        return std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(cpuEngine(), from, cpuEngine(), to));
-      };
-      made->sourceReorder = reorder(g.source(), pd.src_desc());
-      made->resultReorder = reorder(pd.dst_desc(), g.result());
-      if (g.residual) made->residualReorder = reorder(g.result(), pd.dst_desc());
-    }
-    if (g.affine) made->scaledFilter = std::make_unique<memory>(g.filter(Tag::hwio), cpuEngine());
-    if (pd.weights_desc() != g.filter(Tag::hwio)) {
-      made->filterBuffer = std::make_unique<memory>(pd.weights_desc(), cpuEngine());
-      made->filterReorder = std::make_unique<dnnl::reorder>(
-          dnnl::reorder::primitive_desc(cpuEngine(), g.filter(Tag::hwio), cpuEngine(), pd.weights_desc()));
-    }
-    slot = std::move(made);
-  }
-  return *slot;
-}
-
-/** The filter gradient's primitive for `g`: Winograd's where {@link winogradFits} and oneDNN has it, else direct. */
-dnnl::convolution_backward_weights::primitive_desc backwardFilterDesc(const Geometry& g, bool* winograd) {
-  const auto make = [&](bool wino) {
-    const auto source = wino ? memory::desc(g.source().dims(), kFloat, Tag::any) : g.source();
-    const auto result = wino ? memory::desc(g.result().dims(), kFloat, Tag::any) : g.result();
-    const dnnl::convolution_backward_weights::desc desc(
-        wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct, source,
-        g.filter(Tag::any), result, g.strideDims(), g.dilationDims(), g.padBefore(), g.padAfter());
-    return dnnl::convolution_backward_weights::primitive_desc(
-        desc, cpuEngine(), forwardDesc(g, dnnl::prop_kind::forward_training, wino));
-  };
+/**
+ * `make(true)` (Winograd's primitive) where {@link winogradFits} and oneDNN has an implementation (AVX-512), else
+ * `make(false)` (the direct one); `*winograd` says which.
+ */
+template <typename Make>
+auto winogradOrDirect(const Geometry& g, Make make, bool* winograd) {
   *winograd = winogradFits(g);
   if (*winograd) try {
       return make(true);
@@ -404,25 +360,67 @@ dnnl::convolution_backward_weights::primitive_desc backwardFilterDesc(const Geom
   return make(false);
 }
 
+std::unique_ptr<dnnl::reorder> reorder(const memory::desc& from, const memory::desc& to) {
+  return std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(cpuEngine(), from, cpuEngine(), to));
+}
+
+Forward& forward(const Geometry& g) {
+  auto& slot = forwards[g.key()];
+  if (!slot) {
+    bool winograd = false;
+    const auto pd = winogradOrDirect(
+        g,
+        [&](bool wino) {
+          return wino ? forwardDesc(g, dnnl::prop_kind::forward_training, true)
+                      : forwardDesc(g, dnnl::prop_kind::forward_inference);
+        },
+        &winograd);
+    auto made = std::unique_ptr<Forward>(new Forward{dnnl::convolution_forward(pd), pd.weights_desc()});
+    made->implementation = pd.impl_info_str();
+    if (winograd) {
+      made->sourceDesc = pd.src_desc();
+      made->resultDesc = pd.dst_desc();
+      made->sourceReorder = reorder(g.source(), pd.src_desc());
+      made->resultReorder = reorder(pd.dst_desc(), g.result());
+      if (g.residual) made->residualReorder = reorder(g.result(), pd.dst_desc());
+    }
+    if (g.affine) made->scaledFilter = std::make_unique<memory>(g.filter(Tag::hwio), cpuEngine());
+    if (pd.weights_desc() != g.filter(Tag::hwio)) {
+      made->filterBuffer = std::make_unique<memory>(pd.weights_desc(), cpuEngine());
+      made->filterReorder = reorder(g.filter(Tag::hwio), pd.weights_desc());
+    }
+    slot = std::move(made);
+  }
+  return *slot;
+}
+
 BackwardFilter& backwardFilter(const Geometry& g) {
   auto& slot = backwardFilters[g.key()];
   if (!slot) {
     bool winograd = false;
-    const auto pd = backwardFilterDesc(g, &winograd);
+    const auto pd = winogradOrDirect(
+        g,
+        [&](bool wino) {
+          const auto activations = wino ? Tag::any : Tag::nhwc;
+          const dnnl::convolution_backward_weights::desc desc(
+              wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct,
+              g.source(activations), g.filter(Tag::any), g.result(activations), g.strideDims(), g.dilationDims(),
+              g.padBefore(), g.padAfter());
+          return dnnl::convolution_backward_weights::primitive_desc(
+              desc, cpuEngine(), forwardDesc(g, dnnl::prop_kind::forward_training, wino));
+        },
+        &winograd);
     auto made = std::unique_ptr<BackwardFilter>(
         new BackwardFilter{dnnl::convolution_backward_weights(pd), pd.diff_weights_desc()});
     if (winograd) {
       made->sourceDesc = pd.src_desc();
       made->dyDesc = pd.diff_dst_desc();
-      made->sourceReorder = std::make_unique<dnnl::reorder>(
-          dnnl::reorder::primitive_desc(cpuEngine(), g.source(), cpuEngine(), pd.src_desc()));
-      made->dyReorder = std::make_unique<dnnl::reorder>(
-          dnnl::reorder::primitive_desc(cpuEngine(), g.result(), cpuEngine(), pd.diff_dst_desc()));
+      made->sourceReorder = reorder(g.source(), pd.src_desc());
+      made->dyReorder = reorder(g.result(), pd.diff_dst_desc());
     }
     if (pd.diff_weights_desc() != g.filter(Tag::hwio)) {
       made->gradientBuffer = std::make_unique<memory>(pd.diff_weights_desc(), cpuEngine());
-      made->gradientReorder = std::make_unique<dnnl::reorder>(
-          dnnl::reorder::primitive_desc(cpuEngine(), pd.diff_weights_desc(), cpuEngine(), g.filter(Tag::hwio)));
+      made->gradientReorder = reorder(pd.diff_weights_desc(), g.filter(Tag::hwio));
     }
     slot = std::move(made);
   }
