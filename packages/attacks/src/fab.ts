@@ -6,6 +6,7 @@ import {
   withConstantWeights,
   type Rng,
 } from '@moco-robust/core';
+import { linfBoxProjection, linfBoxProjectionAvailable } from '@moco-robust/core/kernels';
 import { DEFAULT_EPSILON } from './attack-settings';
 import { cleanRanking, targetBatch } from './clean-ranking';
 import { checkAttackInputs } from './input-checks';
@@ -53,9 +54,17 @@ const BISECTION_STEPS = 26;
  * on the hyperplane, the step to the box corner closest to it. The step is `d_i = ±min(λ, p_i)`
  * (`p_i` the room to the box edge in the helpful direction), and `Σ |w_i|·min(λ, p_i)` is piecewise
  * linear in λ: bisection finds the piece that reaches `b` (no sort, a fixed number of batched ops,
- * no host read) and λ is then solved exactly on it (Croce & Hein, ICML 2020, FAB).
+ * no host read) and λ is then solved exactly on it (Croce & Hein, ICML 2020, FAB). Where the backend has the
+ * projection as one kernel (the native CPU backend, `linfBoxProjection`), that runs instead: λ exact per row, in one
+ * call instead of ≈ 230 kernels (the same steps to float rounding).
  */
 export function linfHyperplaneBoxProjection(points: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (linfBoxProjectionAvailable()) return linfBoxProjection(points, w, b);
+  return batchedProjection(points, w, b);
+}
+
+/** {@link linfHyperplaneBoxProjection} out of tfjs ops, on every backend: bisection, then the exact solve. */
+function batchedProjection(points: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   const [n] = points.shape;
   const { direction, room, weight, wanted, nonzero } = tf.tidy(() => {
     // orient each hyperplane so that the row has to decrease w·z: w·t − b ≥ 0

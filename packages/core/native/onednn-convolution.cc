@@ -19,6 +19,7 @@
 //                                                            shortcut sum and ReLU; the residual is copied into the
 //                                                            output and added by a sum post-op
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
+// (and, from linf-box-projection.cc in the same addon, MocoLinfBoxProjection: FAB's projection step)
 // All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
 // 3×3 stride-1 convolutions padded by 1 with enough channels and output positions run as Winograd's F(4×4, 3×3)
@@ -611,6 +612,9 @@ napi_value forwardImplementations(napi_env env, napi_callback_info) {
 
 }  // namespace
 
+// linf-box-projection.cc, compiled into the same addon: FAB's projection step as one op
+bool registerLinfBoxProjection(TF_Status* status);
+
 NAPI_MODULE_INIT() {
   TF_Status* status = TF_NewStatus();
   const std::vector<const char*> geometryAttrs = {"strides: list(int)", "pads: list(int)", "dilations: list(int)"};
@@ -626,7 +630,8 @@ NAPI_MODULE_INIT() {
                  {"input: float", "filter: float", "scale: float", "shift: float", "residual: float"}, affineAttrs,
                  &createAffineResidual, &computeForward, status) &&
       registerOp("MocoConv2DBackpropFilter", {"input: float", "dy: float"}, filterAttrs, &createBackwardFilter,
-                 &computeBackwardFilter, status);
+                 &computeBackwardFilter, status) &&
+      registerLinfBoxProjection(status);
   const std::string message = ok ? "" : TF_Message(status);
   TF_DeleteStatus(status);
   if (!ok) return throwError(env, "registering the oneDNN convolution ops with TensorFlow failed: " + message);

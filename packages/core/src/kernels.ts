@@ -1,7 +1,8 @@
 /**
  * `@moco-robust/core/kernels`: moco-robust's own fused kernels, for the model executor (`@moco-robust/models`) and
  * for users writing their own — a convolution with an inference-mode batch-norm's per-channel map (and a ReLU) in one
- * kernel, where the backend has it. Kept out of the main entry, whose API is the library's.
+ * kernel, where the backend has it; FAB's projection step as one kernel. Kept out of the main entry, whose API is the
+ * library's.
  * @packageDocumentation
  */
 export {
@@ -11,3 +12,8 @@ export {
   convAffineAvailable,
   type ConvAffineAttrs,
 } from './backend/conv-affine';
+export {
+  LINF_BOX_PROJECTION_KERNEL,
+  linfBoxProjection,
+  linfBoxProjectionAvailable,
+} from './backend/linf-box-projection';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV_AFFINE_KERNEL, convAffineGradient, type ConvAffineAttrs } from './conv-affine';
 import { inputGradientAsForwardConvolution } from './conv2d-gradient';
+import { nativeLinfBoxProjectionKernel } from './linf-box-projection';
 import type { NativeBackend } from './native-backend';
 
 /** The TensorFlow ops `packages/core/native/onednn-convolution.cc` registers. */
@@ -169,6 +170,9 @@ export function registerOneDnnConvolution(load: () => { version: string } | { mi
     tf.registerKernel(kernel);
   }
   tf.registerGradient(convAffineGradient);
+  // the addon's other op: FAB's projection step (linf-box-projection.ts)
+  if (tf.getKernel(nativeLinfBoxProjectionKernel.kernelName, 'tensorflow') === undefined)
+    tf.registerKernel(nativeLinfBoxProjectionKernel);
   registered = `oneDNN ${loaded.version}`;
   return registered;
 }

@@ -9,6 +9,7 @@ import { emit, type EventListener } from '../events/events';
 import {
   buildOneDnnConvolution,
   checkOneDnnConvolution,
+  oneDnnConvolutionSources,
   type OneDnnConvolutionBuild,
 } from './build-onednn-convolution';
 import { layOutNativeDeps } from './native-deps-layout';
@@ -212,11 +213,14 @@ export async function buildNativeBackend(
   };
 
   const nodedir = process.env.npm_config_nodedir ?? nodeHeadersDir();
-  // the cpu variant's oneDNN convolutions: checked when built before, else (re)built
+  // the cpu variant's oneDNN convolutions: checked when built before from the sources there now, else (re)built
   const convolutions = async (rebuild: boolean): Promise<OneDnnConvolutionBuild | undefined> => {
     if (variant !== 'cpu') return undefined;
     const path = join(packageDir, 'deps', ONEDNN_CONVOLUTION_ADDON);
-    if (!rebuild && existsSync(path)) {
+    const built = existsSync(path) ? statSync(path).mtimeMs : undefined;
+    const current =
+      built !== undefined && oneDnnConvolutionSources().every((source) => statSync(source).mtimeMs <= built);
+    if (!rebuild && current) {
       report('kernels', `checking ${path} against TensorFlow's convolutions`);
       return {
         built: true,

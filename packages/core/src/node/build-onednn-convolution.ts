@@ -8,14 +8,20 @@ import { ONEDNN_CONVOLUTION_ADDON } from './onednn-convolution-addon';
 
 const run = promisify(execFile);
 
-/** The C++ source, shipped in the package's `native/` (found from `dist/` and from `src/node/`). */
-export function oneDnnConvolutionSource(): string {
+/** The addon's C++ sources in the package's `native/`, found from `dist/` and from `src/node/`. */
+const NATIVE_SOURCES = ['onednn-convolution.cc', 'linf-box-projection.cc'];
+
+/**
+ * The C++ sources compiled into the addon, shipped in the package's `native/`: the oneDNN convolutions, and FAB's
+ * projection step (`MocoLinfBoxProjection`), registered when the addon loads.
+ */
+export function oneDnnConvolutionSources(): string[] {
   let directory = dirname(fileURLToPath(import.meta.url));
   for (let level = 0; level < 4; level += 1, directory = dirname(directory)) {
-    const candidate = join(directory, 'native', 'onednn-convolution.cc');
-    if (existsSync(candidate)) return candidate;
+    const candidates = NATIVE_SOURCES.map((name) => join(directory, 'native', name));
+    if (candidates.every((candidate) => existsSync(candidate))) return candidates;
   }
-  throw new Error(`native/onednn-convolution.cc not found above ${fileURLToPath(import.meta.url)}`);
+  throw new Error(`native/${NATIVE_SOURCES.join(', native/')} not found above ${fileURLToPath(import.meta.url)}`);
 }
 
 /** What {@link buildOneDnnConvolution} did. */
@@ -65,14 +71,19 @@ for (const [n, h, w, c, k, co, stride, pad, dilation] of [
     compare(op('MocoConv2DBackpropFilter', [x, dy], { ...attrs, filter_shape: f.shape }), expected);
   }
 });
+// FAB's projection step, compiled into the same addon: two hand-computed rows (the second stops at the box edge)
+tf.tidy(() => compare(
+  op('MocoLinfBoxProjection', [tf.tensor2d([[0.5, 0.5], [0.9, 0.5]]), tf.ones([2, 2]), tf.tensor1d([1.5, 1.8])], {}),
+  tf.tensor2d([[0.25, 0.25], [0.1, 0.3]]),
+));
 process.stdout.write('\\n' + JSON.stringify({ onednnVersion: addon.onednnVersion, maxDifference }));
 `;
 
 /**
  * Loads the addon at `path` in a child process with `packageDir`'s tfjs-node and checks its convolutions against
- * TensorFlow's own kernels (forward: stride 1–3, `same`/`valid`, dilation 2, 1×1 to 5×5; filter gradient) to a
- * relative `tolerance`. Returns its oneDNN version and the largest difference; throws when it does not load or
- * disagrees.
+ * TensorFlow's own kernels (forward: stride 1–3, `same`/`valid`, dilation 2, 1×1 to 5×5; filter gradient), and its
+ * FAB projection against hand-computed steps, to a relative `tolerance`. Returns its oneDNN version and the largest
+ * difference; throws when it does not load or disagrees.
  */
 export async function checkOneDnnConvolution(
   packageDir: string,
@@ -97,11 +108,11 @@ export async function checkOneDnnConvolution(
 }
 
 /**
- * Compiles `native/onednn-convolution.cc` against the binding's TensorFlow library (`<packageDir>/deps`), oneDNN's
- * headers and library (Debian's `libdnnl-dev`) and Node's headers (`<nodeDir>/include/node`) into
- * `<packageDir>/deps/onednn-convolution.node`, after {@link checkOneDnnConvolution} passes on the new file. Returns
- * `built: false` with the reason when oneDNN's or Node's headers are missing; throws (leaving no addon behind) when
- * the compiler fails otherwise or the check disagrees.
+ * Compiles `native/onednn-convolution.cc` (with `native/linf-box-projection.cc`) against the binding's TensorFlow
+ * library (`<packageDir>/deps`), oneDNN's headers and library (Debian's `libdnnl-dev`) and Node's headers
+ * (`<nodeDir>/include/node`) into `<packageDir>/deps/onednn-convolution.node`, after {@link checkOneDnnConvolution}
+ * passes on the new file. Returns `built: false` with the reason when oneDNN's or Node's headers are missing; throws
+ * (leaving no addon behind) when the compiler fails otherwise or the check disagrees.
  */
 export async function buildOneDnnConvolution(
   packageDir: string,
@@ -115,7 +126,7 @@ export async function buildOneDnnConvolution(
   const partial = join(depsDir, `partial-${ONEDNN_CONVOLUTION_ADDON}`);
   const args = [
     ...['-std=c++17', '-O2', '-fPIC', '-shared', '-fopenmp', '-Wall', '-Werror'],
-    ...[`-I${nodeInclude}`, `-I${join(depsDir, 'include')}`, oneDnnConvolutionSource(), '-o', partial],
+    ...[`-I${nodeInclude}`, `-I${join(depsDir, 'include')}`, ...oneDnnConvolutionSources(), '-o', partial],
     ...[`-L${join(depsDir, 'lib')}`, '-l:libtensorflow_framework.so.2', '-ldnnl', '-Wl,-rpath,$ORIGIN/lib'],
   ];
   await rm(target, { force: true });
