@@ -11,6 +11,7 @@ export {
   convAffine,
   convAffineAvailable,
   type ConvAffineAttrs,
+  denseAffine,
 } from './backend/conv-affine';
 export {
   LINF_BOX_PROJECTION_KERNEL,

@@ -67,8 +67,13 @@ describe('conv → batch-norm → ReLU fused in inference mode (native backend, 
     const { model, x } = setup();
     const inference = await kernelsOf(() => model.apply(x, { training: false }) as tf.Tensor);
     // stem, the two blocks' two convolutions and the stride-2 block's shortcut: 6 chains; each block's second one
-    // takes the residual sum and the ReLU after it
-    expect(inference.filter((name) => name === CONV_AFFINE_KERNEL)).toHaveLength(6);
+    // takes the residual sum and the ReLU after it; and the input normalisation, a Dense at every pixel, as a 1×1 one
+    expect(inference.filter((name) => name === CONV_AFFINE_KERNEL)).toHaveLength(7);
+    // matrix products only in the classifier head, after the last convolution (the normalisation's N·H·W rows are
+    // not one)
+    const matMuls = inference.flatMap((name, i) => (/MatMul/.test(name) ? [i] : []));
+    expect(matMuls.length).toBeGreaterThan(0);
+    expect(Math.min(...matMuls)).toBeGreaterThan(inference.lastIndexOf(CONV_AFFINE_KERNEL));
     expect(inference).not.toContain('FusedBatchNorm');
     expect(inference).not.toContain('Conv2D');
     expect(inference).not.toContain('Relu');
@@ -83,7 +88,7 @@ describe('conv → batch-norm → ReLU fused in inference mode (native backend, 
     if (!fused) return;
     const { model, x } = setup();
     const predicted = await kernelsOf(() => model.predict(x, { batchSize: 2 }) as tf.Tensor);
-    expect(predicted.filter((name) => name === CONV_AFFINE_KERNEL)).toHaveLength(12); // 2 batches: 2 + 1 images
+    expect(predicted.filter((name) => name === CONV_AFFINE_KERNEL)).toHaveLength(14); // 2 batches: 2 + 1 images
     expect(predicted).not.toContain('FusedBatchNorm');
     const applied = tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
     const before = tf.memory().numTensors;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormAffine, convAffine, convAffineAvailable } from '@moco-robust/core/kernels';
+import { batchNormAffine, convAffine, convAffineAvailable, denseAffine } from '@moco-robust/core/kernels';
 
 /** The slice of a tfjs-layers graph node the executor reads. */
 interface GraphNode {
@@ -29,6 +29,8 @@ interface Plan {
    * node at which each runs: the convolution's, or the sum's (once its other input, the residual, has been computed).
    */
   fusions: Map<GraphNode, Fusion>;
+  /** `Dense` layers applied to rank-4 inputs (every position), which run as one 1×1 `convAffine` in inference mode. */
+  pixelDenses: Set<GraphNode>;
 }
 
 /**
@@ -55,6 +57,12 @@ interface ConvLayer extends tfl.layers.Layer {
   bias?: Variable | null;
   activation?: { getClassName(): string };
 }
+/** The fields of tfjs's `Dense` layer the executor reads. */
+interface DenseLayer extends tfl.layers.Layer {
+  kernel: Variable;
+  bias?: Variable | null;
+  activation?: { getClassName(): string };
+}
 /** The fields of tfjs's `BatchNormalization` layer a fusion reads. */
 interface BatchNormLayer extends tfl.layers.Layer {
   axis: number;
@@ -74,6 +82,16 @@ const isFusableConv = (layer: tfl.layers.Layer): layer is ConvLayer => {
     (conv.padding === 'same' || conv.padding === 'valid') &&
     [conv.dilationRate].flat().every((d) => d === 1) &&
     (conv.activation === undefined || conv.activation.getClassName() === 'linear')
+  );
+};
+/** A `Dense` layer (no activation, or ReLU) applied to one rank-4 input: a per-position map, a 1×1 convolution. */
+const isPixelDense = (node: GraphNode) => {
+  const activation = (node.outboundLayer as DenseLayer).activation?.getClassName() ?? 'linear';
+  return (
+    node.outboundLayer.getClassName() === 'Dense' &&
+    node.inputTensors.length === 1 &&
+    node.inputTensors[0]!.shape.length === 4 &&
+    (activation === 'linear' || activation === 'relu')
   );
 };
 const isChannelsLastBatchNorm = (layer: tfl.layers.Layer) =>
@@ -160,7 +178,8 @@ function planOf(graph: Graph): Plan {
   for (const node of nodes)
     for (const input of node.inputTensors) readers.set(input.id, (readers.get(input.id) ?? 0) + 1);
   const outputs = new Set(graph.outputs.map((output) => output.id));
-  return { nodes, readers, outputs, fusions: fusionsOf(nodes, readers, outputs) };
+  const pixelDenses = new Set(nodes.filter(isPixelDense));
+  return { nodes, readers, outputs, fusions: fusionsOf(nodes, readers, outputs), pixelDenses };
 }
 
 /**
@@ -175,8 +194,10 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
   graph.inputs.forEach((input, i) => values.set(input.id, inputs[i]));
   const given = new Set(inputs);
   const readersLeft = new Map(plan.readers);
-  // in inference mode, where the fused kernel exists: conv → batch-norm (→ residual sum) (→ ReLU) as one kernel
-  const fuse = kwargs?.training !== true && plan.fusions.size > 0 && convAffineAvailable();
+  // in inference mode, where the fused kernel exists: conv → batch-norm (→ residual sum) (→ ReLU) as one kernel, and
+  // a Dense at every position as a 1×1 one
+  const fuse =
+    kwargs?.training !== true && (plan.fusions.size > 0 || plan.pixelDenses.size > 0) && convAffineAvailable();
   // the nodes fusions run in place of: their batch-norms and ReLUs, and the convolutions of those run at their sums
   const fusedAway = new Set<GraphNode>();
   if (fuse)
@@ -198,6 +219,18 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
     if (fusion) {
       const last = fusion.relu ?? fusion.add ?? fusion.batchNorm;
       values.set(last.outputTensors[0]!.id, runFused(fusion, args[0]!, fusion.add ? args[1] : undefined));
+    } else if (fuse && plan.pixelDenses.has(node)) {
+      const dense = node.outboundLayer as DenseLayer;
+      const relu = dense.activation?.getClassName() === 'relu';
+      const output = tf.tidy(() =>
+        denseAffine(
+          args[0] as tf.Tensor4D,
+          dense.kernel.read() as tf.Tensor2D,
+          dense.bias?.read() as tf.Tensor1D | undefined,
+          relu,
+        ),
+      );
+      values.set(node.outputTensors[0]!.id, output);
     } else {
       const outputs = [node.outboundLayer.apply(args, kwargs)].flat() as tf.Tensor[];
       node.outputTensors.forEach((output, i) => values.set(output.id, outputs[i]));
