@@ -194,8 +194,8 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
   graph.inputs.forEach((input, i) => values.set(input.id, inputs[i]));
   const given = new Set(inputs);
   const readersLeft = new Map(plan.readers);
-  // in inference mode, where the fused kernel exists: conv → batch-norm (→ residual sum) (→ ReLU) as one kernel, and
-  // a Dense at every position as a 1×1 one
+  // in inference mode, where the fused kernel exists: conv → batch-norm (→ residual sum) (→ ReLU) as one kernel,
+  // and a Dense at every position as a 1×1 one
   const fuse =
     kwargs?.training !== true && (plan.fusions.size > 0 || plan.pixelDenses.size > 0) && convAffineAvailable();
   // the nodes fusions run in place of: their batch-norms and ReLUs, and the convolutions of those run at their sums

@@ -107,11 +107,12 @@ export const convAffineGradient: tf.GradConfig = {
 };
 
 /**
- * tfjs-layers' `Dense` on a rank-4 input — `x·kernel + bias` at every position of x [N, H, W, C], then `max(·, 0)` if
- * `relu` — as one 1×1 {@link convAffine} (check {@link convAffineAvailable} first): the kernel [C, units] as a
- * [1, 1, C, units] filter with a unit scale, made once per attack inside `withConstantWeights`. A model's input
- * normalisation (moco-robust's ResNets: a frozen 3-unit `Dense`) ran as a reshape and a matrix product of N·H·W rows
- * of 3, on TensorFlow 4× slower than the convolution (0.56 against 0.14 ms at 8 images, 1.85 against 0.41 at 170).
+ * tfjs-layers' `Dense` on a rank-4 input — `x·kernel + bias` at every position of x [N, H, W, C], then
+ * `max(·, 0)` if `relu` — as one 1×1 {@link convAffine} (check {@link convAffineAvailable} first): the kernel
+ * [C, units] as a [1, 1, C, units] filter with a unit scale, made once per attack inside `withConstantWeights`. A
+ * model's input normalisation (moco-robust's ResNets: a frozen 3-unit `Dense`) ran as a reshape and a matrix product
+ * of N·H·W rows of 3, on TensorFlow 4× slower than the convolution (0.56 against 0.14 ms at 8 images, 1.85 against
+ * 0.41 at 170).
  */
 export function denseAffine(
   x: tf.Tensor4D,
