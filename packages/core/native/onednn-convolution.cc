@@ -19,7 +19,8 @@
 //                                                            shortcut sum and ReLU; the residual is copied into the
 //                                                            output and added by a sum post-op
 //   MocoConv2DBackpropFilter(input, dy) -> filter gradient  with attr filter_shape [kh, kw, in, out]
-// (and, from linf-box-projection.cc in the same addon, MocoLinfBoxProjection: FAB's projection step)
+// (and, from other sources in the same addon: MocoLinfBoxProjection, FAB's projection step, in linf-box-projection.cc;
+// MocoAvgPool and MocoAvgPoolGrad, average pooling over non-overlapping windows, in average-pool.cc)
 // All take attrs strides [sh, sw], pads [top, bottom, left, right] and dilations [dh, dw] (1 = none).
 //
 // 3×3 stride-1 convolutions padded by 1 with enough channels and output positions run as Winograd's F(4×4, 3×3)
@@ -612,8 +613,10 @@ napi_value forwardImplementations(napi_env env, napi_callback_info) {
 
 }  // namespace
 
-// linf-box-projection.cc, compiled into the same addon: FAB's projection step as one op
+// compiled into the same addon: FAB's projection step (linf-box-projection.cc), average pooling over non-overlapping
+// windows and its gradient (average-pool.cc)
 bool registerLinfBoxProjection(TF_Status* status);
+bool registerAveragePool(TF_Status* status);
 
 NAPI_MODULE_INIT() {
   TF_Status* status = TF_NewStatus();
@@ -631,7 +634,7 @@ NAPI_MODULE_INIT() {
                  &createAffineResidual, &computeForward, status) &&
       registerOp("MocoConv2DBackpropFilter", {"input: float", "dy: float"}, filterAttrs, &createBackwardFilter,
                  &computeBackwardFilter, status) &&
-      registerLinfBoxProjection(status);
+      registerLinfBoxProjection(status) && registerAveragePool(status);
   const std::string message = ok ? "" : TF_Message(status);
   TF_DeleteStatus(status);
   if (!ok) return throwError(env, "registering the oneDNN convolution ops with TensorFlow failed: " + message);

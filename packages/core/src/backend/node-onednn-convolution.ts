@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CONV_AFFINE_KERNEL, convAffineGradient, type ConvAffineAttrs } from './conv-affine';
 import { inputGradientAsForwardConvolution } from './conv2d-gradient';
 import { nativeLinfBoxProjectionKernel } from './linf-box-projection';
+import { nativeAveragePoolKernels } from './node-average-pool';
 import type { NativeBackend } from './native-backend';
 
 /** The TensorFlow ops `packages/core/native/onednn-convolution.cc` registers. */
@@ -154,17 +155,26 @@ export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.Ker
 let registered: string | undefined;
 
 /**
- * Replaces tfjs-node's convolution kernels by {@link oneDnnConvolutionKernels} once `load()` — which loads the
- * built `onednn-convolution.node`, registering its ops with TensorFlow — gives a oneDNN version. Idempotent.
+ * Replaces tfjs-node's convolution kernels by {@link oneDnnConvolutionKernels}, and its average pooling by
+ * `nativeAveragePoolKernels`, once `load()` — which loads the built `onednn-convolution.node`, registering its ops
+ * with TensorFlow — gives a oneDNN version; registers the addon's FAB projection kernel. Idempotent.
  * Returns whose convolutions run: `oneDNN <version>`, or `TensorFlow (<why not oneDNN>)`.
  */
 export function registerOneDnnConvolution(load: () => { version: string } | { missing: string }): string {
   if (registered !== undefined) return registered;
   const loaded = load();
   if ('missing' in loaded) return `TensorFlow (${loaded.missing})`;
-  const names = [tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter];
+  const names = [
+    tf.Conv2D,
+    tf.FusedConv2D,
+    tf.Conv2DBackpropInput,
+    tf.Conv2DBackpropFilter,
+    tf.AvgPool,
+    tf.AvgPoolGrad,
+  ];
   const original = Object.fromEntries(names.map((name) => [name, tf.getKernel(name, 'tensorflow')?.kernelFunc]));
-  for (const kernel of oneDnnConvolutionKernels(original)) {
+  // the addon's other ops too: average pooling over non-overlapping windows (node-average-pool.ts)
+  for (const kernel of [...oneDnnConvolutionKernels(original), ...nativeAveragePoolKernels(original)]) {
     if (tf.getKernel(kernel.kernelName, 'tensorflow') !== undefined)
       tf.unregisterKernel(kernel.kernelName, 'tensorflow');
     tf.registerKernel(kernel);

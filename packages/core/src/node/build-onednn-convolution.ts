@@ -9,11 +9,12 @@ import { ONEDNN_CONVOLUTION_ADDON } from './onednn-convolution-addon';
 const run = promisify(execFile);
 
 /** The addon's C++ sources in the package's `native/`, found from `dist/` and from `src/node/`. */
-const NATIVE_SOURCES = ['onednn-convolution.cc', 'linf-box-projection.cc'];
+const NATIVE_SOURCES = ['onednn-convolution.cc', 'linf-box-projection.cc', 'average-pool.cc'];
 
 /**
- * The C++ sources compiled into the addon, shipped in the package's `native/`: the oneDNN convolutions, and FAB's
- * projection step (`MocoLinfBoxProjection`), registered when the addon loads.
+ * The C++ sources compiled into the addon, shipped in the package's `native/`: the oneDNN convolutions, FAB's
+ * projection step (`MocoLinfBoxProjection`) and average pooling over non-overlapping windows (`MocoAvgPool`,
+ * `MocoAvgPoolGrad`), registered when the addon loads.
  */
 export function oneDnnConvolutionSources(): string[] {
   let directory = dirname(fileURLToPath(import.meta.url));
@@ -108,8 +109,8 @@ export async function checkOneDnnConvolution(
 }
 
 /**
- * Compiles `native/onednn-convolution.cc` (with `native/linf-box-projection.cc`) against the binding's TensorFlow
- * library (`<packageDir>/deps`), oneDNN's headers and library (Debian's `libdnnl-dev`) and Node's headers
+ * Compiles `native/onednn-convolution.cc` and the other {@link oneDnnConvolutionSources} against the binding's
+ * TensorFlow library (`<packageDir>/deps`), oneDNN's headers and library (Debian's `libdnnl-dev`) and Node's headers
  * (`<nodeDir>/include/node`) into `<packageDir>/deps/onednn-convolution.node`, after {@link checkOneDnnConvolution}
  * passes on the new file. Returns `built: false` with the reason when oneDNN's or Node's headers are missing; throws
  * (leaving no addon behind) when the compiler fails otherwise or the check disagrees.

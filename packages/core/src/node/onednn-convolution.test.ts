@@ -272,6 +272,39 @@ describe('oneDNN convolutions on the native CPU backend', () => {
     expect(ops).toContain('MocoConv2DBackpropFilter');
   });
 
+  it('average pooling over whole windows and its gradient equal the cpu backend; others stay TensorFlow', async () => {
+    if (!built()) return;
+    // [input shape, window, strides, padding]: 2×2 and 3×3 windows, channels not a multiple of 4, an odd size
+    // (its last row and column in no window: zero gradient), 'same' that pads nothing, a batch large enough to thread
+    const cases: [number[], number, number, 'valid' | 'same'][] = [
+      [[3, 8, 8, 8], 2, 2, 'valid'],
+      [[2, 9, 7, 5], 2, 2, 'valid'],
+      [[2, 9, 9, 3], 3, 3, 'same'],
+      [[40, 32, 32, 8], 2, 2, 'valid'],
+      [[2, 9, 9, 4], 3, 2, 'valid'], // overlapping: TensorFlow's
+      [[2, 9, 9, 4], 2, 2, 'same'], // padded: TensorFlow's
+    ];
+    for (const [shape, size, stride, pad] of cases) {
+      const pooled = () => {
+        const x = u(shape, 21) as tf.Tensor4D;
+        const r = u(tf.avgPool(x, size, stride, pad).shape, 22);
+        const loss = (input: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(input as tf.Tensor4D, size, stride, pad), r));
+        return [tf.avgPool(x, size, stride, pad), tf.grad(loss)(x)];
+      };
+      const name = `${shape} window ${size} stride ${stride} ${pad}`;
+      const ours = size === stride && !(pad === 'same' && shape[1]! % size !== 0);
+      if (ours) {
+        // (TensorFlow's own padded pooling gradient leaves out the padding, tfjs's cpu one counts it: not compared)
+        const { cpu, native } = await onBoth(pooled);
+        expect(maxRelDiff(native[0]!, cpu[0]!), `${name}: pooled`).toBeLessThan(1e-6);
+        expect(maxRelDiff(native[1]!, cpu[1]!), `${name}: gradient`).toBeLessThan(1e-6);
+      }
+      const ops = nativeOpsRun(() => tf.dispose(pooled()));
+      expect(ops.includes('MocoAvgPool') && ops.includes('MocoAvgPoolGrad'), name).toBe(ours);
+      expect(ops.includes('AvgPool') || ops.includes('AvgPoolGrad'), name).toBe(!ours);
+    }
+  });
+
   it('leave no tensor behind', () => {
     if (!built()) return;
     const x = u([2, 8, 8, 4], 7) as tf.Tensor4D;
