@@ -89,6 +89,15 @@ describe('releaseGradientMemory', () => {
     const c = both(() => tf.mul(tf.square(tf.reshape(tf.slice(x, [0, 0, 0, 0], [1, 1, 1, 3]), [3])), 3), [x], dy);
     expect(c.ours).toEqual(c.tfjs);
     expect(dy.isDisposed).toBe(false); // the caller's dy is the caller's
+    // Mean's shape-only gradient: a global average pooling, one axis kept, every axis
+    for (const mean of [
+      (t: tf.Tensor) => tf.mean(t, [1, 2]),
+      (t: tf.Tensor) => tf.mean(t, -1, true),
+      (t: tf.Tensor) => tf.mean(t),
+    ]) {
+      const d = both(() => tf.sum(tf.exp(mean(tf.mul(x, x)))), [x]);
+      expect(d.ours).toEqual(d.tfjs);
+    }
     // y = x has no kernel on the path: both refuse it alike
     expect(() => ours(() => x, [x])).toThrow(/Cannot compute gradient of y=f\(x\)/);
     expect(() => tfjsGradients(() => x, [x])).toThrow(/Cannot compute gradient of y=f\(x\)/);
@@ -97,21 +106,23 @@ describe('releaseGradientMemory', () => {
     tf.dispose([x, ...weights]);
   });
 
-  it('keeps no input of Reshape, Add or Sub on the tape (their gradients need only shapes), others as before', () => {
+  it('keeps no input of Reshape, Add, Sub or Mean on the tape (shape-only gradients), others as before', () => {
     const x = tf.randomNormal([4, 3]);
     const c = tf.randomNormal([3]);
     let saved: Record<string, number> = {};
     const { value, grads } = ours(() => {
-      const y = tf.exp(tf.reshape(tf.sub(tf.add(x, c), c), [12]));
+      const y = tf.exp(tf.add(tf.reshape(tf.sub(tf.add(x, c), c), [12]), tf.mean(x)));
       const tape = (
         tf.engine() as unknown as { state: { activeTape: Array<{ kernelName: string; saved?: unknown[] }> } }
       ).state.activeTape;
       saved = Object.fromEntries(tape.map((node) => [node.kernelName, node.saved?.length ?? 0]));
       return tf.sum(y);
     }, [x, c]);
-    expect(saved).toMatchObject({ Add: 0, Sub: 0, Reshape: 0, Exp: 1 });
-    // ∂/∂x = exp(x) (c cancels); ∂/∂c = Σ over rows of exp(x) − the same = 0
-    expect(Math.max(...tf.abs(tf.sub(grads[0]!, tf.exp(x))).dataSync())).toBeLessThan(1e-6);
+    expect(saved).toMatchObject({ Add: 0, Sub: 0, Reshape: 0, Mean: 0, Exp: 1 });
+    // y = exp(x + m), m the mean of x: ∂/∂x = exp(x + m) + Σ exp(x + m) / 12 (c cancels); ∂/∂c = 0
+    const e = tf.exp(tf.add(x, tf.mean(x)));
+    const expected = tf.add(e, tf.div(tf.sum(e), 12));
+    expect(Math.max(...tf.abs(tf.sub(grads[0]!, expected)).dataSync())).toBeLessThan(1e-5);
     expect(Math.max(...tf.abs(grads[1]!).dataSync())).toBeLessThan(1e-5);
     tf.dispose([x, c, value, ...grads]);
   });

@@ -44,14 +44,37 @@ function reduceTo(dy: tf.Tensor, shape: number[]): tf.Tensor {
 }
 
 /**
- * Gradients that need only the shapes of their kernel's inputs, the same arithmetic as tfjs-core's, which saves the
- * inputs themselves for the backward pass: `Reshape` kept its input (and so a batch-norm's input or output alive
- * until the backward pass), `Add` and `Sub` kept both summands (a residual block's batch-norm output).
+ * `Mean`'s gradient: dy / n broadcast back over the reduced axes — the values of tfjs-core's `dy·ones(x.shape) / n`
+ * (multiplying by 1 is exact), in one small division and one broadcast instead of three full-size kernels (a fill,
+ * a multiply, a division: 1.8 ms a global average pooling's gradient at 170 images of [16, 16, 16] on the native
+ * backend), and without keeping x.
  */
-const SHAPE_ONLY_GRADIENTS: Record<string, (dy: tf.Tensor, shapes: Shapes) => Record<string, () => tf.Tensor>> = {
+function meanGradient(dy: tf.Tensor, shapes: Shapes, attrs: tf.NamedAttrMap): Record<string, () => tf.Tensor> {
+  return {
+    x: () => {
+      const shape = shapes.x!;
+      const axes = tf.util.parseAxisParam(attrs.axis as number | number[], shape);
+      const kept = shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
+      const count = axes.reduce((product, axis) => product * shape[axis]!, 1);
+      return tf.broadcastTo(tf.div(tf.reshape(dy, kept), count), shape);
+    },
+  };
+}
+
+/**
+ * Gradients that need only the shapes of their kernel's inputs (and its attrs), the same values as tfjs-core's, which
+ * saves the inputs themselves for the backward pass: `Reshape` kept its input (and so a batch-norm's input or output
+ * alive until the backward pass), `Add` and `Sub` kept both summands (a residual block's batch-norm output), `Mean` its
+ * input (a global average pooling's).
+ */
+const SHAPE_ONLY_GRADIENTS: Record<
+  string,
+  (dy: tf.Tensor, shapes: Shapes, attrs: tf.NamedAttrMap) => Record<string, () => tf.Tensor>
+> = {
   Reshape: (dy, shapes) => ({ x: () => tf.reshape(dy, shapes.x!) }),
   Add: (dy, shapes) => ({ a: () => reduceTo(dy, shapes.a!), b: () => reduceTo(dy, shapes.b!) }),
   Sub: (dy, shapes) => ({ a: () => reduceTo(dy, shapes.a!), b: () => tf.neg(reduceTo(dy, shapes.b!)) }),
+  Mean: meanGradient,
 };
 
 /**
@@ -61,7 +84,8 @@ const SHAPE_ONLY_GRADIENTS: Record<string, (dy: tf.Tensor, shapes: Shapes) => Re
  * are disposed, instead of all being held until the whole gradient returns. The arithmetic, its order and so the
  * results are tfjs-core's own (the same gradient functions on the same tape, walked in the same order, summing
  * gradients of one tensor in the same order); only when tensors are freed changes. The tape no longer keeps the inputs
- * of `Reshape`, `Add` and `Sub`, whose gradients need only their shapes. Higher-order gradients (a gradient
+ * of `Reshape`, `Add`, `Sub` and `Mean`, whose gradients need only their shapes (`Mean`'s: the same values in fewer
+ * kernels). Higher-order gradients (a gradient
  * taken inside another) keep tfjs's behaviour. Applies to every backend. Idempotent; called by `selectBackend()` —
  * never at import. Returns false (and changes nothing) when the engine is not the tfjs 4.x engine it was written
  * for.
@@ -83,7 +107,8 @@ export function releaseGradientMemory(): boolean {
     node.saved = [];
     const shapes = Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, input.shape]));
     const output = outputs[0]!;
-    node.gradient = ([dy]) => shapeOnly(dy ?? tf.zeros(output.shape, output.dtype), shapes);
+    const attributes = { ...attrs };
+    node.gradient = ([dy]) => shapeOnly(dy ?? tf.zeros(output.shape, output.dtype), shapes, attributes);
   };
   installed = true;
   return true;
