@@ -70,6 +70,13 @@ function run(model: tfl.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor
   return [value, tf.grad(loss)(x), ...Object.values(grads)];
 }
 
+/** The matrix-product kernels of the input gradient of Σ (first output of `model`). */
+async function products(model: tfl.LayersModel, input: tf.Tensor): Promise<string[]> {
+  const loss = (i: tf.Tensor) => tf.sum([model.apply(i) as tf.Tensor | tf.Tensor[]].flat()[0]!);
+  const info = await tf.profile(() => tf.grad(loss)(input));
+  return info.kernels.map((k) => k.name).filter((name) => name === 'BatchMatMul' || name === '_FusedMatMul');
+}
+
 describe('releaseLayerOutputs (cpu)', () => {
   beforeAll(async () => {
     await useBackend('cpu');
@@ -89,6 +96,24 @@ describe('releaseLayerOutputs (cpu)', () => {
       expect(tf.memory().numTensors).toBe(before); // nothing leaked, no output of the model disposed
     }
     expect(releaseLayerOutputs(released)).toBe(released); // idempotent
+  });
+
+  it('runs a Dense on features as plain ops: no weight gradient in an input gradient (Sequential too)', async () => {
+    const x = tf.randomUniform([4, 8, 8, 3], 0, 1, 'float32', 7);
+    const dense = () => tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [8], units: 3 })] });
+    const sequential = dense();
+    const features = tf.randomUniform([4, 8], 0, 1, 'float32', 8);
+    for (const [model, input] of [
+      [graph(), x],
+      [sequential, features],
+    ] as const) {
+      const released = releaseLayerOutputs(model);
+      // the forward product and the input gradient's only
+      expect(await products(released, input)).toEqual(['BatchMatMul', 'BatchMatMul']);
+    }
+    // tfjs-layers' fused product (a linear Dense under a tape) computes the kernel's gradient too
+    expect(await products(graph(), x)).toEqual(['_FusedMatMul', 'BatchMatMul', 'BatchMatMul']);
+    expect(await products(dense(), features)).toEqual(['_FusedMatMul', 'BatchMatMul', 'BatchMatMul']);
   });
 
   it('holds less at the end of a ResNet forward pass under a gradient tape than tfjs-layers does', () => {

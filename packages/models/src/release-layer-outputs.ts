@@ -31,6 +31,8 @@ interface Plan {
   fusions: Map<GraphNode, Fusion>;
   /** `Dense` layers applied to rank-4 inputs (every position), which run as one 1×1 `convAffine` in inference mode. */
   pixelDenses: Set<GraphNode>;
+  /** `Dense` layers applied to rank-2 inputs, which run as a plain matrix product, sum and activation. */
+  plainDenses: Set<GraphNode>;
 }
 
 /**
@@ -61,7 +63,7 @@ interface ConvLayer extends tfl.layers.Layer {
 interface DenseLayer extends tfl.layers.Layer {
   kernel: Variable;
   bias?: Variable | null;
-  activation?: { getClassName(): string };
+  activation?: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor };
 }
 /** The fields of tfjs's `BatchNormalization` layer a fusion reads. */
 interface BatchNormLayer extends tfl.layers.Layer {
@@ -94,6 +96,34 @@ const isPixelDense = (node: GraphNode) => {
     (activation === 'linear' || activation === 'relu')
   );
 };
+/** A `Dense` layer applied to one rank-2 input (features). */
+const isPlainDense = (node: GraphNode) =>
+  node.outboundLayer.getClassName() === 'Dense' &&
+  node.inputTensors.length === 1 &&
+  node.inputTensors[0]!.shape.length === 2;
+
+/**
+ * Whether a `Dense` on features runs as plain ops ({@link runPlainDense}): under a gradient tape, where tfjs-layers'
+ * fused matrix product (`tf.fused.matMul`, with a linear activation) computes the input's, the kernel's and the bias's
+ * gradients together whatever backpropagation asks for (an attack asks only for the input's); and on the native
+ * backend, whose fused kernel is those plain ops (the same values) behind a wrapper costing 2× them at a few images.
+ * Elsewhere outside a tape tfjs-layers' own call runs: wasm's fused product adds the bias inside its GEMM (other
+ * rounding), and a saved model must predict what plain tfjs predicts.
+ */
+function plainDenseWanted(): boolean {
+  const engine = tf.engine() as unknown as { state: { gradientDepth: number } };
+  return engine.state.gradientDepth > 0 || tf.getBackend() === 'tensorflow';
+}
+
+/** A `Dense` layer on features [N, D] as tfjs's plain ops: matMul, add, then its activation. */
+function runPlainDense(layer: DenseLayer, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const product = tf.matMul(x, layer.kernel.read());
+    const biased = layer.bias ? tf.add(product, layer.bias.read()) : product;
+    return layer.activation ? layer.activation.apply(biased) : biased;
+  });
+}
+
 const isChannelsLastBatchNorm = (layer: tfl.layers.Layer) =>
   layer.getClassName() === 'BatchNormalization' && [-1, 3].includes((layer as BatchNormLayer).axis);
 const isRelu = (layer: tfl.layers.Layer) =>
@@ -179,7 +209,8 @@ function planOf(graph: Graph): Plan {
     for (const input of node.inputTensors) readers.set(input.id, (readers.get(input.id) ?? 0) + 1);
   const outputs = new Set(graph.outputs.map((output) => output.id));
   const pixelDenses = new Set(nodes.filter(isPixelDense));
-  return { nodes, readers, outputs, fusions: fusionsOf(nodes, readers, outputs), pixelDenses };
+  const plainDenses = new Set(nodes.filter(isPlainDense));
+  return { nodes, readers, outputs, fusions: fusionsOf(nodes, readers, outputs), pixelDenses, plainDenses };
 }
 
 /**
@@ -231,6 +262,8 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
         ),
       );
       values.set(node.outputTensors[0]!.id, output);
+    } else if (plan.plainDenses.has(node) && plainDenseWanted()) {
+      values.set(node.outputTensors[0]!.id, runPlainDense(node.outboundLayer as DenseLayer, args[0]!));
     } else {
       const outputs = [node.outboundLayer.apply(args, kwargs)].flat() as tf.Tensor[];
       node.outputTensors.forEach((output, i) => values.set(output.id, outputs[i]));
@@ -260,7 +293,15 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
  */
 export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
   const marked = model as T & { [RELEASING]?: true };
-  if (marked[RELEASING] || model instanceof tfl.Sequential) return model; // a Sequential runs its own inner model
+  if (marked[RELEASING]) return model;
+  if (model instanceof tfl.Sequential) {
+    // a Sequential runs its own inner functional model (made when it is built): that one is the executor's
+    const sequential = model as unknown as { model?: tfl.LayersModel; build(): void };
+    if (sequential.model === undefined && model.layers.length > 0) sequential.build();
+    const inner = sequential.model;
+    if (inner instanceof tfl.LayersModel && !(inner instanceof tfl.Sequential)) releaseLayerOutputs(inner);
+    return model;
+  }
   const graph = model as unknown as Graph;
   const ownCall = model.call.bind(model);
   let plan: Plan | undefined;
