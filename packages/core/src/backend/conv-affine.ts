@@ -2,13 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNormFactor } from './batch-norm-gradient';
 import { constantTransform, weightsAreConstant } from './constant-weights';
 import { conv2dGradient } from './conv2d-gradient';
-import { RELU_GRAD_KERNEL } from './node-relu-gradient';
+import { reluGradientAt } from './node-relu-gradient';
 
 /**
  * moco-robust's kernel for a convolution followed by a per-output-channel affine map and optionally a ReLU:
  * `y = conv(x, filter)·scale + shift` (then `max(y, 0)` with `relu`) — an inference-mode batch-norm (and its ReLU)
  * after a convolution, in one pass. The native CPU backend has it when its oneDNN convolutions are built (the scale
- * folded into the filter, the shift as the convolution's bias, the ReLU a post-op); see {@link convAffineAvailable}.
+ * folded into the filter, the shift as the convolution's bias, the ReLU a post-op), and wasm once `selectBackend` has
+ * registered its training kernels (the same fold, on XNNPACK's fused convolution); see {@link convAffineAvailable}.
  */
 export const CONV_AFFINE_KERNEL = 'MocoRobustConv2DAffine';
 
@@ -20,9 +21,15 @@ export interface ConvAffineAttrs {
   relu: boolean;
 }
 
-/** Whether the active backend runs {@link convAffine} (the native CPU backend with oneDNN's convolutions). */
+/**
+ * Whether the active backend runs {@link convAffine}: the native CPU backend with oneDNN's convolutions; wasm
+ * inside `withConstantWeights` (an attack), where its folded filter is made once — XNNPACK packs every new filter on
+ * its first use, so a fold made on each call (a plain `predict`) costs what the batch-norm's pass saves.
+ */
 export function convAffineAvailable(): boolean {
-  return tf.getKernel(CONV_AFFINE_KERNEL, tf.getBackend()) !== undefined;
+  const backend = tf.getBackend();
+  if (tf.getKernel(CONV_AFFINE_KERNEL, backend) === undefined) return false;
+  return backend !== 'wasm' || weightsAreConstant();
 }
 
 /**
@@ -78,9 +85,7 @@ export const convAffineGradient: tf.GradConfig = {
     const [x, filter, scale, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor4D];
     const { strides, pad, dilations, relu } = attrs as unknown as ConvAffineAttrs;
     // computed once and shared by every input asked for (moco-robust's backward pass frees it after this node)
-    const g = relu
-      ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x: y }, {}) as tf.Tensor4D)
-      : (dy as tf.Tensor4D);
+    const g = relu ? (reluGradientAt(dy as tf.Tensor, y) as tf.Tensor4D) : (dy as tf.Tensor4D);
     const convAttrs = { strides, pad, dilations, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
     const gradient = (at: tf.Tensor4D, w: tf.Tensor4D, name: 'x' | 'filter') =>
       (conv2dGradient.gradFunc(at, [x, w], convAttrs) as Record<string, () => tf.Tensor>)[name]!();

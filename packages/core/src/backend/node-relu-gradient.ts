@@ -38,11 +38,16 @@ export const reluGradient: tf.GradConfig = {
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
     const gradient = dy as tf.Tensor;
     const [y] = saved;
-    return {
-      x: () =>
-        tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined
-          ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: gradient, x: y }, {}) as tf.Tensor)
-          : tf.mul(gradient, tf.cast(tf.step(tf.cast(y, 'float32')), 'float32')),
-    };
+    return { x: () => reluGradientAt(gradient, y!) };
   },
 };
+
+/**
+ * `dy · (y > 0)` for a ReLU's output y: one {@link RELU_GRAD_KERNEL} where the backend has it (the native one), else
+ * tfjs-core's formula.
+ */
+export function reluGradientAt(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined
+    ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, x: y }, {}) as tf.Tensor)
+    : tf.mul(dy, tf.cast(tf.step(tf.cast(y, 'float32')), 'float32'));
+}

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 type TensorInfo = tf.TensorInfo;
-type Backend = tf.KernelBackend & { disposeData(dataId: object): void };
+export type Backend = tf.KernelBackend & { disposeData(dataId: object): void };
 
 /** Runs the backend's own kernel `name` (looked up in tfjs's registry) on tensor infos. */
-function runner(backend: Backend, backendName: string) {
+export function runner(backend: Backend, backendName: string) {
   const created: TensorInfo[] = [];
   const run = (name: string, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo => {
     const kernel = tf.getKernel(name, backendName);

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { lazyFusedBatchNormGradient } from '../batch-norm-gradient';
+import { convAffineGradient } from '../conv-affine';
 import { conv2dBackpropFilterFromConv, conv2dBackpropInputFromConv } from './conv-backprop';
+import { wasmConvAffineKernel } from './wasm-conv-affine';
 
 let registered = false;
 
@@ -9,7 +11,9 @@ let registered = false;
  * wasm lacks) and replaces wasm's naive-loop `Conv2DBackpropInput`, both built from wasm's fast
  * XNNPACK convolution; and replaces batch-norm's gradient with the lazy one (only what backpropagation
  * asks for, broadcasting instead of tfjs-core's full-size `tile`, slow on wasm; exact on every backend,
- * and gradients are global).
+ * and gradients are global); and registers moco-robust's conv → batch-norm (→ residual) (→ ReLU) kernel,
+ * which the model executor runs in an attack's inference mode (`wasmConvAffineKernel`: the batch-norm folded into
+ * XNNPACK's fused convolution).
  * Idempotent; called by `selectBackend()` — never at import.
  */
 export function registerWasmTrainingKernels(): void {
@@ -29,4 +33,6 @@ export function registerWasmTrainingKernels(): void {
     kernelFunc: conv2dBackpropInputFromConv('wasm'),
   });
   tf.registerGradient(lazyFusedBatchNormGradient);
+  if (tf.getKernel(wasmConvAffineKernel.kernelName, 'wasm') === undefined) tf.registerKernel(wasmConvAffineKernel);
+  tf.registerGradient(convAffineGradient);
 }

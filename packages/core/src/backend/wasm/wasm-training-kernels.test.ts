@@ -4,6 +4,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { maxRelDiff } from '@moco-robust/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy } from '../../losses/cross-entropy';
+import { withConstantWeights } from '../constant-weights';
+import { CONV_AFFINE_KERNEL, convAffine, convAffineAvailable } from '../conv-affine';
 import { Sgd } from '../../optim/sgd';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels';
 
@@ -157,4 +159,71 @@ describe('wasm training kernels (checked against the cpu backend)', () => {
         );
     },
   );
+});
+
+describe('conv → batch-norm (→ residual) (→ ReLU) as one kernel on wasm', () => {
+  /** conv·scale + shift (+ residual) (→ ReLU), and its gradients, fused (convAffine) or as separate ops. */
+  const affine = (fused: boolean, residual: boolean, relu: boolean, stride: number) =>
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 11) as tf.Tensor4D;
+      const filter = tf.randomNormal([3, 3, 4, 6], 0, 1, 'float32', 12) as tf.Tensor4D;
+      const scale = tf.randomUniform([6], 0.5, 1.5, 'float32', 13) as tf.Tensor1D;
+      const shift = tf.randomUniform([6], -0.5, 0.5, 'float32', 14) as tf.Tensor1D;
+      const r = tf.randomNormal([2, 8 / stride, 8 / stride, 6], 0, 1, 'float32', 15) as tf.Tensor4D;
+      const attrs = { strides: stride, pad: 'same' as const, dilations: 1, relu };
+      const f = (a: tf.Tensor, w: tf.Tensor, s: tf.Tensor, b: tf.Tensor, res: tf.Tensor) => {
+        if (fused)
+          return convAffine(
+            a as tf.Tensor4D,
+            w as tf.Tensor4D,
+            s as tf.Tensor1D,
+            b as tf.Tensor1D,
+            attrs,
+            residual ? (res as tf.Tensor4D) : undefined,
+          );
+        const y = tf.add(tf.mul(tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, stride, 'same'), s), b);
+        const summed = residual ? tf.add(y, res) : y;
+        return relu ? tf.relu(summed) : summed;
+      };
+      const dy = tf.randomNormal(r.shape, 0, 1, 'float32', 16);
+      const out = f(x, filter, scale, shift, r);
+      const inputs = residual ? [x, filter, scale, shift, r] : [x, filter, scale, shift];
+      const grads = tf.grads((...args: tf.Tensor[]) =>
+        tf.sum(tf.mul(f(args[0]!, args[1]!, args[2]!, args[3]!, args[4] ?? r), dy)),
+      )(inputs);
+      return [out, ...grads].map((t) => t.dataSync().slice() as Float32Array);
+    });
+
+  it('equals the separate ops on cpu: output and all gradients, with or without residual and ReLU', async () => {
+    for (const [residual, relu, stride] of [
+      [false, true, 1],
+      [true, true, 1],
+      [false, false, 2],
+      [true, false, 2],
+    ] as const) {
+      await tf.setBackend('cpu');
+      const expected = affine(false, residual, relu, stride);
+      await tf.setBackend('wasm');
+      // only in an attack's constant-weights scope (its folded filter made once); outside too when called directly
+      expect(convAffineAvailable()).toBe(false);
+      expect(withConstantWeights(() => convAffineAvailable())).toBe(true);
+      const before = tf.memory().numTensors;
+      const got = affine(true, residual, relu, stride);
+      // (in the scope the input gradient reads the cached folded filter: the same values to rounding)
+      const inScope = withConstantWeights(() => affine(true, residual, relu, stride));
+      inScope.forEach((values, i) => expect(maxRelDiff(values, got[i]!)).toBeLessThan(1e-5));
+      expect(tf.memory().numTensors).toBe(before);
+      const names = ['output', '∂x', '∂filter', '∂scale', '∂shift', '∂residual'];
+      expect(got).toHaveLength(expected.length);
+      got.forEach((values, i) => {
+        expect(
+          maxRelDiff(values, expected[i]!),
+          `${names[i]}, residual ${residual}, ReLU ${relu}, stride ${stride}`,
+        ).toBeLessThan(2e-5);
+      });
+      const kernels = (await tf.profile(() => affine(true, residual, relu, stride))).kernels.map((k) => k.name);
+      expect(kernels).toContain(CONV_AFFINE_KERNEL);
+      expect(kernels).not.toContain('FusedBatchNorm');
+    }
+  });
 });
