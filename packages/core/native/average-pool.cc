@@ -1,13 +1,16 @@
-// Average pooling over non-overlapping windows (window = stride, no padding: a ResNet's 2×2 downsampling) and its
-// gradient for the native CPU backend, registered as TensorFlow ops beside the oneDNN convolutions (built into the
-// same addon; `registerAveragePool` is called when it loads).
+// Average pooling over windows that do not overlap (window ≤ stride, no padding: a ResNet's 2×2 downsampling, or a
+// 1×1 stride-2 subsampling before a shortcut's 1×1 convolution) and its gradient for the native CPU backend,
+// registered as TensorFlow ops beside the oneDNN convolutions (built into the same addon; `registerAveragePool` is
+// called when it loads).
 //
-//   MocoAvgPool(input [n, h, w, c]) -> [n, h / kh, w / kw, c]        attr ksize [kh, kw] (also the strides)
-//   MocoAvgPoolGrad(dy [n, oh, ow, c]) -> [n, h, w, c]               attrs ksize [kh, kw], input_shape [n, h, w, c]
+//   MocoAvgPool(input [n, h, w, c]) -> [n, oh, ow, c]     attrs ksize [kh, kw], strides [sh, sw] (kh ≤ sh, kw ≤ sw);
+//                                                         oh = (h − kh) / sh + 1, ow = (w − kw) / sw + 1
+//   MocoAvgPoolGrad(dy [n, oh, ow, c]) -> [n, h, w, c]    the same attrs and input_shape [n, h, w, c]
 //
 // Why: with TensorFlow's oneDNN rewrites off (onednn-convolution-addon.ts), its AvgPool and AvgPoolGrad are Eigen's
-// general ones, 150 and 300 µs a call on AutoAttack's 8-image batches and 1.4–1.8 ms on 170 images of [32, 32, 8] for
-// what is one pass over the tensor. Each window's mean here is a sum over its kh·kw rows of c contiguous channels.
+// general ones, 150 and 300–640 µs a call on AutoAttack's 8–10-image batches and 1.4–1.8 ms on 170 images of
+// [32, 32, 8] for what is one pass over the tensor. Each window's mean here is a sum over its kh·kw rows of c
+// contiguous channels.
 #include <omp.h>
 
 #include <algorithm>
@@ -30,6 +33,7 @@ constexpr int64_t kSerialElements = 1 << 18;
 
 struct PoolAttrs {
   int64_t ksize[2] = {1, 1};
+  int64_t strides[2] = {1, 1};
   int64_t inputShape[4] = {0, 0, 0, 0};
   bool gradient = false;
 };
@@ -55,9 +59,12 @@ void* createPool(TF_OpKernelConstruction* ctx, bool gradient) {
   auto* attrs = new PoolAttrs;
   attrs->gradient = gradient;
   TF_Status* status = TF_NewStatus();
-  const bool ok =
-      readInts(ctx, "ksize", attrs->ksize, 2, status) && (!gradient || readInts(ctx, "input_shape", attrs->inputShape,
-                                                                                4, status));
+  bool ok = readInts(ctx, "ksize", attrs->ksize, 2, status) && readInts(ctx, "strides", attrs->strides, 2, status) &&
+            (!gradient || readInts(ctx, "input_shape", attrs->inputShape, 4, status));
+  if (ok && (attrs->ksize[0] > attrs->strides[0] || attrs->ksize[1] > attrs->strides[1])) {
+    TF_SetStatus(status, TF_INVALID_ARGUMENT, "ksize must be at most strides (windows that do not overlap)");
+    ok = false;
+  }
   if (!ok) {
     TF_OpKernelConstruction_Failure(ctx, status);
     delete attrs;
@@ -102,47 +109,50 @@ inline void scaled(float* to, const float* from, float scale, int64_t c) {
   for (; channel < c; ++channel) to[channel] = from[channel] * scale;
 }
 
+/** One pooling's geometry: input [n, h, w, c], windows kh×kw every sh×sw (kh ≤ sh, kw ≤ sw), output oh×ow. */
+struct Pool {
+  int64_t n, h, w, c, kh, kw, sh, sw, oh, ow;
+};
+
 /**
- * Mean of each kh×kw window of x [n, h, w, c] (rows and columns past the last whole window are not read): per output
- * row, the window's kh input rows summed into one (contiguous, four-wide), then each window's kw columns of it.
+ * Mean of each window of x (rows and columns past the last whole window, and between windows, are not read): per
+ * output row, the window's kh input rows summed into one (contiguous, four-wide), then each window's kw columns.
  */
-void pool(const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw) {
-  const int64_t oh = h / kh, ow = w / kw, width = ow * kw * c;
-  const float scale = 1.0f / float(kh * kw);
-#pragma omp parallel num_threads(kPoolThreads) if (n * h * w * c >= kSerialElements)
+void pool(const float* x, float* y, const Pool& p) {
+  const int64_t width = p.w * p.c;
+  const float scale = 1.0f / float(p.kh * p.kw);
+#pragma omp parallel num_threads(kPoolThreads) if (p.n * p.h * p.w * p.c >= kSerialElements)
   {
     std::vector<float> rows(width);
 #pragma omp for
-    for (int64_t row = 0; row < n * oh; ++row) {
-      const int64_t image = row / oh, i = row % oh;
-      const float* first = x + (image * h + i * kh) * w * c;
+    for (int64_t row = 0; row < p.n * p.oh; ++row) {
+      const int64_t image = row / p.oh, i = row % p.oh;
+      const float* first = x + (image * p.h + i * p.sh) * width;
       std::memcpy(rows.data(), first, sizeof(float) * width);
-      for (int64_t a = 1; a < kh; ++a) accumulate(rows.data(), first + a * w * c, width);
-      float* out = y + row * ow * c;
-      for (int64_t j = 0; j < ow; ++j) {
-        float* window = rows.data() + j * kw * c;
-        for (int64_t b = 1; b < kw; ++b) accumulate(window, window + b * c, c);
-        scaled(out + j * c, window, scale, c);
+      for (int64_t a = 1; a < p.kh; ++a) accumulate(rows.data(), first + a * width, width);
+      float* out = y + row * p.ow * p.c;
+      for (int64_t j = 0; j < p.ow; ++j) {
+        float* window = rows.data() + j * p.sw * p.c;
+        for (int64_t b = 1; b < p.kw; ++b) accumulate(window, window + b * p.c, p.c);
+        scaled(out + j * p.c, window, scale, p.c);
       }
     }
   }
 }
 
-/** dx [n, h, w, c]: each window's positions get its dy / (kh·kw); positions in no whole window get 0. */
-void poolGradient(const float* dy, float* dx, int64_t n, int64_t h, int64_t w, int64_t c, int64_t kh, int64_t kw) {
-  const int64_t oh = h / kh, ow = w / kw;
-  const float scale = 1.0f / float(kh * kw);
-#pragma omp parallel for num_threads(kPoolThreads) if (n * h * w * c >= kSerialElements)
-  for (int64_t row = 0; row < n * h; ++row) {
-    const int64_t image = row / h, i = row % h;
-    float* out = dx + row * w * c;
-    if (i >= oh * kh) {
-      std::fill(out, out + w * c, 0.0f);
-      continue;
-    }
-    for (int64_t j = 0; j < ow; ++j)
-      for (int64_t b = 0; b < kw; ++b) scaled(out + (j * kw + b) * c, dy + ((image * oh + i / kh) * ow + j) * c, scale, c);
-    std::fill(out + ow * kw * c, out + w * c, 0.0f);
+/** dx [n, h, w, c]: each window's positions get its dy / (kh·kw); positions in no window get 0. */
+void poolGradient(const float* dy, float* dx, const Pool& p) {
+  const int64_t width = p.w * p.c;
+  const float scale = 1.0f / float(p.kh * p.kw);
+#pragma omp parallel for num_threads(kPoolThreads) if (p.n * p.h * p.w * p.c >= kSerialElements)
+  for (int64_t row = 0; row < p.n * p.h; ++row) {
+    const int64_t image = row / p.h, i = row % p.h;
+    float* out = dx + row * width;
+    std::fill(out, out + width, 0.0f);
+    if (i % p.sh >= p.kh || i / p.sh >= p.oh) continue;  // a row in no window
+    const float* in = dy + (image * p.oh + i / p.sh) * p.ow * p.c;
+    for (int64_t j = 0; j < p.ow; ++j)
+      for (int64_t b = 0; b < p.kw; ++b) scaled(out + (j * p.sw + b) * p.c, in + j * p.c, scale, p.c);
   }
 }
 
@@ -157,24 +167,29 @@ void computePool(void* kernel, TF_OpKernelContext* ctx) {
     return;
   }
   const char* name = attrs.gradient ? "MocoAvgPoolGrad: dy" : "MocoAvgPool: input";
-  const int64_t kh = attrs.ksize[0], kw = attrs.ksize[1];
-  int64_t n = 0, h = 0, w = 0, c = 0;
+  Pool p{0, 0, 0, 0, attrs.ksize[0], attrs.ksize[1], attrs.strides[0], attrs.strides[1], 0, 0};
+  const auto outputs = [&] {
+    p.oh = p.h >= p.kh ? (p.h - p.kh) / p.sh + 1 : 0;
+    p.ow = p.w >= p.kw ? (p.w - p.kw) / p.sw + 1 : 0;
+  };
   std::string problem;
   if (TF_NumDims(input) != 4 || TF_TensorType(input) != TF_FLOAT) {
     problem = std::string(name) + " must be a float32 tensor of rank 4";
   } else if (attrs.gradient) {
-    n = attrs.inputShape[0], h = attrs.inputShape[1], w = attrs.inputShape[2], c = attrs.inputShape[3];
-    if (TF_Dim(input, 0) != n || TF_Dim(input, 1) != h / kh || TF_Dim(input, 2) != w / kw || TF_Dim(input, 3) != c)
-      problem = std::string(name) + " must be [" + std::to_string(n) + ", " + std::to_string(h / kh) + ", " +
-                std::to_string(w / kw) + ", " + std::to_string(c) + "] for input_shape and ksize";
+    p.n = attrs.inputShape[0], p.h = attrs.inputShape[1], p.w = attrs.inputShape[2], p.c = attrs.inputShape[3];
+    outputs();
+    if (TF_Dim(input, 0) != p.n || TF_Dim(input, 1) != p.oh || TF_Dim(input, 2) != p.ow || TF_Dim(input, 3) != p.c)
+      problem = std::string(name) + " must be [" + std::to_string(p.n) + ", " + std::to_string(p.oh) + ", " +
+                std::to_string(p.ow) + ", " + std::to_string(p.c) + "] for input_shape, ksize and strides";
   } else {
-    n = TF_Dim(input, 0), h = TF_Dim(input, 1), w = TF_Dim(input, 2), c = TF_Dim(input, 3);
-    if (h < kh || w < kw) problem = std::string(name) + " is smaller than one window";
+    p.n = TF_Dim(input, 0), p.h = TF_Dim(input, 1), p.w = TF_Dim(input, 2), p.c = TF_Dim(input, 3);
+    outputs();
   }
+  if (problem.empty() && (p.h < p.kh || p.w < p.kw)) problem = std::string(name) + " is smaller than one window";
   if (!problem.empty()) {
     fail(ctx, TF_INVALID_ARGUMENT, problem);
   } else {
-    const int64_t dims[4] = {n, attrs.gradient ? h : h / kh, attrs.gradient ? w : w / kw, c};
+    const int64_t dims[4] = {p.n, attrs.gradient ? p.h : p.oh, attrs.gradient ? p.w : p.ow, p.c};
     const int64_t count = dims[0] * dims[1] * dims[2] * dims[3];
     TF_Tensor* output = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, 4, sizeof(float) * count, status);
     if (TF_GetCode(status) != TF_OK) {
@@ -183,9 +198,9 @@ void computePool(void* kernel, TF_OpKernelContext* ctx) {
       const auto* from = static_cast<const float*>(TF_TensorData(input));
       auto* to = static_cast<float*>(TF_TensorData(output));
       if (count > 0 && attrs.gradient)
-        poolGradient(from, to, n, h, w, c, kh, kw);
+        poolGradient(from, to, p);
       else if (count > 0)
-        pool(from, to, n, h, w, c, kh, kw);
+        pool(from, to, p);
       TF_DeleteTensor(output);
     }
   }
@@ -198,6 +213,7 @@ bool registerPoolOp(const char* name, const char* input, bool gradient, TF_Statu
   TF_OpDefinitionBuilderAddInput(op, input);
   TF_OpDefinitionBuilderAddOutput(op, "output: float");
   TF_OpDefinitionBuilderAddAttr(op, "ksize: list(int)");
+  TF_OpDefinitionBuilderAddAttr(op, "strides: list(int)");
   if (gradient) TF_OpDefinitionBuilderAddAttr(op, "input_shape: list(int)");
   TF_RegisterOpDefinition(op, status);
   if (TF_GetCode(status) != TF_OK) return false;
