@@ -23,8 +23,11 @@
 #include "tensorflow/c/ops.h"
 #include "tensorflow/c/tf_status.h"
 #include "tensorflow/c/tf_tensor.h"
+#include "tf-kernel-helpers.h"
 
 namespace {
+
+using moco::fail;
 
 // OpenMP's thread count when the library loaded (OMP_NUM_THREADS, else every core); below this many elements a call
 // stays on the calling thread (waking the others costs more)
@@ -38,29 +41,21 @@ struct PoolAttrs {
   bool gradient = false;
 };
 
-bool readInts(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, int count, TF_Status* status) {
-  int32_t listSize = 0, totalSize = 0;
-  TF_OpKernelConstruction_GetAttrSize(ctx, name, &listSize, &totalSize, status);
-  if (TF_GetCode(status) != TF_OK) return false;
-  if (listSize != count) {
-    const std::string message = std::string("attr ") + name + " must have " + std::to_string(count) + " values";
-    TF_SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
-    return false;
-  }
-  TF_OpKernelConstruction_GetAttrInt64List(ctx, name, values, count, status);
-  if (TF_GetCode(status) == TF_OK && std::any_of(values, values + count, [](int64_t v) { return v < 1; })) {
-    TF_SetStatus(status, TF_INVALID_ARGUMENT, (std::string("attr ") + name + " must be positive").c_str());
-    return false;
-  }
-  return TF_GetCode(status) == TF_OK;
+/** Reads int list attr `name` of `count` values, all of which must be positive. */
+bool readPositive(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, int count, TF_Status* status) {
+  if (!moco::readList(ctx, name, values, count, status)) return false;
+  if (std::all_of(values, values + count, [](int64_t v) { return v >= 1; })) return true;
+  TF_SetStatus(status, TF_INVALID_ARGUMENT, (std::string("attr ") + name + " must be positive").c_str());
+  return false;
 }
 
 void* createPool(TF_OpKernelConstruction* ctx, bool gradient) {
   auto* attrs = new PoolAttrs;
   attrs->gradient = gradient;
   TF_Status* status = TF_NewStatus();
-  bool ok = readInts(ctx, "ksize", attrs->ksize, 2, status) && readInts(ctx, "strides", attrs->strides, 2, status) &&
-            (!gradient || readInts(ctx, "input_shape", attrs->inputShape, 4, status));
+  bool ok = readPositive(ctx, "ksize", attrs->ksize, 2, status) &&
+            readPositive(ctx, "strides", attrs->strides, 2, status) &&
+            (!gradient || readPositive(ctx, "input_shape", attrs->inputShape, 4, status));
   if (ok && (attrs->ksize[0] > attrs->strides[0] || attrs->ksize[1] > attrs->strides[1])) {
     TF_SetStatus(status, TF_INVALID_ARGUMENT, "ksize must be at most strides (windows that do not overlap)");
     ok = false;
@@ -76,13 +71,6 @@ void* createPool(TF_OpKernelConstruction* ctx, bool gradient) {
 void* createForward(TF_OpKernelConstruction* ctx) { return createPool(ctx, false); }
 void* createGradient(TF_OpKernelConstruction* ctx) { return createPool(ctx, true); }
 void deletePool(void* kernel) { delete static_cast<PoolAttrs*>(kernel); }
-
-void fail(TF_OpKernelContext* ctx, TF_Code code, const std::string& message) {
-  TF_Status* status = TF_NewStatus();
-  TF_SetStatus(status, code, message.c_str());
-  TF_OpKernelContext_Failure(ctx, status);
-  TF_DeleteStatus(status);
-}
 
 // Four floats in one SIMD register (SSE on x86-64, NEON on arm64), through GCC's and Clang's vector extensions: the
 // channel loops run four-wide when the channel count is a multiple of 4 (-O2 does not vectorize them).

@@ -21,6 +21,7 @@
 #include "tensorflow/c/ops.h"
 #include "tensorflow/c/tf_status.h"
 #include "tensorflow/c/tf_tensor.h"
+#include "tf-kernel-helpers.h"
 
 namespace {
 
@@ -105,13 +106,6 @@ void projectRow(const float* point, const float* w, float b, float* step, int64_
   std::memcpy(step, s.point.data(), sizeof(float) * size);
 }
 
-void fail(TF_OpKernelContext* ctx, const std::string& message) {
-  TF_Status* status = TF_NewStatus();
-  TF_SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
-  TF_OpKernelContext_Failure(ctx, status);
-  TF_DeleteStatus(status);
-}
-
 std::string shapeOf(TF_Tensor* tensor) {
   std::string text = "[";
   for (int d = 0; d < TF_NumDims(tensor); ++d) text += (d ? ", " : "") + std::to_string(TF_Dim(tensor, d));
@@ -137,8 +131,9 @@ void computeProjection(void*, TF_OpKernelContext* ctx) {
   TF_Tensor *points = inputs[0], *w = inputs[1], *b = inputs[2];
   if (TF_NumDims(points) != 2 || TF_NumDims(w) != 2 || TF_Dim(w, 0) != TF_Dim(points, 0) ||
       TF_Dim(w, 1) != TF_Dim(points, 1) || TF_NumDims(b) != 1 || TF_Dim(b, 0) != TF_Dim(points, 0)) {
-    fail(ctx, "MocoLinfBoxProjection: points and w must be [n, D] and b [n]; got points " + shapeOf(points) +
-                  ", w " + shapeOf(w) + ", b " + shapeOf(b));
+    moco::fail(ctx, TF_INVALID_ARGUMENT,
+               "MocoLinfBoxProjection: points and w must be [n, D] and b [n]; got points " + shapeOf(points) + ", w " +
+                   shapeOf(w) + ", b " + shapeOf(b));
     return release();
   }
   const int64_t rows = TF_Dim(points, 0), size = TF_Dim(points, 1);

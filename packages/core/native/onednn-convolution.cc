@@ -50,8 +50,12 @@
 #include "tensorflow/c/ops.h"
 #include "tensorflow/c/tf_status.h"
 #include "tensorflow/c/tf_tensor.h"
+#include "tf-kernel-helpers.h"
 
 namespace {
+
+using moco::fail;
+using moco::readList;
 
 using dnnl::memory;
 using Tag = memory::format_tag;
@@ -114,20 +118,6 @@ struct Attrs {
   bool residual = false;
 };
 
-bool readList(TF_OpKernelConstruction* ctx, const char* name, int64_t* values, int count, TF_Status* status) {
-  int32_t listSize = 0, totalSize = 0;
-  TF_OpKernelConstruction_GetAttrSize(ctx, name, &listSize, &totalSize, status);
-  if (TF_GetCode(status) != TF_OK) return false;
-  if (listSize != count) {
-    const std::string message = std::string("attr ") + name + " must have " + std::to_string(count) +
-                                " values, got " + std::to_string(listSize);
-    TF_SetStatus(status, TF_INVALID_ARGUMENT, message.c_str());
-    return false;
-  }
-  TF_OpKernelConstruction_GetAttrInt64List(ctx, name, values, count, status);
-  return TF_GetCode(status) == TF_OK;
-}
-
 enum class Kind { kForward, kAffine, kAffineResidual, kBackwardFilter };
 
 void* createKernel(TF_OpKernelConstruction* ctx, Kind kind) {
@@ -150,13 +140,6 @@ void* createKernel(TF_OpKernelConstruction* ctx, Kind kind) {
 }
 
 void deleteKernel(void* kernel) { delete static_cast<Attrs*>(kernel); }
-
-void fail(TF_OpKernelContext* ctx, TF_Code code, const std::string& message) {
-  TF_Status* status = TF_NewStatus();
-  TF_SetStatus(status, code, message.c_str());
-  TF_OpKernelContext_Failure(ctx, status);
-  TF_DeleteStatus(status);
-}
 
 /** Input `index`, or null after reporting why. Owned by the caller. */
 TF_Tensor* getInput(TF_OpKernelContext* ctx, int index) {

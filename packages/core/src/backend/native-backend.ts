@@ -19,3 +19,15 @@ export interface NativeBackend {
     leakyreluAlpha?: number,
   ): T;
 }
+
+/**
+ * Runs tfjs-node's own kernel `name`, kept in `original` before moco-robust's replaced it, for the calls moco-robust's
+ * kernels do not cover (another layout, dtype or geometry); throws if there was none.
+ */
+export function fallbackTo(original: Partial<Record<string, tf.KernelFunc>>) {
+  return (name: string, args: Parameters<tf.KernelFunc>[0]): ReturnType<tf.KernelFunc> => {
+    const kernel = original[name];
+    if (kernel === undefined) throw new Error(`no ${name} kernel to fall back to on the native backend`);
+    return kernel(args);
+  };
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NativeBackend } from './native-backend';
+import { fallbackTo, type NativeBackend } from './native-backend';
 
 /** The TensorFlow ops `packages/core/native/average-pool.cc` registers (in the oneDNN addon). */
 export const AVERAGE_POOL_OP = 'MocoAvgPool';
@@ -56,11 +56,7 @@ const windowAttrs = (backend: NativeBackend, { ksize, strides }: Windows) => [
  * pooling, 150–640 µs a call at 8–10 images and 1.4–1.8 ms at 170 images of [32, 32, 8]).
  */
 export function nativeAveragePoolKernels(original: Partial<Record<string, tf.KernelFunc>>): tf.KernelConfig[] {
-  const fallback = (name: string, args: Parameters<tf.KernelFunc>[0]) => {
-    const kernel = original[name];
-    if (kernel === undefined) throw new Error(`no ${name} kernel to fall back to on the native backend`);
-    return kernel(args);
-  };
+  const fallback = fallbackTo(original);
   return [
     {
       kernelName: tf.AvgPool,

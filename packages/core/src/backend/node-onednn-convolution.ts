@@ -3,7 +3,7 @@ import { CONV_AFFINE_KERNEL, convAffineGradient, type ConvAffineAttrs } from './
 import { inputGradientAsForwardConvolution } from './conv2d-gradient';
 import { nativeLinfBoxProjectionKernel } from './linf-box-projection';
 import { nativeAveragePoolKernels } from './node-average-pool';
-import type { NativeBackend } from './native-backend';
+import { fallbackTo, type NativeBackend } from './native-backend';
 
 /** The TensorFlow ops `packages/core/native/onednn-convolution.cc` registers. */
 export const ONEDNN_CONV2D_OP = 'MocoConv2D';
@@ -65,11 +65,7 @@ function convolve(backend: NativeBackend, x: tf.TensorInfo, filter: tf.TensorInf
  * Values agree with TensorFlow's to float rounding (the sums run in another order).
  */
 export function oneDnnConvolutionKernels(original: Partial<Record<string, tf.KernelFunc>>): tf.KernelConfig[] {
-  const fallback = (name: string, args: Parameters<tf.KernelFunc>[0]) => {
-    const kernel = original[name];
-    if (kernel === undefined) throw new Error(`no ${name} kernel to fall back to on the native backend`);
-    return kernel(args);
-  };
+  const fallback = fallbackTo(original);
   return [
     {
       kernelName: tf.Conv2D,

@@ -8,13 +8,14 @@ import { ONEDNN_CONVOLUTION_ADDON } from './onednn-convolution-addon';
 
 const run = promisify(execFile);
 
-/** The addon's C++ sources in the package's `native/`, found from `dist/` and from `src/node/`. */
-const NATIVE_SOURCES = ['onednn-convolution.cc', 'linf-box-projection.cc', 'average-pool.cc'];
+/** The addon's C++ sources (and the header they share) in the package's `native/`. */
+const NATIVE_SOURCES = ['onednn-convolution.cc', 'linf-box-projection.cc', 'average-pool.cc', 'tf-kernel-helpers.h'];
 
 /**
- * The C++ sources compiled into the addon, shipped in the package's `native/`: the oneDNN convolutions, FAB's
- * projection step (`MocoLinfBoxProjection`) and average pooling over non-overlapping windows (`MocoAvgPool`,
- * `MocoAvgPoolGrad`), registered when the addon loads.
+ * The C++ sources of the addon, shipped in the package's `native/` (found from `dist/` and from `src/node/`): the
+ * oneDNN convolutions, FAB's projection step (`MocoLinfBoxProjection`), average pooling over windows that do not
+ * overlap (`MocoAvgPool`, `MocoAvgPoolGrad`), registered when the addon loads, and the header they share (not
+ * compiled itself; a newer one makes the addon stale too).
  */
 export function oneDnnConvolutionSources(): string[] {
   let directory = dirname(fileURLToPath(import.meta.url));
@@ -127,7 +128,9 @@ export async function buildOneDnnConvolution(
   const partial = join(depsDir, `partial-${ONEDNN_CONVOLUTION_ADDON}`);
   const args = [
     ...['-std=c++17', '-O2', '-fPIC', '-shared', '-fopenmp', '-Wall', '-Werror'],
-    ...[`-I${nodeInclude}`, `-I${join(depsDir, 'include')}`, ...oneDnnConvolutionSources(), '-o', partial],
+    ...[`-I${nodeInclude}`, `-I${join(depsDir, 'include')}`],
+    ...oneDnnConvolutionSources().filter((source) => source.endsWith('.cc')),
+    ...['-o', partial],
     ...[`-L${join(depsDir, 'lib')}`, '-l:libtensorflow_framework.so.2', '-ldnnl', '-Wl,-rpath,$ORIGIN/lib'],
   ];
   await rm(target, { force: true });
