@@ -26,7 +26,12 @@ afterAll(async () => {
 
 /** `f` on the cpu backend (the batched projection) and on the native one (the kernel), as nested arrays. */
 async function onBoth<T>(f: () => tf.Tensor): Promise<{ cpu: T; native: T }> {
-  const values = () => tf.tidy(() => f().arraySync() as T);
+  const values = (): T => {
+    const result = tf.tidy(f);
+    const array = result.arraySync() as T;
+    result.dispose();
+    return array;
+  };
   await tf.setBackend('cpu');
   try {
     const cpu = values();
