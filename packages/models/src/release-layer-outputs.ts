@@ -115,6 +115,13 @@ function plainDenseWanted(): boolean {
   return engine.state.gradientDepth > 0 || tf.getBackend() === 'tensorflow';
 }
 
+/** A `Dense` layer at every position of x [N, H, W, C] (no activation, or ReLU) as one 1×1 `convAffine`. */
+function runPixelDense(layer: DenseLayer, x: tf.Tensor): tf.Tensor {
+  const relu = layer.activation?.getClassName() === 'relu';
+  const kernel = layer.kernel.read() as tf.Tensor2D;
+  return tf.tidy(() => denseAffine(x as tf.Tensor4D, kernel, layer.bias?.read() as tf.Tensor1D | undefined, relu));
+}
+
 /** A `Dense` layer on features [N, D] as tfjs's plain ops: matMul, add, then its activation. */
 function runPlainDense(layer: DenseLayer, x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
@@ -251,17 +258,7 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
       const last = fusion.relu ?? fusion.add ?? fusion.batchNorm;
       values.set(last.outputTensors[0]!.id, runFused(fusion, args[0]!, fusion.add ? args[1] : undefined));
     } else if (fuse && plan.pixelDenses.has(node)) {
-      const dense = node.outboundLayer as DenseLayer;
-      const relu = dense.activation?.getClassName() === 'relu';
-      const output = tf.tidy(() =>
-        denseAffine(
-          args[0] as tf.Tensor4D,
-          dense.kernel.read() as tf.Tensor2D,
-          dense.bias?.read() as tf.Tensor1D | undefined,
-          relu,
-        ),
-      );
-      values.set(node.outputTensors[0]!.id, output);
+      values.set(node.outputTensors[0]!.id, runPixelDense(node.outboundLayer as DenseLayer, args[0]!));
     } else if (plan.plainDenses.has(node) && plainDenseWanted()) {
       values.set(node.outputTensors[0]!.id, runPlainDense(node.outboundLayer as DenseLayer, args[0]!));
     } else {

@@ -72,6 +72,16 @@ export function batchNormAffine(
 }
 
 /**
+ * `filter·scale` per output channel — the batch-norm's scale folded into the convolution's filter — made once per
+ * weights inside `withConstantWeights` (an attack), where a kernel that folds it (wasm's) and the gradient's input
+ * path read the same cached tensor; else made on each call (the caller's scope owns it).
+ */
+export function scaledFilter(filter: tf.Tensor4D, scale: tf.Tensor1D): tf.Tensor4D {
+  const [folded] = constantTransform('conv-affine-scaled-filter', [filter, scale], () => [tf.mul(filter, scale)]);
+  return folded as tf.Tensor4D;
+}
+
+/**
  * The gradient of {@link CONV_AFFINE_KERNEL}. With g = dy·(y > 0) (dy without the ReLU; ∂residual): ∂filter is the
  * convolution's filter gradient at g·scale, ∂x its input gradient at g with the filter scaled per output channel
  * (through `conv2dGradient`, so an attack's input gradient runs cached rotated or phase filters of the scaled
@@ -94,10 +104,7 @@ export const convAffineGradient: tf.GradConfig = {
         // ∂x of conv(x, filter)·scale is ∂x of conv(x, filter·scale): in an attack the scaled filter (and the
         // rotated or phase filters made from it) is computed once, and each step skips a full-size multiply of g
         if (name === 'x' && (weightsAreConstant() || filter.size < g.size)) {
-          const [folded] = constantTransform('conv-affine-scaled-filter', [filter, scale], () => [
-            tf.mul(filter, scale) as tf.Tensor4D,
-          ]);
-          return gradient(g, folded!, 'x');
+          return gradient(g, scaledFilter(filter, scale), 'x');
         }
         return gradient(tf.mul(g, scale), filter, name);
       });

@@ -169,16 +169,15 @@ export function registerOneDnnConvolution(load: () => { version: string } | { mi
     tf.AvgPoolGrad,
   ];
   const original = Object.fromEntries(names.map((name) => [name, tf.getKernel(name, 'tensorflow')?.kernelFunc]));
-  // the addon's other ops too: average pooling over non-overlapping windows (node-average-pool.ts)
-  for (const kernel of [...oneDnnConvolutionKernels(original), ...nativeAveragePoolKernels(original)]) {
+  // the addon's other ops too: average pooling over windows that do not overlap (node-average-pool.ts) and FAB's
+  // projection step (linf-box-projection.ts)
+  const kernels = [...oneDnnConvolutionKernels(original), ...nativeAveragePoolKernels(original)];
+  for (const kernel of [...kernels, nativeLinfBoxProjectionKernel]) {
     if (tf.getKernel(kernel.kernelName, 'tensorflow') !== undefined)
       tf.unregisterKernel(kernel.kernelName, 'tensorflow');
     tf.registerKernel(kernel);
   }
   tf.registerGradient(convAffineGradient);
-  // the addon's other op: FAB's projection step (linf-box-projection.ts)
-  if (tf.getKernel(nativeLinfBoxProjectionKernel.kernelName, 'tensorflow') === undefined)
-    tf.registerKernel(nativeLinfBoxProjectionKernel);
   registered = `oneDNN ${loaded.version}`;
   return registered;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { constantTransform, weightsAreConstant } from '../constant-weights';
-import { CONV_AFFINE_KERNEL, type ConvAffineAttrs } from '../conv-affine';
+import { weightsAreConstant } from '../constant-weights';
+import { CONV_AFFINE_KERNEL, type ConvAffineAttrs, scaledFilter } from '../conv-affine';
 import { type Backend, runner } from './conv-backprop';
 
 /**
@@ -17,12 +17,12 @@ export const wasmConvAffineKernel: tf.KernelConfig = {
   kernelFunc: ({ inputs, attrs, backend }) => {
     const { x, filter, scale, shift, residual } = inputs as Record<string, tf.Tensor | undefined>;
     const { strides, pad, dilations, relu } = attrs as unknown as ConvAffineAttrs;
-    const [folded] = constantTransform('conv-affine-scaled-filter', [filter, scale], () => [tf.mul(filter!, scale!)]);
+    const folded = scaledFilter(filter as tf.Tensor4D, scale as tf.Tensor1D);
     const { run, release } = runner(backend as Backend, 'wasm');
     const activation = relu && residual === undefined ? 'relu' : 'linear';
     const convolved = run(
       'FusedConv2D',
-      { x: x!, filter: folded!, bias: shift! },
+      { x: x!, filter: folded, bias: shift! },
       { strides, pad, dilations, dataFormat: 'NHWC', activation },
     );
     let out = convolved;
@@ -31,7 +31,7 @@ export const wasmConvAffineKernel: tf.KernelConfig = {
       if (relu) out = run('Relu', { x: out });
     }
     release(out);
-    if (!weightsAreConstant()) folded!.dispose();
+    if (!weightsAreConstant()) folded.dispose();
     return out;
   },
 };
