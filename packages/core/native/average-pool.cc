@@ -111,7 +111,7 @@ void pool(const float* x, float* y, const Pool& p) {
   const float scale = 1.0f / float(p.kh * p.kw);
 #pragma omp parallel num_threads(kPoolThreads) if (p.n * p.h * p.w * p.c >= kSerialElements)
   {
-    std::vector<float> rows(width);
+    std::vector<float> rows(p.kh == 1 && p.kw == 1 ? 0 : width);  // a subsampling reads its pixels directly
 #pragma omp for
     for (int64_t row = 0; row < p.n * p.oh; ++row) {
       const int64_t image = row / p.oh, i = row % p.oh;
@@ -150,14 +150,9 @@ void poolGradient(const float* dy, float* dx, const Pool& p) {
 
 void computePool(void* kernel, TF_OpKernelContext* ctx) {
   const PoolAttrs& attrs = *static_cast<PoolAttrs*>(kernel);
-  TF_Status* status = TF_NewStatus();
-  TF_Tensor* input = nullptr;
-  TF_GetInput(ctx, 0, &input, status);
-  if (TF_GetCode(status) != TF_OK) {
-    TF_OpKernelContext_Failure(ctx, status);
-    TF_DeleteStatus(status);
-    return;
-  }
+  const moco::Tensor owned(moco::getInput(ctx, 0));
+  if (!owned) return;  // the failure is reported
+  TF_Tensor* input = owned.get();
   const char* name = attrs.gradient ? "MocoAvgPoolGrad: dy" : "MocoAvgPool: input";
   Pool p{0, 0, 0, 0, attrs.ksize[0], attrs.ksize[1], attrs.strides[0], attrs.strides[1], 0, 0};
   const auto outputs = [&] {
@@ -178,26 +173,16 @@ void computePool(void* kernel, TF_OpKernelContext* ctx) {
     outputs();
   }
   if (problem.empty() && (p.h < p.kh || p.w < p.kw)) problem = std::string(name) + " is smaller than one window";
-  if (!problem.empty()) {
-    fail(ctx, TF_INVALID_ARGUMENT, problem);
-  } else {
-    const int64_t dims[4] = {p.n, attrs.gradient ? p.h : p.oh, attrs.gradient ? p.w : p.ow, p.c};
-    const int64_t count = dims[0] * dims[1] * dims[2] * dims[3];
-    TF_Tensor* output = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, 4, sizeof(float) * count, status);
-    if (TF_GetCode(status) != TF_OK) {
-      TF_OpKernelContext_Failure(ctx, status);
-    } else {
-      const auto* from = static_cast<const float*>(TF_TensorData(input));
-      auto* to = static_cast<float*>(TF_TensorData(output));
-      if (count > 0 && attrs.gradient)
-        poolGradient(from, to, p);
-      else if (count > 0)
-        pool(from, to, p);
-      TF_DeleteTensor(output);
-    }
-  }
-  TF_DeleteTensor(input);
-  TF_DeleteStatus(status);
+  if (!problem.empty()) return fail(ctx, TF_INVALID_ARGUMENT, problem);
+  const std::vector<int64_t> dims = {p.n, attrs.gradient ? p.h : p.oh, attrs.gradient ? p.w : p.ow, p.c};
+  const moco::Tensor output(moco::allocate(ctx, dims));
+  if (!output || TF_TensorElementCount(output.get()) == 0) return;
+  const auto* from = static_cast<const float*>(TF_TensorData(input));
+  auto* to = static_cast<float*>(TF_TensorData(output.get()));
+  if (attrs.gradient)
+    poolGradient(from, to, p);
+  else
+    pool(from, to, p);
 }
 
 bool registerPoolOp(const char* name, const char* input, bool gradient, TF_Status* status) {

@@ -116,41 +116,28 @@ void* createProjection(TF_OpKernelConstruction*) { return nullptr; }
 void deleteProjection(void*) {}
 
 void computeProjection(void*, TF_OpKernelContext* ctx) {
-  TF_Status* status = TF_NewStatus();
-  TF_Tensor* inputs[3] = {nullptr, nullptr, nullptr};
-  for (int i = 0; i < 3 && TF_GetCode(status) == TF_OK; ++i) TF_GetInput(ctx, i, &inputs[i], status);
-  const auto release = [&] {
-    for (TF_Tensor* tensor : inputs)
-      if (tensor) TF_DeleteTensor(tensor);
-    TF_DeleteStatus(status);
-  };
-  if (TF_GetCode(status) != TF_OK) {
-    TF_OpKernelContext_Failure(ctx, status);
-    return release();
-  }
-  TF_Tensor *points = inputs[0], *w = inputs[1], *b = inputs[2];
-  if (TF_NumDims(points) != 2 || TF_NumDims(w) != 2 || TF_Dim(w, 0) != TF_Dim(points, 0) ||
-      TF_Dim(w, 1) != TF_Dim(points, 1) || TF_NumDims(b) != 1 || TF_Dim(b, 0) != TF_Dim(points, 0)) {
+  const moco::Tensor points(moco::getInput(ctx, 0));
+  const moco::Tensor w(points ? moco::getInput(ctx, 1) : nullptr);
+  const moco::Tensor b(w ? moco::getInput(ctx, 2) : nullptr);
+  if (!b) return;  // the failure is reported
+  // (ranks first: TF_Dim past a tensor's rank is not defined)
+  if (TF_NumDims(points.get()) != 2 || TF_NumDims(w.get()) != 2 || TF_NumDims(b.get()) != 1 ||
+      TF_Dim(w.get(), 0) != TF_Dim(points.get(), 0) || TF_Dim(w.get(), 1) != TF_Dim(points.get(), 1) ||
+      TF_Dim(b.get(), 0) != TF_Dim(points.get(), 0)) {
     moco::fail(ctx, TF_INVALID_ARGUMENT,
-               "MocoLinfBoxProjection: points and w must be [n, D] and b [n]; got points " + shapeOf(points) + ", w " +
-                   shapeOf(w) + ", b " + shapeOf(b));
-    return release();
+               "MocoLinfBoxProjection: points and w must be [n, D] and b [n]; got points " + shapeOf(points.get()) +
+                   ", w " + shapeOf(w.get()) + ", b " + shapeOf(b.get()));
+    return;
   }
-  const int64_t rows = TF_Dim(points, 0), size = TF_Dim(points, 1);
-  const int64_t dims[2] = {rows, size};
-  TF_Tensor* output = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims, 2, sizeof(float) * rows * size, status);
-  if (TF_GetCode(status) != TF_OK) {
-    TF_OpKernelContext_Failure(ctx, status);
-    return release();
-  }
-  const auto* p = static_cast<const float*>(TF_TensorData(points));
-  const auto* wd = static_cast<const float*>(TF_TensorData(w));
-  const auto* bd = static_cast<const float*>(TF_TensorData(b));
-  auto* out = static_cast<float*>(TF_TensorData(output));
+  const int64_t rows = TF_Dim(points.get(), 0), size = TF_Dim(points.get(), 1);
+  const moco::Tensor output(moco::allocate(ctx, {rows, size}));
+  if (!output) return;
+  const auto* p = static_cast<const float*>(TF_TensorData(points.get()));
+  const auto* wd = static_cast<const float*>(TF_TensorData(w.get()));
+  const auto* bd = static_cast<const float*>(TF_TensorData(b.get()));
+  auto* out = static_cast<float*>(TF_TensorData(output.get()));
   Scratch scratch;
   for (int64_t r = 0; r < rows; ++r) projectRow(p + r * size, wd + r * size, bd[r], out + r * size, size, scratch);
-  TF_DeleteTensor(output);
-  release();
 }
 
 }  // namespace

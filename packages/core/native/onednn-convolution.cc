@@ -54,8 +54,11 @@
 
 namespace {
 
+using moco::allocate;
 using moco::fail;
+using moco::getInput;
 using moco::readList;
+using moco::Tensor;
 
 using dnnl::memory;
 using Tag = memory::format_tag;
@@ -141,17 +144,6 @@ void* createKernel(TF_OpKernelConstruction* ctx, Kind kind) {
 
 void deleteKernel(void* kernel) { delete static_cast<Attrs*>(kernel); }
 
-/** Input `index`, or null after reporting why. Owned by the caller. */
-TF_Tensor* getInput(TF_OpKernelContext* ctx, int index) {
-  TF_Tensor* tensor = nullptr;
-  TF_Status* status = TF_NewStatus();
-  TF_GetInput(ctx, index, &tensor, status);
-  const bool ok = TF_GetCode(status) == TF_OK;
-  if (!ok) TF_OpKernelContext_Failure(ctx, status);
-  TF_DeleteStatus(status);
-  return ok ? tensor : nullptr;
-}
-
 /** `tensor` if `wanted`, else null after reporting `expected` and deleting it. */
 TF_Tensor* checked(TF_OpKernelContext* ctx, TF_Tensor* tensor, bool wanted, const std::string& expected) {
   if (tensor == nullptr || wanted) return tensor;
@@ -213,19 +205,6 @@ bool residualFits(TF_OpKernelContext* ctx, TF_Tensor* residual, const std::vecto
       return false;
     }
   return true;
-}
-
-TF_Tensor* allocate(TF_OpKernelContext* ctx, const std::vector<int64_t>& dims) {
-  size_t bytes = sizeof(float);
-  for (int64_t d : dims) bytes *= static_cast<size_t>(d);
-  TF_Status* status = TF_NewStatus();
-  TF_Tensor* output = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), bytes, status);
-  if (TF_GetCode(status) != TF_OK) {
-    TF_OpKernelContext_Failure(ctx, status);
-    output = nullptr;
-  }
-  TF_DeleteStatus(status);
-  return output;
 }
 
 /** A forward convolution, made once per geometry: the primitive and, when it wants another filter layout, the
@@ -431,12 +410,6 @@ memory blocked(int which, const memory::desc& desc) {
   }
   return memory(desc, cpuEngine(), buffers[which].get());
 }
-
-/** A TF_Tensor this op owns, deleted when it goes out of scope. */
-struct DeleteTensor {
-  void operator()(TF_Tensor* tensor) const { TF_DeleteTensor(tensor); }
-};
-using Tensor = std::unique_ptr<TF_Tensor, DeleteTensor>;
 
 void computeForward(void* kernel, TF_OpKernelContext* ctx) {
   const Attrs& attrs = *static_cast<Attrs*>(kernel);

@@ -1,12 +1,16 @@
 // Helpers the addon's TensorFlow C-API kernels share (onednn-convolution.cc, linf-box-projection.cc,
-// average-pool.cc): reading a list attr of a known length, and reporting a kernel's failure.
+// average-pool.cc): reading a list attr of a known length, reporting a kernel's failure, taking an input and
+// allocating the float output, and owning a TF_Tensor.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "tensorflow/c/kernels.h"
 #include "tensorflow/c/tf_status.h"
+#include "tensorflow/c/tf_tensor.h"
 
 namespace moco {
 
@@ -31,6 +35,37 @@ inline void fail(TF_OpKernelContext* ctx, TF_Code code, const std::string& messa
   TF_SetStatus(status, code, message.c_str());
   TF_OpKernelContext_Failure(ctx, status);
   TF_DeleteStatus(status);
+}
+
+/** A TF_Tensor the kernel owns, deleted when it goes out of scope. */
+struct DeleteTensor {
+  void operator()(TF_Tensor* tensor) const { TF_DeleteTensor(tensor); }
+};
+using Tensor = std::unique_ptr<TF_Tensor, DeleteTensor>;
+
+/** Input `index`, or null after reporting why. Owned by the caller. */
+inline TF_Tensor* getInput(TF_OpKernelContext* ctx, int index) {
+  TF_Tensor* tensor = nullptr;
+  TF_Status* status = TF_NewStatus();
+  TF_GetInput(ctx, index, &tensor, status);
+  const bool ok = TF_GetCode(status) == TF_OK;
+  if (!ok) TF_OpKernelContext_Failure(ctx, status);
+  TF_DeleteStatus(status);
+  return ok ? tensor : nullptr;
+}
+
+/** The kernel's float32 output of shape `dims`, or null after reporting why. Owned by the caller. */
+inline TF_Tensor* allocate(TF_OpKernelContext* ctx, const std::vector<int64_t>& dims) {
+  size_t bytes = sizeof(float);
+  for (int64_t d : dims) bytes *= static_cast<size_t>(d);
+  TF_Status* status = TF_NewStatus();
+  TF_Tensor* output = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), bytes, status);
+  if (TF_GetCode(status) != TF_OK) {
+    TF_OpKernelContext_Failure(ctx, status);
+    output = nullptr;
+  }
+  TF_DeleteStatus(status);
+  return output;
 }
 
 }  // namespace moco
