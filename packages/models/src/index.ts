@@ -18,5 +18,5 @@ export { linearInit } from './initializers';
 
 // Save and load in the tfjs layers format (plain `tf.loadLayersModel` loads the result)
 export { loadModel, saveModel } from './save-model';
-export { releaseLayerOutputs } from './release-layer-outputs';
+export { keptTransforms, releaseLayerOutputs } from './release-layer-outputs';
 export type { ModelLocation } from './save-model';

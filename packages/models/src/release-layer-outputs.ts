@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormAffine, convAffine, convAffineAvailable, denseAffine } from '@moco-robust/core/kernels';
+import { withConstantWeights } from '@moco-robust/core';
+import {
+  batchNormAffine,
+  convAffine,
+  convAffineAvailable,
+  denseAffine,
+  WeightTransformCache,
+} from '@moco-robust/core/kernels';
 
 /** The slice of a tfjs-layers graph node the executor reads. */
 interface GraphNode {
@@ -111,8 +118,12 @@ const isPlainDense = (node: GraphNode) =>
  * rounding), and a saved model must predict what plain tfjs predicts.
  */
 function plainDenseWanted(): boolean {
-  const engine = tf.engine() as unknown as { state: { gradientDepth: number } };
-  return engine.state.gradientDepth > 0 || tf.getBackend() === 'tensorflow';
+  return recordingGradients() || tf.getBackend() === 'tensorflow';
+}
+
+/** Whether a gradient is being recorded (inside `tf.grad`, `variableGrads` or an optimizer's `minimize`). */
+function recordingGradients(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
 }
 
 /** A `Dense` layer at every position of x [N, H, W, C] (no activation, or ReLU) as one 1×1 `convAffine`. */
@@ -279,6 +290,36 @@ function runReleasing(graph: Graph, plan: Plan, inputs: tf.Tensor[], kwargs: Kwa
   return graph.outputs.map((output) => values.get(output.id)!);
 }
 
+/** Each executor-run model's weight transforms kept between inference passes. */
+const caches = new WeakMap<object, WeightTransformCache>();
+
+/**
+ * The weight transforms `model` and the models nested in it keep from one inference pass to the next (outside a
+ * gradient tape: each batch-norm's per-channel factor and shift, on wasm the batch-norm-scaled convolution filters),
+ * made by the first pass after the weights change and freed by `model.dispose()` — for leak checks, which should
+ * expect a model to hold its weights and these (`numTensors`), and for freeing them early (`dispose()`: the next pass
+ * makes them again). Zero for a model the executor does not run.
+ */
+export function keptTransforms(model: object): { readonly numTensors: number; dispose(): void } {
+  const all: WeightTransformCache[] = [];
+  const visit = (m: object) => {
+    const cache = caches.get(m);
+    if (cache && !all.includes(cache)) all.push(cache);
+    const inner = (m as { model?: unknown }).model; // a Sequential's functional model
+    if (m instanceof tfl.Sequential && inner instanceof tfl.LayersModel) visit(inner);
+    if (m instanceof tfl.LayersModel) for (const layer of m.layers) if (layer instanceof tfl.LayersModel) visit(layer);
+  };
+  visit(model);
+  return {
+    get numTensors() {
+      return all.reduce((count, cache) => count + cache.numTensors, 0);
+    },
+    dispose: () => {
+      for (const cache of all) cache.dispose();
+    },
+  };
+}
+
 /**
  * Makes `model` (and every model nested in it) free each layer's output as soon as the layers that read it have run,
  * when applied to tensors (`model.apply(x, { training })`), in training mode too — tfjs-layers frees them early only
@@ -301,7 +342,13 @@ export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
   }
   const graph = model as unknown as Graph;
   const ownCall = model.call.bind(model);
+  const ownDispose = model.dispose.bind(model);
   let plan: Plan | undefined;
+  // an inference pass outside a gradient tape reuses the last one's weight transforms (a batch-norm's factor and
+  // shift, wasm's folded filter) while the weights are the same; under a tape they are made on each call, where a
+  // gradient may flow into the weights through them
+  const kept = new WeightTransformCache();
+  caches.set(model, kept);
   Object.defineProperty(model, 'call', {
     configurable: true,
     writable: true,
@@ -309,7 +356,16 @@ export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
       if (kwargs?.mask != null) return ownCall(inputs, kwargs);
       plan ??= planOf(graph);
       const plannedFor = plan;
-      return tf.tidy(() => runReleasing(graph, plannedFor, [inputs].flat(), kwargs));
+      const run = () => tf.tidy(() => runReleasing(graph, plannedFor, [inputs].flat(), kwargs));
+      return kwargs?.training !== true && !recordingGradients() ? withConstantWeights(run, kept) : run();
+    },
+  });
+  Object.defineProperty(model, 'dispose', {
+    configurable: true,
+    writable: true,
+    value: () => {
+      kept.dispose();
+      return ownDispose();
     },
   });
   // predict / predictOnBatch (after tfjs-layers' checks of the input) run batch by batch through the executor above

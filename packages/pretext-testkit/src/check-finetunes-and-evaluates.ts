@@ -1,6 +1,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { evaluateRobustness, finetune, type FinetuneOptions } from '@moco-robust/eval';
 import type { LabelledImageSet } from '@moco-robust/data';
+import { keptTransforms } from '@moco-robust/models';
 import { ConformanceError } from './conformance-error';
 
 /** Options of {@link checkFinetunesAndEvaluates}. */
@@ -89,5 +90,7 @@ export async function checkFinetunesAndEvaluates(
     // as the plugins' tests did: the composed model is left alone (disposing it would dispose the shared
     // encoder), so tfjs keeps the head's 2 weight tensors alive through it
     classifier.head.dispose();
+    // and what the classifier kept between its inference passes: it is not run again
+    keptTransforms(classifier.model).dispose();
   }
 }

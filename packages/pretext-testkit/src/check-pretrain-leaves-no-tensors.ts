@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelLike } from '@moco-robust/core';
+import { keptTransforms } from '@moco-robust/models';
 import { ConformanceError } from './conformance-error';
 import type { RecordedPretrain } from './record-pretrain';
 import { weightCount } from './tensor-checks';
@@ -21,7 +22,7 @@ export interface PretrainTensorReport {
   perEpoch: number[];
   /** Tensors created since `tensorsBefore` and still alive. */
   created: number;
-  /** Weight tensors of `models` (what may be alive). */
+  /** Weight tensors of `models` and the weight transforms they keep between inference passes (what may be alive). */
   owned: number;
 }
 
@@ -30,9 +31,9 @@ const CHECK = 'checkPretrainLeavesNoTensors';
 /**
  * Checks a recorded pre-training run (from {@link recordPretrain}) for leaks: the tensor count is the
  * same at every epoch end, and what is alive now beyond `tensorsBefore` is exactly the weights of
- * `models` (the heads the run made, by default) — no batch, attack, optimizer slot or task tensor
- * left behind. Call it right after the run, before creating other tensors. Throws a
- * {@link ConformanceError}; returns the counts.
+ * `models` (the heads the run made, by default) and the weight transforms they keep between inference passes
+ * (`keptTransforms` of `@moco-robust/models`) — no batch, attack, optimizer slot or task tensor left behind. Call it
+ * right after the run, before creating other tensors. Throws a {@link ConformanceError}; returns the counts.
  */
 export function checkPretrainLeavesNoTensors(
   run: RecordedPretrain,
@@ -54,12 +55,17 @@ export function checkPretrainLeavesNoTensors(
     });
   }
   const models = options.models ?? Object.values(run.heads);
-  const owned = models.reduce((n, m) => n + weightCount(m), 0);
+  const weights = models.reduce((n, m) => n + weightCount(m), 0);
+  // and what they keep between inference passes (a kNN monitor's or a task's forward pass in inference mode)
+  const transforms = models.reduce((n, m) => n + keptTransforms(m).numTensors, 0);
+  const owned = weights + transforms;
   const created = tf.memory().numTensors - (options.tensorsBefore ?? run.tensorsBefore);
   if (created !== owned) {
     throw new ConformanceError({
       check: `${CHECK}: tensors after the run`,
-      expected: `only the ${owned} weight tensors of the ${models.length} kept model${models.length === 1 ? '' : 's'}`,
+      expected:
+        `only the ${weights} weight tensors of the ${models.length} kept model${models.length === 1 ? '' : 's'}` +
+        (transforms > 0 ? ` and the ${transforms} weight transforms they keep between inference passes` : ''),
       received: `${created} new tensors (${created - owned} ${created > owned ? 'leaked' : 'missing'})`,
     });
   }

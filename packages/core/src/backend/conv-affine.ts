@@ -23,8 +23,9 @@ export interface ConvAffineAttrs {
 
 /**
  * Whether the active backend runs {@link convAffine}: the native CPU backend with oneDNN's convolutions; wasm
- * inside `withConstantWeights` (an attack), where its folded filter is made once — XNNPACK packs every new filter on
- * its first use, so a fold made on each call (a plain `predict`) costs what the batch-norm's pass saves.
+ * inside `withConstantWeights` (an attack, or a model's inference pass, whose transforms a `WeightTransformCache`
+ * keeps for the next one), where its folded filter is made once — XNNPACK packs every new filter on its first use,
+ * so a fold made on each call costs what the batch-norm's pass saves.
  */
 export function convAffineAvailable(): boolean {
   const backend = tf.getBackend();

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { weightsAreConstant } from '../constant-weights';
 import { CONV_AFFINE_KERNEL, type ConvAffineAttrs, scaledFilter } from '../conv-affine';
 import { type Backend, runner } from './conv-backprop';
