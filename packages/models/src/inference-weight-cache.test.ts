@@ -3,13 +3,13 @@
 // against the cpu backend (which runs the layers one by one), for staleness after the weights change, for gradients
 // taken in inference mode after a cached pass, and for tensors after `dispose`.
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { type BackendName, selectBackend } from '@moco-robust/core';
 import { CONV_AFFINE_KERNEL } from '@moco-robust/core/kernels';
 import { availableTestBackends, maxRelDiff, useBackend } from '@moco-robust/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifierHead, composeModels } from './heads';
-import { keptTransforms } from './release-layer-outputs';
+import { keptTransforms, releaseLayerOutputs } from './release-layer-outputs';
 import { createResnetEncoder } from './resnet';
 import { trainableVariables } from './trainable-variables';
 
@@ -108,4 +108,31 @@ describe('inference passes keep their weight transforms while the weights stay t
       expect(tf.memory().numTensors, 'dispose frees the kept transforms with the weights').toBe(before);
     },
   );
+
+  it.each(backends)('%s: a Sequential frees what its inner model keeps when disposed', async (backend) => {
+    await selectBackend({ backend: PACKAGE_NAME[backend]! });
+    const before = tf.memory().numTensors;
+    const model = releaseLayerOutputs(
+      tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', useBias: false }),
+          tfl.layers.batchNormalization(),
+          tfl.layers.reLU(),
+          tfl.layers.flatten(),
+          tfl.layers.dense({ units: 2 }),
+        ],
+      }),
+    );
+    const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 55);
+    const made = tf.memory().numTensors;
+    const first = infer(model, x);
+    expect(keptTransforms(model).numTensors).toBeGreaterThan(0);
+    expect(tf.memory().numTensors - made).toBe(keptTransforms(model).numTensors);
+    expect(maxRelDiff(first, await onCpu(backend, () => infer(model, x)))).toBeLessThan(1e-4);
+    infer(model, x); // on this backend again (the cpu pass kept nothing)
+    expect(keptTransforms(model).numTensors).toBeGreaterThan(0);
+    model.dispose();
+    x.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

@@ -338,6 +338,18 @@ export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
     if (sequential.model === undefined && model.layers.length > 0) sequential.build();
     const inner = sequential.model;
     if (inner instanceof tfl.LayersModel && !(inner instanceof tfl.Sequential)) releaseLayerOutputs(inner);
+    // tfjs-layers disposes a Sequential's layers, not its inner model: free what that one keeps (whichever it is then)
+    if (!Object.hasOwn(model, 'dispose')) {
+      const ownDispose = model.dispose.bind(model);
+      Object.defineProperty(model, 'dispose', {
+        configurable: true,
+        writable: true,
+        value: () => {
+          keptTransforms(model).dispose();
+          return ownDispose();
+        },
+      });
+    }
     return model;
   }
   const graph = model as unknown as Graph;
