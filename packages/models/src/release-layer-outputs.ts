@@ -320,6 +320,20 @@ export function keptTransforms(model: object): { readonly numTensors: number; di
   };
 }
 
+/** Makes `model.dispose()` call `free` first; once per model (a second call keeps the first wrapper). */
+function freeOnDispose(model: tfl.LayersModel, free: () => void): void {
+  if (Object.hasOwn(model, 'dispose')) return;
+  const ownDispose = model.dispose.bind(model);
+  Object.defineProperty(model, 'dispose', {
+    configurable: true,
+    writable: true,
+    value: () => {
+      free();
+      return ownDispose();
+    },
+  });
+}
+
 /**
  * Makes `model` (and every model nested in it) free each layer's output as soon as the layers that read it have run,
  * when applied to tensors (`model.apply(x, { training })`), in training mode too — tfjs-layers frees them early only
@@ -339,22 +353,11 @@ export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
     const inner = sequential.model;
     if (inner instanceof tfl.LayersModel && !(inner instanceof tfl.Sequential)) releaseLayerOutputs(inner);
     // tfjs-layers disposes a Sequential's layers, not its inner model: free what that one keeps (whichever it is then)
-    if (!Object.hasOwn(model, 'dispose')) {
-      const ownDispose = model.dispose.bind(model);
-      Object.defineProperty(model, 'dispose', {
-        configurable: true,
-        writable: true,
-        value: () => {
-          keptTransforms(model).dispose();
-          return ownDispose();
-        },
-      });
-    }
+    freeOnDispose(model, () => keptTransforms(model).dispose());
     return model;
   }
   const graph = model as unknown as Graph;
   const ownCall = model.call.bind(model);
-  const ownDispose = model.dispose.bind(model);
   let plan: Plan | undefined;
   // an inference pass outside a gradient tape reuses the last one's weight transforms (a batch-norm's factor and
   // shift, wasm's folded filter) while the weights are the same; under a tape they are made on each call, where a
@@ -372,14 +375,7 @@ export function releaseLayerOutputs<T extends tfl.LayersModel>(model: T): T {
       return kwargs?.training !== true && !recordingGradients() ? withConstantWeights(run, kept) : run();
     },
   });
-  Object.defineProperty(model, 'dispose', {
-    configurable: true,
-    writable: true,
-    value: () => {
-      kept.dispose();
-      return ownDispose();
-    },
-  });
+  freeOnDispose(model, () => kept.dispose());
   // predict / predictOnBatch (after tfjs-layers' checks of the input) run batch by batch through the executor above
   // in inference mode, instead of tfjs-layers' own: the same values, with conv → batch-norm (→ ReLU) fused
   Object.defineProperty(model, 'predictLoop', {

@@ -12,6 +12,10 @@ let keysRead: Set<string> | undefined;
  * change of backend starts afresh) until {@link WeightTransformCache.dispose}.
  */
 export class WeightTransformCache {
+  constructor() {
+    cacheContents.set(this, { entries: new Map() });
+  }
+
   /** The number of tensors held. */
   get numTensors(): number {
     let count = 0;
@@ -31,9 +35,7 @@ export class WeightTransformCache {
 const cacheContents = new WeakMap<WeightTransformCache, { entries: Map<string, tf.Tensor[]>; backend?: string }>();
 
 function held(cache: WeightTransformCache): { entries: Map<string, tf.Tensor[]>; backend?: string } {
-  let contents = cacheContents.get(cache);
-  if (!contents) cacheContents.set(cache, (contents = { entries: new Map() }));
-  return contents;
+  return cacheContents.get(cache)!;
 }
 
 /** The cache's entries for a call on the active backend (emptied if they were made on another). */
